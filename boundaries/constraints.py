@@ -1,0 +1,139 @@
+"""Hard constraints: contiguity (fast single-move check and full check), locks, fixed boundaries."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse.csgraph import connected_components
+
+from boundaries.errors import InfeasibleError, InputError
+from boundaries.graph import UnitGraph
+
+UNLOCKED = -1
+
+
+def removal_keeps_contiguous(nbrs: Sequence[Sequence[int]], labels: Sequence[int], unit: int) -> bool:
+    """True if the unit's district stays connected without it (BFS stops once all same-district neighbours are reached)."""
+    district = labels[unit]
+    targets = {v for v in nbrs[unit] if labels[v] == district}
+    if len(targets) <= 1:
+        return True
+    start = targets.pop()
+    seen = {unit, start}
+    queue = deque([start])
+    while queue:
+        for v in nbrs[queue.popleft()]:
+            if v not in seen and labels[v] == district:
+                if v in targets:
+                    targets.discard(v)
+                    if not targets:
+                        return True
+                seen.add(v)
+                queue.append(v)
+    return False
+
+
+def district_components(graph: UnitGraph, assignment: ArrayLike) -> NDArray[np.int64]:
+    """Component label per unit using only edges inside a district."""
+    labels = np.asarray(assignment, dtype=np.int64)
+    src = graph.src
+    same = labels[src] == labels[graph.indices]
+    matrix = sp.csr_matrix(
+        (np.ones(int(same.sum())), (src[same], graph.indices[same])), shape=(graph.n, graph.n)
+    )
+    return connected_components(matrix, directed=False)[1].astype(np.int64)
+
+
+def is_contiguous(graph: UnitGraph, assignment: ArrayLike) -> bool:
+    """True if every district is one connected set of units."""
+    labels = np.asarray(assignment, dtype=np.int64)
+    components = district_components(graph, labels)
+    pairs = np.unique(np.stack([labels, components], axis=1), axis=0)
+    return bool(pairs.shape[0] == np.unique(labels).shape[0])
+
+
+def require_connected(graph: UnitGraph, unit_ids: ArrayLike | None = None) -> None:
+    """Raise InfeasibleError naming cut-off units if the unit graph is not connected."""
+    count, labels = graph.components()
+    if count <= 1:
+        return
+    ids = np.arange(graph.n) if unit_ids is None else np.asarray(unit_ids)
+    sizes = np.bincount(labels)
+    main = int(np.argmax(sizes))
+    stray = ids[labels != main][:5].tolist()
+    raise InfeasibleError(
+        f"unit graph is disconnected: {count} components; units {stray} "
+        f"are cut off from unit {ids[labels == main][0]!r}"
+    )
+
+
+def lock_array(n: int, locked: dict[int, int] | ArrayLike | None, k: int) -> NDArray[np.int64]:
+    """Normalise locks (unit -> district, or an array with -1 for free) and check labels."""
+    if locked is None:
+        return np.full(n, UNLOCKED, dtype=np.int64)
+    if isinstance(locked, dict):
+        out = np.full(n, UNLOCKED, dtype=np.int64)
+        for unit, district in locked.items():
+            if not 0 <= unit < n:
+                raise InputError(f"locked unit {unit} is not a unit of this parent (0..{n - 1})")
+            out[unit] = district
+    else:
+        out = np.asarray(locked, dtype=np.int64).copy()
+        if out.shape != (n,):
+            raise InputError(f"locked must have one entry per unit ({n}), got {out.shape}")
+    bad = np.flatnonzero((out != UNLOCKED) & ((out < 0) | (out >= k)))
+    if bad.size:
+        raise InfeasibleError(
+            f"unit {int(bad[0])} is locked to district {int(out[bad[0]])}, but only 0..{k - 1} exist"
+        )
+    return out
+
+
+def check_locks(
+    graph: UnitGraph, households: NDArray[np.float64], locks: NDArray[np.int64], upper: float
+) -> None:
+    """Fail fast on locks that cannot all hold: overweight districts or locked groups walled off by other locks."""
+    for district in np.unique(locks[locks != UNLOCKED]).tolist():
+        members = np.flatnonzero(locks == district)
+        total = float(households[members].sum())
+        if total > upper:
+            raise InfeasibleError(
+                f"units {members[:5].tolist()} locked to district {district} hold {total:.0f} "
+                f"households, above the upper bound {upper:.0f}"
+            )
+        _check_lock_reachability(graph, locks, district, members)
+
+
+def _check_lock_reachability(
+    graph: UnitGraph, locks: NDArray[np.int64], district: int, members: NDArray[np.int64]
+) -> None:
+    """Locked units of one district must connect without passing units locked elsewhere."""
+    allowed = (locks == UNLOCKED) | (locks == district)
+    sub = graph.subgraph(np.flatnonzero(allowed))
+    local = np.cumsum(allowed) - 1
+    labels = sub.components()[1][local[members]]
+    if np.unique(labels).shape[0] > 1:
+        split = members[labels != labels[0]][0]
+        raise InfeasibleError(
+            f"locks conflict: unit {int(members[0])} and unit {int(split)} are locked to district "
+            f"{district} but units locked to other districts separate them"
+        )
+
+
+def fixed_boundary_locks(
+    graph: UnitGraph, current: NDArray[np.int64], pairs: Sequence[tuple[int, int]]
+) -> NDArray[np.int64]:
+    """Locks that keep the current boundary between each listed district pair where it is."""
+    locks = np.full(graph.n, UNLOCKED, dtype=np.int64)
+    src, dst = graph.src, graph.indices
+    for first, second in pairs:
+        on_edge = (current[src] == first) & (current[dst] == second)
+        touching = np.concatenate([src[on_edge], dst[on_edge]])
+        if touching.size == 0:
+            raise InfeasibleError(f"fixed boundary {first}-{second}: the districts do not touch")
+        locks[touching] = current[touching]
+    return locks

@@ -1,0 +1,288 @@
+"""Public API: single-level `partition` and nested street -> communities -> grids `partition_hierarchy`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from boundaries.errors import InfeasibleError, InputError
+from boundaries.executor import SerialExecutor, SubproblemExecutor, subproblem_rng
+from boundaries.graph import UnitGraph
+from boundaries.metrics import PlanMetrics, plan_metrics
+from boundaries.score import Weights
+from boundaries.solve import PartitionResult, partition
+
+__all__ = [
+    "GridUnits",
+    "HierarchyResult",
+    "LevelOptions",
+    "PartitionResult",
+    "Subproblem",
+    "Weights",
+    "partition",
+    "partition_hierarchy",
+    "solve_subproblem",
+]
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+ProgressLog = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class LevelOptions:
+    """Targets and constraints for one level; current/locked hold global district ids per unit (-1 = none)."""
+
+    target: float
+    tolerance: float
+    counts: Mapping[str, int] | None = None
+    current: ArrayLike | None = None
+    locked: ArrayLike | None = None
+
+
+@dataclass(frozen=True)
+class GridUnits:
+    """Grid-level units where heavy buildings are split: graph, households, community-level unit of each."""
+
+    graph: UnitGraph
+    households: ArrayLike
+    parent: ArrayLike
+
+
+@dataclass(frozen=True)
+class Subproblem:
+    """One independent partition job (a street's communities or a community's grids)."""
+
+    key: str
+    graph: UnitGraph
+    households: FloatArray
+    k: int | None
+    target: float
+    tolerance: float
+    seed: int
+    current: IntArray | None = None
+    locked: IntArray | None = None
+    weights: Weights = Weights()
+    minimal_disruption: bool = False
+    label_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class HierarchyResult:
+    """Nested plan: community per unit, grid per grid unit, and the parent of every district."""
+
+    community: IntArray
+    community_street: list[str]
+    community_metrics: PlanMetrics
+    grid: IntArray
+    grid_community: IntArray
+    grid_metrics: PlanMetrics
+    share_unchanged: float
+    street_results: dict[str, PartitionResult] = field(repr=False)
+    community_results: list[PartitionResult] = field(repr=False)
+
+
+def solve_subproblem(task: Subproblem) -> PartitionResult:
+    """Solve one subproblem with the generator derived from (seed, key)."""
+    return partition(
+        task.graph,
+        task.households,
+        task.k,
+        task.target,
+        task.tolerance,
+        subproblem_rng(task.seed, task.key),
+        current=task.current,
+        locked=task.locked,
+        weights=task.weights,
+        minimal_disruption=task.minimal_disruption,
+    )
+
+
+def partition_hierarchy(
+    graph: UnitGraph,
+    households: ArrayLike,
+    streets: Sequence[str] | NDArray[np.str_],
+    seed: int,
+    *,
+    community: LevelOptions = LevelOptions(target=3000.0, tolerance=0.05),
+    grid: LevelOptions = LevelOptions(target=300.0, tolerance=0.10),
+    grid_units: GridUnits | None = None,
+    weights: Weights = Weights(),
+    minimal_disruption: bool = False,
+    executor: SubproblemExecutor | None = None,
+    progress: ProgressLog | None = None,
+) -> HierarchyResult:
+    """Communities inside each (fixed) street, then grids inside each community, each level through `executor`."""
+    run = executor or SerialExecutor()
+    weights_arr = np.asarray(households, dtype=np.float64)
+    street_arr = np.asarray(streets).astype(str)
+    if street_arr.shape != (graph.n,) or weights_arr.shape != (graph.n,):
+        raise InputError(f"streets and households need one entry per unit ({graph.n})")
+    street_keys = sorted(set(street_arr.tolist()))
+    street_units = [np.flatnonzero(street_arr == key) for key in street_keys]
+    tasks = [
+        _level_task(graph, weights_arr, street_arr == key, key, f"street/{key}", community, seed, weights, minimal_disruption)
+        for key in street_keys
+    ]
+    street_results = run.map(solve_subproblem, tasks, _progress(progress, "communities"))
+    community_of, community_street, global_ids = _number_districts(graph.n, tasks, street_results, street_arr)
+    g_graph, g_households, g_community = _grid_inputs(graph, weights_arr, community_of, grid_units)
+    grid_units_of = [np.flatnonzero(g_community == c) for c in range(len(community_street))]
+    grid_tasks = [
+        _level_task(g_graph, g_households, g_community == c, str(c), f"community/{c}", grid, seed, weights, minimal_disruption)
+        for c in range(len(community_street))
+    ]
+    grid_results = run.map(solve_subproblem, grid_tasks, _progress(progress, "grids"))
+    grid_of, _, _ = _number_districts(g_graph.n, grid_tasks, grid_results, g_community.astype(str))
+    grid_community = np.concatenate([np.full(r.k, c) for c, r in enumerate(grid_results)]).astype(np.int64)
+    kept = _unchanged(g_graph.n, grid_units_of, grid_tasks, grid_results, grid.current)
+    kept &= _unchanged(graph.n, street_units, tasks, street_results, community.current)[_grid_parent(graph.n, grid_units)]
+    return HierarchyResult(
+        community=community_of,
+        community_street=community_street,
+        community_metrics=_level_metrics(graph, weights_arr, community_of, global_ids, community, street_results),
+        grid=grid_of,
+        grid_community=grid_community,
+        grid_metrics=_level_metrics(g_graph, g_households, grid_of, grid_community, grid, grid_results, nominal=True),
+        share_unchanged=float(g_households[kept].sum() / max(g_households.sum(), 1.0)),
+        street_results=dict(zip(street_keys, street_results, strict=True)),
+        community_results=grid_results,
+    )
+
+
+def _level_task(
+    graph: UnitGraph,
+    households: FloatArray,
+    mask: NDArray[np.bool_],
+    parent_key: str,
+    task_key: str,
+    level: LevelOptions,
+    seed: int,
+    weights: Weights,
+    minimal: bool,
+) -> Subproblem:
+    """Subproblem for the units of one parent, with current/locked ids mapped to local labels."""
+    units = np.flatnonzero(mask)
+    current, locked, ids = _local_labels(units, level, parent_key)
+    count = None if level.counts is None else level.counts.get(parent_key)
+    return Subproblem(
+        key=task_key,
+        graph=graph.subgraph(units),
+        households=households[units],
+        k=count,
+        target=level.target,
+        tolerance=level.tolerance,
+        seed=seed,
+        current=current,
+        locked=locked,
+        weights=weights,
+        minimal_disruption=minimal and current is not None,
+        label_ids=ids,
+    )
+
+
+def _local_labels(
+    units: IntArray, level: LevelOptions, parent_key: str
+) -> tuple[IntArray | None, IntArray | None, tuple[int, ...]]:
+    """Map global current/locked ids of a parent's units onto local labels 0..m-1 (plus the id of each label)."""
+    current = None if level.current is None else np.asarray(level.current, dtype=np.int64)[units]
+    locked = None if level.locked is None else np.asarray(level.locked, dtype=np.int64)[units]
+    source = current if current is not None else locked
+    if source is None:
+        return None, None, ()
+    ids = tuple(np.unique(source[source >= 0]).tolist())
+    table = {gid: i for i, gid in enumerate(ids)}
+    local_current = None if current is None else _lookup(table, current)
+    if locked is None:
+        return local_current, None, ids
+    for unit, gid in zip(units.tolist(), locked.tolist(), strict=True):
+        if gid >= 0 and gid not in table:
+            raise InfeasibleError(
+                f"unit {unit} is locked to district {gid}, which has no units in parent {parent_key}"
+            )
+    return local_current, _lookup(table, locked), ids
+
+
+def _lookup(table: dict[int, int], values: IntArray) -> IntArray:
+    """Local label per global id (-1 where unknown)."""
+    return np.array([table.get(v, -1) for v in values.tolist()], dtype=np.int64)
+
+
+def _unchanged(n: int, units_of: Sequence[IntArray], tasks: Sequence[Subproblem], results: Sequence[PartitionResult], current: ArrayLike | None) -> NDArray[np.bool_]:
+    """Per unit: does it keep its current district (by global id)? All False without a current plan."""
+    same = np.zeros(n, dtype=bool)
+    if current is None:
+        return same
+    before = np.asarray(current, dtype=np.int64)
+    for units, task, result in zip(units_of, tasks, results, strict=True):
+        ids = np.asarray(task.label_ids + (-2,) * result.k, dtype=np.int64)
+        same[units] = ids[result.assignment] == before[units]
+    return same
+
+
+def _number_districts(
+    n: int, tasks: Sequence[Subproblem], results: Sequence[PartitionResult], parent_of: NDArray[np.str_]
+) -> tuple[IntArray, list[str], IntArray]:
+    """Global district ids: parents in task order, local labels within; also parent key and index per district."""
+    labels = np.full(n, -1, dtype=np.int64)
+    owners: list[str] = []
+    parent_index: list[int] = []
+    offset = 0
+    for index, (task, result) in enumerate(zip(tasks, results, strict=True)):
+        key = task.key.split("/", 1)[1]
+        labels[np.flatnonzero(parent_of == key)] = result.assignment + offset
+        owners.extend([key] * result.k)
+        parent_index.extend([index] * result.k)
+        offset += result.k
+    return labels, owners, np.asarray(parent_index, dtype=np.int64)
+
+
+def _grid_inputs(
+    graph: UnitGraph, households: FloatArray, community_of: IntArray, grid_units: GridUnits | None
+) -> tuple[UnitGraph, FloatArray, IntArray]:
+    """Graph, households and community per unit for the grid level (split units if given)."""
+    if grid_units is None:
+        return graph, households, community_of
+    parent = np.asarray(grid_units.parent, dtype=np.int64)
+    return grid_units.graph, np.asarray(grid_units.households, dtype=np.float64), community_of[parent]
+
+
+def _grid_parent(n: int, grid_units: GridUnits | None) -> IntArray:
+    """Community-level unit of each grid-level unit."""
+    if grid_units is None:
+        return np.arange(n, dtype=np.int64)
+    return np.asarray(grid_units.parent, dtype=np.int64)
+
+
+def _level_metrics(
+    graph: UnitGraph,
+    households: FloatArray,
+    labels: IntArray,
+    parent_of_district: IntArray,
+    level: LevelOptions,
+    results: Sequence[PartitionResult],
+    nominal: bool = False,
+) -> PlanMetrics:
+    """Metrics over a whole level; deviation against each parent's mean, or against the nominal target."""
+    k = int(labels.max()) + 1
+    totals = np.bincount(labels, households, minlength=k)
+    target: float | FloatArray = level.target
+    if not nominal:
+        parent_mean = np.bincount(parent_of_district, totals) / np.bincount(parent_of_district)
+        target = parent_mean[parent_of_district]
+    metrics = plan_metrics(graph, households, labels, k, target)
+    if level.current is None:
+        return metrics
+    moved = sum(result.metrics.households_moved for result in results)
+    share = 1.0 - moved / max(float(households.sum()), 1.0)
+    return replace(metrics, households_moved=moved, share_unchanged=share)
+
+
+def _progress(progress: ProgressLog | None, stage: str) -> Callable[[int, int], None] | None:
+    """Adapt a (stage, done, total) logger to the executor's (done, total) callback."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)

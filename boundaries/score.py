@@ -1,0 +1,208 @@
+"""Plan score: population deviation, compactness (1/Polsby-Popper), barrier crossings, change from current."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from boundaries.graph import UnitGraph
+from boundaries.state import PartitionState
+
+# Households outside the tolerance cost this many times more than inside it.
+EXCESS_FACTOR = 40.0
+FOUR_PI = 4.0 * math.pi
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Relative weights of the soft objectives (all >= 0)."""
+
+    population: float = 1.0
+    compactness: float = 1.5
+    barrier: float = 3.0
+    change: float = 0.0
+
+
+@dataclass(frozen=True)
+class MoveTerms:
+    """Grouped edge sums for candidate flips: lengths and barrier costs towards source and target."""
+
+    length_own: NDArray[np.float64]
+    length_to: NDArray[np.float64]
+    barrier_own: NDArray[np.float64]
+    barrier_to: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ScoreModel:
+    """Precomputed costs for one subproblem; lower scores are better."""
+
+    src: NDArray[np.int64]
+    dst: NDArray[np.int64]
+    edge_length: NDArray[np.float64]
+    barrier_cost: NDArray[np.float64]
+    unit_length: NDArray[np.float64]
+    exterior: NDArray[np.float64]
+    change_cost: NDArray[np.float64]
+    current: NDArray[np.int64]
+    target: float
+    tolerance: float
+    weights: Weights
+    adjacency: list[list[tuple[int, float, float]]]
+
+    @classmethod
+    def build(
+        cls,
+        graph: UnitGraph,
+        households: NDArray[np.float64],
+        k: int,
+        tolerance: float,
+        weights: Weights,
+        current: NDArray[np.int64] | None = None,
+    ) -> ScoreModel:
+        """Model for `k` districts balanced around the parent's mean households."""
+        # An empty parent has nothing to balance; any positive target keeps the costs finite.
+        target = float(households.sum()) / k or 1.0
+        reference = 4.0 * math.sqrt(max(float(graph.area.sum()), 1.0) / k)
+        barrier_cost = weights.barrier * graph.edge_length * graph.edge_barrier / reference
+        src = graph.src
+        return cls(
+            src=src,
+            dst=graph.indices,
+            edge_length=graph.edge_length,
+            barrier_cost=barrier_cost,
+            unit_length=np.bincount(src, graph.edge_length, minlength=graph.n),
+            exterior=graph.exterior_length,
+            change_cost=weights.change * households / max(target, 1.0) * (current is not None),
+            current=np.full(graph.n, -1, dtype=np.int64) if current is None else current,
+            target=target,
+            tolerance=tolerance,
+            weights=weights,
+            adjacency=_adjacency(graph, barrier_cost),
+        )
+
+    def population_cost(self, totals: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-district cost: squared deviation in tolerance units, steeply more beyond tolerance."""
+        scaled = (totals - self.target) / (self.target * self.tolerance)
+        excess = np.maximum(np.abs(scaled) - 1.0, 0.0)
+        return self.weights.population * scaled * scaled + EXCESS_FACTOR * excess * excess
+
+    def shape_cost(self, perimeter: NDArray[np.float64], area: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-district 1/Polsby-Popper, weighted: rewards round districts, worst ones most."""
+        return self.weights.compactness * perimeter * perimeter / (FOUR_PI * np.maximum(area, 1e-9))
+
+    def district_perimeter(self, labels: NDArray[np.int64], k: int) -> NDArray[np.float64]:
+        """Perimeter per district: cut edges plus the parent's exterior edge."""
+        cut = labels[self.src] != labels[self.dst]
+        cut_part = np.bincount(labels[self.src[cut]], self.edge_length[cut], minlength=k)
+        return cut_part.astype(np.float64) + np.bincount(labels, self.exterior, minlength=k)
+
+    def total(self, state: PartitionState) -> float:
+        """Full score of the state, recomputed from scratch."""
+        labels = state.assignment
+        inside = labels[self.src] == labels[self.dst]
+        moved = (labels != self.current) & (self.current >= 0)
+        return float(
+            self.population_cost(state.district_households).sum()
+            + self.shape_cost(state.district_perimeter, state.district_area).sum()
+            + self.barrier_cost[inside].sum() / 2.0
+            + self.change_cost[moved].sum()
+        )
+
+    def candidate_deltas(
+        self, state: PartitionState, units: NDArray[np.int64], targets: NDArray[np.int64], terms: MoveTerms
+    ) -> NDArray[np.float64]:
+        """Score change of each flip, all against the round-start state."""
+        source = state.assignment[units]
+        weight, area = state.unit_households[units], state.unit_area[units]
+        ext, total_len = self.exterior[units], self.unit_length[units]
+        totals, areas, perims = state.district_households, state.district_area, state.district_perimeter
+        perim_from = perims[source] + 2.0 * terms.length_own - total_len - ext
+        perim_to = perims[targets] + total_len + ext - 2.0 * terms.length_to
+        population = (
+            self.population_cost(totals[source] - weight)
+            + self.population_cost(totals[targets] + weight)
+            - self.population_cost(totals[source])
+            - self.population_cost(totals[targets])
+        )
+        shape = (
+            self.shape_cost(perim_from, areas[source] - area)
+            + self.shape_cost(perim_to, areas[targets] + area)
+            - self.shape_cost(perims[source], areas[source])
+            - self.shape_cost(perims[targets], areas[targets])
+        )
+        barrier = terms.barrier_to - terms.barrier_own
+        return population + shape + barrier + self._change_delta(state, units, targets)
+
+    def live_delta(self, state: PartitionState, unit: int, to: int) -> tuple[float, float, float]:
+        """Exact delta of one flip against the live state: (delta, perimeter change of source, of target)."""
+        labels = state.labels
+        source = labels[unit]
+        own_len = to_len = own_bar = to_bar = 0.0
+        for v, length, barrier in self.adjacency[unit]:
+            if labels[v] == source:
+                own_len += length
+                own_bar += barrier
+            elif labels[v] == to:
+                to_len += length
+                to_bar += barrier
+        rim = float(self.unit_length[unit] + self.exterior[unit])
+        d_from, d_to = 2.0 * own_len - rim, rim - 2.0 * to_len
+        delta = self._live_population(state, unit, source, to) + to_bar - own_bar
+        delta += self._live_shape(state, unit, source, to, d_from, d_to)
+        delta += self._live_change(state, unit, source, to)
+        return delta, d_from, d_to
+
+    def _live_population(self, state: PartitionState, unit: int, source: int, to: int) -> float:
+        """Population part of a live delta."""
+        weight = float(state.unit_households[unit])
+        a, b = float(state.district_households[source]), float(state.district_households[to])
+        cost = self._scalar_population
+        return cost(a - weight) + cost(b + weight) - cost(a) - cost(b)
+
+    def _live_shape(
+        self, state: PartitionState, unit: int, source: int, to: int, d_from: float, d_to: float
+    ) -> float:
+        """Compactness part of a live delta."""
+        area = float(state.unit_area[unit])
+        pa, pb = float(state.district_perimeter[source]), float(state.district_perimeter[to])
+        aa, ab = float(state.district_area[source]), float(state.district_area[to])
+        cost = self._scalar_shape
+        return cost(pa + d_from, aa - area) + cost(pb + d_to, ab + area) - cost(pa, aa) - cost(pb, ab)
+
+    def _live_change(self, state: PartitionState, unit: int, source: int, to: int) -> float:
+        """Moved-households part of a live delta."""
+        current = int(self.current[unit])
+        if current < 0:
+            return 0.0
+        return float(self.change_cost[unit]) * (float(to != current) - float(source != current))
+
+    def _scalar_population(self, total: float) -> float:
+        """population_cost for one district without numpy overhead."""
+        scaled = (total - self.target) / (self.target * self.tolerance)
+        excess = max(abs(scaled) - 1.0, 0.0)
+        return self.weights.population * scaled * scaled + EXCESS_FACTOR * excess * excess
+
+    def _scalar_shape(self, perimeter: float, area: float) -> float:
+        """shape_cost for one district without numpy overhead."""
+        return self.weights.compactness * perimeter * perimeter / (FOUR_PI * max(area, 1e-9))
+
+    def _change_delta(
+        self, state: PartitionState, units: NDArray[np.int64], targets: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
+        """Change in the moved-households cost for each flip."""
+        current = self.current[units]
+        known = current >= 0
+        was_moved = (state.assignment[units] != current) & known
+        now_moved = (targets != current) & known
+        return self.change_cost[units] * (now_moved.astype(float) - was_moved.astype(float))
+
+
+def _adjacency(graph: UnitGraph, barrier_cost: NDArray[np.float64]) -> list[list[tuple[int, float, float]]]:
+    """Per-unit (neighbour, shared length, barrier cost) lists for the live delta loop."""
+    triples = list(zip(graph.indices.tolist(), graph.edge_length.tolist(), barrier_cost.tolist(), strict=True))
+    bounds = graph.indptr.tolist()
+    return [triples[bounds[i] : bounds[i + 1]] for i in range(graph.n)]

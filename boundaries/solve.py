@@ -1,0 +1,270 @@
+"""Single-level partition of one parent's units into k contiguous districts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from boundaries.anneal import AnnealReport, Schedule, anneal
+from boundaries.constraints import (
+    UNLOCKED,
+    check_locks,
+    fixed_boundary_locks,
+    is_contiguous,
+    lock_array,
+    require_connected,
+)
+from boundaries.errors import InfeasibleError, InputError
+from boundaries.graph import UnitGraph
+from boundaries.metrics import PlanMetrics, plan_metrics
+from boundaries.recom import recom_repair
+from boundaries.score import ScoreModel, Weights
+from boundaries.seed import (
+    apply_locks,
+    fill_empty_districts,
+    match_labels,
+    metis_seed,
+    repair_contiguity,
+)
+from boundaries.state import PartitionState
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+# Minimal-disruption mode: households moved dominate, balance only matters beyond tolerance.
+MINIMAL_CHANGE_WEIGHT = 20.0
+MINIMAL_SCHEDULE = Schedule(rounds=60, start_scale=0.02, greedy_rounds=60)
+POLISH_SCHEDULE = Schedule(rounds=0, greedy_rounds=40)
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """One parent's plan: district label per unit (0..k-1) and its metrics."""
+
+    assignment: IntArray
+    k: int
+    target: float
+    district_households: FloatArray
+    metrics: PlanMetrics
+    oversize_units: tuple[int, ...]
+    search: AnnealReport | None = field(default=None, compare=False)
+
+
+def partition(
+    units_graph: UnitGraph,
+    households: ArrayLike,
+    k: int | None,
+    target: float | None,
+    tolerance: float,
+    rng: np.random.Generator,
+    *,
+    current: ArrayLike | None = None,
+    locked: Mapping[int, int] | ArrayLike | None = None,
+    fixed_boundaries: Sequence[tuple[int, int]] = (),
+    weights: Weights = Weights(),
+    minimal_disruption: bool = False,
+    schedule: Schedule | None = None,
+) -> PartitionResult:
+    """Partition units into k contiguous districts balanced around the parent mean.
+
+    k defaults to round(total / target); labels of `current` and `locked` are district
+    labels 0..k-1. In minimal-disruption mode the search starts from `current` and a
+    current plan that already meets the tolerance is returned unchanged.
+    """
+    weights_arr = _households(units_graph, households)
+    count = resolve_count(float(weights_arr.sum()), k, target, units_graph.n)
+    require_connected(units_graph)
+    current_arr = _current(units_graph, current, minimal_disruption)
+    locks = _locks(units_graph, locked, fixed_boundaries, current_arr, count)
+    mean = float(weights_arr.sum()) / count
+    check_locks(units_graph, weights_arr, locks, mean * (1.0 + tolerance))
+    if minimal_disruption and current_arr is not None:
+        start = _minimal_start(units_graph, weights_arr, current_arr, count, rng)
+        weights = replace(weights, population=0.0, change=max(weights.change, MINIMAL_CHANGE_WEIGHT))
+        schedule = schedule or MINIMAL_SCHEDULE
+    else:
+        start = _fresh_start(units_graph, weights_arr, count, rng, current_arr, locks)
+    start = apply_locks(units_graph, start, locks, weights_arr)
+    if minimal_disruption and _meets_targets(units_graph, weights_arr, start, count, tolerance, locks):
+        return _result(units_graph, weights_arr, start, count, tolerance, current_arr, None)
+    model = ScoreModel.build(units_graph, weights_arr, count, tolerance, weights, current_arr)
+    state = PartitionState.build(
+        start, weights_arr, count, units_graph.area, model.district_perimeter(start, count)
+    )
+    movable, nbrs = locks == UNLOCKED, units_graph.neighbour_lists()
+    report = anneal(
+        model, state, movable, nbrs, rng, schedule or Schedule.for_size(units_graph.n, count)
+    )
+    if recom_repair(units_graph, model, state, movable, rng):
+        anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE)
+    return _result(units_graph, weights_arr, state.assignment, count, tolerance, current_arr, report)
+
+
+def resolve_count(total: float, k: int | None, target: float | None, units: int) -> int:
+    """Number of districts: given, or round(total / target); checked against the parent."""
+    if k is None:
+        if target is None or target <= 0:
+            raise InputError("give a district count or a positive target")
+        if target > total:
+            raise InfeasibleError(
+                f"target {target:.0f} households is above the parent's {total:.0f} households"
+            )
+        k = max(1, int(round(total / target)))
+    if k < 1:
+        raise InfeasibleError(f"district count {k} must be at least 1")
+    if k > units:
+        raise InfeasibleError(f"district count {k} exceeds the {units} units of the parent")
+    return k
+
+
+def _households(graph: UnitGraph, households: ArrayLike) -> FloatArray:
+    """Households per unit as floats, checked for length and sign."""
+    weights = np.asarray(households, dtype=np.float64)
+    if weights.shape != (graph.n,):
+        raise InputError(f"households must have one entry per unit ({graph.n}), got {weights.shape}")
+    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        bad = int(np.flatnonzero((weights < 0) | ~np.isfinite(weights))[0])
+        raise InputError(f"unit {bad} has an invalid household count {weights[bad]}")
+    return weights
+
+
+def _current(graph: UnitGraph, current: ArrayLike | None, minimal: bool) -> IntArray | None:
+    """Current plan labels (-1 = unassigned) or None; minimal mode requires one."""
+    if current is None:
+        if minimal:
+            raise InputError("minimal_disruption needs the current plan (current=...)")
+        return None
+    labels = np.asarray(current, dtype=np.int64)
+    if labels.shape != (graph.n,):
+        raise InputError(f"current must have one entry per unit ({graph.n}), got {labels.shape}")
+    return labels
+
+
+def _locks(
+    graph: UnitGraph,
+    locked: Mapping[int, int] | ArrayLike | None,
+    fixed_boundaries: Sequence[tuple[int, int]],
+    current: IntArray | None,
+    k: int,
+) -> IntArray:
+    """Explicit locks merged with the locks that keep listed boundaries fixed."""
+    locks = lock_array(graph.n, dict(locked) if isinstance(locked, Mapping) else locked, k)
+    if not fixed_boundaries:
+        return locks
+    if current is None:
+        raise InputError("fixed_boundaries refer to the current plan; pass current=...")
+    fixed = fixed_boundary_locks(graph, current, fixed_boundaries)
+    clash = np.flatnonzero((locks != UNLOCKED) & (fixed != UNLOCKED) & (locks != fixed))
+    if clash.size:
+        unit = int(clash[0])
+        raise InfeasibleError(
+            f"locks conflict: unit {unit} is locked to district {int(locks[unit])} "
+            f"but a fixed boundary keeps it in district {int(fixed[unit])}"
+        )
+    return np.where(fixed != UNLOCKED, fixed, locks)
+
+
+def _fresh_start(
+    graph: UnitGraph,
+    households: FloatArray,
+    k: int,
+    rng: np.random.Generator,
+    current: IntArray | None,
+    locks: IntArray,
+) -> IntArray:
+    """METIS seed, relabelled to follow locks (first) and the current plan."""
+    labels = repair_contiguity(graph, metis_seed(graph, households, k, rng), households)
+    if current is not None:
+        labels = match_labels(labels, current, households, k)
+    if np.any(locks != UNLOCKED):
+        labels = match_labels(labels, locks, households + 1e6, k)
+    return labels
+
+
+def _minimal_start(
+    graph: UnitGraph, households: FloatArray, current: IntArray, k: int, rng: np.random.Generator
+) -> IntArray:
+    """The current plan with unassigned units filled, the district count adjusted to k, made contiguous."""
+    labels = _fill_unassigned(graph, current)
+    labels = np.unique(labels, return_inverse=True)[1].astype(np.int64)
+    labels = _adjust_count(graph, households, labels, k, rng)
+    return repair_contiguity(graph, labels, households)
+
+
+def _fill_unassigned(graph: UnitGraph, current: IntArray) -> IntArray:
+    """Give units without a current district the district of their longest-shared neighbour."""
+    labels = current.copy()
+    if np.all(labels < 0):
+        raise InputError("the current plan assigns no unit of this parent")
+    while np.any(labels < 0):
+        src, dst = graph.src, graph.indices
+        edge = (labels[src] < 0) & (labels[dst] >= 0)
+        order = np.lexsort((-graph.edge_length[edge], src[edge]))
+        units, picks = src[edge][order], labels[dst[edge]][order]
+        first = np.ones(units.shape[0], dtype=bool)
+        first[1:] = units[1:] != units[:-1]
+        labels[units[first]] = picks[first]
+    return labels
+
+
+def _adjust_count(
+    graph: UnitGraph, households: FloatArray, labels: IntArray, k: int, rng: np.random.Generator
+) -> IntArray:
+    """Split the heaviest or merge the lightest districts until there are exactly k."""
+    count = int(labels.max()) + 1
+    if count < k:
+        return fill_empty_districts(graph, households, labels, k, rng)
+    while count > k:
+        totals = np.bincount(labels, households, minlength=count)
+        lightest = int(np.argmin(totals))
+        neighbour = _best_neighbour_district(graph, labels, lightest)
+        labels = np.where(labels == lightest, neighbour, labels)
+        labels = np.where(labels > lightest, labels - 1, labels)
+        count -= 1
+    return labels
+
+
+def _best_neighbour_district(graph: UnitGraph, labels: IntArray, district: int) -> int:
+    """The district sharing the longest boundary with `district`."""
+    src, dst = graph.src, graph.indices
+    edge = (labels[src] == district) & (labels[dst] != district)
+    shared = np.bincount(labels[dst[edge]], graph.edge_length[edge], minlength=int(labels.max()) + 1)
+    return int(np.argmax(shared))
+
+
+def _meets_targets(
+    graph: UnitGraph, households: FloatArray, labels: IntArray, k: int, tolerance: float, locks: IntArray
+) -> bool:
+    """True if the plan is contiguous, honours locks and every district is within tolerance."""
+    totals = np.bincount(labels, households, minlength=k)
+    mean = float(households.sum()) / k
+    within = np.all(np.abs(totals - mean) <= tolerance * mean + 1e-9)
+    locked = locks != UNLOCKED
+    return bool(within and np.all(labels[locked] == locks[locked]) and is_contiguous(graph, labels))
+
+
+def _result(
+    graph: UnitGraph,
+    households: FloatArray,
+    labels: IntArray,
+    k: int,
+    tolerance: float,
+    current: IntArray | None,
+    report: AnnealReport | None,
+) -> PartitionResult:
+    """Package a plan with its metrics and the units too heavy for any district."""
+    mean = float(households.sum()) / k
+    if not is_contiguous(graph, labels):
+        raise InfeasibleError("internal error: produced a non-contiguous plan")
+    return PartitionResult(
+        assignment=labels.copy(),
+        k=k,
+        target=mean,
+        district_households=np.bincount(labels, households, minlength=k),
+        metrics=plan_metrics(graph, households, labels, k, mean, current=current),
+        oversize_units=tuple(np.flatnonzero(households > mean * (1.0 + tolerance)).tolist()),
+        search=report,
+    )

@@ -1,0 +1,249 @@
+"""Unit polygons: Voronoi cells of buildings clipped to street blocks, tiling the parent without gaps.
+
+All inputs must share one projected CRS (metres). Blocks come from polygonising the roads inside
+the parent, so unit boundaries follow roads; empty blocks and stray cell fragments merge into the
+neighbouring unit they share most boundary with.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from boundaries.errors import InputError
+
+ObjectArray = NDArray[np.object_]
+PRECISION_M = 0.001
+# Pieces below this area (m2) are slivers from noding and are merged away.
+SLIVER_M2 = 1.0
+
+
+def street_blocks(parent: shapely.Geometry, roads: gpd.GeoSeries | ObjectArray) -> ObjectArray:
+    """Faces formed by the roads inside `parent` and its edge; together they tile the parent."""
+    lines = shapely.intersection(np.asarray(roads, dtype=object), parent)
+    noded = shapely.union_all(np.append(lines, shapely.boundary(parent)), grid_size=PRECISION_M)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    inside = shapely.within(shapely.point_on_surface(faces), parent)
+    return np.asarray(faces[inside & (shapely.area(faces) > 0)], dtype=object)
+
+
+def tessellate(
+    buildings: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | gpd.GeoSeries,
+    parent: shapely.Geometry,
+    *,
+    id_column: str = "id",
+    households_column: str = "households",
+    empty_blocks: str = "merge",
+) -> gpd.GeoDataFrame:
+    """One unit per building (columns unit_id, building_id, households, block, geometry) tiling `parent`.
+
+    empty_blocks="merge" joins blocks without buildings to a neighbouring unit;
+    "keep" makes them units with no building and 0 households.
+    """
+    _check_inputs(buildings, roads, id_column, households_column, empty_blocks)
+    points = _building_points(buildings)
+    blocks = street_blocks(parent, np.asarray(roads.geometry, dtype=object))
+    block_of = _block_of_points(points, blocks, buildings[id_column])
+    cells, leftovers = _cells(points, blocks, block_of)
+    units = gpd.GeoDataFrame(
+        {
+            "building_id": buildings[id_column].to_numpy(),
+            "households": buildings[households_column].to_numpy().astype(np.int64),
+            "block": block_of,
+        },
+        geometry=cells,
+        crs=buildings.crs,
+    )
+    empty = np.setdiff1d(np.arange(blocks.shape[0]), block_of)
+    pieces = np.concatenate([leftovers, blocks[empty]]) if empty.size else leftovers
+    units = _absorb(units, pieces, keep=empty_blocks == "keep")
+    units.insert(0, "unit_id", np.arange(len(units), dtype=np.int64))
+    return units
+
+
+def _check_inputs(
+    buildings: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | gpd.GeoSeries,
+    id_column: str,
+    households_column: str,
+    empty_blocks: str,
+) -> None:
+    """Columns present, CRS projected and shared, options known."""
+    for column in (id_column, households_column):
+        if column not in buildings.columns:
+            raise InputError(f"buildings lack the column {column!r}")
+    if buildings.crs is None or not buildings.crs.is_projected:
+        raise InputError("buildings must be in a projected CRS (metres), e.g. EPSG:32650")
+    if roads.crs != buildings.crs:
+        raise InputError(f"roads CRS {roads.crs} differs from buildings CRS {buildings.crs}")
+    if empty_blocks not in ("merge", "keep"):
+        raise InputError(f"empty_blocks must be 'merge' or 'keep', not {empty_blocks!r}")
+    if (buildings[households_column] < 0).any():
+        raise InputError("households must be non-negative")
+
+
+def _building_points(buildings: gpd.GeoDataFrame) -> ObjectArray:
+    """A point inside each building, nudged apart where two coincide (Voronoi needs distinct sites)."""
+    points = shapely.point_on_surface(np.asarray(buildings.geometry, dtype=object))
+    xy = shapely.get_coordinates(points)
+    rounded = pd.DataFrame(np.round(xy, 3))
+    repeat = rounded.groupby([0, 1]).cumcount().to_numpy()
+    xy = xy + np.stack([repeat * 0.05, repeat * 0.03], axis=1)
+    return np.asarray(shapely.points(xy), dtype=object)
+
+
+def _block_of_points(points: ObjectArray, blocks: ObjectArray, ids: pd.Series) -> NDArray[np.int64]:
+    """Block index of each building point (points on a road go to the first touching block)."""
+    tree = shapely.STRtree(blocks)
+    point_idx, block_idx = tree.query(points, predicate="intersects")
+    block_of = np.full(points.shape[0], -1, dtype=np.int64)
+    block_of[point_idx[::-1]] = block_idx[::-1]
+    outside = np.flatnonzero(block_of < 0)
+    if outside.size:
+        raise InputError(f"building {ids.iloc[int(outside[0])]!r} lies outside the parent area")
+    return block_of
+
+
+def _cells(
+    points: ObjectArray, blocks: ObjectArray, block_of: NDArray[np.int64]
+) -> tuple[ObjectArray, ObjectArray]:
+    """Voronoi cell of each building within its block, plus cell fragments cut off by the block shape."""
+    cells = np.empty(points.shape[0], dtype=object)
+    leftovers: list[shapely.Geometry] = []
+    for block in np.unique(block_of).tolist():
+        members = np.flatnonzero(block_of == block)
+        pieces = _block_cells(points[members], blocks[block])
+        for member, cell in zip(members.tolist(), pieces, strict=True):
+            main, rest = _split_main(cell, points[member])
+            cells[member] = main
+            leftovers.extend(rest)
+    return cells, np.asarray(leftovers, dtype=object)
+
+
+def _block_cells(points: ObjectArray, block: shapely.Geometry) -> list[shapely.Geometry]:
+    """Voronoi cells of the points, clipped to the block, in point order."""
+    if points.shape[0] == 1:
+        return [block]
+    regions = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=block))
+    owner = shapely.STRtree(regions).query(points, predicate="within")
+    region_of = np.full(points.shape[0], -1, dtype=np.int64)
+    region_of[owner[0]] = owner[1]
+    clipped = shapely.intersection(regions[region_of], block, grid_size=PRECISION_M)
+    return list(clipped)
+
+
+def _split_main(cell: shapely.Geometry, point: shapely.Geometry) -> tuple[shapely.Geometry, list[shapely.Geometry]]:
+    """The cell part holding the building point, and the other parts (to merge elsewhere)."""
+    parts = [p for p in shapely.get_parts(cell) if shapely.get_type_id(p) == 3]
+    if len(parts) <= 1:
+        return (parts[0] if parts else cell), []
+    distance = shapely.distance(np.asarray(parts, dtype=object), point)
+    main = int(np.argmin(distance))
+    return parts[main], [p for i, p in enumerate(parts) if i != main]
+
+
+def _absorb(units: gpd.GeoDataFrame, pieces: ObjectArray, keep: bool) -> gpd.GeoDataFrame:
+    """Merge pieces into the unit they share most boundary with; kept empty blocks become 0-household units."""
+    slivers = [p for p in pieces if p.area < SLIVER_M2] if keep else list(pieces)
+    units = _append_empty(units, [p for p in pieces if p.area >= SLIVER_M2]) if keep else units
+    geoms = np.array(units.geometry, dtype=object)
+    pending = slivers
+    while pending:
+        tree = shapely.STRtree(geoms)
+        remaining = []
+        for piece in pending:
+            host = _best_host(tree, geoms, piece)
+            if host < 0:
+                remaining.append(piece)
+            else:
+                geoms[host] = shapely.union(geoms[host], piece, grid_size=PRECISION_M)
+        if len(remaining) == len(pending):
+            units = _append_empty(gpd.GeoDataFrame(units, geometry=geoms, crs=units.crs), remaining)
+            geoms = np.array(units.geometry, dtype=object)
+            break
+        pending = remaining
+    return gpd.GeoDataFrame(units.drop(columns="geometry"), geometry=list(geoms), crs=units.crs)
+
+
+def _best_host(tree: shapely.STRtree, geoms: ObjectArray, piece: shapely.Geometry) -> int:
+    """Index of the unit sharing the longest boundary with `piece`, or -1 if none touches it."""
+    near = tree.query(piece, predicate="intersects")
+    if near.size == 0:
+        return -1
+    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[near]), shapely.boundary(piece)))
+    if shared.max() <= 0:
+        return -1
+    return int(near[int(np.argmax(shared))])
+
+
+def _append_empty(units: gpd.GeoDataFrame, pieces: list[shapely.Geometry]) -> gpd.GeoDataFrame:
+    """Add pieces as units without a building and with 0 households."""
+    if not pieces:
+        return units
+    extra = gpd.GeoDataFrame(
+        {"building_id": [None] * len(pieces), "households": 0, "block": -1}, geometry=pieces, crs=units.crs
+    )
+    return gpd.GeoDataFrame(pd.concat([units, extra], ignore_index=True), crs=units.crs)
+
+
+def split_heavy_units(units: gpd.GeoDataFrame, max_households: int) -> gpd.GeoDataFrame:
+    """Grid-level units: a unit above `max_households` becomes strips along its long axis, by household order.
+
+    Columns: unit_id, parent_unit, household_start, households, geometry; strips have equal area
+    shares proportional to their households.
+    """
+    if max_households < 1:
+        raise InputError(f"max_households must be >= 1, got {max_households}")
+    rows = []
+    for parent, (households, geom) in enumerate(zip(units["households"], units.geometry, strict=True)):
+        parts = max(1, int(np.ceil(households / max_households)))
+        sizes = np.diff(np.linspace(0, households, parts + 1).round().astype(np.int64))
+        strips = _strips(geom, sizes / max(households, 1)) if parts > 1 else [geom]
+        start = 0
+        for size, strip in zip(sizes.tolist(), strips, strict=True):
+            rows.append((parent, start, size, strip))
+            start += size
+    frame = pd.DataFrame(rows, columns=["parent_unit", "household_start", "households", "geometry"])
+    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=units.crs)
+    out.insert(0, "unit_id", np.arange(len(out), dtype=np.int64))
+    return out
+
+
+def _strips(geom: shapely.Geometry, shares: NDArray[np.float64]) -> list[shapely.Geometry]:
+    """Cut `geom` across its long axis into pieces with the given area shares."""
+    rect = np.asarray(shapely.get_coordinates(shapely.oriented_envelope(geom))[:4])
+    edges = [rect[1] - rect[0], rect[2] - rect[1]]
+    axis = max(edges, key=lambda e: float(np.hypot(*e)))
+    across = min(edges, key=lambda e: float(np.hypot(*e)))
+    cuts = [rect[0] + axis * t for t in _cut_positions(geom, rect[0], axis, across, shares)]
+    bounds = [rect[0] - axis * 0.01, *cuts, rect[0] + axis * 1.01]
+    return [
+        shapely.intersection(geom, _band(a, b, across), grid_size=PRECISION_M)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+
+
+def _cut_positions(
+    geom: shapely.Geometry, origin: NDArray[np.float64], axis: NDArray[np.float64], across: NDArray[np.float64], shares: NDArray[np.float64]
+) -> list[float]:
+    """Positions along the axis (0..1) where the cumulative area reaches each share, by bisection."""
+    total = geom.area
+    positions = []
+    for target in np.cumsum(shares)[:-1].tolist():
+        low, high = 0.0, 1.0
+        for _ in range(30):
+            mid = (low + high) / 2
+            area = shapely.intersection(geom, _band(origin - axis * 0.01, origin + axis * mid, across)).area
+            low, high = (mid, high) if area < target * total else (low, mid)
+        positions.append((low + high) / 2)
+    return positions
+
+
+def _band(start: NDArray[np.float64], end: NDArray[np.float64], across: NDArray[np.float64]) -> shapely.Polygon:
+    """Rectangle between two points on the axis, widened well past the shape across it."""
+    pad = across * 1.5
+    return shapely.Polygon([start - pad, end - pad, end + pad, start + pad])

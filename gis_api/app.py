@@ -1,0 +1,87 @@
+"""FastAPI application factory."""
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+
+from gis_api import __version__
+from gis_api.config import Settings, get_settings
+from gis_api.db.session import make_engine, session_factory
+from gis_api.errors import add_exception_handlers
+
+# Responses that carry personal data or credentials must not be kept by browsers or proxies.
+NO_STORE_PREFIXES = ("/households", "/auth")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API for the given settings (the process-wide ones by default)."""
+    from gis_api.locate.index import LocateIndexCache
+
+    settings = settings or get_settings()
+    app = FastAPI(title="网格 Wangge GIS", version=__version__)
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    app.state.locate_index = LocateIndexCache()
+    add_exception_handlers(app)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    _add_middleware(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    """Mount every domain's router (imported here so the factory stays the single entry point)."""
+    from gis_api.areas.router import router as layers_router
+    from gis_api.auth.router import router as auth_router
+    from gis_api.health.router import router as health_router
+    from gis_api.households.router import router as households_router
+    from gis_api.locate.router import router as locate_router
+    from gis_api.webmap import mount_webmap
+
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(layers_router)
+    app.include_router(households_router)
+    app.include_router(locate_router)
+    mount_webmap(app)
+
+
+def _add_middleware(app: FastAPI) -> None:
+    """Compress large GeoJSON; forbid caching of personal data; no MIME sniffing."""
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.url.path.startswith(NO_STORE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _field_name(location: tuple[object, ...] | list[object]) -> str:
+    """'query parameter lon', 'body field points.3.lat' from a pydantic error location."""
+    where, *path = [str(part) for part in location] or ["request"]
+    kind = {"query": "query parameter", "body": "body field", "path": "path parameter"}.get(where, where)
+    return f"{kind} {'.'.join(path)}".strip()
+
+
+async def _validation_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 body, with each message naming the parameter it is about."""
+    assert isinstance(error, RequestValidationError)
+    details = []
+    for item in error.errors():
+        item = dict(item)
+        item["msg"] = f"{_field_name(item.get('loc', ()))}: {item.get('msg', 'invalid')}"
+        if isinstance(item.get("ctx"), dict):
+            item["ctx"] = {key: str(value) for key, value in item["ctx"].items()}
+        details.append(item)
+    return JSONResponse({"detail": jsonable_encoder(details)}, status_code=422)

@@ -1,0 +1,36 @@
+"""Fixed administrative areas: the district and its streets, plus water bodies used as barriers."""
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gis_api.db.base import Base
+
+
+class District(Base):
+    """A district (区) with its 6-digit code, e.g. 420106 武昌区."""
+
+    __tablename__ = "district"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+
+
+class Street(Base):
+    """A street (街道) with its 9-digit statistics code, e.g. 420106001 积玉桥街道."""
+
+    __tablename__ = "street"
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+
+
+class Water(Base):
+    """A river or lake surface inside the district: nobody lives there, and it is a planning barrier."""
+
+    __tablename__ = "water"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))

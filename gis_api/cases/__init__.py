@@ -1,0 +1,1 @@
+"""Cases (案卷): categories, workflow, working calendar, deadlines, dispatch and escalation."""

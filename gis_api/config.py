@@ -1,0 +1,40 @@
+"""Settings read once from the environment (prefix-free names such as DATABASE_URL)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Deployment settings; every field can be overridden by an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
+
+    database_url: str | None = None
+    """External PostgreSQL/PostGIS URL; None means the embedded cluster under var_dir."""
+    var_dir: Path = PROJECT_ROOT / "var"
+    data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
+    district_code: str = "420106"
+    grid_code_width: int = 2
+    metric_crs: str = "EPSG:32650"
+    basemap_url: str = ""
+    """Tile URL template for a basemap (e.g. Tianditu); empty keeps the map fully offline."""
+    basemap_attribution: str = ""
+    demo_seed: int = 420106
+    auth_secret: str = ""
+    """HMAC key for bearer tokens; empty means a random key kept in <var_dir>/auth_secret."""
+    token_ttl_s: int = 28800
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, honouring plain DATABASE_URL as well as WANGGE_DATABASE_URL."""
+    import os
+
+    settings = Settings()
+    if settings.database_url is None and os.environ.get("DATABASE_URL"):
+        settings = settings.model_copy(update={"database_url": os.environ["DATABASE_URL"]})
+    return settings

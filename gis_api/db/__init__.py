@@ -1,0 +1,1 @@
+"""Database access: embedded cluster, engine and sessions, ORM base."""

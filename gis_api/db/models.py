@@ -1,0 +1,34 @@
+"""Import every domain's models so Base.metadata knows all tables (Alembic, tests)."""
+
+from gis_api.areas.models import District, Street, Water
+from gis_api.auth.models import AppUser, AuditLog, Role
+from gis_api.cases.models import Case, CaseEvent, PositionPing, Visit
+from gis_api.households.models import Building, Household
+from gis_api.plans.models import Community, Grid, Plan, PlanAssignment, PlanStatus
+from gis_api.roads.models import RoadEdge, RoadNode
+from gis_api.teams.models import Availability, MemberRole, TeamMember
+
+__all__ = [
+    "AppUser",
+    "AuditLog",
+    "Availability",
+    "Building",
+    "Case",
+    "CaseEvent",
+    "Community",
+    "District",
+    "Grid",
+    "Household",
+    "MemberRole",
+    "Plan",
+    "PlanAssignment",
+    "PlanStatus",
+    "PositionPing",
+    "RoadEdge",
+    "RoadNode",
+    "Role",
+    "Street",
+    "TeamMember",
+    "Visit",
+    "Water",
+]

@@ -1,0 +1,68 @@
+"""Demo accounts, one per role, with random passwords kept in <var_dir>/demo_users.txt (mode 0600)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from gis_api.auth.models import AppUser
+from gis_api.auth.service import create_user
+
+DEMO_STREET = "420106011"  # 中南路街道: the street with the most communities
+
+
+def demo_accounts(engine: Engine) -> list[tuple[str, str, str]]:
+    """(username, role, scope code) for each role, scoped inside the demo's busiest street."""
+    with engine.connect() as connection:
+        community, grid = connection.execute(
+            text(
+                "SELECT c.code, g.code FROM grid g JOIN community c ON c.id = g.community_id "
+                "JOIN plan p ON p.id = g.plan_id AND p.status = 'active' "
+                "WHERE c.street_code = :s ORDER BY g.code LIMIT 1"
+            ),
+            {"s": DEMO_STREET},
+        ).one()
+    return [
+        ("admin", "admin", "420106"),
+        ("district", "district_operator", "420106"),
+        ("street", "street_operator", DEMO_STREET),
+        ("community", "community_operator", community),
+        ("worker", "grid_worker", grid),
+        ("planner", "planner", "420106"),
+    ]
+
+
+def ensure_demo_users(engine: Engine, var_dir: Path) -> list[str]:
+    """Create missing demo accounts; return printable lines 'username role scope password'."""
+    passwords = _saved_passwords(var_dir / "demo_users.txt")
+    lines = []
+    with Session(engine) as session:
+        for username, role, scope in demo_accounts(engine):
+            exists = session.query(AppUser.id).filter(AppUser.username == username).first() is not None
+            if not exists or username not in passwords:
+                if exists:
+                    session.query(AppUser).filter(AppUser.username == username).delete()
+                    session.commit()
+                passwords[username] = secrets.token_urlsafe(9)
+                create_user(session, username, passwords[username], role, scope)
+            lines.append(f"  {username:<10} {role:<19} {scope:<15} {passwords[username]}")
+    _save_passwords(var_dir / "demo_users.txt", passwords)
+    return lines
+
+
+def _saved_passwords(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line)
+    return {name: password for name, password in pairs}
+
+
+def _save_passwords(path: Path, passwords: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.writelines(f"{name}\t{password}\n" for name, password in passwords.items())

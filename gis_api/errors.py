@@ -1,0 +1,82 @@
+"""Domain exceptions and the single table that maps them to HTTP status codes."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+
+class DomainError(Exception):
+    """Base of every error our services raise on purpose; the message is shown to the caller."""
+
+
+class NotFoundError(DomainError):
+    """The requested object does not exist (or is outside the caller's scope)."""
+
+
+class InvalidInputError(DomainError):
+    """Input that is well-formed JSON/HTTP but semantically wrong (bad CRS, bad geometry...)."""
+
+
+class OutOfDistrictError(InvalidInputError):
+    """A location that falls outside the district or any of its grids."""
+
+
+class LoadError(InvalidInputError):
+    """A data file that cannot be loaded; nothing from it was written."""
+
+
+class ConflictError(DomainError):
+    """The request conflicts with the current state (e.g. an invalid workflow transition)."""
+
+
+class AuthenticationError(DomainError):
+    """Missing or invalid credentials."""
+
+
+class PermissionDeniedError(DomainError):
+    """The caller's role or scope does not allow this."""
+
+
+class ServiceUnavailableError(DomainError):
+    """A dependency (the database) is temporarily unavailable."""
+
+
+STATUS_BY_ERROR: dict[type[Exception], int] = {
+    NotFoundError: 404,
+    OutOfDistrictError: 422,
+    LoadError: 422,
+    InvalidInputError: 422,
+    ConflictError: 409,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    ServiceUnavailableError: 503,
+    OperationalError: 503,
+}
+
+
+def status_for(error: Exception) -> int:
+    """HTTP status for an exception: the most specific entry of STATUS_BY_ERROR that matches."""
+    for error_type in type(error).__mro__:
+        if error_type in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[error_type]
+    return 500
+
+
+async def _domain_error_handler(request: Request, error: Exception) -> JSONResponse:
+    status = status_for(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    detail = str(error) if isinstance(error, DomainError) else "database unavailable, retry later"
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Register the table above on an application."""
+    app.add_exception_handler(DomainError, _domain_error_handler)
+    app.add_exception_handler(OperationalError, _domain_error_handler)
+    app.add_exception_handler(DBAPIError, _db_error_handler)
+
+
+async def _db_error_handler(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)
+    raise error

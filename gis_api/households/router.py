@@ -1,0 +1,34 @@
+"""GET /households: household points within the caller's scope, paged, audited."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from gis_api.auth.dependencies import CurrentUser
+from gis_api.db.session import SessionDep
+from gis_api.households.schemas import HouseholdPage, HouseholdQuery
+from gis_api.households.service import read_households
+
+router = APIRouter(tags=["households"])
+
+
+@router.get("/households")
+def households(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    query: Annotated[HouseholdQuery, Query()],
+) -> HouseholdPage:
+    """A GeoJSON page of households in scope; follow `next` (keyset on id) for the rest."""
+    rows = read_households(session, user, query)
+    next_url = None
+    if rows.last_id is not None and len(rows.features) == query.limit:
+        url = request.url.remove_query_params("offset").include_query_params(after_id=rows.last_id)
+        next_url = str(url)
+    return HouseholdPage(
+        features=rows.features,
+        count=len(rows.features),
+        limit=query.limit,
+        scope_code=user.scope_code,
+        next=next_url,
+    )

@@ -1,0 +1,82 @@
+"""Household points within the caller's scope; every read (or refusal) is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_api.auth.scope import Principal, ScopeLevel
+from gis_api.auth.service import record_audit
+from gis_api.errors import PermissionDeniedError
+from gis_api.households.schemas import HouseholdQuery
+
+COORDINATE_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class HouseholdRows:
+    features: list[dict[str, Any]]
+    last_id: int | None
+
+
+def scope_clause(principal: Principal) -> tuple[str, dict[str, str]]:
+    """SQL restricting household rows (joined to their grid as g) to the caller's area."""
+    level = principal.level
+    if level is ScopeLevel.DISTRICT:
+        return "true", {}
+    if level is ScopeLevel.GRID:
+        return "g.code = :scope_code", {"scope_code": principal.scope_code}
+    # scope codes are digits only (checked on creation), so they cannot smuggle LIKE wildcards
+    return "g.code LIKE :scope_prefix", {"scope_prefix": principal.scope_code + "%"}
+
+
+def _feature(row: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": row.id,
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(row.lon, COORDINATE_DECIMALS), round(row.lat, COORDINATE_DECIMALS)],
+        },
+        "properties": {
+            "id": row.id,
+            "residents": row.residents,
+            "building_id": row.building_id,
+            "grid_code": row.grid_code,
+        },
+    }
+
+
+def select_households(session: Session, principal: Principal, query: HouseholdQuery) -> HouseholdRows:
+    """One page of households inside the caller's scope, ordered by id."""
+    scope_sql, scope_params = scope_clause(principal)
+    params: dict[str, Any] = dict(scope_params)
+    clauses = [scope_sql, "h.id > :after_id"]
+    params.update(after_id=query.after_id, limit=query.limit, offset=query.offset)
+    bbox = query.parsed_bbox
+    if bbox is not None:
+        clauses.append("h.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)")
+        params.update(bbox._asdict())
+    sql = f"""
+        SELECT h.id, h.residents, h.building_id, g.code AS grid_code,
+               ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat
+        FROM household h LEFT JOIN grid g ON g.id = h.grid_id
+        WHERE {" AND ".join(clauses)}
+        ORDER BY h.id LIMIT :limit OFFSET :offset"""
+    rows = session.execute(text(sql), params).all()
+    return HouseholdRows([_feature(row) for row in rows], rows[-1].id if rows else None)
+
+
+def read_households(session: Session, principal: Principal, query: HouseholdQuery) -> HouseholdRows:
+    """Check the role, read one page in scope and write the audit row (refusals are audited too)."""
+    try:
+        principal.require_household_access()
+    except PermissionDeniedError:
+        record_audit(session, principal, "households.denied", query.describe(), 0)
+        raise
+    page = select_households(session, principal, query)
+    record_audit(session, principal, "households.read", query.describe(), len(page.features))
+    return page

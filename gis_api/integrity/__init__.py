@@ -1,0 +1,1 @@
+"""Geometric and referential integrity checks (`wangge check`)."""

@@ -1,0 +1,155 @@
+"""Find gaps, overlaps, nesting errors, orphans and mismatched households in a plan.
+
+Differences are measured in EPSG:32650 (UTM 50N, metres). A gap or overlap counts when it is more
+than SLIVER_WIDTH_M wide somewhere: thinner slivers are floating-point noise from reprojection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from gis_api.errors import NotFoundError
+
+AREA_TOLERANCE_M2 = 1.0
+SLIVER_WIDTH_M = 0.1
+EXAMPLES = 5
+
+GAP_SQL = {
+    "street gaps (district not covered by streets)": """
+        SELECT d.code, ST_Transform(ST_Difference(d.geom, ST_Union(s.geom)), 32650)
+        FROM district d JOIN street s ON s.district_code = d.code GROUP BY d.code, d.geom""",
+    "community gaps (street not covered by its communities)": """
+        SELECT s.code, ST_Transform(ST_Difference(s.geom, ST_Union(c.geom)), 32650)
+        FROM street s JOIN community c ON c.street_code = s.code AND c.plan_id = :plan_id
+        GROUP BY s.code, s.geom""",
+    "grid gaps (community not covered by its grids)": """
+        SELECT c.code, ST_Transform(ST_Difference(c.geom, ST_Union(g.geom)), 32650)
+        FROM community c JOIN grid g ON g.community_id = c.id
+        WHERE c.plan_id = :plan_id GROUP BY c.code, c.geom""",
+}
+
+OVERLAP_SQL = {
+    "street overlaps": """
+        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), 32650)
+        FROM street a JOIN street b ON a.code < b.code AND a.geom && b.geom
+        WHERE ST_Overlaps(a.geom, b.geom) OR ST_Within(a.geom, b.geom) OR ST_Within(b.geom, a.geom)""",
+    "community overlaps": """
+        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), 32650)
+        FROM community a JOIN community b
+          ON a.plan_id = b.plan_id AND a.id < b.id AND a.geom && b.geom
+        WHERE a.plan_id = :plan_id
+          AND (ST_Overlaps(a.geom, b.geom) OR ST_Within(a.geom, b.geom) OR ST_Within(b.geom, a.geom))""",
+    "grid overlaps": """
+        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), 32650)
+        FROM grid a JOIN grid b ON a.plan_id = b.plan_id AND a.id < b.id AND a.geom && b.geom
+        WHERE a.plan_id = :plan_id
+          AND (ST_Overlaps(a.geom, b.geom) OR ST_Within(a.geom, b.geom) OR ST_Within(b.geom, a.geom))""",
+}
+
+NESTING_SQL = {
+    "communities outside their street": """
+        SELECT c.code, ST_Transform(ST_Difference(c.geom, s.geom), 32650)
+        FROM community c JOIN street s ON s.code = c.street_code WHERE c.plan_id = :plan_id""",
+    "grids outside their community": """
+        SELECT g.code, ST_Transform(ST_Difference(g.geom, c.geom), 32650)
+        FROM grid g JOIN community c ON c.id = g.community_id WHERE g.plan_id = :plan_id""",
+}
+
+COUNT_SQL = {
+    "communities without grids": """
+        SELECT c.code FROM community c WHERE c.plan_id = :plan_id
+          AND NOT EXISTS (SELECT 1 FROM grid g WHERE g.community_id = c.id)""",
+    "grids whose code does not start with their community's code": """
+        SELECT g.code FROM grid g JOIN community c ON c.id = g.community_id
+        WHERE g.plan_id = :plan_id AND left(g.code, 12) <> c.code""",
+    "households without a grid": """
+        SELECT h.id::text FROM household h WHERE h.grid_id IS NULL""",
+    "households in a grid of another plan": """
+        SELECT h.id::text FROM household h JOIN grid g ON g.id = h.grid_id
+        WHERE g.plan_id <> :plan_id""",
+    "households outside their grid": """
+        SELECT h.id::text FROM household h JOIN grid g ON g.id = h.grid_id
+        WHERE g.plan_id = :plan_id AND NOT ST_Covers(g.geom, h.geom)""",
+}
+
+
+@dataclass
+class Finding:
+    """One kind of problem with how many objects have it and a few examples."""
+
+    check: str
+    count: int
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IntegrityReport:
+    """All findings for one plan; `ok` when none of them has a positive count."""
+
+    plan_id: int
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return all(finding.count == 0 for finding in self.findings)
+
+    def __str__(self) -> str:
+        lines = [f"integrity check of plan {self.plan_id}:"]
+        for finding in self.findings:
+            mark = "ok  " if finding.count == 0 else "FAIL"
+            examples = f"  e.g. {', '.join(finding.examples)}" if finding.examples else ""
+            lines.append(f"  {mark} {finding.check}: {finding.count}{examples}")
+        lines.append("result: " + ("no problems found" if self.ok else "problems found"))
+        return "\n".join(lines)
+
+
+def active_plan_id(connection: Connection) -> int:
+    """Id of the active plan, or NotFoundError when there is none."""
+    plan_id = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
+    if plan_id is None:
+        raise NotFoundError("no active plan: load one (wangge demo / wangge load boundaries)")
+    return int(plan_id)
+
+
+def _area_findings(connection: Connection, queries: dict[str, str], plan_id: int) -> list[Finding]:
+    """Rows (label, difference geometry) wider than a sliver become one finding per query."""
+    findings = []
+    for check, sql in queries.items():
+        measured = (
+            f"SELECT label, ST_Area(diff) FROM ({sql}) AS found(label, diff) "
+            "WHERE ST_Area(diff) > :min_area AND NOT ST_IsEmpty(ST_Buffer(diff, -:half_width))"
+        )
+        rows = connection.execute(
+            text(measured),
+            {"plan_id": plan_id, "min_area": AREA_TOLERANCE_M2, "half_width": SLIVER_WIDTH_M / 2},
+        ).all()
+        bad = [(label, area) for label, area in rows]
+        examples = [f"{label} ({area:,.0f} m²)" for label, area in bad[:EXAMPLES]]
+        findings.append(Finding(check, len(bad), examples))
+    return findings
+
+
+def _count_findings(connection: Connection, plan_id: int, is_active: bool) -> list[Finding]:
+    """Referential checks; household checks only make sense for the active plan they point into."""
+    findings = []
+    for check, sql in COUNT_SQL.items():
+        if check.startswith("households") and not is_active:
+            continue
+        labels = list(connection.execute(text(sql), {"plan_id": plan_id}).scalars())
+        findings.append(Finding(check, len(labels), labels[:EXAMPLES]))
+    return findings
+
+
+def check_plan(connection: Connection, plan_id: int | None = None) -> IntegrityReport:
+    """Run every check on a plan (the active one by default)."""
+    active_id = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
+    plan_id = plan_id if plan_id is not None else active_plan_id(connection)
+    if connection.execute(text("SELECT 1 FROM plan WHERE id = :id"), {"id": plan_id}).scalar() is None:
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    findings = _area_findings(connection, GAP_SQL, plan_id)
+    findings += _area_findings(connection, OVERLAP_SQL, plan_id)
+    findings += _area_findings(connection, NESTING_SQL, plan_id)
+    findings += _count_findings(connection, plan_id, plan_id == active_id)
+    return IntegrityReport(plan_id, findings)

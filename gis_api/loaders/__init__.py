@@ -1,0 +1,1 @@
+"""Loading real and user data files (boundaries, households, buildings) into PostGIS."""

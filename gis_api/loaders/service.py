@@ -1,0 +1,457 @@
+"""`wangge load boundaries|households|buildings FILE`: validate a whole file, then write it at once.
+
+Transactions (see transaction.py): every loader takes the caller's Session or Connection and
+writes inside a SAVEPOINT of its transaction. On any error the savepoint is rolled back and
+LoadError is raised, so nothing from the file remains even if the caller goes on and commits;
+on success the CALLER COMMITS. All checks that need no database run before the first write.
+Reloads are idempotent: upserts by code (boundaries), by (source, source_id) (buildings) and by id
+(households); identical rows are left untouched and counted as "unchanged".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import text
+
+from gis_api.config import get_settings
+from gis_api.errors import LoadError
+from gis_api.loaders import sql
+from gis_api.loaders.bulk import copy_frame, hex_ewkb, recreate_temp_table, scalar_list, upsert
+from gis_api.loaders.columns import (
+    FeatureLabels,
+    as_text,
+    find_column,
+    leading_integer,
+    parse_codes,
+    parse_integers,
+    reject_duplicates,
+    require_column,
+)
+from gis_api.loaders.readers import listed, read_features
+from gis_api.loaders.report import LoadReport
+from gis_api.loaders.transaction import Database, district_outline, one_transaction
+from gis_api.loaders.validate import (
+    GeometryKind,
+    outside_district,
+    repair_geometries,
+    to_multipolygons,
+)
+
+log = logging.getLogger(__name__)
+
+BoundaryLevel = Literal["district", "street", "community", "grid"]
+CODE_RULES: dict[BoundaryLevel, tuple[str, str]] = {
+    "district": (r"\d{6}", "6 digits"),
+    "street": (r"\d{9}", "9 digits (GB/T 10114 statistics code)"),
+    "community": (r"\d{12}", "12 digits"),
+    "grid": (r"\d{13,20}", "the 12-digit community code plus a sequence (13-20 digits)"),
+}
+PARENT_DIGITS: dict[BoundaryLevel, int] = {"street": 6, "community": 9, "grid": 12}
+PARENT_NAMES: dict[BoundaryLevel, str] = {"street": "district", "community": "street", "grid": "community"}
+NAME_LENGTH: dict[BoundaryLevel, int] = {"district": 64, "street": 64, "community": 64, "grid": 96}
+BUILDING_ID_COLUMNS = ("id", "source_id", "osm_id", "osm_way_id")
+BUILDING_KIND_COLUMNS = ("kind", "building", "type")
+BUILDING_LEVEL_COLUMNS = ("levels", "building_levels", "building:levels")
+OSM_SUFFIXES = (".osm", ".pbf")
+
+
+def load_boundaries(
+    db: Database,
+    path: str | Path,
+    *,
+    level: BoundaryLevel,
+    plan_name: str | None = None,
+    crs: str | None = None,
+    code_column: str = "code",
+    name_column: str = "name",
+    parent_code_column: str | None = None,
+    layer: str | None = None,
+    skip_invalid: bool = False,
+) -> LoadReport:
+    """Upsert district/street/community/grid polygons by code (communities and grids into a plan).
+
+    plan_name: the plan that receives communities/grids; None = the active plan; a new name
+    creates a draft plan. The parent code (district of a street, street of a community, community
+    of a grid) comes from parent_code_column or, by default, from the code's prefix.
+    """
+    started, path = time.perf_counter(), Path(path)
+    report = LoadReport(path=path, target=level)
+    features = read_features(path, crs=crs, layer=_osm_layer(path, layer, "multipolygons"))
+    labels = FeatureLabels(features, require_column(features, path, code_column, "--code-column"))
+    features, labels = _accepted(features, labels, path, "polygon", skip_invalid, report)
+    staged = _boundary_rows(features, labels, path, level, code_column, name_column, parent_code_column)
+    with one_transaction(db, path):
+        if level != "district":
+            _require_inside_district(db, path, features.geometry, labels, "polygon")
+        plan_id = _plan_for(db, plan_name, report) if level in ("community", "grid") else None
+        recreate_temp_table(db, "load_boundary", sql.BOUNDARY_STAGE)
+        copy_frame(db, "load_boundary", staged)
+        if level != "district":
+            _require_parents(db, path, level, plan_id)
+        report.inserted, report.updated = upsert(db, sql.BOUNDARY_UPSERT[level], {"plan_id": plan_id})
+    return _finish(report, len(staged), started)
+
+
+def load_households(
+    db: Database,
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    id_column: str = "id",
+    residents_column: str = "residents",
+    building_column: str = "building_id",
+    layer: str | None = None,
+) -> LoadReport:
+    """Upsert household points by id and assign each to the active plan's grid that contains it.
+
+    Every point must lie in the district and, when a plan is active, in one of its grids (else
+    LoadError naming the first offenders). Without an active plan grid_id stays empty. Afterwards
+    the household counts of the active plan's grids and communities are recomputed.
+    """
+    started, path = time.perf_counter(), Path(path)
+    report = LoadReport(path=path, target="household")
+    features = read_features(path, crs=crs, layer=_osm_layer(path, layer, "points"))
+    labels = FeatureLabels(features, require_column(features, path, id_column, "--id-column"))
+    features, labels = _accepted(features, labels, path, "point", False, report)
+    staged = _household_rows(features, labels, path, id_column, residents_column, building_column)
+    with one_transaction(db, path):
+        _require_inside_district(db, path, features.geometry, labels, "point")
+        recreate_temp_table(db, "load_household", sql.HOUSEHOLD_STAGE)
+        copy_frame(db, "load_household", staged)
+        _require_buildings(db, path)
+        db.execute(text("DROP TABLE IF EXISTS pg_temp.load_assignment"))
+        plan_id = _active_plan(db)
+        if plan_id is None:
+            db.execute(text(sql.NO_GRID_ASSIGNMENT))
+            report.messages.append("no active plan: grid_id left empty, load grids to assign them")
+        else:
+            _assign_grids(db, path, plan_id, len(staged))
+        report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT)
+        if plan_id is not None:
+            db.execute(text(sql.RECOUNT_HOUSEHOLDS), {"plan_id": plan_id})
+    return _finish(report, len(staged), started)
+
+
+def load_buildings(
+    db: Database,
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    households_column: str = "households",
+    id_column: str | None = None,
+    source: str | None = None,
+    kind_column: str | None = None,
+    levels_column: str | None = None,
+    layer: str | None = None,
+    skip_invalid: bool = False,
+) -> LoadReport:
+    """Upsert building footprints (or points) by (source, source_id).
+
+    source defaults to the file's stem; source_id comes from id_column or the first of
+    id/source_id/osm_id/osm_way_id. kind and levels are read from kind/building and
+    levels/building_levels when present. A building belongs to the district when its
+    representative point lies inside it (footprints may straddle the outline).
+    """
+    started, path = time.perf_counter(), Path(path)
+    report = LoadReport(path=path, target="building")
+    features = read_features(path, crs=crs, layer=_osm_layer(path, layer, "multipolygons"))
+    ident = find_column(features, id_column, () if id_column else BUILDING_ID_COLUMNS)
+    if ident is None:
+        require_column(features, path, id_column or "id", "--id-column")
+    labels = FeatureLabels(features, ident)
+    features, labels = _accepted(features, labels, path, "any", skip_invalid, report)
+    staged = _building_rows(
+        features,
+        labels,
+        path,
+        ident,
+        source or path.stem,
+        report,
+        households_column,
+        kind_column,
+        levels_column,
+    )
+    with one_transaction(db, path):
+        points = gpd.GeoSeries(features.geometry.representative_point(), crs=features.crs)
+        _require_inside_district(db, path, points, labels, "point")
+        recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
+        copy_frame(db, "load_building", staged)
+        db.execute(text(sql.BUILDING_ASSIGN_IDS))
+        report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT)
+    return _finish(report, len(staged), started)
+
+
+def _finish(report: LoadReport, total: int, started: float) -> LoadReport:
+    report.unchanged = total - report.inserted - report.updated
+    report.elapsed_s = time.perf_counter() - started
+    log.info("%s", report)
+    return report
+
+
+def _osm_layer(path: Path, layer: str | None, default: str) -> str | None:
+    """OSM files hold points, lines and multipolygons layers; pick the natural one by default."""
+    if layer is None and path.suffix.lower() in OSM_SUFFIXES:
+        return default
+    return layer
+
+
+def _accepted(
+    features: gpd.GeoDataFrame,
+    labels: FeatureLabels,
+    path: Path,
+    kind: GeometryKind,
+    skip_invalid: bool,
+    report: LoadReport,
+) -> tuple[gpd.GeoDataFrame, FeatureLabels]:
+    """Repair what can be repaired; rejected features fail the file unless skip_invalid."""
+    result = repair_geometries(features.geometry, labels, kind=kind)
+    if result.rejected and not skip_invalid:
+        raise LoadError(
+            f"{path.name}: {len(result.rejected)} feature(s) rejected, nothing was written: "
+            f"{listed(result.rejected)}"
+        )
+    report.repaired, report.rejected = len(result.repaired), len(result.rejected)
+    report.messages += result.repaired + [f"skipped {message}" for message in result.rejected]
+    kept = ~result.rejected_mask
+    if not kept.any():
+        raise LoadError(f"{path.name}: every feature was rejected, nothing was written")
+    repaired = features.set_geometry(result.geometries)
+    return repaired[kept].reset_index(drop=True), labels.keep(kept)
+
+
+def _boundary_rows(
+    features: gpd.GeoDataFrame,
+    labels: FeatureLabels,
+    path: Path,
+    level: BoundaryLevel,
+    code_column: str,
+    name_column: str,
+    parent_code_column: str | None,
+) -> pd.DataFrame:
+    """code, name, parent code and geometry of each polygon, all checked."""
+    pattern, rule = CODE_RULES[level]
+    code_values = features[find_column(features, code_column)]
+    codes = parse_codes(code_values, path, labels, what=level, pattern=pattern, rule=rule)
+    reject_duplicates(codes, path, labels, f"{level} code")
+    names = _names(features, labels, path, level, name_column, codes)
+    parents = _parents(features, labels, path, level, parent_code_column, codes)
+    geometries = to_multipolygons(features.geometry)
+    return pd.DataFrame({"code": codes, "name": names, "parent": parents, "geom": hex_ewkb(geometries)})
+
+
+def _names(
+    features: gpd.GeoDataFrame,
+    labels: FeatureLabels,
+    path: Path,
+    level: BoundaryLevel,
+    name_column: str,
+    codes: list[str],
+) -> list[str]:
+    """Names are required, except for grids, which are often unnamed and then take their code."""
+    column = find_column(features, name_column)
+    if column is None and level == "grid":
+        return list(codes)
+    names = list(as_text(features[require_column(features, path, name_column, "--name-column")]))
+    limit = NAME_LENGTH[level]
+    bad = [f"{labels[i]} {name!r}" for i, name in enumerate(names) if not 0 < len(name) <= limit]
+    if bad:
+        raise LoadError(f"{path.name}: {len(bad)} empty or over-long (> {limit}) name(s): {listed(bad)}")
+    return names
+
+
+def _parents(
+    features: gpd.GeoDataFrame,
+    labels: FeatureLabels,
+    path: Path,
+    level: BoundaryLevel,
+    parent_code_column: str | None,
+    codes: list[str],
+) -> list[str | None]:
+    """Parent codes; a code must start with its parent's (the national coding scheme nests)."""
+    if level == "district":
+        return [None] * len(codes)
+    digits = PARENT_DIGITS[level]
+    if parent_code_column is None:
+        return [code[:digits] for code in codes]
+    column = require_column(features, path, parent_code_column, "--parent-code-column")
+    parents = list(as_text(features[column]))
+    bad = [
+        f"{labels[i]} {code} in {parent!r}"
+        for i, (code, parent) in enumerate(zip(codes, parents, strict=True))
+        if len(parent) != digits or not code.startswith(parent)
+    ]
+    if bad:
+        raise LoadError(
+            f"{path.name}: {len(bad)} {level} code(s) do not start with their "
+            f"{digits}-digit {PARENT_NAMES[level]} code: {listed(bad)}"
+        )
+    return list(parents)
+
+
+def _household_rows(
+    features: gpd.GeoDataFrame,
+    labels: FeatureLabels,
+    path: Path,
+    id_column: str,
+    residents_column: str,
+    building_column: str,
+) -> pd.DataFrame:
+    ids = parse_integers(
+        features[find_column(features, id_column)], path, labels, what="household id", minimum=1
+    )
+    reject_duplicates(ids, path, labels, "household id")
+    residents_name = find_column(features, residents_column)
+    residents = (
+        parse_integers(
+            features[residents_name], path, labels, what="residents", minimum=1, maximum=32767, default=1
+        )
+        if residents_name
+        else np.ones(len(features), dtype=np.int64)
+    )
+    building_name = find_column(features, building_column)
+    buildings = (
+        pd.to_numeric(as_text(features[building_name]).replace("", np.nan), errors="coerce").astype("Int64")
+        if building_name
+        else pd.array([None] * len(features), dtype="Int64")
+    )
+    geometries = features.geometry.values
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "building_id": buildings,
+            "residents": residents,
+            "lon": shapely.get_x(geometries),
+            "lat": shapely.get_y(geometries),
+        }
+    )
+
+
+def _building_rows(
+    features: gpd.GeoDataFrame,
+    labels: FeatureLabels,
+    path: Path,
+    ident: str | None,
+    source: str,
+    report: LoadReport,
+    households_column: str,
+    kind_column: str | None,
+    levels_column: str | None,
+) -> pd.DataFrame:
+    source_ids = list(as_text(features[ident]))
+    empty = [labels[i] for i, value in enumerate(source_ids) if not value or len(value) > 64]
+    if empty:
+        raise LoadError(f"{path.name}: {len(empty)} building(s) without a usable id: {listed(empty)}")
+    reject_duplicates(source_ids, path, labels, f"building id ({ident})")
+    households_name = find_column(features, households_column)
+    if households_name is None:
+        report.messages.append(f"no {households_column!r} column: household counts set to 0")
+        households = np.zeros(len(features), dtype=np.int64)
+    else:
+        households = parse_integers(
+            features[households_name], path, labels, what="households", minimum=0, default=0
+        )
+    kind_name = find_column(features, kind_column, () if kind_column else BUILDING_KIND_COLUMNS)
+    kinds = (
+        as_text(features[kind_name]).str.slice(0, 32).replace("", "residential")
+        if kind_name
+        else "residential"
+    )
+    levels_name = find_column(features, levels_column, () if levels_column else BUILDING_LEVEL_COLUMNS)
+    levels = [leading_integer(value) for value in as_text(features[levels_name])] if levels_name else None
+    return pd.DataFrame(
+        {
+            "seq": np.arange(len(features)),
+            "source": source[:32],
+            "source_id": source_ids,
+            "kind": kinds,
+            "levels": pd.array(levels if levels else [None] * len(features), dtype="Int64"),
+            "households": households,
+            "geom": hex_ewkb(features.geometry),
+        }
+    )
+
+
+def _require_inside_district(
+    db: Database,
+    path: Path,
+    geometries: gpd.GeoSeries,
+    labels: FeatureLabels,
+    kind: Literal["point", "polygon"],
+) -> None:
+    outline = district_outline(db, path)
+    tolerance_m = 1.0 if kind == "point" else 30.0
+    outside = outside_district(
+        geometries, outline, metric_crs=get_settings().metric_crs, tolerance_m=tolerance_m
+    )
+    bad = np.flatnonzero(outside)
+    if bad.size:
+        raise LoadError(
+            f"{path.name}: {bad.size} feature(s) lie outside the district, nothing was written: "
+            f"{listed(labels.pick(bad[:5]), bad.size)}"
+        )
+
+
+def _plan_for(db: Database, plan_name: str | None, report: LoadReport) -> int:
+    """The plan receiving communities/grids: the active one, a named one, or a new draft."""
+    if plan_name is None:
+        plan_id = _active_plan(db)
+        if plan_id is None:
+            raise LoadError("no active plan: pass --plan NAME to load into a (new) draft plan")
+        return plan_id
+    ids = scalar_list(db, "SELECT id FROM plan WHERE name = :name", {"name": plan_name})
+    if len(ids) > 1:
+        raise LoadError(f"{len(ids)} plans are called {plan_name!r}; give the plan a unique name")
+    if ids:
+        return int(ids[0])
+    created = db.execute(text(sql.CREATE_DRAFT_PLAN), {"name": plan_name}).scalar_one()
+    report.messages.append(f"created draft plan {plan_name!r} (id {created})")
+    return int(created)
+
+
+def _active_plan(db: Database) -> int | None:
+    ids = scalar_list(db, "SELECT id FROM plan WHERE status = 'active'")
+    return int(ids[0]) if ids else None
+
+
+def _require_parents(db: Database, path: Path, level: BoundaryLevel, plan_id: int | None) -> None:
+    missing = scalar_list(db, sql.MISSING_PARENTS[level], {"plan_id": plan_id})
+    if missing:
+        where = " in this plan" if level == "grid" else ""
+        raise LoadError(
+            f"{path.name}: {len(missing)} {PARENT_NAMES[level]} code(s) are not loaded{where}: "
+            f"{listed([str(code) for code in missing])}; load the {PARENT_NAMES[level]} layer first"
+        )
+
+
+def _require_buildings(db: Database, path: Path) -> None:
+    missing = scalar_list(db, sql.MISSING_BUILDINGS)
+    if missing:
+        raise LoadError(
+            f"{path.name}: households refer to {len(missing)} unknown building id(s): "
+            f"{listed([str(ident) for ident in missing])}"
+        )
+
+
+def _assign_grids(db: Database, path: Path, plan_id: int, total: int) -> None:
+    """Point-in-polygon in PostGIS; LoadError naming the points that fall in no grid."""
+    started = time.perf_counter()
+    db.execute(text(sql.HOUSEHOLD_INDEX))
+    previous = db.execute(text("SELECT current_setting('work_mem')")).scalar_one()
+    db.execute(text("SELECT set_config('work_mem', '256MB', true)"))  # keep the GROUP BY in RAM
+    db.execute(text(sql.HOUSEHOLD_ASSIGN_GRID), {"plan_id": plan_id})
+    db.execute(text("SELECT set_config('work_mem', :previous, true)"), {"previous": previous})
+    orphans = scalar_list(db, sql.HOUSEHOLDS_WITHOUT_GRID)
+    if orphans:
+        raise LoadError(
+            f"{path.name}: {len(orphans)} household(s) lie outside every grid of the active plan "
+            f"(plan {plan_id}): ids {listed([str(ident) for ident in orphans])}"
+        )
+    log.info("assigned %d households to grids in %.1f s", total, time.perf_counter() - started)

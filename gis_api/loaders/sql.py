@@ -1,0 +1,126 @@
+"""SQL of the loaders: staging tables, checks against loaded layers, and idempotent upserts.
+
+Each upsert updates a row only when something differs (DO UPDATE … WHERE … IS DISTINCT FROM),
+so reloading a file rewrites nothing; geometry `=` is exact coordinate equality in PostGIS 3.
+"""
+
+from __future__ import annotations
+
+BOUNDARY_STAGE = "code varchar(20), name text, parent varchar(20), geom geometry(MultiPolygon, 4326)"
+
+BOUNDARY_UPSERT = {
+    "district": """
+        INSERT INTO district (code, name, geom) SELECT code, name, geom FROM load_boundary
+        ON CONFLICT (code) DO UPDATE SET name = excluded.name, geom = excluded.geom
+        WHERE (district.name, district.geom) IS DISTINCT FROM (excluded.name, excluded.geom)""",
+    "street": """
+        INSERT INTO street (code, name, district_code, geom)
+        SELECT code, name, parent, geom FROM load_boundary
+        ON CONFLICT (code) DO UPDATE
+        SET name = excluded.name, district_code = excluded.district_code, geom = excluded.geom
+        WHERE (street.name, street.district_code, street.geom)
+            IS DISTINCT FROM (excluded.name, excluded.district_code, excluded.geom)""",
+    "community": """
+        INSERT INTO community (plan_id, code, name, street_code, geom)
+        SELECT :plan_id, code, name, parent, geom FROM load_boundary
+        ON CONFLICT (plan_id, code) DO UPDATE
+        SET name = excluded.name, street_code = excluded.street_code, geom = excluded.geom
+        WHERE (community.name, community.street_code, community.geom)
+            IS DISTINCT FROM (excluded.name, excluded.street_code, excluded.geom)""",
+    "grid": """
+        INSERT INTO grid (plan_id, code, name, community_id, geom)
+        SELECT :plan_id, b.code, b.name, c.id, b.geom
+        FROM load_boundary b JOIN community c ON c.plan_id = :plan_id AND c.code = b.parent
+        ON CONFLICT (plan_id, code) DO UPDATE
+        SET name = excluded.name, community_id = excluded.community_id, geom = excluded.geom
+        WHERE (grid.name, grid.community_id, grid.geom)
+            IS DISTINCT FROM (excluded.name, excluded.community_id, excluded.geom)""",
+}
+
+MISSING_PARENTS = {
+    "street": "SELECT DISTINCT parent FROM load_boundary "
+    "WHERE parent NOT IN (SELECT code FROM district) ORDER BY 1",
+    "community": "SELECT DISTINCT parent FROM load_boundary "
+    "WHERE parent NOT IN (SELECT code FROM street) ORDER BY 1",
+    "grid": "SELECT DISTINCT parent FROM load_boundary "
+    "WHERE parent NOT IN (SELECT code FROM community WHERE plan_id = :plan_id) ORDER BY 1",
+}
+
+CREATE_DRAFT_PLAN = """
+    INSERT INTO plan (name, status, description)
+    VALUES (:name, 'draft', 'created by wangge load boundaries') RETURNING id"""
+
+HOUSEHOLD_STAGE = """
+    id bigint PRIMARY KEY, building_id bigint, residents smallint,
+    lon double precision, lat double precision,
+    geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"""
+
+HOUSEHOLD_INDEX = "CREATE INDEX ON load_household USING gist (geom); ANALYZE load_household"
+
+# The grid loop is outside (each polygon is prepared once, points found through their index);
+# min(g.id) puts a point on the shared edge of two grids in the same grid on every reload. The
+# result goes to its own table: updating 10^5 staged rows in place costs several times more.
+HOUSEHOLD_ASSIGN_GRID = """
+    CREATE TEMP TABLE load_assignment ON COMMIT DROP AS
+    SELECT s.id, min(g.id) AS grid_id
+    FROM grid g JOIN load_household s ON ST_Intersects(g.geom, s.geom)
+    WHERE g.plan_id = :plan_id
+    GROUP BY s.id"""
+
+NO_GRID_ASSIGNMENT = "CREATE TEMP TABLE load_assignment (id bigint, grid_id integer) ON COMMIT DROP"
+
+HOUSEHOLDS_WITHOUT_GRID = """
+    SELECT id FROM load_household h
+    WHERE NOT EXISTS (SELECT 1 FROM load_assignment a WHERE a.id = h.id)
+    ORDER BY id"""
+
+MISSING_BUILDINGS = """
+    SELECT DISTINCT building_id FROM load_household h
+    WHERE building_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM building b WHERE b.id = h.building_id)
+    ORDER BY 1 LIMIT 20"""
+
+HOUSEHOLD_UPSERT = """
+    INSERT INTO household (id, building_id, residents, grid_id, geom)
+    SELECT h.id, h.building_id, h.residents, a.grid_id, h.geom
+    FROM load_household h LEFT JOIN load_assignment a ON a.id = h.id
+    ON CONFLICT (id) DO UPDATE
+    SET building_id = excluded.building_id, residents = excluded.residents,
+        grid_id = excluded.grid_id, geom = excluded.geom
+    WHERE (household.building_id, household.residents, household.grid_id, household.geom)
+        IS DISTINCT FROM (excluded.building_id, excluded.residents, excluded.grid_id, excluded.geom)"""
+
+RECOUNT_HOUSEHOLDS = """
+    UPDATE grid g SET households = coalesce(counted.n, 0)
+    FROM grid target
+    LEFT JOIN (SELECT grid_id, count(*) AS n FROM household GROUP BY grid_id) counted
+        ON counted.grid_id = target.id
+    WHERE g.id = target.id AND g.plan_id = :plan_id
+      AND g.households IS DISTINCT FROM coalesce(counted.n, 0);
+    UPDATE community c SET households = summed.n
+    FROM (SELECT community_id, sum(households) AS n FROM grid WHERE plan_id = :plan_id
+          GROUP BY community_id) summed
+    WHERE c.id = summed.community_id AND c.households IS DISTINCT FROM summed.n"""
+
+BUILDING_STAGE = """
+    seq integer, id bigint, source varchar(32), source_id varchar(64), kind varchar(32),
+    levels smallint, households integer, geom geometry(Geometry, 4326)"""
+
+# Existing (source, source_id) keep their id; new buildings continue after the largest id.
+BUILDING_ASSIGN_IDS = """
+    UPDATE load_building s SET id = b.id
+    FROM building b WHERE b.source = s.source AND b.source_id = s.source_id;
+    UPDATE load_building s SET id = base.max_id + numbered.n
+    FROM (SELECT coalesce(max(id), 0) AS max_id FROM building) base,
+         (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM load_building WHERE id IS NULL)
+         numbered
+    WHERE s.seq = numbered.seq"""
+
+BUILDING_UPSERT = """
+    INSERT INTO building (id, source, source_id, kind, levels, households, geom)
+    SELECT id, source, source_id, kind, levels, households, geom FROM load_building
+    ON CONFLICT (id) DO UPDATE
+    SET kind = excluded.kind, levels = excluded.levels, households = excluded.households,
+        geom = excluded.geom
+    WHERE (building.kind, building.levels, building.households, building.geom)
+        IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households, excluded.geom)"""

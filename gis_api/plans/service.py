@@ -1,0 +1,260 @@
+"""Plan versions: list, show, compare, activate (atomically) and export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from gis_api.errors import ConflictError, InvalidInputError, NotFoundError
+
+# Households of a plan: the stored assignment, else the live one (active plan), else containment.
+ASSIGNMENT_SQL = """
+SELECT a.household_id, a.grid_id FROM plan_assignment a WHERE a.plan_id = :p
+UNION ALL
+SELECT h.id, h.grid_id FROM household h JOIN grid g ON g.id = h.grid_id
+WHERE g.plan_id = :p AND NOT EXISTS (SELECT 1 FROM plan_assignment x WHERE x.plan_id = :p)
+UNION ALL
+SELECT h.id, g.id FROM household h JOIN grid g ON g.plan_id = :p AND ST_Covers(g.geom, h.geom)
+WHERE NOT EXISTS (SELECT 1 FROM plan_assignment x WHERE x.plan_id = :p)
+  AND NOT EXISTS (SELECT 1 FROM plan y WHERE y.id = :p AND y.status = 'active')
+"""
+
+
+@dataclass
+class PlanSummary:
+    """One line of `wangge plan list`."""
+
+    id: int
+    name: str
+    status: str
+    created_at: datetime
+    valid_from: datetime | None
+    valid_to: datetime | None
+    communities: int
+    grids: int
+    metrics: dict[str, Any]
+
+    def __str__(self) -> str:
+        period = f"{_day(self.valid_from)} → {_day(self.valid_to)}" if self.valid_from else "—"
+        return (
+            f"{self.id:>4}  {self.status:<8} {self.communities:>4} communities {self.grids:>5} grids  "
+            f"{period:<25} {self.name}"
+        )
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "now"
+
+
+def list_plans(connection: Connection) -> list[PlanSummary]:
+    """Every plan, newest first, with its community and grid counts."""
+    rows = connection.execute(
+        text(
+            "SELECT p.id, p.name, p.status::text, p.created_at, p.valid_from, p.valid_to, "
+            "(SELECT count(*) FROM community c WHERE c.plan_id = p.id), "
+            "(SELECT count(*) FROM grid g WHERE g.plan_id = p.id), p.metrics "
+            "FROM plan p ORDER BY p.id DESC"
+        )
+    ).all()
+    return [PlanSummary(*row) for row in rows]
+
+
+def get_plan(connection: Connection, plan_id: int) -> PlanSummary:
+    """One plan or NotFoundError."""
+    for plan in list_plans(connection):
+        if plan.id == plan_id:
+            return plan
+    raise NotFoundError(f"plan {plan_id} does not exist")
+
+
+def household_grids(connection: Connection, plan_id: int) -> dict[int, int]:
+    """household id → grid id under the plan."""
+    return {household: grid for household, grid in connection.execute(text(ASSIGNMENT_SQL), {"p": plan_id})}
+
+
+@dataclass
+class PlanComparison:
+    """How two plans differ for the households and in their metrics."""
+
+    plan_a: PlanSummary
+    plan_b: PlanSummary
+    households: int
+    same_community: int
+    same_grid: int
+
+    def __str__(self) -> str:
+        share_c = self.same_community / self.households if self.households else 1.0
+        share_g = self.same_grid / self.households if self.households else 1.0
+        lines = [
+            f"{'':<28}{'plan ' + str(self.plan_a.id):>14}{'plan ' + str(self.plan_b.id):>14}",
+            f"{'communities':<28}{self.plan_a.communities:>14}{self.plan_b.communities:>14}",
+            f"{'grids':<28}{self.plan_a.grids:>14}{self.plan_b.grids:>14}",
+        ]
+        for key in sorted(set(self.plan_a.metrics) | set(self.plan_b.metrics)):
+            a, b = self.plan_a.metrics.get(key, "—"), self.plan_b.metrics.get(key, "—")
+            if isinstance(a, dict | list) or isinstance(b, dict | list):
+                continue
+            lines.append(f"{key:<28}{_fmt(a):>14}{_fmt(b):>14}")
+        lines.append(f"households keeping their community: {self.same_community:,} ({share_c:.1%})")
+        lines.append(f"households keeping their grid (by code): {self.same_grid:,} ({share_g:.1%})")
+        return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def household_codes(connection: Connection, plan_id: int) -> dict[int, tuple[str, str]]:
+    """household id → (grid code, community code) under the plan."""
+    rows = connection.execute(
+        text(
+            f"SELECT a.household_id, g.code, c.code FROM ({ASSIGNMENT_SQL}) a "
+            "JOIN grid g ON g.id = a.grid_id JOIN community c ON c.id = g.community_id"
+        ),
+        {"p": plan_id},
+    )
+    return {household: (grid, community) for household, grid, community in rows}
+
+
+def compare_plans(connection: Connection, plan_a: int, plan_b: int) -> PlanComparison:
+    """Households that keep their community / grid code between two plans."""
+    summary_a, summary_b = get_plan(connection, plan_a), get_plan(connection, plan_b)
+    in_a, in_b = household_codes(connection, plan_a), household_codes(connection, plan_b)
+    shared = in_a.keys() & in_b.keys()
+    same_community = sum(1 for h in shared if in_a[h][1] == in_b[h][1])
+    same_grid = sum(1 for h in shared if in_a[h][0] == in_b[h][0])
+    return PlanComparison(summary_a, summary_b, len(in_a.keys() | in_b.keys()), same_community, same_grid)
+
+
+def activate_plan(connection: Connection, plan_id: int, now: datetime | None = None) -> PlanSummary:
+    """Make a draft the active plan in the caller's transaction: archive the old one, move households
+    and team members' home grids. Any failure raises and the caller's rollback keeps the old plan."""
+    status = connection.execute(
+        text("SELECT status::text FROM plan WHERE id = :p FOR UPDATE"), {"p": plan_id}
+    ).scalar()
+    if status is None:
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    if status != "draft":
+        raise ConflictError(f"plan {plan_id} is {status}; only a draft can be activated")
+    moment = {"now": now or datetime.now().astimezone()}
+    old_id = connection.execute(
+        text("UPDATE plan SET status = 'archived', valid_to = :now WHERE status = 'active' RETURNING id"),
+        moment,
+    ).scalar()
+    connection.execute(
+        text("UPDATE plan SET status = 'active', valid_from = :now, valid_to = NULL WHERE id = :p"),
+        {**moment, "p": plan_id},
+    )
+    reassign_households(connection, plan_id)
+    if old_id is not None:
+        reassign_home_grids(connection, old_id, plan_id)
+    update_household_counts(connection, plan_id)
+    return get_plan(connection, plan_id)
+
+
+def reassign_households(connection: Connection, plan_id: int) -> None:
+    """Point every household at its grid in the plan: the stored assignment, else the containing grid."""
+    stored = connection.execute(
+        text("SELECT count(*) FROM plan_assignment WHERE plan_id = :p"), {"p": plan_id}
+    ).scalar_one()
+    if stored:
+        connection.execute(
+            text(
+                "UPDATE household h SET grid_id = a.grid_id FROM plan_assignment a "
+                "WHERE a.plan_id = :p AND a.household_id = h.id"
+            ),
+            {"p": plan_id},
+        )
+    else:
+        connection.execute(
+            text(
+                "UPDATE household h SET grid_id = g.id FROM grid g "
+                "WHERE g.plan_id = :p AND ST_Covers(g.geom, h.geom)"
+            ),
+            {"p": plan_id},
+        )
+    orphans = (
+        connection.execute(
+            text(
+                "SELECT h.id FROM household h LEFT JOIN grid g ON g.id = h.grid_id "
+                "WHERE g.plan_id IS DISTINCT FROM :p LIMIT 5"
+            ),
+            {"p": plan_id},
+        )
+        .scalars()
+        .all()
+    )
+    if orphans:
+        raise InvalidInputError(
+            f"plan {plan_id} leaves households without a grid (e.g. ids {list(orphans)}); not activated"
+        )
+
+
+def reassign_home_grids(connection: Connection, old_plan_id: int, new_plan_id: int) -> None:
+    """Each team member moves to the new grid holding most households of their old home grid."""
+    connection.execute(
+        text("""
+        WITH flows AS (
+            SELECT old.grid_id AS old_grid, h.grid_id AS new_grid, count(*) AS n
+            FROM household h
+            JOIN (SELECT household_id, grid_id FROM plan_assignment WHERE plan_id = :old
+                  UNION ALL
+                  SELECT h2.id, g2.id FROM household h2 JOIN grid g2
+                    ON g2.plan_id = :old AND ST_Covers(g2.geom, h2.geom)
+                  WHERE NOT EXISTS (SELECT 1 FROM plan_assignment x WHERE x.plan_id = :old)) old
+              ON old.household_id = h.id
+            GROUP BY 1, 2
+        ), best AS (
+            SELECT DISTINCT ON (old_grid) old_grid, new_grid FROM flows ORDER BY old_grid, n DESC, new_grid
+        )
+        UPDATE team_member t SET home_grid_id = best.new_grid FROM best WHERE t.home_grid_id = best.old_grid
+        """),
+        {"old": old_plan_id, "new": new_plan_id},
+    )
+
+
+def update_household_counts(connection: Connection, plan_id: int) -> None:
+    """Denormalised household counts on the plan's grids and communities."""
+    connection.execute(
+        text(
+            "UPDATE grid g SET households = coalesce((SELECT count(*) FROM household h "
+            "WHERE h.grid_id = g.id), 0) WHERE g.plan_id = :p"
+        ),
+        {"p": plan_id},
+    )
+    connection.execute(
+        text(
+            "UPDATE community c SET households = coalesce((SELECT sum(households) FROM grid g "
+            "WHERE g.community_id = c.id), 0) WHERE c.plan_id = :p"
+        ),
+        {"p": plan_id},
+    )
+
+
+def export_plan(connection: Connection, plan_id: int, path: Path) -> list[Path]:
+    """Write the plan's communities and grids to a GeoPackage (two layers) or two GeoJSON files."""
+    import geopandas as gpd
+
+    get_plan(connection, plan_id)
+    layers = {
+        "communities": "SELECT code, name, street_code, households, geom FROM community WHERE plan_id = :p",
+        "grids": "SELECT g.code, g.name, c.code AS community_code, g.households, g.geom FROM grid g "
+        "JOIN community c ON c.id = g.community_id WHERE g.plan_id = :p",
+    }
+    written = []
+    for layer, sql in layers.items():
+        frame = gpd.read_postgis(text(sql), connection, geom_col="geom", params={"p": plan_id})
+        if path.suffix.lower() == ".gpkg":
+            frame.to_file(path, layer=layer, driver="GPKG")
+            written.append(path)
+        elif path.suffix.lower() in {".geojson", ".json"}:
+            target = path.with_name(f"{path.stem}_{layer}.geojson")
+            frame.to_file(target, driver="GeoJSON")
+            written.append(target)
+        else:
+            raise InvalidInputError(f"cannot export to {path.name}: use a .gpkg or .geojson file name")
+    return sorted(set(written))

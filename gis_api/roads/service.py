@@ -1,0 +1,185 @@
+"""`wangge load roads FILE`: build the routable graph and replace road_node/road_edge with it.
+
+The whole network is replaced in one transaction (a savepoint of the caller's, as for the other
+loaders: on error nothing changes; on success the caller commits). Lines are clipped to the
+district outline by default. For a geometry-only file such as WHroad, pass `attributes_from`
+(an OSM lines file with highway/type and name, e.g. osm_roads_l7_wuchang_1km.geojson) to copy
+names and classes from the OSM ways the lines run along; the rest are inferred by
+roads.network from straight-through strokes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import text
+
+from gis_api.config import get_settings
+from gis_api.errors import LoadError
+from gis_api.loaders.bulk import copy_frame, hex_ewkb
+from gis_api.loaders.readers import read_features
+from gis_api.loaders.report import format_messages
+from gis_api.loaders.road_attributes import MatchSummary, attach_osm_attributes
+from gis_api.loaders.road_lines import read_road_lines
+from gis_api.loaders.transaction import Database, district_outline, one_transaction
+from gis_api.roads.network import RoadNetwork, build_network
+
+log = logging.getLogger(__name__)
+
+EDGE_COLUMNS = [
+    "id", "source", "target", "name", "road_class", "oneway", "length_m", "speed_kmh",
+    "travel_time_s", "cost", "reverse_cost",
+]  # fmt: skip
+
+
+@dataclass
+class RoadLoadReport:
+    """What was stored: graph size, connectivity, and where the road classes came from."""
+
+    path: Path
+    nodes: int
+    edges: int
+    km: float
+    components: int
+    largest_component_nodes: int
+    largest_component_share: float
+    km_by_class: dict[str, float]
+    class_sources: dict[str, int]
+    replaced_edges: int
+    elapsed_s: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        classes = ", ".join(f"{name} {km:.1f}" for name, km in self.km_by_class.items())
+        sources = ", ".join(f"{origin} {count}" for origin, count in self.class_sources.items())
+        lines = [
+            f"{self.path.name} -> road network: {self.nodes} nodes, {self.edges} edges, "
+            f"{self.km:.1f} km in {self.elapsed_s:.1f} s (replaced {self.replaced_edges} edges)",
+            f"  {self.components} connected components; the largest holds "
+            f"{self.largest_component_nodes} nodes ({self.largest_component_share:.1%})",
+            f"  km by class: {classes}",
+            f"  class taken from: {sources}",
+        ]
+        return "\n".join(lines + format_messages(self.messages))
+
+
+def load_roads(
+    db: Database,
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    clip_to_district: bool = True,
+    attributes_from: str | Path | None = None,
+    layer: str | None = None,
+    snap_tolerance_m: float = 1.0,
+) -> RoadLoadReport:
+    """Read, clip, build and store the road network; see the module docstring."""
+    started, path = time.perf_counter(), Path(path)
+    network, messages = build_road_network(
+        db,
+        path,
+        crs=crs,
+        clip_to_district=clip_to_district,
+        attributes_from=attributes_from,
+        layer=layer,
+        snap_tolerance_m=snap_tolerance_m,
+    )
+    with one_transaction(db, path):
+        replaced = _replace_network(db, network)
+    report = _report(path, network, replaced, messages, time.perf_counter() - started)
+    log.info("%s", report)
+    return report
+
+
+def build_road_network(
+    db: Database,
+    path: Path,
+    *,
+    crs: str | None = None,
+    clip_to_district: bool = True,
+    attributes_from: str | Path | None = None,
+    layer: str | None = None,
+    snap_tolerance_m: float = 1.0,
+) -> tuple[RoadNetwork, list[str]]:
+    """The network load_roads would store (reads the district outline only), with notes."""
+    messages: list[str] = []
+    lines = read_road_lines(path, crs=crs, layer=layer)
+    if clip_to_district:
+        lines = _clipped(lines, district_outline(db, path), path)
+    if attributes_from is not None:
+        lines, summary = _with_osm_attributes(lines, Path(attributes_from))
+        messages.append(str(summary))
+    try:
+        network = build_network(
+            lines, snap_tolerance_m=snap_tolerance_m, metric_crs=get_settings().metric_crs
+        )
+    except ValueError as error:
+        raise LoadError(f"{path.name}: {error}") from error
+    return network, messages
+
+
+def _clipped(lines: gpd.GeoDataFrame, outline: shapely.Geometry, path: Path) -> gpd.GeoDataFrame:
+    """The parts of the lines inside the district (touching points and slivers dropped)."""
+    shapely.prepare(outline)
+    clipped = lines.copy()
+    clipped["geometry"] = shapely.intersection(lines.geometry.values, outline)
+    parts = clipped.explode(index_parts=False, ignore_index=True)
+    parts = parts[parts.geom_type.eq("LineString") & ~parts.geometry.is_empty]
+    if parts.empty:
+        raise LoadError(f"{path.name}: no road lies inside the district")
+    return gpd.GeoDataFrame(parts, geometry="geometry", crs="EPSG:4326").reset_index(drop=True)
+
+
+def _with_osm_attributes(
+    lines: gpd.GeoDataFrame, reference_path: Path
+) -> tuple[gpd.GeoDataFrame, MatchSummary]:
+    reference = read_features(reference_path)
+    try:
+        return attach_osm_attributes(lines, reference, metric_crs=get_settings().metric_crs)
+    except ValueError as error:
+        raise LoadError(f"{reference_path.name}: {error}") from error
+
+
+def _replace_network(db: Database, network: RoadNetwork) -> int:
+    """Delete the old graph and COPY the new one; returns the number of edges replaced."""
+    replaced = int(db.execute(text("SELECT count(*) FROM road_edge")).scalar_one())
+    db.execute(text("DELETE FROM road_edge"))
+    db.execute(text("DELETE FROM road_node"))
+    nodes = pd.DataFrame(
+        {
+            "id": network.nodes["id"],
+            "component": network.nodes["component"],
+            "geom": hex_ewkb(network.nodes.geometry),
+        }
+    )
+    copy_frame(db, "road_node", nodes)
+    edges = pd.DataFrame(network.edges[EDGE_COLUMNS]).assign(geom=hex_ewkb(network.edges.geometry))
+    copy_frame(db, "road_edge", edges)
+    return replaced
+
+
+def _report(
+    path: Path, network: RoadNetwork, replaced: int, messages: list[str], elapsed_s: float
+) -> RoadLoadReport:
+    sizes = network.component_sizes()
+    by_class = network.edges.groupby("road_class")["length_m"].sum().sort_values(ascending=False)
+    return RoadLoadReport(
+        path=path,
+        nodes=len(network.nodes),
+        edges=len(network.edges),
+        km=network.total_km,
+        components=len(sizes),
+        largest_component_nodes=int(sizes[0]),
+        largest_component_share=network.largest_component_share,
+        km_by_class={str(name): float(metres / 1000.0) for name, metres in by_class.items()},
+        class_sources=network.class_sources,
+        replaced_edges=replaced,
+        elapsed_s=elapsed_s,
+        messages=messages,
+    )

@@ -1,0 +1,55 @@
+"""The Leaflet map page (webmap/) served by the API, and GET /config.json for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from gis_api.config import PROJECT_ROOT
+from gis_api.errors import NotFoundError
+
+WEBMAP_DIR = PROJECT_ROOT / "webmap"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+HOUSEHOLD_MIN_ZOOM = 16
+
+router = APIRouter(tags=["map"])
+
+
+def _page(path: Path) -> FileResponse:
+    if not path.is_file():
+        raise NotFoundError(f"map page {path.name} is missing from {WEBMAP_DIR}")
+    return FileResponse(path, media_type="text/html; charset=utf-8")
+
+
+@router.get("/", include_in_schema=False)
+def index() -> FileResponse:
+    """The map."""
+    return _page(WEBMAP_DIR / "index.html")
+
+
+@router.get("/map", include_in_schema=False)
+def map_page() -> FileResponse:
+    return _page(WEBMAP_DIR / "index.html")
+
+
+@router.get("/config.json")
+def map_config(request: Request) -> dict[str, object]:
+    """Public map settings: the optional basemap (empty = none, fully offline) and attribution."""
+    settings = request.app.state.settings
+    return {
+        "basemap_url": settings.basemap_url,
+        "basemap_attribution": settings.basemap_attribution,
+        "district_code": settings.district_code,
+        "osm_attribution": OSM_ATTRIBUTION,
+        "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
+    }
+
+
+def mount_webmap(app: FastAPI) -> None:
+    """Serve the page at / and its modules, styles and vendored Leaflet under /static/."""
+    app.include_router(router)
+    if WEBMAP_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=WEBMAP_DIR), name="webmap")

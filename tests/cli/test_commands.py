@@ -1,0 +1,93 @@
+"""The `wangge` console command, run as a real subprocess against a real database."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gis_api.db import migrate
+from gis_api.db.cluster import EmbeddedCluster
+from tests import tiny_district
+
+DATABASE = f"wangge_test_cli_{os.getpid()}"
+
+
+def wangge(*args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    if url:
+        env["WANGGE_DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "gis_api.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def committed_url(cluster: EmbeddedCluster) -> Iterator[str]:
+    """A database whose rows are committed, so a subprocess can see them."""
+    cluster.drop_database(DATABASE)
+    url = cluster.create_database(DATABASE)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        tiny_district.build(connection)
+    engine.dispose()
+    yield url
+    cluster.drop_database(DATABASE)
+
+
+def test_db_url_prints_a_psql_url(cluster: EmbeddedCluster) -> None:
+    result = wangge("db", "url")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"postgresql://wangge@127.0.0.1:{cluster.port()}/wangge"
+
+
+def test_check_passes_then_fails_on_planted_overlap(committed_url: str) -> None:
+    clean = wangge("check", url=committed_url)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no problems found" in clean.stdout
+    engine = create_engine(committed_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE grid SET geom = ST_Multi(ST_Buffer(geom, 0.001)) WHERE code = '42010600100101'")
+        )
+    engine.dispose()
+    broken = wangge("check", url=committed_url)
+    assert broken.returncode == 1
+    assert "FAIL grid overlaps" in broken.stdout
+
+
+def test_unknown_plan_is_a_clear_error(committed_url: str) -> None:
+    result = wangge("check", "--plan", "9999", url=committed_url)
+    assert result.returncode == 2
+    assert "plan 9999 does not exist" in result.stderr
+
+
+def test_external_server_without_postgis_says_how_to_enable_it(cluster: EmbeddedCluster) -> None:
+    bare = f"wangge_test_bare_{os.getpid()}"
+    import psycopg2
+
+    admin = psycopg2.connect(host="127.0.0.1", port=cluster.port(), user="wangge", dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{bare}"')
+        cursor.execute(f'CREATE DATABASE "{bare}"')
+    admin.close()
+    try:
+        # a non-superuser cannot create extensions: connect as such a role
+        with psycopg2.connect(host="127.0.0.1", port=cluster.port(), user="wangge", dbname=bare) as c:
+            c.autocommit = True
+            c.cursor().execute("DROP ROLE IF EXISTS plain; CREATE ROLE plain LOGIN")
+        url = f"postgresql://plain@127.0.0.1:{cluster.port()}/{bare}"
+        result = wangge("db", "up", url=url)
+        assert result.returncode == 2
+        assert "CREATE EXTENSION postgis" in result.stderr
+    finally:
+        cluster.drop_database(bare)

@@ -1,0 +1,63 @@
+"""`wangge check` finds planted problems and passes a clean district."""
+
+import pytest
+from sqlalchemy import Connection, text
+
+from gis_api.errors import NotFoundError
+from gis_api.integrity.service import check_plan
+from tests import tiny_district
+
+
+def counts(connection: Connection) -> dict[str, int]:
+    return {finding.check: finding.count for finding in check_plan(connection).findings}
+
+
+def test_clean_district_passes(connection: Connection) -> None:
+    tiny_district.build(connection)
+    report = check_plan(connection)
+    assert report.ok, str(report)
+    assert "no problems found" in str(report)
+
+
+def test_planted_overlap_is_found(connection: Connection) -> None:
+    ids = tiny_district.build(connection)
+    # stretch the west community's first grid 200 m into its neighbour
+    connection.execute(
+        text(
+            "UPDATE grid SET geom = ST_Multi(ST_Union(geom, "
+            "ST_MakeEnvelope(114.30, 30.549, 114.31, 30.551, 4326))) WHERE id = :id"
+        ),
+        {"id": ids["42010600100101"]},
+    )
+    found = counts(connection)
+    assert found["grid overlaps"] == 1
+    assert not check_plan(connection).ok
+
+
+def test_household_in_wrong_grid_is_found(connection: Connection) -> None:
+    ids = tiny_district.build(connection)
+    connection.execute(
+        text("UPDATE household SET grid_id = :wrong WHERE grid_id = :right"),
+        {"wrong": ids["42010600200102"], "right": ids["42010600100101"]},
+    )
+    report = check_plan(connection)
+    finding = next(f for f in report.findings if f.check == "households outside their grid")
+    assert finding.count == 1
+    assert "FAIL households outside their grid: 1" in str(report)
+
+
+def test_gap_between_grids_is_found(connection: Connection) -> None:
+    ids = tiny_district.build(connection)
+    connection.execute(
+        text(
+            "UPDATE grid SET geom = ST_Multi(ST_Difference(geom, "
+            "ST_MakeEnvelope(114.30, 30.545, 114.301, 30.546, 4326))) WHERE id = :id"
+        ),
+        {"id": ids["42010600100101"]},
+    )
+    assert counts(connection)["grid gaps (community not covered by its grids)"] == 1
+
+
+def test_no_active_plan_is_a_clear_error(connection: Connection) -> None:
+    with pytest.raises(NotFoundError, match="no active plan"):
+        check_plan(connection)
