@@ -75,7 +75,9 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def metrics_for(city: CityLattice, units: NDArray[np.int64], labels: NDArray[np.int64], k: int) -> PlanMetrics:
+def metrics_for(
+    city: CityLattice, units: NDArray[np.int64], labels: NDArray[np.int64], k: int
+) -> PlanMetrics:
     """Community-level metrics of a plan over `units` (deviation against the plan's mean)."""
     sub = city.graph.subgraph(units)
     return plan_metrics(sub, city.households[units], labels, k, unit_polygons=city.polygons[units])
@@ -84,13 +86,21 @@ def metrics_for(city: CityLattice, units: NDArray[np.int64], labels: NDArray[np.
 def run_ours(city: CityLattice, seed: int, workers: int) -> Row:
     """Nested communities then grids with our optimiser, plus dissolved polygons."""
     streets = np.full(city.graph.n, "lattice")
-    community = LevelOptions(target=HOUSEHOLDS / COMMUNITIES, tolerance=COMMUNITY_TOL, counts={"lattice": COMMUNITIES})
+    community = LevelOptions(
+        target=HOUSEHOLDS / COMMUNITIES, tolerance=COMMUNITY_TOL, counts={"lattice": COMMUNITIES}
+    )
     grid = LevelOptions(target=GRID_TARGET, tolerance=GRID_TOL)
 
     def job() -> Any:
         plan = partition_hierarchy(
-            city.graph, city.households, streets, seed, community=community, grid=grid,
-            executor=ProcessExecutor(workers), progress=lambda stage, done, total: _tick("ours", stage, done, total),
+            city.graph,
+            city.households,
+            streets,
+            seed,
+            community=community,
+            grid=grid,
+            executor=ProcessExecutor(workers),
+            progress=lambda stage, done, total: _tick("ours", stage, done, total),
         )
         dissolve(city.polygons, plan.community)
         dissolve(city.polygons, plan.grid)
@@ -189,11 +199,20 @@ def run_spopt(city: CityLattice, units: NDArray[np.int64]) -> Row:
 
     sub = city.graph.subgraph(units)
     neighbours = {i: sub.neighbours(i).tolist() for i in range(sub.n)}
-    frame = gpd.GeoDataFrame({"hh": city.households[units], "attr": city.households[units].astype(float)},
-                             geometry=city.polygons[units])
+    frame = gpd.GeoDataFrame(
+        {"hh": city.households[units], "attr": city.households[units].astype(float)},
+        geometry=city.polygons[units],
+    )
     floor = HOUSEHOLDS / COMMUNITIES * (1.0 - COMMUNITY_TOL)
-    model = MaxPHeuristic(frame, W(neighbours, silence_warnings=True), ["attr"], "hh", floor,
-                          max_iterations_construction=5, max_iterations_sa=1)
+    model = MaxPHeuristic(
+        frame,
+        W(neighbours, silence_warnings=True),
+        ["attr"],
+        "hh",
+        floor,
+        max_iterations_construction=5,
+        max_iterations_sa=1,
+    )
 
     def job() -> NDArray[np.int64]:
         np.random.seed(0)  # spopt draws from numpy's global generator; there is no rng argument
@@ -212,26 +231,41 @@ def run_ours_street(city: CityLattice, units: NDArray[np.int64], seed: int) -> R
     sub = city.graph.subgraph(units)
     target = HOUSEHOLDS / COMMUNITIES
     result, wall = timed(
-        lambda: partition(sub, city.households[units], None, target, COMMUNITY_TOL, np.random.default_rng(seed))
+        lambda: partition(
+            sub, city.households[units], None, target, COMMUNITY_TOL, np.random.default_rng(seed)
+        )
     )
-    return Row("ours", f"street {units.size} units, k={result.k}", wall,
-               metrics_for(city, units, result.assignment, result.k))
+    return Row(
+        "ours",
+        f"street {units.size} units, k={result.k}",
+        wall,
+        metrics_for(city, units, result.assignment, result.k),
+    )
 
 
 def print_table(rows: list[Row]) -> None:
     """Side-by-side table of all runs."""
-    head = f"{'method':<11} {'scope':<34} {'wall_s':>7} {'k':>4} {'dev_max':>8} {'in5%':>6} {'pp_mean':>8} {'hull':>6} {'barrier':>8} {'contig':>6}"
+    head = (
+        f"{'method':<11} {'scope':<34} {'wall_s':>7} {'k':>4} {'dev_max':>8} {'in5%':>6} "
+        f"{'pp_mean':>8} {'hull':>6} {'barrier':>8} {'contig':>6}"
+    )
     print(head)
     print("-" * len(head))
     for row in rows:
         m = row.metrics
-        print(f"{row.name:<11} {row.scope:<34} {row.wall_s:7.2f} {m.districts:4d} {m.dev_max:8.4f} "
-              f"{m.share_within_5pct:6.3f} {m.pp_mean:8.4f} {m.hull_ratio_mean:6.3f} {m.barrier_crossings:8d} {str(m.contiguous):>6}")
+        print(
+            f"{row.name:<11} {row.scope:<34} {row.wall_s:7.2f} {m.districts:4d} {m.dev_max:8.4f} "
+            f"{m.share_within_5pct:6.3f} {m.pp_mean:8.4f} {m.hull_ratio_mean or 0.0:6.3f} "
+            f"{m.barrier_crossings:8d} {m.contiguous!s:>6}"
+        )
         if row.grid is not None:
             g = row.grid
-            print(f"{'  grids':<11} {'vs 300 households':<34} {'':>7} {g.districts:4d} {g.dev_max:8.4f} "
-                  f"{g.share_within_5pct:6.3f} {g.pp_mean:8.4f} {'':>6} {g.barrier_crossings:8d} {str(g.contiguous):>6}"
-                  f"   within 10%: {g.share_within_10pct:.4f}")
+            print(
+                f"{'  grids':<11} {'vs 300 households':<34} {'':>7} {g.districts:4d} {g.dev_max:8.4f} "
+                f"{g.share_within_5pct:6.3f} {g.pp_mean:8.4f} {'':>6} "
+                f"{g.barrier_crossings:8d} {g.contiguous!s:>6}"
+                f"   within 10%: {g.share_within_10pct:.4f}"
+            )
 
 
 def main() -> None:
@@ -243,8 +277,10 @@ def main() -> None:
     parser.add_argument("--skip-peers", action="store_true", help="run only ours and pymetis")
     args = parser.parse_args()
     city = city_lattice(ROWS, COLS, HOUSEHOLDS, np.random.default_rng(args.seed))
-    log(f"lattice: {city.graph.n} units, {int(city.households.sum())} households, "
-        f"{int(city.graph.edge_barrier.sum()) // 2} barrier edges")
+    log(
+        f"lattice: {city.graph.n} units, {int(city.households.sum())} households, "
+        f"{int(city.graph.edge_barrier.sum()) // 2} barrier edges"
+    )
     log("ours: communities then grids")
     ours = run_ours(city, args.seed, args.workers)
     log("pymetis: nested k-way")

@@ -90,9 +90,7 @@ def _temperature(schedule: Schedule, t0: float, round_index: int) -> float:
     return t0 * schedule.final_ratio ** (round_index / max(schedule.rounds - 1, 1))
 
 
-def _initial_temperature(
-    model: ScoreModel, state: PartitionState, movable: NDArray[np.bool_]
-) -> float:
+def _initial_temperature(model: ScoreModel, state: PartitionState, movable: NDArray[np.bool_]) -> float:
     """Median uphill delta among the first candidates: scale-free across levels and units."""
     delta = boundary_candidates(model, state, movable).delta
     uphill = delta[delta > 0]

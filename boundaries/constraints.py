@@ -14,10 +14,16 @@ from boundaries.errors import InfeasibleError, InputError
 from boundaries.graph import UnitGraph
 
 UNLOCKED = -1
+UnitNames = NDArray[np.int64] | None
+
+
+def unit_name(names: UnitNames, unit: int) -> int:
+    """The caller's id for a local unit index (messages must name units the caller knows)."""
+    return int(unit) if names is None else int(names[unit])
 
 
 def removal_keeps_contiguous(nbrs: Sequence[Sequence[int]], labels: Sequence[int], unit: int) -> bool:
-    """True if the unit's district stays connected without it (BFS stops once all same-district neighbours are reached)."""
+    """True if the unit's district stays connected without it; BFS stops once all its neighbours are found."""
     district = labels[unit]
     targets = {v for v in nbrs[unit] if labels[v] == district}
     if len(targets) <= 1:
@@ -56,7 +62,7 @@ def is_contiguous(graph: UnitGraph, assignment: ArrayLike) -> bool:
     return bool(pairs.shape[0] == np.unique(labels).shape[0])
 
 
-def require_connected(graph: UnitGraph, unit_ids: ArrayLike | None = None) -> None:
+def require_connected(graph: UnitGraph, unit_ids: UnitNames = None) -> None:
     """Raise InfeasibleError naming cut-off units if the unit graph is not connected."""
     count, labels = graph.components()
     if count <= 1:
@@ -67,11 +73,13 @@ def require_connected(graph: UnitGraph, unit_ids: ArrayLike | None = None) -> No
     stray = ids[labels != main][:5].tolist()
     raise InfeasibleError(
         f"unit graph is disconnected: {count} components; units {stray} "
-        f"are cut off from unit {ids[labels == main][0]!r}"
+        f"are cut off from unit {int(ids[labels == main][0])}"
     )
 
 
-def lock_array(n: int, locked: dict[int, int] | ArrayLike | None, k: int) -> NDArray[np.int64]:
+def lock_array(
+    n: int, locked: dict[int, int] | ArrayLike | None, k: int, names: UnitNames = None
+) -> NDArray[np.int64]:
     """Normalise locks (unit -> district, or an array with -1 for free) and check labels."""
     if locked is None:
         return np.full(n, UNLOCKED, dtype=np.int64)
@@ -88,28 +96,34 @@ def lock_array(n: int, locked: dict[int, int] | ArrayLike | None, k: int) -> NDA
     bad = np.flatnonzero((out != UNLOCKED) & ((out < 0) | (out >= k)))
     if bad.size:
         raise InfeasibleError(
-            f"unit {int(bad[0])} is locked to district {int(out[bad[0]])}, but only 0..{k - 1} exist"
+            f"unit {unit_name(names, int(bad[0]))} is locked to district {int(out[bad[0]])}, "
+            f"but only 0..{k - 1} exist"
         )
     return out
 
 
 def check_locks(
-    graph: UnitGraph, households: NDArray[np.float64], locks: NDArray[np.int64], upper: float
+    graph: UnitGraph,
+    households: NDArray[np.float64],
+    locks: NDArray[np.int64],
+    upper: float,
+    names: UnitNames = None,
 ) -> None:
-    """Fail fast on locks that cannot all hold: overweight districts or locked groups walled off by other locks."""
+    """Fail fast on locks that cannot hold: overweight districts, groups walled off by other locks."""
     for district in np.unique(locks[locks != UNLOCKED]).tolist():
         members = np.flatnonzero(locks == district)
         total = float(households[members].sum())
         if total > upper:
             raise InfeasibleError(
-                f"units {members[:5].tolist()} locked to district {district} hold {total:.0f} "
+                f"units {[unit_name(names, u) for u in members[:5]]} locked to district {district} "
+                f"hold {total:.0f} "
                 f"households, above the upper bound {upper:.0f}"
             )
-        _check_lock_reachability(graph, locks, district, members)
+        _check_lock_reachability(graph, locks, district, members, names)
 
 
 def _check_lock_reachability(
-    graph: UnitGraph, locks: NDArray[np.int64], district: int, members: NDArray[np.int64]
+    graph: UnitGraph, locks: NDArray[np.int64], district: int, members: NDArray[np.int64], names: UnitNames
 ) -> None:
     """Locked units of one district must connect without passing units locked elsewhere."""
     allowed = (locks == UNLOCKED) | (locks == district)
@@ -119,7 +133,8 @@ def _check_lock_reachability(
     if np.unique(labels).shape[0] > 1:
         split = members[labels != labels[0]][0]
         raise InfeasibleError(
-            f"locks conflict: unit {int(members[0])} and unit {int(split)} are locked to district "
+            f"locks conflict: unit {unit_name(names, members[0])} and unit {unit_name(names, split)} "
+            "are locked to district "
             f"{district} but units locked to other districts separate them"
         )
 

@@ -17,7 +17,9 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 # Shared boundaries shorter than this (metres) are corner touches, not adjacency.
-MIN_SHARED_LENGTH_M = 0.01
+MIN_SHARED_LENGTH_M = 0.1
+# Unit edges within this distance (metres) count as shared: tessellations are snapped to 1 mm.
+EDGE_SNAP_M = 0.01
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,11 @@ class UnitGraph:
         local[keep] = np.arange(keep.shape[0])
         src_all, dst_all = self.src, local[self.indices]
         inside = (local[src_all] >= 0) & (dst_all >= 0)
-        lost = np.bincount(local[src_all[~inside & (local[src_all] >= 0)]],
-                           weights=self.edge_length[~inside & (local[src_all] >= 0)],
-                           minlength=keep.shape[0])
+        lost = np.bincount(
+            local[src_all[~inside & (local[src_all] >= 0)]],
+            weights=self.edge_length[~inside & (local[src_all] >= 0)],
+            minlength=keep.shape[0],
+        )
         return from_edges(
             keep.shape[0],
             local[src_all[inside]],
@@ -132,7 +136,7 @@ def from_edges(
 def lattice_graph(
     rows: int, cols: int, cell_m: float = 100.0, barriers: shapely.Geometry | None = None
 ) -> UnitGraph:
-    """Rook-adjacent square lattice (row 0 at the north); edges whose centre link crosses a barrier are flagged."""
+    """Rook-adjacent square lattice, row 0 in the north; edges whose centre link crosses a barrier flagged."""
     ids = np.arange(rows * cols).reshape(rows, cols)
     u = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
     v = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
@@ -167,16 +171,17 @@ def graph_from_polygons(
     barriers: shapely.Geometry | None = None,
     barrier_snap_m: float = 1.0,
 ) -> UnitGraph:
-    """Adjacency from shared polygon edges (projected CRS); an edge is a barrier edge if it lies on one or the link crosses one."""
+    """Adjacency from shared polygon edges (projected CRS); barrier edges lie on a barrier or cross one."""
     geoms = np.asarray(polygons, dtype=object)
     if geoms.shape[0] == 0:
         raise InputError("no unit polygons given")
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    left, right = tree.query(geoms, predicate="dwithin", distance=EDGE_SNAP_M)
     pair = left < right
     left, right = left[pair], right[pair]
-    shared = shapely.intersection(shapely.boundary(geoms[left]), shapely.boundary(geoms[right]))
-    length = shapely.length(shared)
+    rims = shapely.boundary(geoms)
+    shared = shapely.intersection(rims[left], shapely.buffer(rims, EDGE_SNAP_M, quad_segs=1)[right])
+    length = np.maximum(shapely.length(shared) - 2 * EDGE_SNAP_M, 0.0)
     touching = length > MIN_SHARED_LENGTH_M
     left, right, shared, length = left[touching], right[touching], shared[touching], length[touching]
     centre = shapely.point_on_surface(geoms)
@@ -212,16 +217,17 @@ def _crosses(
 def _lies_on(
     shared: NDArray[np.object_], length: FloatArray, barriers: shapely.Geometry | None, snap_m: float
 ) -> BoolArray:
-    """True where most of a shared edge runs along a barrier line (within `snap_m`)."""
+    """True where a shared edge runs along a barrier line: 2 of its 3 quarter points lie within `snap_m`."""
     if barriers is None or shapely.is_empty(barriers):
         return np.zeros(shared.shape[0], dtype=bool)
-    zone = shapely.buffer(shapely.boundary(barriers) if _is_areal(barriers) else barriers, snap_m)
-    shapely.prepare(zone)
-    near = shapely.intersects(zone, shared)
-    result = np.zeros(shared.shape[0], dtype=bool)
-    idx = np.flatnonzero(near)
-    result[idx] = shapely.length(shapely.intersection(shared[idx], zone)) > 0.5 * length[idx]
-    return result
+    lines = shapely.get_parts(shapely.boundary(barriers) if _is_areal(barriers) else barriers)
+    tree = shapely.STRtree(lines)
+    near = np.zeros(shared.shape[0], dtype=np.int64)
+    for fraction in (0.25, 0.5, 0.75):
+        probes = shapely.line_interpolate_point(shapely.line_merge(shared), fraction, normalized=True)
+        hit = tree.query(probes, predicate="dwithin", distance=snap_m)[0]
+        near[np.unique(hit)] += 1
+    return near >= 2
 
 
 def _is_areal(geom: shapely.Geometry) -> bool:

@@ -14,7 +14,10 @@ from boundaries.graph import UnitGraph
 
 @dataclass(frozen=True)
 class PlanMetrics:
-    """Figures reported for every plan; deviations are fractions of the target (0.05 = 5 %)."""
+    """Figures reported for every plan; deviations are fractions of the target (0.05 = 5 %).
+
+    hull_ratio_mean is None unless unit polygons were given.
+    """
 
     districts: int
     target: float
@@ -24,7 +27,7 @@ class PlanMetrics:
     share_within_10pct: float
     pp_mean: float
     pp_min: float
-    hull_ratio_mean: float
+    hull_ratio_mean: float | None
     barrier_crossings: int
     barrier_length_m: float
     cut_edges: int
@@ -33,7 +36,7 @@ class PlanMetrics:
     share_unchanged: float
     contiguous: bool
 
-    def to_dict(self) -> dict[str, float | int | bool]:
+    def to_dict(self) -> dict[str, float | int | bool | None]:
         """Plain dict for JSON reports."""
         return asdict(self)
 
@@ -82,10 +85,12 @@ def plan_metrics(
     """All soft metrics of one plan over one parent; `target` defaults to the parent mean."""
     labels = np.asarray(assignment, dtype=np.int64)
     weights = np.asarray(households, dtype=np.float64)
-    goal = np.full(k, weights.sum() / k) if target is None else np.broadcast_to(np.asarray(target, float), (k,))
+    goal = (
+        np.full(k, weights.sum() / k) if target is None else np.broadcast_to(np.asarray(target, float), (k,))
+    )
     dev = np.abs(deviations(labels, weights, k, goal))
     pp = polsby_popper(graph, labels, k)
-    hull = hull_ratio(unit_polygons, labels, k) if unit_polygons is not None else np.full(k, np.nan)
+    hull = None if unit_polygons is None else hull_ratio(unit_polygons, labels, k)
     cut = labels[graph.src] != labels[graph.indices]
     inside_barrier = ~cut & graph.edge_barrier
     moved = _moved(labels, weights, current)
@@ -98,12 +103,12 @@ def plan_metrics(
         share_within_10pct=float(np.mean(dev <= 0.10 + 1e-12)),
         pp_mean=float(pp.mean()),
         pp_min=float(pp.min()),
-        hull_ratio_mean=float(np.mean(hull)),
+        hull_ratio_mean=None if hull is None else float(np.mean(hull)),
         barrier_crossings=int(inside_barrier.sum()) // 2,
         barrier_length_m=float(graph.edge_length[inside_barrier].sum()) / 2.0,
         cut_edges=int(cut.sum()) // 2,
         cut_length_m=float(graph.edge_length[cut].sum()) / 2.0,
-        households_moved=int(round(moved)),
+        households_moved=round(moved),
         share_unchanged=1.0 - moved / max(float(weights.sum()), 1.0),
         contiguous=is_contiguous(graph, labels),
     )

@@ -23,9 +23,7 @@ class Candidates:
     delta: NDArray[np.float64]
 
 
-def boundary_candidates(
-    model: ScoreModel, state: PartitionState, movable: NDArray[np.bool_]
-) -> Candidates:
+def boundary_candidates(model: ScoreModel, state: PartitionState, movable: NDArray[np.bool_]) -> Candidates:
     """Every flip of a movable boundary unit into an adjacent district, scored in one pass."""
     labels, k = state.assignment, state.k
     dst_label = labels[model.dst]
@@ -78,9 +76,7 @@ def apply_flips(
     return applied
 
 
-def metropolis_thresholds(
-    rng: np.random.Generator, count: int, temperature: float
-) -> NDArray[np.float64]:
+def metropolis_thresholds(rng: np.random.Generator, count: int, temperature: float) -> NDArray[np.float64]:
     """Per-candidate acceptance thresholds: accept a move if its delta <= -T*log(U)."""
     if temperature <= 0.0:
         # Strict improvement only, so a frozen search cannot cycle through equal-score plans.

@@ -30,6 +30,7 @@ __all__ = [
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 ProgressLog = Callable[[str, int, int], None]
+DEFAULT_WEIGHTS = Weights()
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,10 @@ class Subproblem:
     seed: int
     current: IntArray | None = None
     locked: IntArray | None = None
-    weights: Weights = Weights()
+    weights: Weights = DEFAULT_WEIGHTS
     minimal_disruption: bool = False
     label_ids: tuple[int, ...] = ()
+    unit_ids: IntArray | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,15 @@ class HierarchyResult:
 
 
 def solve_subproblem(task: Subproblem) -> PartitionResult:
-    """Solve one subproblem with the generator derived from (seed, key)."""
+    """Solve one subproblem with the generator derived from (seed, key); errors name the parent."""
+    try:
+        return _solve(task)
+    except InfeasibleError as error:
+        raise InfeasibleError(f"{task.key}: {error}") from error
+
+
+def _solve(task: Subproblem) -> PartitionResult:
+    """Run `partition` on one subproblem."""
     return partition(
         task.graph,
         task.households,
@@ -98,6 +108,7 @@ def solve_subproblem(task: Subproblem) -> PartitionResult:
         locked=task.locked,
         weights=task.weights,
         minimal_disruption=task.minimal_disruption,
+        unit_ids=task.unit_ids,
     )
 
 
@@ -115,7 +126,7 @@ def partition_hierarchy(
     executor: SubproblemExecutor | None = None,
     progress: ProgressLog | None = None,
 ) -> HierarchyResult:
-    """Communities inside each (fixed) street, then grids inside each community, each level through `executor`."""
+    """Communities inside each (fixed) street, then grids inside each community, via `executor`."""
     run = executor or SerialExecutor()
     weights_arr = np.asarray(households, dtype=np.float64)
     street_arr = np.asarray(streets).astype(str)
@@ -124,7 +135,17 @@ def partition_hierarchy(
     street_keys = sorted(set(street_arr.tolist()))
     street_units = [np.flatnonzero(street_arr == key) for key in street_keys]
     tasks = [
-        _level_task(graph, weights_arr, street_arr == key, key, f"street/{key}", community, seed, weights, minimal_disruption)
+        _level_task(
+            graph,
+            weights_arr,
+            street_arr == key,
+            key,
+            f"street/{key}",
+            community,
+            seed,
+            weights,
+            minimal_disruption,
+        )
         for key in street_keys
     ]
     street_results = run.map(solve_subproblem, tasks, _progress(progress, "communities"))
@@ -132,21 +153,37 @@ def partition_hierarchy(
     g_graph, g_households, g_community = _grid_inputs(graph, weights_arr, community_of, grid_units)
     grid_units_of = [np.flatnonzero(g_community == c) for c in range(len(community_street))]
     grid_tasks = [
-        _level_task(g_graph, g_households, g_community == c, str(c), f"community/{c}", grid, seed, weights, minimal_disruption)
+        _level_task(
+            g_graph,
+            g_households,
+            g_community == c,
+            str(c),
+            f"community/{c}",
+            grid,
+            seed,
+            weights,
+            minimal_disruption,
+        )
         for c in range(len(community_street))
     ]
     grid_results = run.map(solve_subproblem, grid_tasks, _progress(progress, "grids"))
     grid_of, _, _ = _number_districts(g_graph.n, grid_tasks, grid_results, g_community.astype(str))
     grid_community = np.concatenate([np.full(r.k, c) for c, r in enumerate(grid_results)]).astype(np.int64)
     kept = _unchanged(g_graph.n, grid_units_of, grid_tasks, grid_results, grid.current)
-    kept &= _unchanged(graph.n, street_units, tasks, street_results, community.current)[_grid_parent(graph.n, grid_units)]
+    kept &= _unchanged(graph.n, street_units, tasks, street_results, community.current)[
+        _grid_parent(graph.n, grid_units)
+    ]
     return HierarchyResult(
         community=community_of,
         community_street=community_street,
-        community_metrics=_level_metrics(graph, weights_arr, community_of, global_ids, community, street_results),
+        community_metrics=_level_metrics(
+            graph, weights_arr, community_of, global_ids, community, street_results
+        ),
         grid=grid_of,
         grid_community=grid_community,
-        grid_metrics=_level_metrics(g_graph, g_households, grid_of, grid_community, grid, grid_results, nominal=True),
+        grid_metrics=_level_metrics(
+            g_graph, g_households, grid_of, grid_community, grid, grid_results, nominal=True
+        ),
         share_unchanged=float(g_households[kept].sum() / max(g_households.sum(), 1.0)),
         street_results=dict(zip(street_keys, street_results, strict=True)),
         community_results=grid_results,
@@ -181,13 +218,14 @@ def _level_task(
         weights=weights,
         minimal_disruption=minimal and current is not None,
         label_ids=ids,
+        unit_ids=units,
     )
 
 
 def _local_labels(
     units: IntArray, level: LevelOptions, parent_key: str
 ) -> tuple[IntArray | None, IntArray | None, tuple[int, ...]]:
-    """Map global current/locked ids of a parent's units onto local labels 0..m-1 (plus the id of each label)."""
+    """Map global current/locked ids of a parent's units to local labels 0..m-1, plus each label's id."""
     current = None if level.current is None else np.asarray(level.current, dtype=np.int64)[units]
     locked = None if level.locked is None else np.asarray(level.locked, dtype=np.int64)[units]
     source = current if current is not None else locked
@@ -211,7 +249,13 @@ def _lookup(table: dict[int, int], values: IntArray) -> IntArray:
     return np.array([table.get(v, -1) for v in values.tolist()], dtype=np.int64)
 
 
-def _unchanged(n: int, units_of: Sequence[IntArray], tasks: Sequence[Subproblem], results: Sequence[PartitionResult], current: ArrayLike | None) -> NDArray[np.bool_]:
+def _unchanged(
+    n: int,
+    units_of: Sequence[IntArray],
+    tasks: Sequence[Subproblem],
+    results: Sequence[PartitionResult],
+    current: ArrayLike | None,
+) -> NDArray[np.bool_]:
     """Per unit: does it keep its current district (by global id)? All False without a current plan."""
     same = np.zeros(n, dtype=bool)
     if current is None:
@@ -226,7 +270,7 @@ def _unchanged(n: int, units_of: Sequence[IntArray], tasks: Sequence[Subproblem]
 def _number_districts(
     n: int, tasks: Sequence[Subproblem], results: Sequence[PartitionResult], parent_of: NDArray[np.str_]
 ) -> tuple[IntArray, list[str], IntArray]:
-    """Global district ids: parents in task order, local labels within; also parent key and index per district."""
+    """Global district ids (parents in task order, local labels within), parent key and index per district."""
     labels = np.full(n, -1, dtype=np.int64)
     owners: list[str] = []
     parent_index: list[int] = []

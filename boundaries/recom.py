@@ -1,44 +1,48 @@
-"""ReCom-style merge-split repair: re-draw two adjacent districts along a random spanning tree cut."""
+"""ReCom-style merge-split repair: re-draw 2 or 3 adjacent districts along random spanning tree cuts.
+
+Merged groups are small (tens of units), so trees are drawn with a pure-Python Kruskal on
+adjacency lists; scipy's sparse machinery costs more than the work itself at this size.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
-from boundaries.graph import UnitGraph
 from boundaries.score import ScoreModel
 from boundaries.state import PartitionState
 
 IntArray = NDArray[np.int64]
+Adjacency = list[list[int]]
 
 
 @dataclass(frozen=True)
 class Split:
     """A re-split of merged districts: part index per unit (0..m-1) and its population cost."""
 
-    parts: IntArray
+    parts: list[int]
     cost: float
 
 
 def recom_repair(
-    graph: UnitGraph,
     model: ScoreModel,
     state: PartitionState,
     movable: NDArray[np.bool_],
+    nbrs: Sequence[Sequence[int]],
     rng: np.random.Generator,
     *,
-    trees: int = 16,
-    passes: int = 3,
+    trees: int = 8,
+    passes: int = 4,
 ) -> int:
     """Re-split each out-of-tolerance district with one or two neighbours; returns the re-splits made."""
     done = 0
     for _ in range(passes):
         improved = False
         for district in _out_of_tolerance(model, state):
-            if _repair_one(graph, model, state, movable, rng, district, trees):
+            if _repair_one(model, state, movable, nbrs, rng, district, trees):
                 done += 1
                 improved = True
         if not improved:
@@ -50,44 +54,46 @@ def _out_of_tolerance(model: ScoreModel, state: PartitionState) -> list[int]:
     """Districts outside the tolerance, worst first."""
     dev = np.abs(state.district_households - model.target) / model.target
     bad = np.flatnonzero(dev > model.tolerance)
-    return bad[np.argsort(-dev[bad], kind="stable")].tolist()
+    return [int(d) for d in bad[np.argsort(-dev[bad], kind="stable")]]
 
 
 def _repair_one(
-    graph: UnitGraph,
     model: ScoreModel,
     state: PartitionState,
     movable: NDArray[np.bool_],
+    nbrs: Sequence[Sequence[int]],
     rng: np.random.Generator,
     district: int,
     trees: int,
 ) -> bool:
     """Apply the merge-split (pair or triple around `district`) that lowers the group's cost most."""
     best: tuple[float, list[int], IntArray, Split] | None = None
-    for group in _groups(graph, state.assignment, district):
+    for group in _groups(state.assignment, nbrs, district):
         units = np.flatnonzero(np.isin(state.assignment, group))
         if not movable[units].all():
             continue
         before = float(model.population_cost(state.district_households[group]).sum())
-        split = best_split(graph.subgraph(units), state.unit_households[units], len(group), model, rng, trees)
+        weights = state.unit_households[units].tolist()
+        split = best_split(induced(nbrs, units), weights, len(group), model, rng, trees)
         if split is not None and before - split.cost > (best[0] if best else 1e-9):
             best = (before - split.cost, group, units, split)
     if best is None:
         return False
     _, group, units, split = best
     labels = state.assignment.copy()
-    labels[units] = np.asarray(group)[split.parts]
+    labels[units] = np.asarray(group)[np.asarray(split.parts)]
     state.reset(labels, model.district_perimeter(labels, state.k))
     return True
 
 
-def _groups(graph: UnitGraph, labels: IntArray, district: int) -> list[list[int]]:
-    """The district with each neighbour, then with each connected pair of neighbours-of-the-pair."""
-    first = _neighbour_districts(graph, labels, district)
+def _groups(labels: IntArray, nbrs: Sequence[Sequence[int]], district: int) -> list[list[int]]:
+    """The district with each neighbour, then with each pair reachable through a neighbour."""
+    touching = _district_neighbours(labels, nbrs)
+    first = sorted(touching[district])
     groups = [[district, other] for other in first]
     seen: set[tuple[int, ...]] = set()
     for other in first:
-        for third in set(first) | set(_neighbour_districts(graph, labels, other)):
+        for third in sorted(set(first) | touching[other]):
             key = tuple(sorted({district, other, third}))
             if len(key) == 3 and key not in seen:
                 seen.add(key)
@@ -95,72 +101,123 @@ def _groups(graph: UnitGraph, labels: IntArray, district: int) -> list[list[int]
     return groups
 
 
+def _district_neighbours(labels: IntArray, nbrs: Sequence[Sequence[int]]) -> dict[int, set[int]]:
+    """Districts touching each district."""
+    flat = labels.tolist()
+    touching: dict[int, set[int]] = {d: set() for d in set(flat)}
+    for unit, around in enumerate(nbrs):
+        own = flat[unit]
+        for v in around:
+            if flat[v] != own:
+                touching[own].add(flat[v])
+    return touching
+
+
+def induced(nbrs: Sequence[Sequence[int]], units: IntArray) -> Adjacency:
+    """Adjacency lists of the subgraph on `units`, renumbered 0..len(units)-1."""
+    local = {u: i for i, u in enumerate(units.tolist())}
+    return [[local[v] for v in nbrs[u] if v in local] for u in units.tolist()]
+
+
 def best_split(
-    sub: UnitGraph,
-    households: NDArray[np.float64],
+    adjacency: Adjacency,
+    households: list[float],
     parts: int,
     model: ScoreModel,
     rng: np.random.Generator,
     trees: int,
 ) -> Split | None:
-    """Best split into `parts` connected districts over `trees` random spanning-tree attempts."""
-    if sub.n < parts:
+    """Best split into `parts` connected pieces over `trees` random spanning-tree attempts."""
+    if len(adjacency) < parts:
         return None
     best: Split | None = None
     for _ in range(trees):
-        split = _recursive_split(sub, households, parts, model, rng)
+        split = _recursive_split(adjacency, households, parts, model, rng)
         if split is not None and (best is None or split.cost < best.cost):
             best = split
     return best
 
 
 def _recursive_split(
-    sub: UnitGraph, households: NDArray[np.float64], parts: int, model: ScoreModel, rng: np.random.Generator
+    adjacency: Adjacency, households: list[float], parts: int, model: ScoreModel, rng: np.random.Generator
 ) -> Split | None:
-    """Cut one part off a random spanning tree, then split the rest the same way."""
+    """Cut one piece off a random spanning tree, then split the rest the same way."""
+    cost = model.scalar_population_cost
     if parts == 1:
-        cost = float(model.population_cost(np.array([households.sum()]))[0])
-        return Split(parts=np.zeros(sub.n, dtype=np.int64), cost=cost)
-    piece = _tree_cut(sub, households, parts, model, rng)
-    rest = np.flatnonzero(~piece)
-    if rest.shape[0] < parts - 1:
+        return Split(parts=[0] * len(adjacency), cost=cost(sum(households)))
+    piece = _tree_cut(adjacency, households, parts, model, rng)
+    rest = [i for i in range(len(adjacency)) if not piece[i]]
+    if len(rest) < parts - 1:
         return None
-    inner = _recursive_split(sub.subgraph(rest), households[rest], parts - 1, model, rng)
+    inner = _recursive_split(
+        induced(adjacency, np.asarray(rest, dtype=np.int64)),
+        [households[i] for i in rest],
+        parts - 1,
+        model,
+        rng,
+    )
     if inner is None:
         return None
-    labels = np.zeros(sub.n, dtype=np.int64)
-    labels[rest] = inner.parts + 1
-    own = float(model.population_cost(np.array([households[piece].sum()]))[0])
+    labels = [0] * len(adjacency)
+    for i, label in zip(rest, inner.parts, strict=True):
+        labels[i] = label + 1
+    own = cost(sum(h for h, inside in zip(households, piece, strict=True) if inside))
     return Split(parts=labels, cost=own + inner.cost)
 
 
 def _tree_cut(
-    sub: UnitGraph, households: NDArray[np.float64], parts: int, model: ScoreModel, rng: np.random.Generator
-) -> NDArray[np.bool_]:
-    """Units of the subtree whose cut leaves one part nearest the target and the rest nearest (parts-1) targets."""
-    tree = minimum_spanning_tree(sub.to_sparse(rng.random(sub.indices.shape[0]) + 1e-6))
-    order, parent = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
-    below = households.copy()
-    for unit in order[:0:-1].tolist():
-        below[parent[unit]] += below[unit]
-    total, candidates = below[order[0]], order[1:]
-    rest_share = (total - below[candidates]) / (parts - 1)
-    costs = model.population_cost(below[candidates]) + (parts - 1) * model.population_cost(rest_share)
-    return _subtree_mask(order, parent, int(candidates[int(np.argmin(costs))]))
-
-
-def _subtree_mask(order: IntArray, parent: IntArray, root: int) -> NDArray[np.bool_]:
-    """Units in the BFS subtree hanging from `root`."""
-    inside = np.zeros(order.shape[0], dtype=bool)
-    inside[root] = True
-    for unit in order.tolist():
-        if unit != root and parent[unit] >= 0 and inside[parent[unit]]:
-            inside[unit] = True
+    adjacency: Adjacency, households: list[float], parts: int, model: ScoreModel, rng: np.random.Generator
+) -> list[bool]:
+    """Subtree to cut off so that it and the rest (parts-1 districts) come nearest their targets."""
+    tree = random_spanning_tree(adjacency, rng)
+    order, parent = _preorder(tree)
+    below = list(households)
+    for node in reversed(order[1:]):
+        below[parent[node]] += below[node]
+    total, cost = below[0], model.scalar_population_cost
+    share = parts - 1
+    best_node = min(order[1:], key=lambda v: cost(below[v]) + share * cost((total - below[v]) / share))
+    inside = [False] * len(adjacency)
+    inside[best_node] = True
+    for node in order:
+        if node != best_node and parent[node] >= 0 and inside[parent[node]]:
+            inside[node] = True
     return inside
 
 
-def _neighbour_districts(graph: UnitGraph, labels: IntArray, district: int) -> list[int]:
-    """Districts sharing a boundary with `district`."""
-    src, dst = graph.src, graph.indices
-    edge = (labels[src] == district) & (labels[dst] != district)
-    return np.unique(labels[dst[edge]]).tolist()
+def random_spanning_tree(adjacency: Adjacency, rng: np.random.Generator) -> Adjacency:
+    """Spanning tree from Kruskal over randomly ordered edges (union-find)."""
+    edges = [(a, b) for a, around in enumerate(adjacency) for b in around if a < b]
+    root = list(range(len(adjacency)))
+
+    def find(node: int) -> int:
+        while root[node] != node:
+            root[node] = root[root[node]]
+            node = root[node]
+        return node
+
+    tree: Adjacency = [[] for _ in adjacency]
+    for index in rng.permutation(len(edges)).tolist():
+        a, b = edges[index]
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            root[ra] = rb
+            tree[a].append(b)
+            tree[b].append(a)
+    return tree
+
+
+def _preorder(tree: Adjacency) -> tuple[list[int], list[int]]:
+    """Depth-first preorder from node 0 and the parent of each node (-1 for the root)."""
+    parent = [-1] * len(tree)
+    order, stack, seen = [], [0], [False] * len(tree)
+    seen[0] = True
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for child in tree[node]:
+            if not seen[child]:
+                seen[child] = True
+                parent[child] = node
+                stack.append(child)
+    return order, parent

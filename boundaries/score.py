@@ -74,7 +74,7 @@ class ScoreModel:
             dst=graph.indices,
             edge_length=graph.edge_length,
             barrier_cost=barrier_cost,
-            unit_length=np.bincount(src, graph.edge_length, minlength=graph.n),
+            unit_length=np.bincount(src, graph.edge_length, minlength=graph.n).astype(np.float64),
             exterior=graph.exterior_length,
             change_cost=weights.change * households / max(target, 1.0) * (current is not None),
             current=np.full(graph.n, -1, dtype=np.int64) if current is None else current,
@@ -160,7 +160,7 @@ class ScoreModel:
         """Population part of a live delta."""
         weight = float(state.unit_households[unit])
         a, b = float(state.district_households[source]), float(state.district_households[to])
-        cost = self._scalar_population
+        cost = self.scalar_population_cost
         return cost(a - weight) + cost(b + weight) - cost(a) - cost(b)
 
     def _live_shape(
@@ -180,7 +180,7 @@ class ScoreModel:
             return 0.0
         return float(self.change_cost[unit]) * (float(to != current) - float(source != current))
 
-    def _scalar_population(self, total: float) -> float:
+    def scalar_population_cost(self, total: float) -> float:
         """population_cost for one district without numpy overhead."""
         scaled = (total - self.target) / (self.target * self.tolerance)
         excess = max(abs(scaled) - 1.0, 0.0)
@@ -203,6 +203,8 @@ class ScoreModel:
 
 def _adjacency(graph: UnitGraph, barrier_cost: NDArray[np.float64]) -> list[list[tuple[int, float, float]]]:
     """Per-unit (neighbour, shared length, barrier cost) lists for the live delta loop."""
-    triples = list(zip(graph.indices.tolist(), graph.edge_length.tolist(), barrier_cost.tolist(), strict=True))
+    triples = list(
+        zip(graph.indices.tolist(), graph.edge_length.tolist(), barrier_cost.tolist(), strict=True)
+    )
     bounds = graph.indptr.tolist()
     return [triples[bounds[i] : bounds[i + 1]] for i in range(graph.n)]

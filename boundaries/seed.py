@@ -9,7 +9,7 @@ import pymetis
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from boundaries.constraints import UNLOCKED, district_components
+from boundaries.constraints import UNLOCKED, UnitNames, district_components, unit_name
 from boundaries.errors import InfeasibleError
 from boundaries.graph import UnitGraph
 
@@ -26,7 +26,7 @@ def metis_seed(
     barrier_discount: float = 0.3,
     ufactor: int = 30,
 ) -> IntArray:
-    """METIS k-way partition weighted by households; barrier edges are cheap to cut so boundaries follow them."""
+    """METIS k-way partition weighted by households; cheap barrier edges pull boundaries onto barriers."""
     if k == 1:
         return np.zeros(graph.n, dtype=np.int64)
     scale = np.where(graph.edge_barrier, barrier_discount, 1.0)
@@ -45,26 +45,47 @@ def metis_seed(
 
 
 def fill_empty_districts(
-    graph: UnitGraph, households: NDArray[np.float64], labels: IntArray, k: int, rng: np.random.Generator
+    graph: UnitGraph,
+    households: NDArray[np.float64],
+    labels: IntArray,
+    k: int,
+    rng: np.random.Generator,
 ) -> IntArray:
-    """Give every empty label half of the heaviest district (METIS may leave parts empty)."""
+    """Give every empty label part of the heaviest district (METIS may leave parts empty)."""
     labels = labels.copy()
     for empty in range(k):
         if np.any(labels == empty):
             continue
-        totals = np.bincount(labels, households, minlength=k) + np.bincount(labels, minlength=k) * 1e-9
-        heaviest = int(np.argmax(totals))
+        sizes = np.bincount(labels, minlength=k)
+        totals = np.bincount(labels, households, minlength=k) + sizes * 1e-9
+        heaviest = int(np.argmax(np.where(sizes > 1, totals, -1.0)))
         members = np.flatnonzero(labels == heaviest)
         if members.size < 2:
             raise InfeasibleError(f"cannot form {k} districts from {graph.n} units")
-        halves = metis_seed(graph.subgraph(members), households[members], 2, rng)
-        labels[members[halves == 1]] = empty
+        labels[_bfs_half(graph, members, households)] = empty
     return labels
 
 
-def match_labels(
-    labels: IntArray, reference: IntArray, weights: NDArray[np.float64], k: int
-) -> IntArray:
+def _bfs_half(graph: UnitGraph, members: IntArray, households: NDArray[np.float64]) -> IntArray:
+    """A connected BFS prefix of `members` holding about half their households (or half the units)."""
+    inside = set(members.tolist())
+    start = int(members[np.argmin(graph.x[members])])
+    weight = households if households[members].sum() > 0 else np.ones_like(households)
+    half = float(weight[members].sum()) / 2.0
+    taken: list[int] = []
+    total, queue, seen = 0.0, deque([start]), {start}
+    while queue and total < half and len(taken) < members.size - 1:
+        unit = queue.popleft()
+        taken.append(unit)
+        total += float(weight[unit])
+        for v in graph.neighbours(unit).tolist():
+            if v in inside and v not in seen:
+                seen.add(v)
+                queue.append(v)
+    return np.asarray(taken, dtype=np.int64)
+
+
+def match_labels(labels: IntArray, reference: IntArray, weights: NDArray[np.float64], k: int) -> IntArray:
     """Relabel districts to overlap `reference` (labels, -1 = none) as much as possible by weight."""
     known = reference >= 0
     if not np.any(known):
@@ -79,16 +100,26 @@ def match_labels(
     return mapping[labels]
 
 
-def apply_locks(graph: UnitGraph, labels: IntArray, locks: IntArray, households: NDArray[np.float64]) -> IntArray:
+def apply_locks(
+    graph: UnitGraph,
+    labels: IntArray,
+    locks: IntArray,
+    households: NDArray[np.float64],
+    names: UnitNames = None,
+) -> IntArray:
     """Force locked units into their districts, then restore contiguity around them."""
     labels = labels.copy()
     locked = locks != UNLOCKED
     labels[locked] = locks[locked]
-    return repair_contiguity(graph, labels, households, locks)
+    return repair_contiguity(graph, labels, households, locks, names)
 
 
 def repair_contiguity(
-    graph: UnitGraph, labels: IntArray, households: NDArray[np.float64], locks: IntArray | None = None
+    graph: UnitGraph,
+    labels: IntArray,
+    households: NDArray[np.float64],
+    locks: IntArray | None = None,
+    names: UnitNames = None,
 ) -> IntArray:
     """Hand each stray piece of a district to the neighbour it shares most boundary with."""
     locks = np.full(graph.n, UNLOCKED, dtype=np.int64) if locks is None else locks
@@ -98,7 +129,7 @@ def repair_contiguity(
         stray = _stray_components(labels, components, households, locks)
         if not stray.any():
             return labels
-        if not _connect_locked_strays(graph, labels, components, stray, locks):
+        if not _connect_locked_strays(graph, labels, components, stray, locks, names):
             _absorb_strays(graph, labels, components, stray)
     raise InfeasibleError("could not make every district contiguous (check locks and the unit graph)")
 
@@ -130,9 +161,7 @@ def _absorb_strays(
     # Prefer joining a district's main piece over another stray piece.
     weight = graph.edge_length[leaving] * np.where(stray[dst[leaving]], 1e-3, 1.0)
     span = int(labels.max()) + 1
-    keys, inverse = np.unique(
-        components[src[leaving]] * span + labels[dst[leaving]], return_inverse=True
-    )
+    keys, inverse = np.unique(components[src[leaving]] * span + labels[dst[leaving]], return_inverse=True)
     totals = np.bincount(inverse, weights=weight)
     comp, target = keys // span, keys % span
     order = np.lexsort((-totals, comp))
@@ -150,6 +179,7 @@ def _connect_locked_strays(
     components: IntArray,
     stray: NDArray[np.bool_],
     locks: IntArray,
+    names: UnitNames,
 ) -> bool:
     """Join a stray piece holding locked units to its district by the shortest unlocked path."""
     stuck = np.flatnonzero(stray & (locks != UNLOCKED))
@@ -161,7 +191,7 @@ def _connect_locked_strays(
     path = _shortest_path(graph, start, main, (locks == UNLOCKED) | (locks == district))
     if path is None:
         raise InfeasibleError(
-            f"locks conflict: unit {start} is locked to district {district} "
+            f"locks conflict: unit {unit_name(names, start)} is locked to district {district} "
             "but cannot be joined to the rest of that district"
         )
     labels[path] = district

@@ -11,13 +11,15 @@ from numpy.typing import ArrayLike, NDArray
 from boundaries.anneal import AnnealReport, Schedule, anneal
 from boundaries.constraints import (
     UNLOCKED,
+    UnitNames,
     check_locks,
     fixed_boundary_locks,
     is_contiguous,
     lock_array,
     require_connected,
+    unit_name,
 )
-from boundaries.errors import InfeasibleError, InputError
+from boundaries.errors import BoundariesError, InfeasibleError, InputError
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.recom import recom_repair
@@ -50,6 +52,7 @@ class PartitionResult:
     district_households: FloatArray
     metrics: PlanMetrics
     oversize_units: tuple[int, ...]
+    out_of_tolerance: tuple[int, ...] = ()
     search: AnnealReport | None = field(default=None, compare=False)
 
 
@@ -67,27 +70,30 @@ def partition(
     weights: Weights = Weights(),
     minimal_disruption: bool = False,
     schedule: Schedule | None = None,
+    unit_ids: ArrayLike | None = None,
 ) -> PartitionResult:
     """Partition units into k contiguous districts balanced around the parent mean.
 
     k defaults to round(total / target); labels of `current` and `locked` are district
     labels 0..k-1. In minimal-disruption mode the search starts from `current` and a
-    current plan that already meets the tolerance is returned unchanged.
+    current plan that already meets the tolerance is returned unchanged. Error messages name
+    units by `unit_ids` (default: their index).
     """
     weights_arr = _households(units_graph, households)
     count = resolve_count(float(weights_arr.sum()), k, target, units_graph.n)
-    require_connected(units_graph)
+    names = None if unit_ids is None else np.asarray(unit_ids, dtype=np.int64)
+    require_connected(units_graph, names)
     current_arr = _current(units_graph, current, minimal_disruption)
-    locks = _locks(units_graph, locked, fixed_boundaries, current_arr, count)
+    locks = _locks(units_graph, locked, fixed_boundaries, current_arr, count, names)
     mean = float(weights_arr.sum()) / count
-    check_locks(units_graph, weights_arr, locks, mean * (1.0 + tolerance))
+    check_locks(units_graph, weights_arr, locks, mean * (1.0 + tolerance), names)
     if minimal_disruption and current_arr is not None:
         start = _minimal_start(units_graph, weights_arr, current_arr, count, rng)
         weights = replace(weights, population=0.0, change=max(weights.change, MINIMAL_CHANGE_WEIGHT))
         schedule = schedule or MINIMAL_SCHEDULE
     else:
         start = _fresh_start(units_graph, weights_arr, count, rng, current_arr, locks)
-    start = apply_locks(units_graph, start, locks, weights_arr)
+    start = apply_locks(units_graph, start, locks, weights_arr, names)
     if minimal_disruption and _meets_targets(units_graph, weights_arr, start, count, tolerance, locks):
         return _result(units_graph, weights_arr, start, count, tolerance, current_arr, None)
     model = ScoreModel.build(units_graph, weights_arr, count, tolerance, weights, current_arr)
@@ -95,10 +101,8 @@ def partition(
         start, weights_arr, count, units_graph.area, model.district_perimeter(start, count)
     )
     movable, nbrs = locks == UNLOCKED, units_graph.neighbour_lists()
-    report = anneal(
-        model, state, movable, nbrs, rng, schedule or Schedule.for_size(units_graph.n, count)
-    )
-    if recom_repair(units_graph, model, state, movable, rng):
+    report = anneal(model, state, movable, nbrs, rng, schedule or Schedule.for_size(units_graph.n, count))
+    if recom_repair(model, state, movable, nbrs, rng):
         anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE)
     return _result(units_graph, weights_arr, state.assignment, count, tolerance, current_arr, report)
 
@@ -112,7 +116,7 @@ def resolve_count(total: float, k: int | None, target: float | None, units: int)
             raise InfeasibleError(
                 f"target {target:.0f} households is above the parent's {total:.0f} households"
             )
-        k = max(1, int(round(total / target)))
+        k = max(1, round(total / target))
     if k < 1:
         raise InfeasibleError(f"district count {k} must be at least 1")
     if k > units:
@@ -149,9 +153,10 @@ def _locks(
     fixed_boundaries: Sequence[tuple[int, int]],
     current: IntArray | None,
     k: int,
+    names: UnitNames,
 ) -> IntArray:
     """Explicit locks merged with the locks that keep listed boundaries fixed."""
-    locks = lock_array(graph.n, dict(locked) if isinstance(locked, Mapping) else locked, k)
+    locks = lock_array(graph.n, dict(locked) if isinstance(locked, Mapping) else locked, k, names)
     if not fixed_boundaries:
         return locks
     if current is None:
@@ -161,7 +166,7 @@ def _locks(
     if clash.size:
         unit = int(clash[0])
         raise InfeasibleError(
-            f"locks conflict: unit {unit} is locked to district {int(locks[unit])} "
+            f"locks conflict: unit {unit_name(names, unit)} is locked to district {int(locks[unit])} "
             f"but a fixed boundary keeps it in district {int(fixed[unit])}"
         )
     return np.where(fixed != UNLOCKED, fixed, locks)
@@ -257,14 +262,16 @@ def _result(
 ) -> PartitionResult:
     """Package a plan with its metrics and the units too heavy for any district."""
     mean = float(households.sum()) / k
+    totals = np.bincount(labels, households, minlength=k).astype(np.float64)
     if not is_contiguous(graph, labels):
-        raise InfeasibleError("internal error: produced a non-contiguous plan")
+        raise BoundariesError("internal error: produced a non-contiguous plan")
     return PartitionResult(
         assignment=labels.copy(),
         k=k,
         target=mean,
-        district_households=np.bincount(labels, households, minlength=k),
+        district_households=totals,
         metrics=plan_metrics(graph, households, labels, k, mean, current=current),
         oversize_units=tuple(np.flatnonzero(households > mean * (1.0 + tolerance)).tolist()),
+        out_of_tolerance=tuple(np.flatnonzero(np.abs(totals - mean) > tolerance * mean + 1e-9).tolist()),
         search=report,
     )

@@ -1,4 +1,4 @@
-"""Partition state: assignment plus per-district households, sizes, areas and perimeters, updated move by move."""
+"""Partition state: assignment plus per-district households, sizes, areas, perimeters, kept in step."""
 
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ class PartitionState:
         return cls(
             assignment=labels,
             labels=labels.tolist(),
-            district_households=np.bincount(labels, weights, minlength=k),
+            district_households=np.bincount(labels, weights, minlength=k).astype(np.float64),
             district_size=np.bincount(labels, minlength=k).astype(np.int64),
-            district_area=np.bincount(labels, area, minlength=k),
+            district_area=np.bincount(labels, area, minlength=k).astype(np.float64),
             district_perimeter=perimeter.copy(),
             unit_households=weights,
             unit_area=area,
@@ -77,7 +77,7 @@ class PartitionState:
         k = self.k
         self.assignment[:] = assignment
         self.labels = assignment.tolist()
-        self.district_households = np.bincount(assignment, self.unit_households, minlength=k)
+        self.district_households = np.bincount(assignment, self.unit_households, minlength=k).astype(float)
         self.district_size = np.bincount(assignment, minlength=k).astype(np.int64)
-        self.district_area = np.bincount(assignment, self.unit_area, minlength=k)
+        self.district_area = np.bincount(assignment, self.unit_area, minlength=k).astype(np.float64)
         self.district_perimeter = district_perimeter.astype(np.float64).copy()

@@ -45,9 +45,7 @@ def city_lattice(
     )
 
 
-def clustered_households(
-    rows: int, cols: int, total: int, rng: np.random.Generator
-) -> NDArray[np.int64]:
+def clustered_households(rows: int, cols: int, total: int, rng: np.random.Generator) -> NDArray[np.int64]:
     """Households per cell: Gaussian centres over a thin background, lognormal noise, empty parks."""
     yy, xx = np.mgrid[0:rows, 0:cols] / max(rows, cols)
     density = np.full((rows, cols), 0.25)
@@ -70,8 +68,12 @@ def city_barriers(rows: int, cols: int, cell_m: float) -> shapely.Geometry:
     width, height = cols * cell_m, rows * cell_m
     xs = np.linspace(0.0, width, 60)
     river = shapely.LineString(np.stack([xs, height * (0.4 + 0.06 * np.sin(xs / width * 7.0))], 1))
-    road_a = shapely.LineString([(0.3 * width // cell_m * cell_m, 0), (0.3 * width // cell_m * cell_m, height)])
-    road_b = shapely.LineString([(0, 0.75 * height // cell_m * cell_m), (width, 0.75 * height // cell_m * cell_m)])
+    road_a = shapely.LineString(
+        [(0.3 * width // cell_m * cell_m, 0), (0.3 * width // cell_m * cell_m, height)]
+    )
+    road_b = shapely.LineString(
+        [(0, 0.75 * height // cell_m * cell_m), (width, 0.75 * height // cell_m * cell_m)]
+    )
     railway = shapely.LineString([(0.55 * width, height), (width, 0.35 * height)])
     return shapely.MultiLineString([river, road_a, road_b, railway])
 

@@ -7,6 +7,8 @@ neighbouring unit they share most boundary with.
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,6 +16,8 @@ import shapely
 from numpy.typing import NDArray
 
 from boundaries.errors import InputError
+from boundaries.graph import graph_from_polygons
+from boundaries.partition import GridUnits
 
 ObjectArray = NDArray[np.object_]
 PRECISION_M = 0.001
@@ -48,19 +52,19 @@ def tessellate(
     points = _building_points(buildings)
     blocks = street_blocks(parent, np.asarray(roads.geometry, dtype=object))
     block_of = _block_of_points(points, blocks, buildings[id_column])
-    cells, leftovers = _cells(points, blocks, block_of)
+    cells = _cells(points, blocks, block_of)
+    faces = _faces(cells, blocks, parent)
+    geoms, pieces = _assemble(faces, _face_owner(faces, cells), points)
     units = gpd.GeoDataFrame(
         {
             "building_id": buildings[id_column].to_numpy(),
             "households": buildings[households_column].to_numpy().astype(np.int64),
             "block": block_of,
         },
-        geometry=cells,
+        geometry=list(geoms),
         crs=buildings.crs,
     )
-    empty = np.setdiff1d(np.arange(blocks.shape[0]), block_of)
-    pieces = np.concatenate([leftovers, blocks[empty]]) if empty.size else leftovers
-    units = _absorb(units, pieces, keep=empty_blocks == "keep")
+    units = _absorb(units, np.asarray(pieces, dtype=object), keep=empty_blocks == "keep")
     units.insert(0, "unit_id", np.arange(len(units), dtype=np.int64))
     return units
 
@@ -108,20 +112,13 @@ def _block_of_points(points: ObjectArray, blocks: ObjectArray, ids: pd.Series) -
     return block_of
 
 
-def _cells(
-    points: ObjectArray, blocks: ObjectArray, block_of: NDArray[np.int64]
-) -> tuple[ObjectArray, ObjectArray]:
-    """Voronoi cell of each building within its block, plus cell fragments cut off by the block shape."""
+def _cells(points: ObjectArray, blocks: ObjectArray, block_of: NDArray[np.int64]) -> ObjectArray:
+    """Voronoi cell of each building clipped to its block (may be multi-part in odd-shaped blocks)."""
     cells = np.empty(points.shape[0], dtype=object)
-    leftovers: list[shapely.Geometry] = []
     for block in np.unique(block_of).tolist():
         members = np.flatnonzero(block_of == block)
-        pieces = _block_cells(points[members], blocks[block])
-        for member, cell in zip(members.tolist(), pieces, strict=True):
-            main, rest = _split_main(cell, points[member])
-            cells[member] = main
-            leftovers.extend(rest)
-    return cells, np.asarray(leftovers, dtype=object)
+        cells[members] = _block_cells(points[members], blocks[block])
+    return cells
 
 
 def _block_cells(points: ObjectArray, block: shapely.Geometry) -> list[shapely.Geometry]:
@@ -132,11 +129,55 @@ def _block_cells(points: ObjectArray, block: shapely.Geometry) -> list[shapely.G
     owner = shapely.STRtree(regions).query(points, predicate="within")
     region_of = np.full(points.shape[0], -1, dtype=np.int64)
     region_of[owner[0]] = owner[1]
-    clipped = shapely.intersection(regions[region_of], block, grid_size=PRECISION_M)
-    return list(clipped)
+    return list(shapely.intersection(regions[region_of], block))
 
 
-def _split_main(cell: shapely.Geometry, point: shapely.Geometry) -> tuple[shapely.Geometry, list[shapely.Geometry]]:
+def _faces(cells: ObjectArray, blocks: ObjectArray, parent: shapely.Geometry) -> ObjectArray:
+    """Faces of the noded cell and block edges: an exact coverage, so neighbours share identical edges."""
+    rims = np.concatenate([shapely.boundary(cells), shapely.boundary(blocks)])
+    noded = shapely.union_all(rims, grid_size=PRECISION_M)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    inside = shapely.within(shapely.point_on_surface(faces), parent) & (shapely.area(faces) > 0)
+    return np.asarray(faces[inside], dtype=object)
+
+
+def _face_owner(faces: ObjectArray, cells: ObjectArray) -> NDArray[np.int64]:
+    """Building whose cell holds each face (-1: empty block or sliver)."""
+    hits = shapely.STRtree(cells).query(shapely.point_on_surface(faces), predicate="intersects")
+    owner = np.full(faces.shape[0], -1, dtype=np.int64)
+    owner[hits[0][::-1]] = hits[1][::-1]
+    return owner
+
+
+def _assemble(
+    faces: ObjectArray, owner: NDArray[np.int64], points: ObjectArray
+) -> tuple[ObjectArray, list[shapely.Geometry]]:
+    """Unit polygon per building (the part holding it) and the pieces left to merge elsewhere."""
+    geoms = np.empty(points.shape[0], dtype=object)
+    pieces = list(faces[owner < 0])
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(points.shape[0] + 1))
+    for unit in range(points.shape[0]):
+        members = faces[order[bounds[unit] : bounds[unit + 1]]]
+        if members.size == 0:
+            raise InputError(f"building {unit} got no area: its point lies on a block edge")
+        merged = _coverage_union(list(members))
+        geoms[unit], rest = _split_main(merged, points[unit])
+        pieces.extend(rest)
+    return geoms, pieces
+
+
+def _coverage_union(parts: list[shapely.Geometry]) -> shapely.Geometry:
+    """Union of polygons that share exact edges; snapped overlay union if they do not."""
+    try:
+        return shapely.coverage_union_all(np.asarray(parts, dtype=object))
+    except shapely.errors.GEOSException:
+        return shapely.union_all(parts, grid_size=PRECISION_M)
+
+
+def _split_main(
+    cell: shapely.Geometry, point: shapely.Geometry
+) -> tuple[shapely.Geometry, list[shapely.Geometry]]:
     """The cell part holding the building point, and the other parts (to merge elsewhere)."""
     parts = [p for p in shapely.get_parts(cell) if shapely.get_type_id(p) == 3]
     if len(parts) <= 1:
@@ -147,7 +188,7 @@ def _split_main(cell: shapely.Geometry, point: shapely.Geometry) -> tuple[shapel
 
 
 def _absorb(units: gpd.GeoDataFrame, pieces: ObjectArray, keep: bool) -> gpd.GeoDataFrame:
-    """Merge pieces into the unit they share most boundary with; kept empty blocks become 0-household units."""
+    """Merge pieces into the unit sharing most boundary; kept empty blocks become 0-household units."""
     slivers = [p for p in pieces if p.area < SLIVER_M2] if keep else list(pieces)
     units = _append_empty(units, [p for p in pieces if p.area >= SLIVER_M2]) if keep else units
     geoms = np.array(units.geometry, dtype=object)
@@ -160,7 +201,7 @@ def _absorb(units: gpd.GeoDataFrame, pieces: ObjectArray, keep: bool) -> gpd.Geo
             if host < 0:
                 remaining.append(piece)
             else:
-                geoms[host] = shapely.union(geoms[host], piece, grid_size=PRECISION_M)
+                geoms[host] = _coverage_union([geoms[host], piece])
         if len(remaining) == len(pending):
             units = _append_empty(gpd.GeoDataFrame(units, geometry=geoms, crs=units.crs), remaining)
             geoms = np.array(units.geometry, dtype=object)
@@ -223,12 +264,16 @@ def _strips(geom: shapely.Geometry, shares: NDArray[np.float64]) -> list[shapely
     bounds = [rect[0] - axis * 0.01, *cuts, rect[0] + axis * 1.01]
     return [
         shapely.intersection(geom, _band(a, b, across), grid_size=PRECISION_M)
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        for a, b in itertools.pairwise(bounds)
     ]
 
 
 def _cut_positions(
-    geom: shapely.Geometry, origin: NDArray[np.float64], axis: NDArray[np.float64], across: NDArray[np.float64], shares: NDArray[np.float64]
+    geom: shapely.Geometry,
+    origin: NDArray[np.float64],
+    axis: NDArray[np.float64],
+    across: NDArray[np.float64],
+    shares: NDArray[np.float64],
 ) -> list[float]:
     """Positions along the axis (0..1) where the cumulative area reaches each share, by bisection."""
     total = geom.area
@@ -243,7 +288,20 @@ def _cut_positions(
     return positions
 
 
-def _band(start: NDArray[np.float64], end: NDArray[np.float64], across: NDArray[np.float64]) -> shapely.Polygon:
+def _band(
+    start: NDArray[np.float64], end: NDArray[np.float64], across: NDArray[np.float64]
+) -> shapely.Polygon:
     """Rectangle between two points on the axis, widened well past the shape across it."""
     pad = across * 1.5
     return shapely.Polygon([start - pad, end - pad, end + pad, start + pad])
+
+
+def grid_level_units(
+    units: gpd.GeoDataFrame, max_households: int, barriers: shapely.Geometry | None = None
+) -> tuple[gpd.GeoDataFrame, GridUnits]:
+    """Split heavy units and build the grid-level graph; pass the GridUnits to partition_hierarchy."""
+    split = split_heavy_units(units, max_households)
+    graph = graph_from_polygons(np.asarray(split.geometry, dtype=object), barriers)
+    return split, GridUnits(
+        graph=graph, households=split["households"].to_numpy(), parent=split["parent_unit"].to_numpy()
+    )

@@ -1,6 +1,7 @@
 """FastAPI application factory."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -14,7 +15,7 @@ from gis_api.db.session import make_engine, session_factory
 from gis_api.errors import add_exception_handlers
 
 # Responses that carry personal data or credentials must not be kept by browsers or proxies.
-NO_STORE_PREFIXES = ("/households", "/auth")
+NO_STORE_PREFIXES = ("/households", "/auth", "/cases", "/positions", "/visits", "/assessment", "/open311")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,7 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from gis_api.locate.index import LocateIndexCache
 
     settings = settings or get_settings()
-    app = FastAPI(title="网格 Wangge GIS", version=__version__)
+    app = FastAPI(title="网格 Wangge GIS", version=__version__, lifespan=_lifespan)
     engine = make_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
@@ -35,13 +36,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Close the live-event listener (if one was started) when the server stops."""
+    yield
+    hub = getattr(app.state, "event_hub", None)
+    if hub is not None:
+        await hub.close()
+
+
 def _include_routers(app: FastAPI) -> None:
     """Mount every domain's router (imported here so the factory stays the single entry point)."""
     from gis_api.areas.router import router as layers_router
     from gis_api.auth.router import router as auth_router
+    from gis_api.cases.router import router as cases_router
+    from gis_api.events.router import router as events_router
     from gis_api.health.router import router as health_router
     from gis_api.households.router import router as households_router
     from gis_api.locate.router import router as locate_router
+    from gis_api.open311.router import router as open311_router
     from gis_api.webmap import mount_webmap
 
     app.include_router(health_router)
@@ -49,6 +62,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(layers_router)
     app.include_router(households_router)
     app.include_router(locate_router)
+    app.include_router(cases_router)
+    app.include_router(open311_router)
+    app.include_router(events_router)
     mount_webmap(app)
 
 

@@ -53,17 +53,23 @@ def cmd_load(args: argparse.Namespace) -> int:
     path = Path(args.file)
     engine = default_engine()
     report: object
+    common = {"crs": args.crs, "layer": args.layer}
     with engine.begin() as connection:
         if args.kind == "boundaries":
             report = loaders.load_boundaries(
-                connection, path, level=args.level, plan_name=args.plan, crs=args.crs
-            )
+                connection, path, level=args.level, plan_name=args.plan, skip_invalid=args.skip_invalid,
+                code_column=args.code_column, name_column=args.name_column,
+                parent_code_column=args.parent_code_column, **common,
+            )  # fmt: skip
         elif args.kind == "households":
-            report = loaders.load_households(connection, path, crs=args.crs)
+            report = loaders.load_households(connection, path, id_column=args.id_column or "id", **common)
         elif args.kind == "buildings":
-            report = loaders.load_buildings(connection, path, crs=args.crs)
+            report = loaders.load_buildings(
+                connection, path, id_column=args.id_column, source=args.source,
+                skip_invalid=args.skip_invalid, **common,
+            )  # fmt: skip
         else:
-            report = roads.load_roads(connection, path, crs=args.crs)
+            report = roads.load_roads(connection, path, attributes_from=args.attributes_from, **common)
     print(report)
     return 0
 
@@ -142,18 +148,76 @@ def _one_id(args: argparse.Namespace) -> int:
     return int(args.ids[0])
 
 
+def cmd_redistrict(args: argparse.Namespace) -> int:
+    """Redraw communities and grids to household targets and store a draft plan (with a report)."""
+    from gis_api.db.session import default_engine
+    from gis_api.redistrict.service import RedistrictOptions, redistrict
+
+    options = RedistrictOptions(
+        community_target=args.target, community_tolerance=args.tolerance,
+        grid_target=args.grid_target, grid_tolerance=args.grid_tolerance, seed=args.seed,
+        official_codes=Path(args.official_codes) if args.official_codes else None,
+        minimal_disruption=args.minimal_disruption, compactness_weight=args.compactness_weight,
+        barrier_weight=args.barrier_weight, change_weight=args.change_weight,
+        dask_scheduler=args.dask_scheduler, workers=args.workers, name=args.name,
+    )  # fmt: skip
+    engine = default_engine()
+    report = redistrict(engine, options, progress=print)
+    print(report)
+    if args.report:
+        from gis_api.redistrict.report import write_plan_report
+
+        print(f"report: {write_plan_report(engine, report.plan_id, Path(args.report))}")
+    return 0
+
+
+def cmd_escalate(args: argparse.Namespace) -> int:
+    """Raise supervision and the command level of overdue cases (run from cron every few minutes)."""
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from gis_api.cases.service import escalate_overdue
+    from gis_api.db.session import default_engine
+
+    now = datetime.fromisoformat(args.now) if args.now else None
+    with Session(default_engine()) as session:
+        report = escalate_overdue(session, now)
+        session.commit()
+    print(report)
+    return 0
+
+
+def cmd_ranking(args: argparse.Namespace) -> int:
+    """Monthly ranking of streets (考核) as CSV or HTML on standard output."""
+    from sqlalchemy.orm import Session
+
+    from gis_api.auth.models import Role
+    from gis_api.auth.scope import Principal
+    from gis_api.cases.kpi import Period, ranking_csv, ranking_html, street_ranking
+    from gis_api.db.session import default_engine
+
+    principal = Principal(0, "cli", Role.ADMIN, get_settings().district_code)
+    with Session(default_engine()) as session:
+        ranking = street_ranking(session, principal, Period.month(args.month))
+    print(ranking_html(ranking) if args.format == "html" else ranking_csv(ranking))
+    return 0
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     """user add NAME --role ROLE --scope CODE [--password P]."""
     import secrets
 
     from sqlalchemy.orm import Session
 
-    from gis_api.auth.service import create_user
+    from gis_api.auth.service import create_user, link_team_member
     from gis_api.db.session import default_engine
 
     password = args.password or secrets.token_urlsafe(9)
     with Session(default_engine()) as session:
         report = create_user(session, args.name, password, args.role, args.scope)
+        if args.member is not None:
+            link_team_member(session, args.name, args.member)
     print(f"{report}; password: {password}")
     return 0
 
@@ -174,7 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file")
     load.add_argument("--crs", help="source CRS: wgs84, gcj02, bd09 or EPSG:nnnn (default: the file's)")
     load.add_argument("--level", choices=["district", "street", "community", "grid"], default="street")
-    load.add_argument("--plan", help="plan name for community/grid boundaries")
+    load.add_argument("--plan", help="plan name for community/grid boundaries (default: the active plan)")
+    load.add_argument("--layer", help="layer of a GeoPackage or OSM file")
+    load.add_argument("--code-column", default="code")
+    load.add_argument("--name-column", default="name")
+    load.add_argument("--parent-code-column", help="column with the parent area's code")
+    load.add_argument("--id-column", help="household/building id column")
+    load.add_argument("--source", help="source label of buildings (default: the file name)")
+    load.add_argument(
+        "--skip-invalid", action="store_true", help="skip unrepairable features instead of failing"
+    )
+    load.add_argument("--attributes-from", help="roads: OSM lines file to copy names and classes from")
     load.set_defaults(handler=cmd_load)
 
     check = commands.add_parser("check", help="report gaps, overlaps, orphans, mismatched households")
@@ -198,12 +272,41 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--output", help="export target: FILE.gpkg or FILE.geojson")
     plan.set_defaults(handler=cmd_plan)
 
+    redistrict = commands.add_parser("redistrict", help="redraw communities and grids into a draft plan")
+    redistrict.add_argument("--target", type=float, default=3000.0, help="households per community")
+    redistrict.add_argument("--tolerance", type=float, default=0.05, help="community tolerance (0.05 = ±5%%)")
+    redistrict.add_argument("--grid-target", type=float, default=300.0, help="households per grid")
+    redistrict.add_argument("--grid-tolerance", type=float, default=0.10)
+    redistrict.add_argument("--seed", type=int, default=get_settings().demo_seed)
+    redistrict.add_argument(
+        "--official-codes", help="CSV of official communities (code,name,streetCode): counts, names, codes"
+    )
+    redistrict.add_argument("--minimal-disruption", action="store_true", help="start from the active plan")
+    redistrict.add_argument("--compactness-weight", type=float, default=1.5)
+    redistrict.add_argument("--barrier-weight", type=float, default=3.0)
+    redistrict.add_argument("--change-weight", type=float, default=0.0)
+    redistrict.add_argument("--dask-scheduler", help="tcp://HOST:PORT of a dask.distributed scheduler")
+    redistrict.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    redistrict.add_argument("--name", help="plan name")
+    redistrict.add_argument("--report", help="write the planner's HTML report to this file")
+    redistrict.set_defaults(handler=cmd_redistrict)
+
+    escalate = commands.add_parser("escalate", help="supervise and escalate overdue cases")
+    escalate.add_argument("--now", help="ISO time to evaluate at (default: now)")
+    escalate.set_defaults(handler=cmd_escalate)
+
+    ranking = commands.add_parser("ranking", help="monthly street ranking (CSV or HTML)")
+    ranking.add_argument("--month", required=True, help="YYYY-MM")
+    ranking.add_argument("--format", choices=["csv", "html"], default="csv")
+    ranking.set_defaults(handler=cmd_ranking)
+
     user = commands.add_parser("user", help="manage accounts")
     user.add_argument("action", choices=["add"])
     user.add_argument("name")
     user.add_argument("--role", required=True)
     user.add_argument("--scope", required=True, help="area code: district, street, community or grid")
     user.add_argument("--password", help="default: a random one, printed")
+    user.add_argument("--member", type=int, help="team_member id this account acts as (grid workers)")
     user.set_defaults(handler=cmd_user)
     return parser
 

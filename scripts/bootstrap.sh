@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the project needs on Debian/Ubuntu, once: PostgreSQL + PostGIS + pgRouting from
 # Debian packages and a Python virtual environment (.venv) with the project in editable mode.
+# With --browser also Chromium and CJK fonts for the browser tests.
 # Safe to run again: it only installs what is missing or changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,14 @@ ensure_postgis() {
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
+ensure_browser() {
+    # headless Chromium from Debian for the browser tests, and CJK fonts for Chinese labels
+    local missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+    if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 ensure_python() {
     local python=${PYTHON:-python3}
     if ! "$python" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
@@ -41,5 +50,6 @@ ensure_python() {
 }
 
 ensure_postgis
+if [ "${1:-}" = "--browser" ]; then ensure_browser; fi
 ensure_python
 echo "[bootstrap] ready: PostgreSQL $(pg_version) with PostGIS and pgRouting, .venv"

@@ -3,7 +3,7 @@
 # against a throwaway database in the embedded PostGIS cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --browser
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy gis_api boundaries

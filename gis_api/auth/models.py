@@ -31,6 +31,10 @@ class AppUser(Base):
     scope_code: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    team_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team_member.id", ondelete="SET NULL"), unique=True
+    )
+    """The field-team member a grid worker's account acts as (pings, visits, own cases)."""
 
 
 class AuditLog(Base):

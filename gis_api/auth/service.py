@@ -13,6 +13,7 @@ from gis_api.auth.models import AppUser, AuditLog, Role
 from gis_api.auth.passwords import hash_password, verify_password
 from gis_api.auth.scope import Principal, ScopeLevel, check_role_scope, parse_role
 from gis_api.errors import AuthenticationError, ConflictError, InvalidInputError
+from gis_api.teams.models import TeamMember
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 MIN_PASSWORD_LENGTH = 8
@@ -75,6 +76,17 @@ def create_user(session: Session, username: str, password: str, role: str, scope
     )
     session.commit()
     return UserReport(username, parsed_role.value, scope_code, name)
+
+
+def link_team_member(session: Session, username: str, member_id: int) -> None:
+    """Let an account act as a field-team member (its pings, visits and assigned cases)."""
+    user = session.scalar(select(AppUser).where(AppUser.username == username))
+    if user is None:
+        raise InvalidInputError(f"no user named {username!r}")
+    if session.get(TeamMember, member_id) is None:
+        raise InvalidInputError(f"no team member with id {member_id}")
+    user.team_member_id = member_id
+    session.commit()
 
 
 def set_user_active(session: Session, username: str, active: bool) -> None:

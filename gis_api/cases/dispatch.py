@@ -30,8 +30,8 @@ from gis_api.cases.service import (
     now_utc,
     snapshot,
 )
-from gis_api.cases.workflow import Action, apply
-from gis_api.errors import ConflictError
+from gis_api.cases.workflow import OPERATORS, Action, State, apply
+from gis_api.errors import ConflictError, NotFoundError, PermissionDeniedError
 from gis_api.routing.engine import RoadGraph, road_graph
 
 TIERS = ("grid", "community", "street")
@@ -225,3 +225,44 @@ def explain(ranking: Ranking, member_id: int, categories_version: str) -> dict[s
         "straight_line_choice": by_line,
         "straight_line_differs": by_line != member_id,
     }
+
+
+MEMBER_SQL = """
+SELECT m.role::text, g.code FROM team_member m JOIN grid g ON g.id = m.home_grid_id WHERE m.id = :m
+"""
+
+
+def reassign_case(
+    session: Session,
+    case_id: int,
+    actor: Actor,
+    member_id: int,
+    *,
+    now: datetime | None = None,
+    catalog: CategoryCatalog | None = None,
+    note: str = "",
+) -> Case:
+    """Hand a dispatched (not yet started) case to another available member of its street."""
+    catalog, now = catalog or default_catalog(), now or now_utc()
+    if actor.role not in OPERATORS:
+        raise PermissionDeniedError(f"role {actor.role} may not reassign a case")
+    case = lock_case(session, case_id, actor)
+    if case.state != State.DISPATCHED.value:
+        raise ConflictError(f"cannot reassign a case that is {case.state}: only a dispatched one")
+    if member_id == case.assigned_member_id:
+        raise ConflictError(f"case {case.id} is already assigned to member {member_id}")
+    row = session.execute(text(MEMBER_SQL), {"m": member_id}).one_or_none()
+    if row is None or not str(row[1]).startswith(case.street_code):
+        raise NotFoundError(f"team member {member_id} not found in street {case.street_code}")
+    category = catalog.get(case.category_code)
+    if row[0] not in category.roles:
+        raise ConflictError(f"a {row[0]} may not handle {category.code} ({category.name})")
+    _claim_first(session, Ranking("manual", [Candidate(member_id, "", row[0], 0, 0, 0)], [0.0], [0.0]))
+    previous = case.assigned_member_id
+    if previous is not None:
+        session.execute(text("UPDATE team_member SET status = 'available' WHERE id = :m"), {"m": previous})
+    case.assigned_member_id, case.updated_at = member_id, now
+    details = {"from_member_id": previous, "member_id": member_id}
+    dispatched = State.DISPATCHED
+    log_event(session, case, actor, "reassign", dispatched, dispatched, now, note, details=details)
+    return case

@@ -23,7 +23,8 @@ from gis_api.cases.categories import CategoryCatalog, Stage, default_catalog
 from gis_api.cases.deadlines import Clock, next_clock, start_clock
 from gis_api.cases.models import Case, CaseEvent
 from gis_api.cases.workflow import SYSTEM, Action, CaseSnapshot, Level, State, Step, apply
-from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError
+from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError, PermissionDeniedError
+from gis_api.events.publisher import publish
 from gis_api.loaders.chinese_datums import to_wgs84
 
 SOURCES = ("api", "open311", "patrol")
@@ -54,10 +55,14 @@ class Actor:
     role: str
     user_id: int | None = None
     scope_code: str | None = None
+    member_id: int | None = None
+    """The team member a grid worker's account is linked to (their own cases, pings, visits)."""
 
     def covers(self, case: Case) -> bool:
-        """True when the case lies in this actor's area (None scope: unrestricted, e.g. system)."""
+        """True when the case lies in this actor's area or is assigned to them (None scope: all)."""
         if self.scope_code is None:
+            return True
+        if self.member_id is not None and case.assigned_member_id == self.member_id:
             return True
         if len(self.scope_code) > 12:
             return case.grid_code == self.scope_code
@@ -65,6 +70,8 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(username="system", role=SYSTEM)
+HANDLER_ACTIONS = frozenset({Action.START, Action.DISPOSE, Action.RETURN, Action.REQUEST_EXTENSION})
+"""Actions a grid worker may take only on cases assigned to their own team member."""
 
 
 @dataclass(frozen=True)
@@ -230,12 +237,21 @@ def transition_case(
     catalog, calendar, now = catalog or default_catalog(), calendar or default_calendar(), now or now_utc()
     position = Position.parse(lon, lat, crs) if lon is not None and lat is not None else None
     case = lock_case(session, case_id, actor)
+    _check_own_case(case, action, actor)
     step = apply(snapshot(case, catalog), action, actor.role, catalog.policy, now=now, hours=hours)
     granted = case.extension_requested_hours if action is Action.GRANT_EXTENSION else None
     clock = next_clock(step, clock_of(case), catalog.get(case.category_code), calendar, now, granted)
     apply_step(session, case, step, clock, now)
     log_event(session, case, actor, action.value, step.from_state, step.to_state, now, note, media, position)
     return case
+
+
+def _check_own_case(case: Case, action: Action, actor: Actor) -> None:
+    """A grid worker handles only the cases dispatched to them, not every case of their grid."""
+    if actor.role != "grid_worker" or action not in HANDLER_ACTIONS:
+        return
+    if actor.member_id is None or case.assigned_member_id != actor.member_id:
+        raise PermissionDeniedError(f"case {case.id} is not assigned to you: you may not {action} it")
 
 
 def _parse_action(action: Action | str) -> Action:
@@ -308,7 +324,28 @@ def log_event(
     )
     session.add(event)
     session.flush()
+    publish_case_event(session, case, event)
     return event
+
+
+def publish_case_event(session: Session, case: Case, event: CaseEvent) -> None:
+    """Announce the transition to live listeners (delivered when the transaction commits)."""
+    payload = {
+        "event_id": event.id,
+        "case_id": case.id,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "state": case.state,
+        "category_code": case.category_code,
+        "actor": event.actor,
+        "role": event.role,
+        "at": event.at.isoformat(),
+        "assigned_member_id": case.assigned_member_id,
+        "supervised": case.supervised,
+        "escalation_level": case.escalation_level,
+    }
+    publish(session, "case", case.grid_code, payload, case_id=case.id, member_id=case.assigned_member_id)
 
 
 @dataclass

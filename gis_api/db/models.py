@@ -3,6 +3,7 @@
 from gis_api.areas.models import District, Street, Water
 from gis_api.auth.models import AppUser, AuditLog, Role
 from gis_api.cases.models import Case, CaseEvent, PositionPing, Visit
+from gis_api.events.models import LiveEvent
 from gis_api.households.models import Building, Household
 from gis_api.plans.models import Community, Grid, Plan, PlanAssignment, PlanStatus
 from gis_api.roads.models import RoadEdge, RoadNode
@@ -19,6 +20,7 @@ __all__ = [
     "District",
     "Grid",
     "Household",
+    "LiveEvent",
     "MemberRole",
     "Plan",
     "PlanAssignment",

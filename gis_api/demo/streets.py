@@ -60,6 +60,30 @@ def as_multipolygon(geometry: BaseGeometry) -> shapely.MultiPolygon:
     return shapely.MultiPolygon(polygons)
 
 
+def absorb_exclaves(streets: list[shapely.MultiPolygon]) -> list[shapely.MultiPolygon]:
+    """Give each street's detached small parts to the neighbour sharing most boundary with them.
+
+    Block splitting can leave slivers of a street cut off from its main part; a street must be
+    contiguous for the optimiser, so they join the street that surrounds them."""
+    extra: list[list[BaseGeometry]] = [[] for _ in streets]
+    kept: list[BaseGeometry] = []
+    for index, street in enumerate(streets):
+        parts = sorted(shapely.get_parts(street), key=lambda part: part.area, reverse=True)
+        kept.append(parts[0])
+        for part in parts[1:]:
+            shared = [
+                shapely.length(shapely.intersection(part.boundary, other.boundary))
+                if other_index != index
+                else -1.0
+                for other_index, other in enumerate(streets)
+            ]
+            extra[int(np.argmax(shared))].append(part)
+    return [
+        as_multipolygon(shapely.union_all([main, *pieces], grid_size=PRECISION_M))
+        for main, pieces in zip(kept, extra, strict=True)
+    ]
+
+
 def build_streets(
     district: BaseGeometry,
     roads: gpd.GeoSeries,
@@ -73,9 +97,12 @@ def build_streets(
     for block in road_blocks(district, roads):
         for code, piece in assign_block(block, cells, labels):
             pieces[code].append(piece)
-    geometries = [
-        as_multipolygon(shapely.union_all(pieces[code], grid_size=PRECISION_M)) for code in street_codes.code
-    ]
+    geometries = absorb_exclaves(
+        [
+            as_multipolygon(shapely.union_all(pieces[code], grid_size=PRECISION_M))
+            for code in street_codes.code
+        ]
+    )
     return gpd.GeoDataFrame(
         {"code": street_codes.code.tolist(), "name": street_codes.name.tolist()},
         geometry=geometries,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis_api.auth.models import AppUser
-from gis_api.auth.service import create_user
+from gis_api.auth.service import create_user, link_team_member
 
 DEMO_STREET = "420106011"  # 中南路街道: the street with the most communities
 
@@ -49,9 +49,26 @@ def ensure_demo_users(engine: Engine, var_dir: Path) -> list[str]:
                     session.commit()
                 passwords[username] = secrets.token_urlsafe(9)
                 create_user(session, username, passwords[username], role, scope)
+            if role == "grid_worker":
+                link_team_member(session, username, _grid_worker_of(engine, scope))
             lines.append(f"  {username:<10} {role:<19} {scope:<15} {passwords[username]}")
     _save_passwords(var_dir / "demo_users.txt", passwords)
     return lines
+
+
+def _grid_worker_of(engine: Engine, grid_code: str) -> int:
+    """The demo grid worker whose home is the given grid of the active plan."""
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT t.id FROM team_member t JOIN grid g ON g.id = t.home_grid_id "
+                    "JOIN plan p ON p.id = g.plan_id AND p.status = 'active' "
+                    "WHERE g.code = :g AND t.role = 'grid_worker' ORDER BY t.id LIMIT 1"
+                ),
+                {"g": grid_code},
+            ).scalar_one()
+        )
 
 
 def _saved_passwords(path: Path) -> dict[str, str]:

@@ -15,7 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gis_api.errors import LoadError
-from gis_api.loaders.readers import SOURCE_ROW, feature_label, listed
+from gis_api.loaders.readers import ROW_UNIT, SOURCE_ROW, feature_label, listed
 
 
 class FeatureLabels:
@@ -24,13 +24,14 @@ class FeatureLabels:
     def __init__(self, frame: pd.DataFrame, ident_column: str | None) -> None:
         self.rows = frame[SOURCE_ROW].to_numpy()
         self.idents = as_text(frame[ident_column]).to_numpy() if ident_column else None
+        self.unit = str(frame.attrs.get(ROW_UNIT, "feature"))
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __getitem__(self, position: int) -> str:
         ident = None if self.idents is None else self.idents[position]
-        return feature_label(int(self.rows[position]), ident)
+        return feature_label(int(self.rows[position]), ident, self.unit)
 
     def pick(self, positions: NDArray[np.intp] | Sequence[int]) -> list[str]:
         return [self[int(position)] for position in positions]
@@ -40,6 +41,7 @@ class FeatureLabels:
         kept = object.__new__(FeatureLabels)
         kept.rows = self.rows[mask]
         kept.idents = None if self.idents is None else self.idents[mask]
+        kept.unit = self.unit
         return kept
 
 
@@ -93,16 +95,20 @@ def parse_integers(
     minimum: int,
     maximum: int = 2**62,
     default: int | None = None,
-) -> NDArray[np.int64]:
-    """Whole numbers in [minimum, maximum]; empty cells become `default` (an error when None)."""
+    optional: bool = False,
+) -> NDArray[np.int64] | pd.arrays.IntegerArray:
+    """Whole numbers in [minimum, maximum]. Empty cells become `default`, or stay missing when
+    `optional` (then a nullable Int64 array is returned); otherwise they are an error."""
     texts = as_text(values)
-    numbers = np.array(pd.to_numeric(texts.replace("", np.nan), errors="coerce"), dtype=np.float64)
     empty = (texts == "").to_numpy()
+    numbers = np.array(pd.to_numeric(texts.replace("", np.nan), errors="coerce"), dtype=np.float64)
     if default is not None:
         numbers[empty] = default
     with np.errstate(invalid="ignore"):
         good = np.isfinite(numbers) & (np.mod(numbers, 1) == 0)
         good &= (numbers >= minimum) & (numbers <= maximum)
+    if optional:
+        good |= empty
     bad = np.flatnonzero(~good)
     if bad.size:
         shown = [f"{labels[int(i)]} {texts.iloc[int(i)] or '(empty)'!r}" for i in bad[:5]]
@@ -110,6 +116,8 @@ def parse_integers(
             f"{path.name}: {bad.size} invalid {what} value(s), expected whole numbers from "
             f"{minimum}: {listed(shown, bad.size)}"
         )
+    if optional:
+        return pd.array(pd.to_numeric(texts.replace("", None)), dtype="Int64")
     integral = pd.to_numeric(texts.where(~empty, str(default)), errors="coerce")
     return np.asarray(integral, dtype=np.int64)
 

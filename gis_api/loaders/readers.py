@@ -33,11 +33,14 @@ log = logging.getLogger(__name__)
 WGS84 = CRS.from_epsg(4326)
 SOURCE_ROW = "source_row"
 """Column added to every frame: 1-based feature number in the file (the line number for CSV)."""
+ROW_UNIT = "row_unit"
+"""frame.attrs key: what SOURCE_ROW counts, "feature" or "line" (CSV)."""
 VECTOR_SUFFIXES = (".geojson", ".json", ".shp", ".zip", ".gpkg")
 OSM_SUFFIXES = (".osm", ".pbf")
 CSV_SUFFIXES = (".csv", ".txt")
-LON_COLUMNS = ("lon", "lng", "long", "longitude", "x")
-LAT_COLUMNS = ("lat", "latitude", "y")
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
+LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
 DATUM_ALIASES: dict[str, ChineseDatum] = {
     "wgs84": "wgs84",
     "wgs-84": "wgs84",
@@ -98,16 +101,17 @@ def read_features(
     if raw.empty:
         raise LoadError(f"{path.name}: the file contains no features")
     features = _to_wgs84(raw, path, declared)
+    features.attrs[ROW_UNIT] = raw.attrs.get(ROW_UNIT, "feature")
     _check_lonlat_range(features, path)
     log.info("read %s: %d features in %.1f s", path.name, len(features), _since(started))
     return features
 
 
-def feature_label(row: int, ident: object = None) -> str:
-    """How messages name a feature: its number in the file, plus its id or code when it has one."""
+def feature_label(row: int, ident: object = None, unit: str = "feature") -> str:
+    """How messages name a feature: its number (CSV: line) in the file, plus its id or code."""
     if ident is None or (isinstance(ident, float) and np.isnan(ident)) or ident == "":
-        return f"feature {row}"
-    return f"feature {row} ({ident})"
+        return f"{unit} {row}"
+    return f"{unit} {row} ({ident})"
 
 
 def listed(labels: list[str], total: int | None = None) -> str:
@@ -154,12 +158,7 @@ def _only_layer(path: Path) -> str | None:
 
 
 def _read_csv(path: Path, *, lon_column: str | None, lat_column: str | None) -> gpd.GeoDataFrame:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError as error:
-        raise LoadError(f"{path.name}: the file is empty") from error
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise LoadError(f"{path.name}: malformed CSV ({error})") from error
+    frame = _csv_frame(path)
     lon_name = _coordinate_column(frame, path, lon_column, LON_COLUMNS, "longitude", "--lon-column")
     lat_name = _coordinate_column(frame, path, lat_column, LAT_COLUMNS, "latitude", "--lat-column")
     lines = np.arange(2, len(frame) + 2)  # line 1 is the header
@@ -167,7 +166,25 @@ def _read_csv(path: Path, *, lon_column: str | None, lat_column: str | None) -> 
     lat = _numbers(frame[lat_name], path, lat_name, lines)
     frame = frame.drop(columns=[lon_name, lat_name])
     frame[SOURCE_ROW] = lines
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=None)
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=None)
+    points.attrs[ROW_UNIT] = "line"
+    return points
+
+
+def _csv_frame(path: Path) -> pd.DataFrame:
+    """All cells as text; UTF-8 (with or without Excel's BOM), else GB18030 (Excel in China)."""
+    for encoding in CSV_ENCODINGS:
+        try:
+            return pd.read_csv(
+                path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding
+            )
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError as error:
+            raise LoadError(f"{path.name}: the file is empty") from error
+        except pd.errors.ParserError as error:
+            raise LoadError(f"{path.name}: malformed CSV ({error})") from error
+    raise LoadError(f"{path.name}: malformed CSV, neither UTF-8 nor GB18030 text")
 
 
 def _coordinate_column(

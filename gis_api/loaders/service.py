@@ -39,6 +39,7 @@ from gis_api.loaders.readers import listed, read_features
 from gis_api.loaders.report import LoadReport
 from gis_api.loaders.transaction import Database, district_outline, one_transaction
 from gis_api.loaders.validate import (
+    DEFAULT_OUTSIDE_TOLERANCE_M,
     GeometryKind,
     outside_district,
     repair_geometries,
@@ -61,6 +62,11 @@ BUILDING_ID_COLUMNS = ("id", "source_id", "osm_id", "osm_way_id")
 BUILDING_KIND_COLUMNS = ("kind", "building", "type")
 BUILDING_LEVEL_COLUMNS = ("levels", "building_levels", "building:levels")
 OSM_SUFFIXES = (".osm", ".pbf")
+HOUSEHOLD_TOLERANCE_M = 1.0
+"""A household point must lie in the district; 1 m absorbs coordinate rounding only."""
+SOURCE_DISAGREEMENT_M = DEFAULT_OUTSIDE_TOLERANCE_M
+"""Polygons and building anchor points may cross the outline by 30 m: sources disagree that much
+(an OSM building on the Wuchang border has its centre 3.7 m outside the OSM district outline)."""
 
 
 def load_boundaries(
@@ -90,7 +96,7 @@ def load_boundaries(
     staged = _boundary_rows(features, labels, path, level, code_column, name_column, parent_code_column)
     with one_transaction(db, path):
         if level != "district":
-            _require_inside_district(db, path, features.geometry, labels, "polygon")
+            _require_inside_district(db, path, features.geometry, labels, SOURCE_DISAGREEMENT_M)
         plan_id = _plan_for(db, plan_name, report) if level in ("community", "grid") else None
         recreate_temp_table(db, "load_boundary", sql.BOUNDARY_STAGE)
         copy_frame(db, "load_boundary", staged)
@@ -123,7 +129,7 @@ def load_households(
     features, labels = _accepted(features, labels, path, "point", False, report)
     staged = _household_rows(features, labels, path, id_column, residents_column, building_column)
     with one_transaction(db, path):
-        _require_inside_district(db, path, features.geometry, labels, "point")
+        _require_inside_district(db, path, features.geometry, labels, HOUSEHOLD_TOLERANCE_M)
         recreate_temp_table(db, "load_household", sql.HOUSEHOLD_STAGE)
         copy_frame(db, "load_household", staged)
         _require_buildings(db, path)
@@ -181,7 +187,7 @@ def load_buildings(
     )
     with one_transaction(db, path):
         points = gpd.GeoSeries(features.geometry.representative_point(), crs=features.crs)
-        _require_inside_district(db, path, points, labels, "point")
+        _require_inside_district(db, path, points, labels, SOURCE_DISAGREEMENT_M)
         recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
         copy_frame(db, "load_building", staged)
         db.execute(text(sql.BUILDING_ASSIGN_IDS))
@@ -192,7 +198,7 @@ def load_buildings(
 def _finish(report: LoadReport, total: int, started: float) -> LoadReport:
     report.unchanged = total - report.inserted - report.updated
     report.elapsed_s = time.perf_counter() - started
-    log.info("%s", report)
+    log.debug("%s", report)
     return report
 
 
@@ -318,7 +324,7 @@ def _household_rows(
     )
     building_name = find_column(features, building_column)
     buildings = (
-        pd.to_numeric(as_text(features[building_name]).replace("", np.nan), errors="coerce").astype("Int64")
+        parse_integers(features[building_name], path, labels, what="building_id", minimum=1, optional=True)
         if building_name
         else pd.array([None] * len(features), dtype="Int64")
     )
@@ -384,18 +390,17 @@ def _require_inside_district(
     path: Path,
     geometries: gpd.GeoSeries,
     labels: FeatureLabels,
-    kind: Literal["point", "polygon"],
+    tolerance_m: float,
 ) -> None:
     outline = district_outline(db, path)
-    tolerance_m = 1.0 if kind == "point" else 30.0
     outside = outside_district(
         geometries, outline, metric_crs=get_settings().metric_crs, tolerance_m=tolerance_m
     )
     bad = np.flatnonzero(outside)
     if bad.size:
         raise LoadError(
-            f"{path.name}: {bad.size} feature(s) lie outside the district, nothing was written: "
-            f"{listed(labels.pick(bad[:5]), bad.size)}"
+            f"{path.name}: {bad.size} feature(s) lie outside the district (by more than "
+            f"{tolerance_m:g} m), nothing was written: {listed(labels.pick(bad[:5]), bad.size)}"
         )
 
 

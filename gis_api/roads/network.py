@@ -125,6 +125,8 @@ def build_network(
     metric = pin_ends(metric, node_xy[source], node_xy[target])
     length_m = shapely.length(metric)
     keep = ~((source == target) & (length_m < 2 * snap_tolerance_m))  # snapped-away stubs
+    if not keep.any():
+        raise ValueError("no routable road lines longer than the snapping tolerance")
     segments, metric, source, target, length_m = (
         segments[keep].reset_index(drop=True),
         metric[keep],

@@ -61,8 +61,9 @@ class RoadLoadReport:
         lines = [
             f"{self.path.name} -> road network: {self.nodes} nodes, {self.edges} edges, "
             f"{self.km:.1f} km in {self.elapsed_s:.1f} s (replaced {self.replaced_edges} edges)",
-            f"  {self.components} connected components; the largest holds "
-            f"{self.largest_component_nodes} nodes ({self.largest_component_share:.1%})",
+            f"  {self.components} connected component{'s' if self.components != 1 else ''}; "
+            f"the largest holds {self.largest_component_nodes} nodes "
+            f"({self.largest_component_share:.1%})",
             f"  km by class: {classes}",
             f"  class taken from: {sources}",
         ]
@@ -93,7 +94,7 @@ def load_roads(
     with one_transaction(db, path):
         replaced = _replace_network(db, network)
     report = _report(path, network, replaced, messages, time.perf_counter() - started)
-    log.info("%s", report)
+    log.debug("%s", report)
     return report
 
 

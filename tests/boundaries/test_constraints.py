@@ -46,7 +46,7 @@ def test_disconnected_graph_names_cut_off_units() -> None:
 
 
 def test_lock_to_missing_district_is_named() -> None:
-    with pytest.raises(InfeasibleError, match="unit 2 is locked to district 5, but only 0..1 exist"):
+    with pytest.raises(InfeasibleError, match=r"unit 2 is locked to district 5, but only 0\.\.1 exist"):
         lock_array(4, {2: 5}, 2)
 
 
@@ -60,5 +60,7 @@ def test_locked_groups_walled_off_by_other_locks_conflict() -> None:
 def test_overweight_locks_conflict() -> None:
     graph = lattice_graph(1, 3)
     locks = lock_array(3, {0: 0, 1: 0}, 2)
-    with pytest.raises(InfeasibleError, match="locked to district 0 hold 20 households, above the upper bound 15"):
+    with pytest.raises(
+        InfeasibleError, match="locked to district 0 hold 20 households, above the upper bound 15"
+    ):
         check_locks(graph, np.array([10.0, 10.0, 10.0]), locks, upper=15.0)

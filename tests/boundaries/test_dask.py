@@ -13,11 +13,15 @@ from boundaries.synthetic import city_lattice
 def test_local_cluster_matches_process_executor() -> None:
     city = city_lattice(12, 12, 1600, np.random.default_rng(8))
     streets = np.where(np.arange(144) < 72, "north", "south")
-    kwargs = {"community": LevelOptions(400.0, 0.05), "grid": LevelOptions(100.0, 0.10)}
-    local = partition_hierarchy(city.graph, city.households, streets, 21, executor=ProcessExecutor(2), **kwargs)
+    community, grid = LevelOptions(400.0, 0.05), LevelOptions(100.0, 0.10)
+    local = partition_hierarchy(
+        city.graph, city.households, streets, 21, community=community, grid=grid, executor=ProcessExecutor(2)
+    )
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         executor = make_executor(dask_scheduler=cluster.scheduler_address)
         assert isinstance(executor, DaskExecutor)
-        remote = partition_hierarchy(city.graph, city.households, streets, 21, executor=executor, **kwargs)
+        remote = partition_hierarchy(
+            city.graph, city.households, streets, 21, community=community, grid=grid, executor=executor
+        )
     assert np.array_equal(local.community, remote.community)
     assert np.array_equal(local.grid, remote.grid)

@@ -22,7 +22,9 @@ def test_lattice_flags_edges_crossing_a_barrier() -> None:
     wall = shapely.LineString([(20, -1), (20, 50)])  # between columns 1 and 2
     graph = lattice_graph(3, 4, cell_m=10.0, barriers=wall)
     crossing = graph.edge_barrier.reshape(-1)
-    pairs = {(int(u), int(v)) for u, v, b in zip(graph.src, graph.indices, crossing, strict=True) if b and u < v}
+    pairs = {
+        (int(u), int(v)) for u, v, b in zip(graph.src, graph.indices, crossing, strict=True) if b and u < v
+    }
     assert pairs == {(1, 2), (5, 6), (9, 10)}
 
 
@@ -30,11 +32,16 @@ def test_polygons_give_shared_lengths_and_barrier_on_shared_edge() -> None:
     squares = [shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10), shapely.box(0, 10, 20, 15)]
     road = shapely.LineString([(10, -5), (10, 10)])
     graph = graph_from_polygons(squares, barriers=road)
-    lengths = {(int(u), int(v)): float(le) for u, v, le in zip(graph.src, graph.indices, graph.edge_length, strict=True)}
+    lengths = {
+        (int(u), int(v)): float(le)
+        for u, v, le in zip(graph.src, graph.indices, graph.edge_length, strict=True)
+    }
     assert lengths[(0, 1)] == pytest.approx(10.0)
     assert lengths[(0, 2)] == pytest.approx(10.0)
     assert lengths[(1, 2)] == pytest.approx(10.0)
-    barrier = {(int(u), int(v)) for u, v, b in zip(graph.src, graph.indices, graph.edge_barrier, strict=True) if b}
+    barrier = {
+        (int(u), int(v)) for u, v, b in zip(graph.src, graph.indices, graph.edge_barrier, strict=True) if b
+    }
     assert barrier == {(0, 1), (1, 0)}
     assert graph.exterior_length[2] == pytest.approx(20 + 5 + 5)
 
@@ -54,4 +61,14 @@ def test_subgraph_moves_cut_edges_to_exterior() -> None:
 
 def test_self_loop_is_rejected() -> None:
     with pytest.raises(InputError, match="self-loop at unit 1"):
-        from_edges(2, [1], [1], [1.0], [False], x=np.zeros(2), y=np.zeros(2), area=np.ones(2), exterior_length=np.zeros(2))
+        from_edges(
+            2,
+            [1],
+            [1],
+            [1.0],
+            [False],
+            x=np.zeros(2),
+            y=np.zeros(2),
+            area=np.ones(2),
+            exterior_length=np.zeros(2),
+        )

@@ -19,7 +19,9 @@ from boundaries.partition import LevelOptions, partition, partition_hierarchy
     seed=st.integers(0, 2**16),
     data=st.data(),
 )
-def test_partition_is_complete_and_contiguous(rows: int, cols: int, k: int, seed: int, data: st.DataObject) -> None:
+def test_partition_is_complete_and_contiguous(
+    rows: int, cols: int, k: int, seed: int, data: st.DataObject
+) -> None:
     n = rows * cols
     households = np.array(data.draw(st.lists(st.integers(0, 60), min_size=n, max_size=n)), dtype=float)
     graph = lattice_graph(rows, cols)
@@ -38,8 +40,12 @@ def test_hierarchy_is_nested_and_contiguous(seed: int, data: st.DataObject) -> N
     graph = lattice_graph(8, 8)
     streets = np.where(np.arange(64) < 32, "a", "b")
     plan = partition_hierarchy(
-        graph, households, streets, seed,
-        community=LevelOptions(float(households.sum()) / 4, 0.1), grid=LevelOptions(float(households.sum()) / 12, 0.2),
+        graph,
+        households,
+        streets,
+        seed,
+        community=LevelOptions(float(households.sum()) / 4, 0.1),
+        grid=LevelOptions(float(households.sum()) / 12, 0.2),
     )
     assert is_contiguous(graph, plan.community) and is_contiguous(graph, plan.grid)
     assert np.array_equal(plan.grid_community[plan.grid], plan.community)

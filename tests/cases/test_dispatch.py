@@ -97,7 +97,7 @@ def test_category_roles_limit_candidates(db_session: Session, world: World, grap
 def test_member_freed_after_disposal(db_session: Session, world: World, graph: RoadGraph) -> None:
     case = registered_case(db_session)
     member = dispatch_case(db_session, case.id, OPERATOR, now=MONDAY_9, graph=graph).member_id
-    worker = Actor("vol", "grid_worker", scope_code=fixtures.GRID_SW)
+    worker = Actor("vol", "grid_worker", scope_code=fixtures.GRID_SW, member_id=member)
     transition_case(db_session, case.id, "start", worker, now=MONDAY_9)
     assert status(db_session, member) == "on_scene"
     transition_case(db_session, case.id, "dispose", worker, now=MONDAY_9, media=["after.jpg"])

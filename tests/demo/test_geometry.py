@@ -49,6 +49,14 @@ def test_streets_tile_the_district(demo: DemoDataset) -> None:
     assert_tiles(metric(demo.streets), metric(demo.district).geometry.iloc[0])
 
 
+def test_every_street_is_one_piece(demo: DemoDataset) -> None:
+    """The optimiser redraws communities inside each street: a detached sliver would be unreachable."""
+    parts = {
+        code: len(shapely.get_parts(geom)) for code, geom in zip(demo.streets.code, demo.streets.geometry)
+    }
+    assert parts == dict.fromkeys(demo.streets.code, 1)
+
+
 def test_communities_tile_their_street_and_grids_their_community(demo: DemoDataset) -> None:
     streets = metric(demo.streets).set_index("code").geometry
     communities = metric(demo.communities)

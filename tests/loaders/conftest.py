@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "loaders"
@@ -17,8 +17,8 @@ def square(west: float, south: float, east: float, north: float) -> str:
     return f"MULTIPOLYGON((({west} {south}, {east} {south}, {east} {north}, {west} {north}, {west} {south})))"
 
 
-def count(session: Session, table: str) -> int:
-    return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+def count(db: Session | Connection, table: str) -> int:
+    return int(db.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
 
 @pytest.fixture

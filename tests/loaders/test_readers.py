@@ -103,6 +103,14 @@ def test_csv_coordinate_columns_are_recognised(tmp_path: Path, header: str, row:
     assert features[SOURCE_ROW].iloc[0] == 2  # the line number, after the header
 
 
+def test_gbk_csv_from_excel(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("名称,经度,纬度\n黄鹤楼,114.29705,30.54708\n".encode("gbk"))
+    features = read_features(path, crs="wgs84")  # 经度/纬度 are recognised like lon/lat
+    assert features["名称"].iloc[0] == "黄鹤楼"
+    assert features.geometry.iloc[0].equals(Point(114.29705, 30.54708))
+
+
 def test_csv_columns_can_be_named(tmp_path: Path) -> None:
     path = tmp_path / "points.csv"
     path.write_text("id,east,north\n1,114.305,30.545\n", encoding="utf-8")

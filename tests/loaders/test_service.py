@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pyogrio
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gis_api.errors import LoadError
 from gis_api.loaders.chinese_datums import Transform, wgs84_to_bd09, wgs84_to_gcj02
 from gis_api.loaders.readers import read_features
 from gis_api.loaders.service import load_boundaries, load_buildings, load_households
-from tests.loaders.conftest import FIXTURES, count
+from tests.loaders.conftest import DISTRICT_WKT, FIXTURES, count
 
 BOUNDARY_TABLES = ("district", "street", "plan", "community", "grid")
 
@@ -196,7 +196,7 @@ def test_households_are_assigned_to_grids(db_session: Session, active_plan: int)
 def test_households_outside_district_fail(db_session: Session, active_plan: int) -> None:
     before = counts(db_session)
     with pytest.raises(
-        LoadError, match=r"2 feature\(s\) lie outside the district.*feature 4 \(3\), feature 5 \(4\)"
+        LoadError, match=r"2 feature\(s\) lie outside the district.*line 4 \(3\), line 5 \(4\)"
     ):
         load_households(db_session, FIXTURES / "households_outside.csv", crs="wgs84")
     assert counts(db_session) == before
@@ -227,9 +227,7 @@ def test_household_ids_must_be_unique_and_whole(
 ) -> None:
     duplicated = tmp_path / "dup.csv"
     duplicated.write_text("id,lon,lat\n1,114.302,30.542\n1,114.305,30.545\n", encoding="utf-8")
-    with pytest.raises(
-        LoadError, match=r"1 duplicate household id\(s\): feature 3 \(1\) repeats feature 2 \(1\)"
-    ):
+    with pytest.raises(LoadError, match=r"1 duplicate household id\(s\): line 3 \(1\) repeats line 2 \(1\)"):
         load_households(db_session, duplicated, crs="wgs84")
     fractional = tmp_path / "frac.csv"
     fractional.write_text("id,lon,lat\n1.5,114.302,30.542\n", encoding="utf-8")
@@ -316,3 +314,27 @@ def test_buildings_need_an_id_column(db_session: Session, district: str, tmp_pat
     pyogrio.write_dataframe(frame, path)
     with pytest.raises(LoadError, match=r"no column 'id' .*pass --id-column"):
         load_buildings(db_session, path)
+
+
+def test_core_connection_works_and_survives_a_failed_load(connection: Connection) -> None:
+    """The CLI passes engine.begin()'s Connection; a failed file must leave it usable."""
+    connection.execute(
+        text("INSERT INTO district VALUES ('420106', '武昌区', ST_GeomFromText(:wkt, 4326))"),
+        {"wkt": DISTRICT_WKT},
+    )
+    with pytest.raises(LoadError, match=r"feature 2 \(420106002\): invalid geometry"):
+        load_boundaries(connection, FIXTURES / "streets_bowtie.geojson", level="street")
+    with pytest.raises(LoadError, match=r"2 community code\(s\) are not loaded"):
+        load_boundaries(connection, FIXTURES / "grids.geojson", level="grid", plan_name="草案")
+    report = load_boundaries(connection, FIXTURES / "streets.geojson", level="street")
+    assert report.inserted == 2
+    assert count(connection, "street") == 2 and count(connection, "plan") == 0
+
+
+def test_household_building_ids_must_be_numbers(
+    db_session: Session, active_plan: int, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad_building.csv"
+    path.write_text("id,lon,lat,building_id\n1,114.302,30.542,\n2,114.305,30.545,B12\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"1 invalid building_id value\(s\).*line 3 \(2\) 'B12'"):
+        load_households(db_session, path, crs="wgs84")

@@ -23,16 +23,51 @@ async function parse(response) {
   return body;
 }
 
-export async function getJson(path, params = {}) {
-  const url = new URL(path, window.location.origin);
-  Object.entries(params).forEach(([key, value]) => url.searchParams.set(key, value));
+export function authHeaders(extra = {}) {
   const token = currentToken();
-  const headers = token ? { Authorization: `Bearer ${token}` } : {};
-  return parse(await fetch(url, { headers }));
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : { ...extra };
+}
+
+export function apiUrl(path, params = {}) {
+  const url = new URL(path, window.location.origin);
+  Object.entries(params).forEach(([key, value]) => {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, value);
+  });
+  return url;
+}
+
+export async function getJson(path, params = {}) {
+  return parse(await fetch(apiUrl(path, params), { headers: authHeaders() }));
+}
+
+export async function postJson(path, body = {}, headers = {}) {
+  const response = await fetch(apiUrl(path), {
+    method: 'POST',
+    headers: authHeaders({ 'Content-Type': 'application/json', ...headers }),
+    body: JSON.stringify(body),
+  });
+  return parse(response);
 }
 
 export async function login(username, password) {
   const form = new URLSearchParams({ username, password });
   const response = await fetch('/auth/token', { method: 'POST', body: form });
   return parse(response);
+}
+
+let endpointPaths = null;
+
+// The API's paths (from its OpenAPI document), so pages only call endpoints this server has.
+export async function endpoints() {
+  if (!endpointPaths) {
+    endpointPaths = fetch('/openapi.json')
+      .then((response) => (response.ok ? response.json() : { paths: {} }))
+      .then((document) => new Set(Object.keys(document.paths ?? {})))
+      .catch(() => new Set());
+  }
+  return endpointPaths;
+}
+
+export async function hasEndpoint(path) {
+  return (await endpoints()).has(path);
 }

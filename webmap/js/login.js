@@ -1,63 +1,42 @@
-// The login box (top right): a form when logged out, the user and a logout button when logged in.
-import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+// Login dialog shared by the pages: resolves with the token response once the user is in.
 import { login } from './api.js';
-import { escapeHtml, ROLE_NAMES } from './labels.js';
-import { clearSession, currentUser, saveSession } from './session.js';
+import { t } from './i18n.js';
+import { currentUser, saveSession } from './session.js';
 
-function loggedOutHtml() {
-  return `<h1>登录</h1>
-    <form id="wg-login">
-      <label for="wg-username">用户名</label><input id="wg-username" name="username" autocomplete="username" required>
-      <label for="wg-password">密码</label><input id="wg-password" name="password" type="password" autocomplete="current-password" required>
-      <button type="submit">登录</button>
+function dialogHtml() {
+  return `<form class="wg-login" id="wg-login">
+      <h2>${t('login.title')}</h2>
+      <label for="wg-username">${t('login.username')}</label>
+      <input id="wg-username" name="username" autocomplete="username" required>
+      <label for="wg-password">${t('login.password')}</label>
+      <input id="wg-password" name="password" type="password" autocomplete="current-password" required>
+      <button type="submit">${t('login.submit')}</button>
       <div class="wg-error" id="wg-login-error" role="alert"></div>
     </form>`;
 }
 
-function loggedInHtml(user) {
-  const role = ROLE_NAMES[user.role] ?? user.role;
-  return `<div>用户 <b>${escapeHtml(user.username)}</b></div>
-    <div>${escapeHtml(role)} · 范围 ${escapeHtml(user.scope_code)}</div>
-    <button type="button" id="wg-logout">退出</button>`;
-}
-
-export function loginControl(onChange) {
-  const control = L.control({ position: 'topright' });
-  let container;
-
-  function render() {
-    const user = currentUser();
-    container.innerHTML = user ? loggedInHtml(user) : loggedOutHtml();
-    if (user) {
-      container.querySelector('#wg-logout').addEventListener('click', () => {
-        clearSession();
-        render();
-        onChange(null);
-      });
-      return;
-    }
-    container.querySelector('#wg-login').addEventListener('submit', async (event) => {
+// The logged-in user, asking for credentials first when there is no session in this tab.
+export function ensureLogin() {
+  const user = currentUser();
+  if (user) return Promise.resolve(user);
+  return new Promise((resolve) => {
+    const overlay = document.createElement('div');
+    overlay.className = 'wg-overlay';
+    overlay.innerHTML = dialogHtml();
+    document.body.append(overlay);
+    overlay.querySelector('#wg-username').focus();
+    overlay.querySelector('form').addEventListener('submit', async (event) => {
       event.preventDefault();
       const form = new FormData(event.target);
       try {
         const token = await login(form.get('username'), form.get('password'));
         saveSession(token.access_token, token);
-        render();
-        onChange(token);
+        overlay.remove();
+        resolve(token);
       } catch (error) {
-        const reason = error.status === 401 ? '用户名或密码错误' : error.message;
-        container.querySelector('#wg-login-error').textContent = `登录失败：${reason}`;
+        const reason = error.status === 401 ? t('login.bad') : error.message;
+        overlay.querySelector('#wg-login-error').textContent = t('login.failed', { reason });
       }
     });
-  }
-
-  control.onAdd = () => {
-    container = L.DomUtil.create('div', 'wg-panel');
-    L.DomEvent.disableClickPropagation(container);
-    L.DomEvent.disableScrollPropagation(container);
-    render();
-    return container;
-  };
-  control.refresh = () => render();
-  return control;
+  });
 }

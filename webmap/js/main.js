@@ -1,78 +1,117 @@
-// Wuchang grid map: boundary layers for any logged-in user, household points within their scope.
+// Command centre: vector-tile layers, scope selector, cases with live updates, team positions, KPIs.
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
-import { getJson } from './api.js';
-import { gridLegend, loadAreaLayer, makeAreaLayer } from './areas.js';
-import { makeHouseholdLayer, refreshHouseholds } from './households.js';
-import { LAYER_NAMES } from './labels.js';
-import { loginControl } from './login.js';
-import { currentUser } from './session.js';
-import { statusControl } from './status.js';
+import { getJson, hasEndpoint } from './api.js';
+import { CasePanel } from './cases.js';
+import { t } from './i18n.js';
+import { renderKpis } from './kpi.js';
+import { bindFeaturePopups, boundaryLayer, createMap, householdLayer } from './layers.js';
+import { followEvents } from './live.js';
+import { ensureLogin } from './login.js';
+import { MemberLayer } from './members.js';
+import { buildScopeSelector } from './scope.js';
+import { renderShell, showUser } from './shell.js';
 
-const WUCHANG_CENTRE = [30.555, 114.33];
-const AREA_LAYERS = ['grids', 'communities', 'streets'];
+const CASE_ROLES = new Set(['admin', 'district_operator', 'street_operator', 'community_operator', 'grid_worker']);
+const $ = (id) => document.getElementById(id);
 
-async function start() {
-  const config = await getJson('/config.json');
-  const map = L.map('map', { center: WUCHANG_CENTRE, zoom: 13, zoomSnap: 0.5 });
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  const baseLayers = {};
-  if (config.basemap_url) {
-    baseLayers[LAYER_NAMES.basemap] = L.tileLayer(config.basemap_url, {
-      attribution: config.basemap_attribution, maxZoom: 19,
-    }).addTo(map);
-  } else {
-    map.getContainer().classList.add('no-basemap');
-  }
-  const areaLayers = Object.fromEntries(
-    AREA_LAYERS.map((name) => [name, makeAreaLayer(name, config.osm_attribution).addTo(map)]),
-  );
-  const households = makeHouseholdLayer().addTo(map);
-  const overlays = Object.fromEntries(AREA_LAYERS.map((name) => [LAYER_NAMES[name], areaLayers[name]]));
-  overlays[LAYER_NAMES.households] = households;
-  L.control.layers(baseLayers, overlays, { collapsed: false, position: 'topleft' }).addTo(map);
-  L.control.scale({ imperial: false }).addTo(map);
-  gridLegend().addTo(map);
-  const status = statusControl().addTo(map);
-  let areaStatus = '';
-
-  async function showHouseholds() {
-    try {
-      const line = await refreshHouseholds(map, households, config.household_min_zoom);
-      if (line !== null) status.show([areaStatus, line]);
-    } catch (error) {
-      status.show([areaStatus, `住户加载失败：${error.message}`]);
-    }
-  }
-
-  async function loadAll() {
-    if (!currentUser()) {
-      AREA_LAYERS.forEach((name) => areaLayers[name].clearLayers());
-      households.clearLayers();
-      status.show(['请登录后查看街道、社区和网格']);
-      return;
-    }
-    status.show(['加载中…']);
-    try {
-      const counts = await Promise.all(AREA_LAYERS.map((name) => loadAreaLayer(areaLayers[name], name)));
-      areaStatus = AREA_LAYERS.map((name, i) => `${LAYER_NAMES[name]} ${counts[i]}`).join(' · ');
-      const bounds = areaLayers.streets.getBounds();
-      if (bounds.isValid()) map.fitBounds(bounds);
-      // requests finish in any order: restack so finer layers never hide coarser outlines
-      AREA_LAYERS.forEach((name) => areaLayers[name].bringToFront());
-      await showHouseholds();
-    } catch (error) {
-      status.show([`加载失败：${error.message}`]);
-      if (!currentUser()) login.refresh();
-    }
-  }
-
-  const login = loginControl(() => loadAll()).addTo(map);
-  map.on('moveend overlayadd', (event) => {
-    if (event.type === 'moveend' || event.layer === households) showHouseholds();
-  });
-  await loadAll();
+function setStatus(text) {
+  $('wg-status').textContent = text;
 }
 
-start().catch((error) => {
-  document.getElementById('map').textContent = `地图启动失败：${error.message}`;
-});
+// body[data-tiles-loading] = how many tile layers are still fetching their visible tiles
+function trackLoading(layers) {
+  const loading = new Set();
+  const show = () => { document.body.dataset.tilesLoading = String(loading.size); };
+  Object.values(layers).forEach((layer) => {
+    layer.on('loading', () => { loading.add(layer); show(); });
+    layer.on('load remove', () => { loading.delete(layer); show(); });
+  });
+  show();
+}
+
+function addLayers(map, config, me) {
+  const layers = {
+    grids: boundaryLayer('grids', config.osm_attribution),
+    communities: boundaryLayer('communities'),
+    streets: boundaryLayer('streets'),
+  };
+  if (me.may_read_households) layers.households = householdLayer();
+  trackLoading(layers);
+  Object.values(layers).forEach((layer) => layer.addTo(map));
+  return layers;
+}
+
+async function startCases(map, overlays, user) {
+  if (!CASE_ROLES.has(user.role) || !(await hasEndpoint('/cases'))) {
+    $('wg-cases').innerHTML = `<p class="muted">${t('cases.unavailable')}</p>`;
+    return null;
+  }
+  const panel = new CasePanel({
+    map,
+    elements: { counters: $('wg-counters'), filters: $('wg-filters'), list: $('wg-case-list'), detail: $('wg-case-detail') },
+  });
+  panel.layer.addTo(map);
+  overlays[t('layer.incidents')] = panel.layer;
+  $('wg-case-detail').innerHTML = `<p class="muted">${t('case.select')}</p>`;
+  await panel.load();
+  return panel;
+}
+
+async function startLive(panel, members, user) {
+  if (!CASE_ROLES.has(user.role) || !(await hasEndpoint('/events/stream'))) {
+    $('wg-live').textContent = t('live.unavailable');
+    return null;
+  }
+  const received = [];
+  window.wanggeEvents = received; // ids and arrival times of the latest events (for checks)
+  const live = followEvents({
+    onEvent: (event) => {
+      received.push({ id: event.id, kind: event.kind, at: Date.now() });
+      if (received.length > 200) received.shift();
+      members.onEvent(event);
+      if (panel) panel.onEvent(event).catch((error) => setStatus(t('error.load', { reason: error.message })));
+    },
+    onResync: () => panel?.load(),
+    onStatus: (status) => {
+      $('wg-live').textContent = t(status === 'on' ? 'live.on' : status === 'off' ? 'live.off' : 'live.unavailable');
+      $('wg-live').dataset.status = status;
+    },
+  });
+  window.wanggeLive = live; // lets an operator (or a test) force a reconnect from the console
+  return live;
+}
+
+async function start() {
+  renderShell('app.command');
+  const user = await ensureLogin();
+  showUser();
+  const [config, me] = await Promise.all([getJson('/config.json'), getJson('/auth/me')]);
+  const map = createMap('map', config);
+  const layers = addLayers(map, config, me);
+  const overlays = Object.fromEntries(Object.entries(layers).map(([name, layer]) => [t(`layer.${name}`), layer]));
+  bindFeaturePopups(map, [['households', layers.households], ['grids', layers.grids]].filter(([, layer]) => layer));
+  const members = new MemberLayer();
+  members.layer.addTo(map);
+  overlays[t('layer.members')] = members.layer;
+
+  const scope = await buildScopeSelector($('wg-scope'), user);
+  map.fitBounds(scope.bounds(user.scope_code));
+  const panel = await startCases(map, overlays, user).catch((error) => {
+    setStatus(t('error.load', { reason: error.message }));
+    return null;
+  });
+  L.control.layers({}, overlays, { collapsed: false, position: 'topleft' }).addTo(map);
+  $('wg-scope').addEventListener('change', async (event) => {
+    map.fitBounds(scope.bounds(event.target.value));
+    if (panel) await panel.setScope(event.target.value);
+  });
+  await startLive(panel, members, user);
+  if (me.role !== 'grid_worker' && (await hasEndpoint('/assessment/kpis'))) {
+    renderKpis($('wg-kpi')).catch((error) => { $('wg-kpi').textContent = t('error.load', { reason: error.message }); });
+  } else {
+    $('wg-kpi').textContent = t('kpi.unavailable');
+  }
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((error) => setStatus(t('error.load', { reason: error.message })));

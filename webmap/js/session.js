@@ -1,4 +1,4 @@
-// The bearer token of the logged-in user, kept for this browser tab only (sessionStorage).
+// The bearer token and user of the logged-in account, kept for this browser tab (sessionStorage).
 const TOKEN_KEY = 'wangge.token';
 const USER_KEY = 'wangge.user';
 

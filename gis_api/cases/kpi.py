@@ -1,0 +1,531 @@
+"""Assessment (考核): case KPIs and the four grid-worker measures per worker, grid, community, street.
+
+Case figures are over the cohort of cases reported in the period (void cases excluded):
+- 结案率 closure rate = closed / cohort; 按期结案率 on-time closure = closed with no overdue stage
+  (never put under supervision by the scheduler, closed before the close deadline) / cohort;
+- 返工率 rework rate = reworked / disposed; 延期率 extension rate = extended / dispatched;
+- hours per stage = mean wall-clock hours a case spent in each stage (from the event log).
+Grid-worker measures: 熟悉度 familiarity = share of the grid's households visited in the last N days
+up to the period end; 信任度 trust = mean survey trust / 5; 满意度 satisfaction = mean of case
+ratings, survey and visit satisfaction / 5; 落实度 implementation = share of closed cases whose
+verification and closure met their deadlines. Patrol coverage = share of the period's working days
+on which the grid worker sent a position from inside their grid.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_api.auth.scope import Principal
+from gis_api.cases.calendar import WorkingCalendar, default_calendar
+from gis_api.cases.models import Case
+from gis_api.cases.schemas import SurveyIn
+from gis_api.cases.service import Actor, lock_case, log_event, now_utc
+from gis_api.cases.workflow import OPERATORS, State
+from gis_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+
+LEVEL_COLUMN = {"street": "street_code", "community": "community_code", "grid": "grid_code"}
+STAGE_OF = {
+    "reported": "accept",
+    "accepted": "register",
+    "registered": "dispatch",
+    "returned": "dispatch",
+    "dispatched": "dispose",
+    "in_progress": "dispose",
+    "disposed": "verify",
+    "verified": "close",
+}
+STAGES = ("accept", "register", "dispatch", "dispose", "verify", "close")
+RANKING_WEIGHTS = {
+    "on_time_closure_rate": 0.30,
+    "closure_rate": 0.20,
+    "satisfaction": 0.15,
+    "familiarity": 0.15,
+    "rework_rate": 0.10,  # lower is better
+    "extension_rate": 0.10,  # lower is better
+}
+LOWER_IS_BETTER = frozenset({"rework_rate", "extension_rate"})
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open time span [start, end) with aware datetimes."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, start: datetime, end: datetime) -> Period:
+        if start.tzinfo is None or end.tzinfo is None:
+            raise InvalidInputError("start and end need a time zone, e.g. 2026-11-01T00:00:00+08:00")
+        if end <= start:
+            raise InvalidInputError(f"period end {end.isoformat()} is not after its start")
+        if end - start > timedelta(days=1000):
+            raise InvalidInputError("a period may span at most 1000 days")
+        return cls(start, end)
+
+    @classmethod
+    def month(cls, month: str, calendar: WorkingCalendar | None = None) -> Period:
+        """The calendar month YYYY-MM in the working calendar's time zone."""
+        zone = (calendar or default_calendar()).zone
+        try:
+            year, number = (int(part) for part in month.split("-"))
+            start = datetime(year, number, 1, tzinfo=zone)
+        except ValueError:
+            raise InvalidInputError(f"month {month!r} must be YYYY-MM, e.g. 2026-11") from None
+        end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+        return cls(start, end)
+
+
+class KpiRow(BaseModel):
+    code: str
+    name: str
+    cases_reported: int
+    cases_registered: int
+    cases_closed: int
+    closure_rate: float | None
+    on_time_closure_rate: float | None
+    rework_rate: float | None
+    extension_rate: float | None
+    hours_per_stage: dict[str, float | None]
+    patrol_coverage: float | None
+    familiarity: float | None
+    trust: float | None
+    satisfaction: float | None
+    implementation: float | None
+
+
+class KpiTable(BaseModel):
+    level: str
+    start: datetime
+    end: datetime
+    familiarity_days: int
+    rows: list[KpiRow]
+
+
+class RankingRow(BaseModel):
+    rank: int
+    street_code: str
+    street_name: str
+    score: float
+    figures: dict[str, float | None]
+
+
+class Ranking(BaseModel):
+    month: str
+    weights: dict[str, float]
+    rows: list[RankingRow]
+
+
+class SurveyOut(BaseModel):
+    id: int
+    household_id: int
+    grid_code: str
+    surveyed_at: datetime
+
+
+# ------------------------------------------------------------------ inputs: ratings and surveys
+
+
+def rate_case(session: Session, case_id: int, actor: Actor, rating: int, note: str = "") -> Case:
+    """Store the resident's 1-5 rating of a closed case (an operator records it after 回访)."""
+    if actor.role not in OPERATORS:
+        raise PermissionDeniedError(f"role {actor.role} may not record ratings")
+    if not 1 <= rating <= 5:
+        raise InvalidInputError(f"rating must be 1 to 5, got {rating}")
+    case = lock_case(session, case_id, actor)
+    if case.state != State.CLOSED.value:
+        raise ConflictError(f"only a closed case can be rated; case {case.id} is {case.state}")
+    case.rating = rating
+    now = now_utc()
+    log_event(session, case, actor, "rate", State.CLOSED, State.CLOSED, now, note, details={"rating": rating})
+    return case
+
+
+SURVEY_HOUSEHOLD_SQL = """
+SELECT g.id, g.code,
+       (SELECT m.id FROM team_member m WHERE m.home_grid_id = g.id AND m.role = 'grid_worker'
+        ORDER BY m.id LIMIT 1)
+FROM household h JOIN grid g ON g.id = h.grid_id WHERE h.id = :h
+"""
+
+
+def record_survey(session: Session, principal: Principal, survey: SurveyIn) -> SurveyOut:
+    """Store one resident survey about the household's grid (and its grid worker)."""
+    if principal.role.value not in OPERATORS:
+        raise PermissionDeniedError(f"role {principal.role} may not record surveys")
+    row = session.execute(text(SURVEY_HOUSEHOLD_SQL), {"h": survey.household_id}).one_or_none()
+    if row is None or not principal.covers_area(str(row[1])):
+        raise NotFoundError(f"household {survey.household_id} not found in your area")
+    survey_id = session.execute(
+        text(
+            "INSERT INTO survey_response (grid_id, grid_code, member_id, household_id, surveyed_at, "
+            "trust, satisfaction, note, recorded_by) VALUES (:g, :c, :m, :h, :at, :t, :s, :n, :u) "
+            "RETURNING id"
+        ),
+        {
+            "g": row[0],
+            "c": row[1],
+            "m": row[2],
+            "h": survey.household_id,
+            "at": survey.surveyed_at,
+            "t": survey.trust,
+            "s": survey.satisfaction,
+            "n": survey.note,
+            "u": principal.user_id,
+        },
+    ).scalar_one()
+    return SurveyOut(
+        id=int(survey_id),
+        household_id=survey.household_id,
+        grid_code=str(row[1]),
+        surveyed_at=survey.surveyed_at,
+    )
+
+
+# ------------------------------------------------------------------ case figures
+
+CASES_SQL = """
+WITH cohort AS (
+    SELECT i.id, i.grid_code, i.community_code, i.street_code, i.assigned_member_id, i.state,
+           i.closed_at, i.rework_count, i.extensions_granted, i.rating, i.deadlines
+    FROM incident i
+    WHERE i.created_at >= :start AND i.created_at < :end AND i.state <> 'void'
+      AND i.grid_code LIKE :scope
+), ev AS (
+    SELECT e.case_id, e.action, e.role, e.at,
+           lag(e.at) OVER w AS prev_at, lag(e.to_state) OVER w AS prev_state
+    FROM case_event e JOIN cohort c ON c.id = e.case_id
+    WINDOW w AS (PARTITION BY e.case_id ORDER BY e.id)
+)
+SELECT c.id, c.grid_code, c.community_code, c.street_code, c.assigned_member_id, c.state,
+       c.closed_at, c.rework_count, c.extensions_granted, c.rating,
+       c.deadlines ->> 'verify' AS verify_deadline, c.deadlines ->> 'close' AS close_deadline,
+       coalesce(bool_or(ev.action = 'register'), false) AS registered,
+       coalesce(bool_or(ev.action IN ('dispose', 'self_dispose')), false) AS disposed,
+       coalesce(bool_or(ev.action = 'dispatch'), false) AS dispatched,
+       coalesce(bool_or(ev.action = 'supervise' AND ev.role = 'system'), false) AS went_overdue,
+       max(ev.at) FILTER (WHERE ev.action = 'verify') AS verified_at,
+       jsonb_object_agg(ev.prev_state, ev.spent) FILTER (WHERE ev.prev_state IS NOT NULL) AS spent
+FROM cohort c
+LEFT JOIN (
+    SELECT case_id, action, role, at, prev_state,
+           sum(extract(epoch FROM at - prev_at)) OVER (PARTITION BY case_id, prev_state) AS spent
+    FROM ev
+) ev ON ev.case_id = c.id
+GROUP BY c.id, c.grid_code, c.community_code, c.street_code, c.assigned_member_id, c.state,
+         c.closed_at, c.rework_count, c.extensions_granted, c.rating, c.deadlines
+"""
+
+
+@dataclass
+class CaseFacts:
+    """What the KPIs need to know about one case of the cohort."""
+
+    row: Any
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.row.state == "closed")
+
+    @property
+    def on_time(self) -> bool:
+        deadline = self.row.close_deadline
+        late_close = deadline is not None and self.row.closed_at > datetime.fromisoformat(deadline)
+        return self.closed and not self.row.went_overdue and not late_close
+
+    @property
+    def implemented(self) -> bool:
+        """Verified and closed within their own deadlines (落实)."""
+        if not self.closed:
+            return False
+        verified_ok = _before(self.row.verified_at, self.row.verify_deadline)
+        return verified_ok and _before(self.row.closed_at, self.row.close_deadline)
+
+    def seconds_in(self) -> dict[str, float]:
+        """Wall-clock seconds spent per stage."""
+        spent: dict[str, float] = defaultdict(float)
+        for state, seconds in (self.row.spent or {}).items():
+            if state in STAGE_OF and seconds is not None:
+                spent[STAGE_OF[state]] += float(seconds)
+        return spent
+
+
+def _before(moment: datetime | None, deadline: str | None) -> bool:
+    return moment is None or deadline is None or moment <= datetime.fromisoformat(deadline)
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return round(sum(items) / len(items), 4) if items else None
+
+
+def case_figures(facts: list[CaseFacts]) -> dict[str, Any]:
+    """The case KPIs of one group of cases."""
+    closed = [f for f in facts if f.closed]
+    disposed = [f for f in facts if f.row.disposed]
+    dispatched = [f for f in facts if f.row.dispatched]
+    per_stage: dict[str, list[float]] = defaultdict(list)
+    for fact in facts:
+        for stage, seconds in fact.seconds_in().items():
+            per_stage[stage].append(seconds / 3600)
+    hours = {stage: _mean(per_stage[stage]) for stage in STAGES}
+    return {
+        "cases_reported": len(facts),
+        "cases_registered": sum(1 for f in facts if f.row.registered),
+        "cases_closed": len(closed),
+        "closure_rate": _ratio(len(closed), len(facts)),
+        "on_time_closure_rate": _ratio(sum(1 for f in closed if f.on_time), len(facts)),
+        "rework_rate": _ratio(sum(1 for f in disposed if f.row.rework_count > 0), len(disposed)),
+        "extension_rate": _ratio(sum(1 for f in dispatched if f.row.extensions_granted > 0), len(dispatched)),
+        "hours_per_stage": hours,
+        "implementation": _ratio(sum(1 for f in closed if f.implemented), len(closed)),
+        "ratings": [f.row.rating for f in facts if f.row.rating is not None],
+    }
+
+
+# ------------------------------------------------------------------ people and places
+
+UNITS_SQL = {
+    "street": "SELECT s.code, s.name FROM street s WHERE s.code LIKE :scope",
+    "community": (
+        "SELECT c.code, c.name FROM community c JOIN plan p ON p.id = c.plan_id AND p.status = 'active' "
+        "WHERE c.code LIKE :scope"
+    ),
+    "grid": (
+        "SELECT g.code, g.name FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active' "
+        "WHERE g.code LIKE :scope"
+    ),
+    "worker": (
+        "SELECT CAST(m.id AS text), m.name || ' (' || g.code || ')' FROM team_member m "
+        "JOIN grid g ON g.id = m.home_grid_id WHERE m.role = 'grid_worker' AND g.code LIKE :scope"
+    ),
+}
+
+GRID_WORKERS_SQL = """
+SELECT g.code, m.id FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+JOIN team_member m ON m.home_grid_id = g.id AND m.role = 'grid_worker'
+WHERE g.code LIKE :scope
+"""
+
+FAMILIARITY_SQL = """
+SELECT g.code, count(*) AS households,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM visit v WHERE v.household_id = h.id AND v.visited_at >= :since
+             AND v.visited_at < :end)) AS visited
+FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+JOIN household h ON h.grid_id = g.id
+WHERE g.code LIKE :scope GROUP BY g.code
+"""
+
+PATROL_DAYS_SQL = """
+SELECT m.id, count(DISTINCT (p.device_time AT TIME ZONE :zone)::date)
+FROM position_ping p JOIN team_member m ON m.id = p.member_id
+JOIN grid g ON g.id = m.home_grid_id
+WHERE m.role = 'grid_worker' AND g.code LIKE :scope AND p.device_time >= :start AND p.device_time < :end
+  AND ST_Intersects(g.geom, p.geom)
+GROUP BY m.id
+"""
+
+OPINIONS_SQL = """
+SELECT grid_code, 'survey_trust' AS kind, trust AS score FROM survey_response
+ WHERE surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
+UNION ALL
+SELECT grid_code, 'survey_satisfaction', satisfaction FROM survey_response
+ WHERE surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
+UNION ALL
+SELECT g.code, 'visit_satisfaction', v.satisfaction FROM visit v JOIN grid g ON g.id = v.grid_id
+ WHERE v.satisfaction IS NOT NULL AND v.visited_at >= :start AND v.visited_at < :end AND g.code LIKE :scope
+"""
+
+
+def working_days(period: Period, calendar: WorkingCalendar) -> int:
+    """Working days of the calendar that start within the period."""
+    first: date = period.start.astimezone(calendar.zone).date()
+    last: date = (period.end - timedelta(microseconds=1)).astimezone(calendar.zone).date()
+    days = (last - first).days + 1
+    return sum(1 for n in range(days) if calendar.is_working_day(first + timedelta(days=n)))
+
+
+@dataclass
+class GridFacts:
+    """Per-grid visit, patrol and opinion facts, gathered once per request."""
+
+    households: dict[str, int]
+    visited: dict[str, int]
+    worker_of: dict[str, list[int]]
+    patrol_days: dict[int, int]
+    working_days: int
+    opinions: dict[str, dict[str, list[int]]]
+
+
+def grid_facts(session: Session, scope: str, period: Period, familiarity_days: int) -> GridFacts:
+    calendar = default_calendar()
+    params = {"scope": scope + "%", "start": period.start, "end": period.end}
+    since = period.end - timedelta(days=familiarity_days)
+    households: dict[str, int] = {}
+    visited: dict[str, int] = {}
+    for code, total, seen in session.execute(text(FAMILIARITY_SQL), {**params, "since": since}):
+        households[code], visited[code] = int(total), int(seen)
+    worker_of: dict[str, list[int]] = defaultdict(list)
+    for code, member in session.execute(text(GRID_WORKERS_SQL), params):
+        worker_of[code].append(int(member))
+    zone = str(calendar.zone)
+    patrol = {int(m): int(d) for m, d in session.execute(text(PATROL_DAYS_SQL), {**params, "zone": zone})}
+    opinions: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for code, kind, score in session.execute(text(OPINIONS_SQL), params):
+        opinions[code][kind].append(int(score))
+    return GridFacts(households, visited, worker_of, patrol, working_days(period, calendar), opinions)
+
+
+# ------------------------------------------------------------------ tables
+
+
+def kpi_table(
+    session: Session, principal: Principal, level: str, period: Period, familiarity_days: int = 30
+) -> KpiTable:
+    """One row per worker/grid/community/street of the caller's area."""
+    if level not in UNITS_SQL:
+        raise InvalidInputError(f"unknown level {level!r}: expected worker, grid, community or street")
+    scope = principal.scope_code
+    params = {"scope": scope + "%", "start": period.start, "end": period.end}
+    units = {str(c): str(n) for c, n in session.execute(text(UNITS_SQL[level]), params)}
+    facts_by: dict[str, list[CaseFacts]] = defaultdict(list)
+    for row in session.execute(text(CASES_SQL), params):
+        key = _unit_key(row, level)
+        if key is not None:
+            facts_by[key].append(CaseFacts(row))
+    grids = grid_facts(session, scope, period, familiarity_days)
+    rows = [_row(code, name, level, facts_by.get(code, []), grids) for code, name in sorted(units.items())]
+    return KpiTable(
+        level=level, start=period.start, end=period.end, familiarity_days=familiarity_days, rows=rows
+    )
+
+
+def _unit_key(row: Any, level: str) -> str | None:
+    if level == "worker":
+        return str(row.assigned_member_id) if row.assigned_member_id is not None else None
+    return str(getattr(row, LEVEL_COLUMN[level]))
+
+
+def _grids_of(code: str, level: str, grids: GridFacts) -> list[str]:
+    if level == "worker":
+        return [g for g, members in grids.worker_of.items() if int(code) in members]
+    return [g for g in grids.households if g.startswith(code)]
+
+
+def _row(code: str, name: str, level: str, facts: list[CaseFacts], grids: GridFacts) -> KpiRow:
+    figures = case_figures(facts)
+    ratings = figures.pop("ratings")
+    own_grids = _grids_of(code, level, grids)
+    households = sum(grids.households.get(g, 0) for g in own_grids)
+    visited = sum(grids.visited.get(g, 0) for g in own_grids)
+    opinions = [grids.opinions[g] for g in own_grids if g in grids.opinions]
+    trust = [s for o in opinions for s in o["survey_trust"]]
+    satisfied = ratings + [s for o in opinions for s in o["survey_satisfaction"] + o["visit_satisfaction"]]
+    members = [int(code)] if level == "worker" else [m for g in own_grids for m in grids.worker_of.get(g, [])]
+    days = grids.working_days
+    coverage = [grids.patrol_days.get(m, 0) / days for m in members] if days else []
+    return KpiRow(
+        code=code,
+        name=name,
+        **figures,
+        patrol_coverage=_mean(min(c, 1.0) for c in coverage),
+        familiarity=_ratio(visited, households),
+        trust=_mean(s / 5 for s in trust),
+        satisfaction=_mean(s / 5 for s in satisfied),
+    )
+
+
+def street_ranking(session: Session, principal: Principal, period: Period) -> Ranking:
+    """Streets of the caller's area ranked by the weighted score of RANKING_WEIGHTS."""
+    table = kpi_table(session, principal, "street", period)
+    scored = []
+    for row in table.rows:
+        figures = {name: getattr(row, name) for name in RANKING_WEIGHTS}
+        scored.append((_score(figures), row, figures))
+    scored.sort(key=lambda item: (-item[0], item[1].code))
+    month = period.start.astimezone(default_calendar().zone).strftime("%Y-%m")
+    return Ranking(
+        month=month,
+        weights=RANKING_WEIGHTS,
+        rows=[
+            RankingRow(rank=i, street_code=r.code, street_name=r.name, score=s, figures=f)
+            for i, (s, r, f) in enumerate(scored, start=1)
+        ],
+    )
+
+
+def _score(figures: dict[str, float | None]) -> float:
+    """Weighted mean of the figures that exist (0..100); a street with no data scores 0."""
+    total = weight_sum = 0.0
+    for name, weight in RANKING_WEIGHTS.items():
+        value = figures[name]
+        if value is None:
+            continue
+        total += weight * ((1 - value) if name in LOWER_IS_BETTER else value)
+        weight_sum += weight
+    return round(100 * total / weight_sum, 2) if weight_sum else 0.0
+
+
+RANKING_COLUMNS = ("rank", "street_code", "street_name", "score", *RANKING_WEIGHTS)
+COLUMN_TITLES = {
+    "rank": "名次",
+    "street_code": "街道代码",
+    "street_name": "街道",
+    "score": "综合得分",
+    "on_time_closure_rate": "按期结案率",
+    "closure_rate": "结案率",
+    "satisfaction": "满意度",
+    "familiarity": "熟悉度",
+    "rework_rate": "返工率",
+    "extension_rate": "延期率",
+}
+
+
+def _cells(row: RankingRow) -> list[str]:
+    values: list[Any] = [row.rank, row.street_code, row.street_name, f"{row.score:.2f}"]
+    values += ["" if row.figures[n] is None else f"{row.figures[n]:.4f}" for n in RANKING_WEIGHTS]
+    return [str(v) for v in values]
+
+
+def ranking_csv(ranking: Ranking) -> str:
+    """UTF-8 CSV with a BOM so spreadsheet programs show the Chinese headers correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([COLUMN_TITLES[c] for c in RANKING_COLUMNS])
+    for row in ranking.rows:
+        writer.writerow(_cells(row))
+    return "\ufeff" + buffer.getvalue()
+
+
+def ranking_html(ranking: Ranking) -> str:
+    """A self-contained HTML page with the ranking table."""
+    title = f"{ranking.month} 街道考核排名"
+    head = "".join(f"<th>{html.escape(COLUMN_TITLES[c])}</th>" for c in RANKING_COLUMNS)
+    cells = ["".join(f"<td>{html.escape(cell)}</td>" for cell in _cells(row)) for row in ranking.rows]
+    body = "".join(f"<tr>{row}</tr>" for row in cells)
+    weights = ", ".join(f"{COLUMN_TITLES[n]} {w:.0%}" for n, w in ranking.weights.items())
+    return (
+        f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{title}</title>'
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{border:1px solid #999;padding:4px 8px;text-align:right}</style></head>"
+        f"<body><h1>{title}</h1><p>权重: {html.escape(weights)}; "
+        f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
+    )

@@ -1,0 +1,251 @@
+"""Case intake and handling for operators and field workers, GPS pings, visits and assessment.
+
+Every endpoint needs a logged-in user and sees only that user's area; a write is acknowledged only
+after it is committed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from gis_api.auth.dependencies import CurrentUser
+from gis_api.cases import kpi
+from gis_api.cases.dispatch import dispatch_case, reassign_case
+from gis_api.cases.pings import VisitInput, record_pings, record_visit
+from gis_api.cases.reads import CaseFilter, actor_for, case_detail, case_view, list_cases
+from gis_api.cases.schemas import (
+    ActionIn,
+    CaseCreate,
+    CaseDetail,
+    CaseOut,
+    CasePage,
+    DispatchIn,
+    DispatchOut,
+    PingBatch,
+    PingReport,
+    RatingIn,
+    ReassignIn,
+    SurveyIn,
+    VisitIn,
+    VisitOut,
+)
+from gis_api.cases.service import Position, create_case, transition_case
+from gis_api.db.session import SessionDep
+from gis_api.errors import ConflictError, PermissionDeniedError
+from gis_api.routing.engine import RoadGraph
+
+router = APIRouter(tags=["cases"])
+
+
+def preloaded_graph(request: Request) -> RoadGraph | None:
+    """A road graph put on app.state (tests, warm starts); None: the process-wide cache loads it."""
+    graph = getattr(request.app.state, "road_graph", None)
+    return graph if isinstance(graph, RoadGraph) else None
+
+
+CaseId = Annotated[int, Path(gt=0, le=2**63 - 1, description="case number")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=100, description="retry-safe create"),
+]
+
+
+@router.post("/cases", status_code=201)
+def create(
+    session: SessionDep,
+    user: CurrentUser,
+    body: CaseCreate,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> CaseOut:
+    """Report a case (201 once committed; a retry with the same Idempotency-Key gets 200 and the original)."""
+    actor = actor_for(session, user)
+    report = create_case(
+        session,
+        category_code=body.category_code,
+        lon=body.lon,
+        lat=body.lat,
+        actor=actor,
+        crs=body.crs.value,
+        description=body.description,
+        source="patrol" if actor.role == "grid_worker" else "api",
+        # keys are per account, so one client's key can never fetch another client's case
+        idempotency_key=f"u{user.user_id}:{idempotency_key}" if idempotency_key else None,
+        media=body.media,
+    )
+    case = report.case
+    if not actor.covers(case):
+        session.rollback()
+        raise PermissionDeniedError(f"the location lies in grid {case.grid_code}, outside your area")
+    if not report.created:
+        if case.category_code != body.category_code or case.description != body.description:
+            raise ConflictError("this Idempotency-Key was already used for a different case report")
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    session.commit()
+    return case_view(session, case)
+
+
+@router.get("/cases")
+def cases(
+    session: SessionDep,
+    user: CurrentUser,
+    state: Annotated[str | None, Query(max_length=16)] = None,
+    category: Annotated[str | None, Query(max_length=16, description="code or prefix: E02")] = None,
+    scope: Annotated[str | None, Query(max_length=20, description="street/community/grid code")] = None,
+    overdue: bool | None = None,
+    before_id: Annotated[int | None, Query(gt=0, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> CasePage:
+    """Cases in the caller's area, newest first; page on with `before_id=next_before_id`."""
+    actor = actor_for(session, user)
+    filters = CaseFilter(state, category, scope, overdue, before_id, limit)
+    items = list_cases(session, actor, filters)
+    next_id = items[-1].id if len(items) == limit else None
+    return CasePage(items=items, count=len(items), next_before_id=next_id)
+
+
+@router.get("/cases/{case_id}")
+def case(session: SessionDep, user: CurrentUser, case_id: CaseId) -> CaseDetail:
+    """One case with its timeline, dispatch explanation and the actions open to the caller."""
+    return case_detail(session, actor_for(session, user), case_id)
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+def act(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: CaseId,
+    action: Annotated[str, Path(max_length=32)],
+    body: ActionIn | None = None,
+) -> CaseOut:
+    """Apply a workflow action (accept, register, start, dispose, verify, close, ...); 409 if invalid now."""
+    actor = actor_for(session, user)
+    body = body or ActionIn()
+    if action == "dispatch":
+        decided = dispatch_case(session, case_id, actor, note=body.note, graph=preloaded_graph(request))
+        session.commit()
+        return case_view(session, decided.case)
+    changed = transition_case(
+        session,
+        case_id,
+        action,
+        actor,
+        note=body.note,
+        media=body.media,
+        lon=body.lon,
+        lat=body.lat,
+        crs=body.crs.value,
+        hours=body.hours,
+    )
+    session.commit()
+    return case_view(session, changed)
+
+
+@router.post("/cases/{case_id}/dispatch")
+def dispatch(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: CaseId,
+    body: DispatchIn | None = None,
+) -> DispatchOut:
+    """Assign the nearest available responsible member by road; the ranked candidates explain why."""
+    actor, note = actor_for(session, user), (body or DispatchIn()).note
+    decided = dispatch_case(session, case_id, actor, note=note, graph=preloaded_graph(request))
+    session.commit()
+    return DispatchOut(
+        case=case_view(session, decided.case), member_id=decided.member_id, explanation=decided.explanation
+    )
+
+
+@router.post("/cases/{case_id}/reassign")
+def reassign(session: SessionDep, user: CurrentUser, case_id: CaseId, body: ReassignIn) -> CaseOut:
+    """Give a dispatched case to another available member of its street (the first one is freed)."""
+    changed = reassign_case(session, case_id, actor_for(session, user), body.member_id, note=body.note)
+    session.commit()
+    return case_view(session, changed)
+
+
+@router.post("/cases/{case_id}/supervise")
+def supervise(
+    session: SessionDep, user: CurrentUser, case_id: CaseId, body: DispatchIn | None = None
+) -> CaseOut:
+    """Put an open case under supervision (督办)."""
+    note = (body or DispatchIn()).note
+    changed = transition_case(session, case_id, "supervise", actor_for(session, user), note=note)
+    session.commit()
+    return case_view(session, changed)
+
+
+@router.post("/cases/{case_id}/rating")
+def rate(session: SessionDep, user: CurrentUser, case_id: CaseId, body: RatingIn) -> CaseOut:
+    """Record the resident's rating (1-5) of a closed case after the call-back (回访)."""
+    rated = kpi.rate_case(session, case_id, actor_for(session, user), body.rating, note=body.note)
+    session.commit()
+    return case_view(session, rated)
+
+
+@router.post("/positions")
+def positions(session: SessionDep, user: CurrentUser, body: PingBatch) -> PingReport:
+    """A grid worker's batch of GPS fixes (any order; re-sent fixes are ignored)."""
+    report = record_pings(session, actor_for(session, user), body.pings, body.crs.value)
+    session.commit()
+    return report
+
+
+@router.post("/visits", status_code=201)
+def visits(session: SessionDep, user: CurrentUser, body: VisitIn, response: Response) -> VisitOut:
+    """Check in at a household of the worker's own grid (走访); a re-sent check-in returns 200."""
+    has_point = body.lon is not None and body.lat is not None
+    where = Position.parse(body.lon, body.lat, body.crs.value) if has_point else None  # type: ignore[arg-type]
+    visit = VisitInput(body.household_id, body.visited_at, body.note, body.satisfaction, where)
+    recorded = record_visit(session, actor_for(session, user), visit)
+    session.commit()
+    if not recorded.created:
+        response.status_code = 200
+    return recorded
+
+
+@router.post("/assessment/surveys", status_code=201)
+def surveys(session: SessionDep, user: CurrentUser, body: SurveyIn) -> kpi.SurveyOut:
+    """Record one resident survey (信任度, 满意度) for the household's grid; operators only."""
+    recorded = kpi.record_survey(session, user, body)
+    session.commit()
+    return recorded
+
+
+@router.get("/assessment/kpis")
+def kpis(
+    session: SessionDep,
+    user: CurrentUser,
+    level: Literal["worker", "grid", "community", "street"],
+    start: datetime,
+    end: datetime,
+    familiarity_days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> kpi.KpiTable:
+    """KPIs per worker, grid, community or street for [start, end) within the caller's area."""
+    period = kpi.Period.of(start, end)
+    return kpi.kpi_table(session, user, level, period, familiarity_days)
+
+
+@router.get("/assessment/streets/ranking", response_model=None)
+def street_ranking(
+    session: SessionDep,
+    user: CurrentUser,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    format: Literal["json", "csv", "html"] = "json",
+) -> kpi.Ranking | PlainTextResponse | HTMLResponse:
+    """The monthly ranking of streets by composite score, as JSON, CSV or an HTML table."""
+    ranking = kpi.street_ranking(session, user, kpi.Period.month(month))
+    if format == "csv":
+        headers = {"Content-Disposition": f'attachment; filename="street-ranking-{month}.csv"'}
+        return PlainTextResponse(kpi.ranking_csv(ranking), media_type="text/csv", headers=headers)
+    if format == "html":
+        return HTMLResponse(kpi.ranking_html(ranking))
+    return ranking

@@ -1,0 +1,1 @@
+"""Live events: case transitions and position changes published with NOTIFY and streamed as SSE."""

@@ -1,0 +1,154 @@
+"""GeoReport v2 endpoints under /open311/v2 (JSON and XML by suffix); no login: a public channel.
+
+Errors use the spec's own format ([{"code", "description"}] / <errors>) so Open311 clients can show
+them; bad input is 400 as the spec expects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
+
+from gis_api.db.session import SessionDep
+from gis_api.errors import DomainError, InvalidInputError, NotFoundError, status_for
+from gis_api.open311 import service
+from gis_api.open311.formats import FORMATS, errors, render
+
+router = APIRouter(prefix="/open311", tags=["open311"])
+SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
+MAX_BODY_BYTES = 64_000
+
+
+def _guarded(fmt: str, produce: Callable[[], Response]) -> Response:
+    """Run an endpoint body, turning domain errors into the spec's error document."""
+    if fmt not in FORMATS:
+        return errors("json", 404, f"format {fmt!r} not supported: use .json or .xml")
+    try:
+        return produce()
+    except DomainError as error:
+        status = status_for(error)
+        return errors(fmt, 400 if status == 422 else status, str(error))
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            return errors(fmt, 503, "database unavailable, retry later")
+        raise
+
+
+def _check_jurisdiction(request: Request, jurisdiction_id: str | None) -> None:
+    district = request.app.state.settings.district_code
+    if jurisdiction_id and jurisdiction_id != district:
+        raise NotFoundError(f"jurisdiction_id {jurisdiction_id!r} not served here: use {district}")
+
+
+@router.get("/discovery.{fmt}")
+def discovery(request: Request, fmt: str) -> Response:
+    """Service discovery: where the GeoReport v2 endpoint is and which formats it speaks."""
+    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    document = {
+        "changeset": "2026-11-28T00:00:00+08:00",
+        "contact": "武昌区城市运行管理中心",
+        "key_service": "",
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": base,
+                "changeset": "2026-11-28T00:00:00+08:00",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+    return _guarded(fmt, lambda: render(fmt, "discovery", "", document))
+
+
+@router.get("/v2/services.{fmt}")
+def services(request: Request, fmt: str, jurisdiction_id: str | None = None) -> Response:
+    """Every category a resident may report."""
+
+    def produce() -> Response:
+        _check_jurisdiction(request, jurisdiction_id)
+        return render(fmt, "services", "service", service.services())
+
+    return _guarded(fmt, produce)
+
+
+@router.get("/v2/services/{code}.{fmt}")
+def service_definition(request: Request, code: str, fmt: str, jurisdiction_id: str | None = None) -> Response:
+    def produce() -> Response:
+        _check_jurisdiction(request, jurisdiction_id)
+        return render(fmt, "service_definition", "", service.service_definition(code))
+
+    return _guarded(fmt, produce)
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """POST fields from a form (the spec) or a JSON object (also accepted)."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidInputError(f"request body larger than {MAX_BODY_BYTES} bytes")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            parsed: Any = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise InvalidInputError(f"malformed JSON body: {error}") from None
+        if not isinstance(parsed, dict):
+            raise InvalidInputError("the JSON body must be an object of request fields")
+        return {str(k): "" if v is None else str(v) for k, v in parsed.items()}
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+@router.post("/v2/requests.{fmt}")
+async def create_request(
+    request: Request,
+    session: SessionDep,
+    fmt: str,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Report a problem; 201 once committed. Retries (same key, or same content today) get the same id."""
+    try:
+        fields = await _fields(request)
+    except InvalidInputError as error:
+        return errors(fmt if fmt in FORMATS else "json", 400, str(error))
+
+    def produce() -> Response:
+        _check_jurisdiction(request, fields.get("jurisdiction_id"))
+        case_id, created = service.submit(session, fields, idempotency_key)
+        session.commit()
+        notice = "已受理，请保存编号以便查询" if created else "重复提交：返回原编号"
+        answer = [{"service_request_id": case_id, "service_notice": notice, "account_id": None}]
+        return render(fmt, "service_requests", "request", answer, 201 if created else 200)
+
+    # the database work is synchronous: keep it off the event loop
+    return await run_in_threadpool(_guarded, fmt, produce)
+
+
+@router.get("/v2/requests.{fmt}")
+def list_requests(request: Request, session: SessionDep, fmt: str) -> Response:
+    """Requests by id list, service code, status and date span (default the last 90 days, max 1000)."""
+
+    def produce() -> Response:
+        params = dict(request.query_params)
+        _check_jurisdiction(request, params.get("jurisdiction_id"))
+        found = service.requests(session, service.RequestQuery.parse(params))
+        return render(fmt, "service_requests", "request", found)
+
+    return _guarded(fmt, produce)
+
+
+@router.get("/v2/requests/{request_id}.{fmt}")
+def get_request(
+    request: Request, session: SessionDep, request_id: str, fmt: str, jurisdiction_id: str | None = None
+) -> Response:
+    def produce() -> Response:
+        _check_jurisdiction(request, jurisdiction_id)
+        if not request_id.isdigit() or not 0 < int(request_id) < 2**63:
+            raise NotFoundError(f"service_request_id {request_id!r} not found")
+        return render(fmt, "service_requests", "request", service.one_request(session, int(request_id)))
+
+    return _guarded(fmt, produce)

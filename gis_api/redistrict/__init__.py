@@ -1,0 +1,1 @@
+"""Redraw communities and grids to household targets: PostGIS in, boundaries library, draft plan out."""

@@ -1,0 +1,141 @@
+"""Read what the optimiser needs from PostGIS, in a projected CRS: streets, buildings, roads, barriers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gis_api.errors import InvalidInputError, NotFoundError
+
+# Road classes that make a boundary worth keeping: crossing them costs residents a detour.
+BARRIER_ROAD_CLASSES = ("motorway", "trunk", "primary", "railway")
+# Households loaded without a building are grouped into pseudo-buildings of this cell size (m).
+PSEUDO_BUILDING_CELL_M = 25.0
+
+BUILDINGS_SQL = """
+SELECT b.id, b.geom, count(h.id) AS households
+FROM building b LEFT JOIN household h ON h.building_id = b.id
+GROUP BY b.id
+"""
+ASSIGNMENT_SQL = """
+SELECT h.building_id, c.code AS community_code, g.code AS grid_code, count(*) AS n
+FROM household h JOIN grid g ON g.id = h.grid_id JOIN community c ON c.id = g.community_id
+WHERE h.building_id IS NOT NULL GROUP BY 1, 2, 3
+"""
+
+
+@dataclass(frozen=True)
+class RedistrictInputs:
+    """Everything in `metric_crs`; households are per building, in id order for splitting towers."""
+
+    metric_crs: str
+    streets: gpd.GeoDataFrame  # code, name, geometry
+    buildings: gpd.GeoDataFrame  # id, households, street_code, community_code, grid_code, geometry
+    roads: gpd.GeoDataFrame  # road_class, geometry
+    barriers: shapely.Geometry
+    household_ids: dict[int, np.ndarray]  # building id -> household ids in id order
+    official: pd.DataFrame  # community code, name, street_code (may be empty)
+
+
+def read_frame(connection: Connection, sql: str, metric_crs: str) -> gpd.GeoDataFrame:
+    """A PostGIS query as a GeoDataFrame in the metric CRS."""
+    frame = gpd.read_postgis(text(sql), connection, geom_col="geom", crs="EPSG:4326")
+    return frame.rename_geometry("geometry").to_crs(metric_crs)
+
+
+def read_inputs(connection: Connection, metric_crs: str, official: pd.DataFrame) -> RedistrictInputs:
+    """Load streets, buildings with their households and current plan, roads and barriers."""
+    streets = read_frame(connection, "SELECT code, name, geom FROM street ORDER BY code", metric_crs)
+    if streets.empty:
+        raise NotFoundError("no streets loaded: load the district first (wangge demo / wangge load)")
+    pseudo = pseudo_buildings(connection, metric_crs)
+    household_ids = households_by_building(connection)
+    household_ids.update({int(i): ids for i, ids in zip(pseudo["id"], pseudo["members"], strict=True)})
+    buildings = read_frame(connection, BUILDINGS_SQL, metric_crs)
+    buildings = pd.concat([buildings, pseudo.drop(columns="members")], ignore_index=True)
+    buildings = with_street(buildings, streets)
+    buildings = with_current_plan(connection, buildings)
+    roads = read_frame(connection, "SELECT road_class, geom FROM road_edge", metric_crs)
+    return RedistrictInputs(
+        metric_crs=metric_crs,
+        streets=streets,
+        buildings=buildings,
+        roads=roads,
+        barriers=barrier_geometry(connection, roads, metric_crs),
+        household_ids=household_ids,
+        official=official,
+    )
+
+
+def pseudo_buildings(connection: Connection, metric_crs: str) -> gpd.GeoDataFrame:
+    """Households without a building, grouped by a 25 m cell into point 'buildings' with negative ids.
+
+    Column `members` lists the grouped household ids (in id order)."""
+    orphans = read_frame(
+        connection, "SELECT id, geom FROM household WHERE building_id IS NULL ORDER BY id", metric_crs
+    )
+    columns: dict[str, list[object]] = {"id": [], "households": [], "members": []}
+    if orphans.empty:
+        return gpd.GeoDataFrame(columns, geometry=[], crs=metric_crs)
+    x, y = orphans.geometry.x.to_numpy(), orphans.geometry.y.to_numpy()
+    key = np.floor(x / PSEUDO_BUILDING_CELL_M).astype(np.int64) * 1_000_000 + np.floor(
+        y / PSEUDO_BUILDING_CELL_M
+    ).astype(np.int64)
+    groups = pd.DataFrame({"key": key, "id": orphans["id"], "x": x, "y": y}).groupby("key", sort=True)
+    frame = groups.agg(first=("id", "min"), households=("id", "size"), x=("x", "mean"), y=("y", "mean"))
+    frame["members"] = groups["id"].apply(lambda ids: np.asarray(ids, dtype=np.int64))
+    return gpd.GeoDataFrame(
+        {"id": -frame["first"].to_numpy(), "households": frame["households"].to_numpy(),
+         "members": frame["members"].to_list()},
+        geometry=gpd.points_from_xy(frame["x"], frame["y"]),
+        crs=metric_crs,
+    )  # fmt: skip
+
+
+def with_street(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Street code of each building by its representative point; buildings outside every street fail."""
+    points = gpd.GeoDataFrame(geometry=buildings.geometry.representative_point(), crs=buildings.crs)
+    joined = gpd.sjoin(points, streets[["code", "geometry"]], how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    outside = buildings.loc[joined["code"].isna(), "id"]
+    if len(outside):
+        raise InvalidInputError(
+            f"{len(outside)} buildings lie outside every street (e.g. ids {outside.head(5).tolist()})"
+        )
+    return buildings.assign(street_code=joined["code"].to_numpy())
+
+
+def with_current_plan(connection: Connection, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Community and grid of the active plan holding most of each building's households."""
+    rows = pd.DataFrame(
+        connection.execute(text(ASSIGNMENT_SQL)).all(), columns=["id", "community", "grid", "n"]
+    )
+    majority = rows.sort_values("n", ascending=False).drop_duplicates("id").set_index("id")
+    return buildings.assign(
+        community_code=buildings["id"].map(majority["community"]),
+        grid_code=buildings["id"].map(majority["grid"]),
+    )
+
+
+def households_by_building(connection: Connection) -> dict[int, np.ndarray]:
+    """Household ids per building in id order (the stairwell/floor order used to split towers)."""
+    rows = connection.execute(
+        text(
+            "SELECT building_id, array_agg(id ORDER BY id) FROM household "
+            "WHERE building_id IS NOT NULL GROUP BY building_id"
+        )
+    )
+    return {int(building): np.asarray(ids, dtype=np.int64) for building, ids in rows}
+
+
+def barrier_geometry(connection: Connection, roads: gpd.GeoDataFrame, metric_crs: str) -> shapely.Geometry:
+    """Major roads and water outlines: lines that boundaries should follow rather than cross."""
+    major = roads.geometry[roads["road_class"].isin(BARRIER_ROAD_CLASSES)].to_numpy()
+    water = read_frame(connection, "SELECT geom FROM water", metric_crs)
+    shores = shapely.boundary(water.geometry.to_numpy())
+    return shapely.union_all(np.concatenate([major, shores]))

@@ -1,0 +1,197 @@
+"""Dissolve optimiser labels into polygons with official codes, and store them as a draft plan."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from boundaries.codes import assign_official, grid_codes, sequence_numbers
+from boundaries.dissolve import dissolve
+from boundaries.partition import HierarchyResult
+from gis_api.redistrict.inputs import RedistrictInputs
+from gis_api.redistrict.units import UnitSet
+
+if TYPE_CHECKING:
+    from gis_api.redistrict.service import RedistrictOptions
+
+
+@dataclass(frozen=True)
+class PlanGeometry:
+    """Community and grid polygons (EPSG:4326) with codes, names and households."""
+
+    communities: gpd.GeoDataFrame  # code, name, street_code, households, geometry
+    grids: gpd.GeoDataFrame  # code, name, community_code, households, geometry
+
+
+def community_labels(street: str, polygons: np.ndarray, official: pd.DataFrame) -> list[tuple[str, str]]:
+    """Official (code, name) pairs in stable west→east, north→south order, or numbered ones."""
+    centres = shapely.point_on_surface(polygons)
+    x, y = shapely.get_x(centres), shapely.get_y(centres)
+    rows = official[official["street_code"] == street]
+    if len(rows) == len(polygons):
+        return assign_official(x, y, list(zip(rows["code"], rows["name"], strict=True)))
+    return [(f"{street}{n:03d}", f"第{n}社区") for n in sequence_numbers(x, y).tolist()]
+
+
+def plan_geometry(units: UnitSet, result: HierarchyResult, official: pd.DataFrame) -> PlanGeometry:
+    """Dissolve units into communities and grids, number them, convert to WGS84."""
+    community_polygons = dissolve(units.units.geometry.to_numpy(), result.community)
+    labels: list[tuple[str, str]] = [("", "")] * len(community_polygons)
+    streets = np.asarray(result.community_street)
+    for street in sorted(set(result.community_street)):
+        members = np.flatnonzero(streets == street)
+        for index, label in zip(
+            members, community_labels(street, community_polygons[members], official), strict=True
+        ):
+            labels[index] = label
+    households = np.bincount(result.community, units.units["households"].to_numpy(), len(community_polygons))
+    communities = gpd.GeoDataFrame(
+        {"code": [c for c, _ in labels], "name": [n for _, n in labels], "street_code": streets,
+         "households": households.astype(np.int64)},
+        geometry=community_polygons, crs=units.units.crs,
+    )  # fmt: skip
+    return PlanGeometry(communities.to_crs("EPSG:4326"), grid_geometry(units, result, communities))
+
+
+def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Grid polygons numbered within their community (CJ/T 213: community code + 2 digits)."""
+    polygons = dissolve(units.grid_units.geometry.to_numpy(), result.grid)
+    codes = [""] * len(polygons)
+    for community in range(len(communities)):
+        members = np.flatnonzero(result.grid_community == community)
+        centres = shapely.point_on_surface(polygons[members])
+        numbered = grid_codes(
+            communities["code"].iloc[community], shapely.get_x(centres), shapely.get_y(centres)
+        )
+        for index, code in zip(members, numbered, strict=True):
+            codes[index] = code
+    households = np.bincount(result.grid, units.grid_units["households"].to_numpy(), len(polygons))
+    grids = gpd.GeoDataFrame(
+        {"code": codes, "name": [f"{communities['name'].iloc[c]}第{code[-2:]}网格" for c, code in
+                                 zip(result.grid_community, codes, strict=True)],
+         "community_code": communities["code"].to_numpy()[result.grid_community],
+         "households": households.astype(np.int64)},
+        geometry=polygons, crs=units.grid_units.crs,
+    )  # fmt: skip
+    return grids.to_crs("EPSG:4326")
+
+
+def household_assignment(inputs: RedistrictInputs, units: UnitSet, result: HierarchyResult) -> pd.DataFrame:
+    """household_id, grid index: towers split by household order follow their strip's grid."""
+    building_of = units.units["building_id"].to_numpy()
+    parts = []
+    for parent, start, count, grid in zip(
+        units.grid_units["parent_unit"], units.grid_units["household_start"], units.grid_units["households"],
+        result.grid, strict=True,
+    ):  # fmt: skip
+        building = building_of[parent]
+        if count and not pd.isna(building):
+            ids = inputs.household_ids.get(int(building), np.empty(0, dtype=np.int64))[start : start + count]
+            parts.append(np.c_[ids, np.full(ids.shape[0], grid)])
+    stacked = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+    return pd.DataFrame(stacked, columns=["household_id", "grid"])
+
+
+def _polygonal(geometry: shapely.Geometry) -> shapely.MultiPolygon:
+    """Valid MultiPolygon: reprojection can make a valid metric polygon self-touch in degrees."""
+    fixed = shapely.make_valid(geometry) if not shapely.is_valid(geometry) else geometry
+    pieces = [p for part in shapely.get_parts(fixed) for p in shapely.get_parts(part)]
+    parts = [p for p in pieces if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(parts)
+
+
+def _multi_ewkb(frame: gpd.GeoDataFrame) -> list[str]:
+    geoms = [_polygonal(g) for g in frame.geometry]
+    return list(shapely.to_wkb(shapely.set_srid(np.asarray(geoms), 4326), hex=True, include_srid=True))
+
+
+def store_plan(
+    connection: Connection,
+    inputs: RedistrictInputs,
+    units: UnitSet,
+    result: HierarchyResult,
+    geometry: PlanGeometry,
+    options: RedistrictOptions,
+) -> tuple[int, dict[str, Any]]:
+    """Insert the draft plan, its communities, grids and household assignment; return id and metrics."""
+    metrics = plan_metrics(result, options)
+    name = options.name or f"调整方案 seed {options.seed}"
+    plan_id = connection.execute(
+        text("INSERT INTO plan (name, status, description, metrics) "
+             "VALUES (:n, 'draft', :d, CAST(:m AS jsonb)) RETURNING id"),
+        {"n": name, "d": _describe(options), "m": json.dumps(metrics)},
+    ).scalar_one()  # fmt: skip
+    community_ids = _insert_communities(connection, plan_id, geometry.communities)
+    grid_ids = _insert_grids(connection, plan_id, geometry.grids, community_ids)
+    assignment = household_assignment(inputs, units, result)
+    _copy_assignment(connection, plan_id, assignment["household_id"].to_numpy(), grid_ids[assignment["grid"]])
+    return int(plan_id), metrics
+
+
+def _insert_communities(
+    connection: Connection, plan_id: int, communities: gpd.GeoDataFrame
+) -> dict[str, int]:
+    rows = [
+        {"p": plan_id, "code": r.code, "name": r.name, "s": r.street_code, "h": int(r.households), "g": g}
+        for r, g in zip(communities.itertuples(), _multi_ewkb(communities), strict=True)
+    ]
+    connection.execute(
+        text("INSERT INTO community (plan_id, code, name, street_code, households, geom) "
+             "VALUES (:p, :code, :name, :s, :h, :g)"),
+        rows,
+    )  # fmt: skip
+    found = connection.execute(text("SELECT code, id FROM community WHERE plan_id = :p"), {"p": plan_id})
+    return {code: community_id for code, community_id in found}
+
+
+def _insert_grids(
+    connection: Connection, plan_id: int, grids: gpd.GeoDataFrame, community_ids: dict[str, int]
+) -> np.ndarray:
+    rows = [
+        {"p": plan_id, "code": r.code, "name": r.name, "c": community_ids[r.community_code],
+         "h": int(r.households), "g": g}
+        for r, g in zip(grids.itertuples(), _multi_ewkb(grids), strict=True)
+    ]  # fmt: skip
+    connection.execute(
+        text("INSERT INTO grid (plan_id, code, name, community_id, households, geom) "
+             "VALUES (:p, :code, :name, :c, :h, :g)"),
+        rows,
+    )  # fmt: skip
+    rows_found = connection.execute(text("SELECT code, id FROM grid WHERE plan_id = :p"), {"p": plan_id})
+    found: dict[str, int] = {code: grid_id for code, grid_id in rows_found}
+    return np.asarray([found[code] for code in grids["code"]], dtype=np.int64)
+
+
+def _copy_assignment(connection: Connection, plan_id: int, households: np.ndarray, grids: np.ndarray) -> None:
+    buffer = io.StringIO("".join(f"{plan_id}\t{h}\t{g}\n" for h, g in zip(households, grids, strict=True)))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.copy_expert("COPY plan_assignment (plan_id, household_id, grid_id) FROM STDIN", buffer)
+
+
+def plan_metrics(result: HierarchyResult, options: RedistrictOptions) -> dict[str, Any]:
+    """JSON-ready metrics for plan.metrics."""
+    return {
+        "communities": result.community_metrics.to_dict(),
+        "grids": result.grid_metrics.to_dict(),
+        "share_unchanged": result.share_unchanged,
+        "community_target": options.community_target,
+        "grid_target": options.grid_target,
+        "seed": options.seed,
+        "minimal_disruption": options.minimal_disruption,
+    }
+
+
+def _describe(options: RedistrictOptions) -> str:
+    mode = "最小变动" if options.minimal_disruption else "重新划分"
+    return (
+        f"{mode}：社区目标 {options.community_target:.0f} 户 ±{options.community_tolerance:.0%}，"
+        f"网格目标 {options.grid_target:.0f} 户 ±{options.grid_tolerance:.0%}，随机种子 {options.seed}"
+    )

@@ -1,0 +1,198 @@
+"""Render one vector tile of a layer for a caller, and the strong ETag that identifies it."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_api.auth.scope import Principal
+from gis_api.auth.service import record_audit
+from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from gis_api.households.service import scope_clause
+from gis_api.tiles.layers import (
+    BOUNDARY_SQL,
+    BUFFER,
+    EXTENT,
+    HOUSEHOLD_BUILDINGS_SQL,
+    HOUSEHOLD_LAYER,
+    HOUSEHOLD_MIN_ZOOM,
+    HOUSEHOLD_POINTS_MIN_ZOOM,
+    HOUSEHOLD_POINTS_SQL,
+    LAYERS,
+)
+
+MAX_ZOOM = 22
+GZIP_MIN_BYTES = 1024
+WEB_MERCATOR_HALF = 20037508.342789244
+"""Half the width of the Web Mercator world in metres (π · 6378137)."""
+# Tables whose writes change some tile; their write counters form the data version.
+TABLES_BY_LAYER = {
+    "streets": ("street",),
+    "communities": ("community",),
+    "grids": ("grid", "community"),
+    "households": ("household", "grid", "building"),
+}
+STAMP_SQL = """
+SELECT p.id, p.status::text, extract(epoch FROM coalesce(p.valid_from, p.created_at))::text
+FROM plan p
+WHERE (CAST(:plan_id AS integer) IS NULL AND p.status = 'active') OR p.id = CAST(:plan_id AS integer)
+"""
+# Cumulative insert/update/delete counters kept by the statistics system; within one transaction
+# they are a stable snapshot, across transactions they grow with every write (about 1 s behind).
+DATA_VERSION_SQL = """
+SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text
+FROM pg_stat_user_tables WHERE relname = ANY(:tables)
+"""
+
+
+@dataclass(frozen=True)
+class TileAddress:
+    """z/x/y of a tile in the Web Mercator (XYZ, y down) scheme."""
+
+    z: int
+    x: int
+    y: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.z <= MAX_ZOOM:
+            raise InvalidInputError(f"tile zoom z={self.z} must be between 0 and {MAX_ZOOM}")
+        last = 2**self.z - 1
+        if not (0 <= self.x <= last and 0 <= self.y <= last):
+            raise InvalidInputError(f"tile x={self.x}, y={self.y} must be between 0 and {last} at z={self.z}")
+
+    def __str__(self) -> str:
+        return f"{self.z}/{self.x}/{self.y}"
+
+    def bounds(self, buffer: float = BUFFER / EXTENT) -> dict[str, float]:
+        """The tile in Web Mercator (x0, y1 = top, size in metres) and in WGS84 widened by `buffer`
+        of its size (west, south, east, north), as query parameters."""
+        n = 2**self.z
+        size = 2 * WEB_MERCATOR_HALF / n
+
+        def lon(column: float) -> float:
+            return column / n * 360 - 180
+
+        def lat(row: float) -> float:
+            return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+        return {
+            "x0": -WEB_MERCATOR_HALF + self.x * size,
+            "y1": WEB_MERCATOR_HALF - self.y * size,
+            "size": size,
+            "west": lon(self.x - buffer),
+            "east": lon(self.x + 1 + buffer),
+            "north": lat(max(self.y - buffer, 0)),
+            "south": lat(min(self.y + 1 + buffer, n)),
+        }
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    """What is asked for, by whom; `plan_id` None means the active plan."""
+
+    layer: str
+    address: TileAddress
+    principal: Principal
+    plan_id: int | None = None
+
+    @property
+    def is_households(self) -> bool:
+        return self.layer == HOUSEHOLD_LAYER
+
+
+@dataclass(frozen=True)
+class Tile:
+    """MVT bytes, their gzip encoding (None when not worth it) and the feature count."""
+
+    body: bytes
+    features: int
+    gzipped: bytes | None = None
+
+
+def compressed(tile: Tile) -> Tile:
+    """The tile with its gzip encoding, made once so cached tiles are not recompressed per request."""
+    if tile.gzipped is not None or len(tile.body) < GZIP_MIN_BYTES:
+        return tile
+    return Tile(tile.body, tile.features, gzip.compress(tile.body, compresslevel=6, mtime=0))
+
+
+def check_request(session: Session, request: TileRequest) -> None:
+    """Unknown layer → 404; household tiles: role allowed (refusals audited), zoom high enough."""
+    if request.layer not in LAYERS:
+        raise NotFoundError(f"unknown tile layer {request.layer!r}: expected one of {', '.join(LAYERS)}")
+    if not request.is_households:
+        return
+    try:
+        request.principal.require_household_access()
+    except PermissionDeniedError:
+        record_audit(session, request.principal, "households.tile.denied", str(request.address), 0)
+        raise
+    if request.address.z < HOUSEHOLD_MIN_ZOOM:
+        raise InvalidInputError(
+            f"household tiles start at zoom {HOUSEHOLD_MIN_ZOOM}; z={request.address.z} was asked"
+        )
+    if request.plan_id is not None:
+        raise InvalidInputError("plan_id applies to boundary layers; households follow the active plan")
+
+
+def plan_stamp(session: Session, plan_id: int | None, required: bool) -> tuple[int, str]:
+    """(plan id, text that changes whenever the plan is activated or archived)."""
+    row = session.execute(text(STAMP_SQL), {"plan_id": plan_id}).first()
+    if row is None:
+        if plan_id is not None:
+            raise NotFoundError(f"plan {plan_id} does not exist")
+        if required:
+            raise NotFoundError("there is no active plan; load the demo or activate a plan")
+        return 0, "no-plan"
+    return int(row[0]), f"{row[1]}@{row[2]}"
+
+
+def tile_etag(session: Session, request: TileRequest, generation: int) -> tuple[int, str]:
+    """(plan id, strong ETag) from the plan, the data version, the tile, the caller's scope."""
+    plan_id, stamp = plan_stamp(session, request.plan_id, required=not request.is_households)
+    tables = list(TABLES_BY_LAYER[request.layer])
+    data_version = session.execute(text(DATA_VERSION_SQL), {"tables": tables}).scalar_one()
+    who = f"{request.principal.role}:{request.principal.scope_code}" if request.is_households else "*"
+    key = f"{request.layer}|{request.address}|{plan_id}|{stamp}|{data_version}|{generation}|{who}"
+    return plan_id, '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def _layer_sql(request: TileRequest) -> tuple[str, dict[str, str]]:
+    if not request.is_households:
+        return BOUNDARY_SQL[request.layer], {}
+    scope_sql, scope_params = scope_clause(request.principal)
+    if scope_sql != "true":  # the scope names grid codes: households of those grids
+        scope_sql = f"h.grid_id IN (SELECT g.id FROM grid g WHERE {scope_sql})"
+    template = (
+        HOUSEHOLD_POINTS_SQL if request.address.z >= HOUSEHOLD_POINTS_MIN_ZOOM else HOUSEHOLD_BUILDINGS_SQL
+    )
+    return template.format(scope=scope_sql), scope_params
+
+
+def render_tile(session: Session, request: TileRequest, plan_id: int) -> Tile:
+    """The tile's MVT bytes (empty when nothing is there) and its feature count."""
+    sql, params = _layer_sql(request)
+    address = request.address
+    values = {
+        "z": address.z,
+        "x": address.x,
+        "y": address.y,
+        "plan_id": plan_id,
+        **address.bounds(),
+        **params,
+    }
+    # a parallel worker costs ~25 ms to start, more than a whole tile takes on its own
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    body, features = session.execute(text(sql), values).one()
+    return Tile(bytes(body or b""), int(features))
+
+
+def audit_delivery(session: Session, request: TileRequest, tile: Tile) -> None:
+    """Every household tile sent (rendered or from memory) is a read of personal data."""
+    if request.is_households:
+        record_audit(session, request.principal, "households.tile", str(request.address), tile.features)

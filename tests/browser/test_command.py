@@ -1,0 +1,101 @@
+"""Command centre in a real browser: layers from vector tiles, a case arriving live, dispatch."""
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.browser.conftest import LiveApp, Watched, log_in
+from tests.cases import fixtures as world_fixtures
+
+pytestmark = pytest.mark.browser
+LIVE_WITHIN_S = 1.0
+
+
+def test_login_renders_tile_layers(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
+    watched = open_page()
+    log_in(watched, live_app.base_url, "/", "admin")
+    page = watched.page
+    page.wait_for_function("document.querySelectorAll('canvas.wg-vtile').length >= 4")
+    page.wait_for_selector("body[data-tiles-loading='0']")  # every visible tile has arrived
+    layers = {url.split("/tiles/")[1].split("/")[0] for _, url in watched.tiles}
+    assert {"streets", "communities", "grids", "households"} <= layers
+    assert {status for status, _ in watched.tiles} == {200}
+    # the tiny district's polygons were drawn: some canvas pixels are not transparent
+    painted = page.evaluate(
+        """() => [...document.querySelectorAll('canvas.wg-vtile')].some((c) => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+            return false; })"""
+    )
+    assert painted
+    assert page.locator("#wg-scope option").count() >= 3  # district, two streets (and communities)
+
+
+def test_english_switch(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
+    watched = open_page()
+    log_in(watched, live_app.base_url, "/", "west_op")
+    page = watched.page
+    assert page.locator(".wg-bar h1").inner_text() == "武昌区网格化指挥中心"
+    page.click("#wg-lang")
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator(".wg-bar h1").inner_text() == "Wuchang Grid Command Centre"
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.click("#wg-lang")  # back to Chinese for the other tests sharing nothing but the browser
+    page.wait_for_selector("body[data-ready='true']")
+
+
+def test_incident_appears_live_and_dispatch_changes_its_state(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    watched = open_page()
+    log_in(watched, live_app.base_url, "/", "admin")
+    page = watched.page
+    page.wait_for_selector("#wg-live[data-status='on']")
+    page.wait_for_selector("body[data-tiles-loading='0']")  # the first view is complete
+    lon, lat = world_fixtures.INCIDENT
+    case = live_app.post(
+        "admin", "/cases", {"category_code": "E0201", "lon": lon, "lat": lat, "description": "电线杆小广告"}
+    ).json()
+    acknowledged = time.monotonic()  # 201: committed, so the event is on its way
+    item = page.locator(f"#wg-case-list li[data-case-id='{case['id']}']")
+    item.wait_for(timeout=5000)
+    assert time.monotonic() - acknowledged < LIVE_WITHIN_S
+    assert page.locator(".wg-incident").count() >= 1
+    item.click()
+    for action, state in (("accept", "accepted"), ("register", "registered"), ("dispatch", "dispatched")):
+        page.click(f"#wg-case-detail button[data-action='{action}']")
+        page.wait_for_selector(f"#wg-detail-state[data-state='{state}']", timeout=5000)
+    assert (
+        page.locator(f"#wg-case-list li[data-case-id='{case['id']}']").get_attribute("data-state")
+        == "dispatched"
+    )
+    explanation = page.locator("#wg-case-detail .wg-table tr.chosen").inner_text()
+    assert "网格员乙" in explanation
+    stored = live_app.get("admin", f"/cases/{case['id']}")
+    assert stored["state"] == "dispatched"
+    assert stored["assigned_member_id"] == live_app.members["worker"]
+
+
+def test_reconnect_resumes_without_losing_events(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    watched = open_page()
+    log_in(watched, live_app.base_url, "/", "admin")
+    page = watched.page
+    page.wait_for_selector("#wg-live[data-status='on']")
+    lon, lat = world_fixtures.INCIDENT
+    first = live_app.post("admin", "/cases", {"category_code": "E0201", "lon": lon, "lat": lat}).json()
+    page.locator(f"#wg-case-list li[data-case-id='{first['id']}']").wait_for(timeout=5000)
+    resume_from = page.evaluate("window.wanggeLive.lastEventId")
+    assert resume_from is not None
+    # drop the stream, change the first case and post another while it is down: both arrive after the
+    # reconnect, replayed from Last-Event-ID, each once
+    page.evaluate("window.wanggeLive.reconnect()")
+    live_app.post("admin", f"/cases/{first['id']}/actions/accept")
+    second = live_app.post("admin", "/cases", {"category_code": "E0201", "lon": lon, "lat": lat}).json()
+    page.locator(f"#wg-case-list li[data-case-id='{second['id']}']").wait_for(timeout=8000)
+    page.wait_for_selector(f"#wg-case-list li[data-case-id='{first['id']}'][data-state='accepted']")
+    ids = page.evaluate("window.wanggeEvents.map((e) => e.id)")
+    assert len(ids) == len(set(ids)) == 3
+    assert int(ids[1]) > int(resume_from)

@@ -1,0 +1,110 @@
+"""Redistricting against a real PostGIS: a small hand-made street pair, end to end to a draft plan."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from boundaries.errors import InfeasibleError
+from gis_api.integrity.service import check_plan
+from gis_api.plans import service as plans
+from gis_api.redistrict.report import write_plan_report
+from gis_api.redistrict.service import RedistrictOptions, redistrict_on
+from tests import tiny_district
+
+# 2 streets × 10 × 10 buildings of 30 households = 3,000 households per street
+ROWS = COLS = 10
+HOUSEHOLDS_PER_BUILDING = 30
+OPTIONS = RedistrictOptions(community_target=1500, grid_target=300, seed=7, workers=1)
+
+
+def build_world(connection: Connection) -> None:
+    """The tiny district plus buildings, their households and a road along latitude 30.55."""
+    tiny_district.build(connection)
+    connection.execute(text("DELETE FROM household"))
+    connection.execute(
+        text("""
+        INSERT INTO building (id, source, source_id, kind, households, geom)
+        SELECT row_number() OVER (), 'test', row_number() OVER ()::text, 'residential', :n,
+               ST_MakeEnvelope(lon - 0.0001, lat - 0.0001, lon + 0.0001, lat + 0.0001, 4326)
+        FROM generate_series(0, 2 * :cols - 1) i, generate_series(0, :rows - 1) j,
+             LATERAL (SELECT 114.3005 + i * 0.001 AS lon, 30.5407 + j * 0.0019 AS lat) p
+        """),
+        {"n": HOUSEHOLDS_PER_BUILDING, "rows": ROWS, "cols": COLS},
+    )
+    connection.execute(
+        text("""
+        INSERT INTO household (id, building_id, residents, grid_id, geom)
+        SELECT row_number() OVER (ORDER BY b.id, k), b.id, 2, g.id, ST_Centroid(b.geom)
+        FROM building b CROSS JOIN generate_series(1, :n) k
+        JOIN grid g ON g.plan_id = (SELECT id FROM plan WHERE status = 'active')
+         AND ST_Covers(g.geom, ST_Centroid(b.geom))
+        """),
+        {"n": HOUSEHOLDS_PER_BUILDING},
+    )
+    connection.execute(text("INSERT INTO road_node VALUES (1, 0, 'SRID=4326;POINT(114.30 30.55)')"))
+    connection.execute(text("INSERT INTO road_node VALUES (2, 0, 'SRID=4326;POINT(114.32 30.55)')"))
+    connection.execute(
+        text(
+            "INSERT INTO road_edge VALUES (1, 1, 2, '测试路', 'primary', false, 1900, 40, 171, 171, 171, "
+            "'SRID=4326;LINESTRING(114.30 30.55, 114.32 30.55)')"
+        )
+    )
+
+
+def test_draft_plan_meets_targets_and_nests(connection: Connection, tmp_path: Path) -> None:
+    build_world(connection)
+    report = redistrict_on(connection, OPTIONS)
+    communities, grids = report.metrics["communities"], report.metrics["grids"]
+    assert communities["districts"] == 4  # 3,000 households per street / 1,500
+    assert communities["dev_max"] <= 0.05
+    assert grids["share_within_10pct"] >= 0.95
+    assert communities["contiguous"] and grids["contiguous"]
+    assert check_plan(connection, report.plan_id).ok
+    assigned = connection.execute(
+        text("SELECT count(*), count(DISTINCT household_id) FROM plan_assignment WHERE plan_id = :p"),
+        {"p": report.plan_id},
+    ).one()
+    assert tuple(assigned) == (6000, 6000)
+    assert "draft plan" in str(report)
+    page = write_plan_report(connection, report.plan_id, tmp_path / "plan.html").read_text()
+    assert "leaflet" in page.lower() and "households per grid" in page
+    assert "cdn.jsdelivr" not in page  # the report works offline
+
+
+def test_same_seed_same_plan(connection: Connection) -> None:
+    build_world(connection)
+    first = redistrict_on(connection, OPTIONS).plan_id
+    second = redistrict_on(connection, OPTIONS).plan_id
+    by_plan = [
+        dict(
+            connection.execute(
+                text(
+                    "SELECT a.household_id, g.code FROM plan_assignment a JOIN grid g ON g.id = a.grid_id "
+                    "WHERE a.plan_id = :p"
+                ),
+                {"p": plan_id},
+            ).all()
+        )
+        for plan_id in (first, second)
+    ]
+    assert by_plan[0] == by_plan[1]
+
+
+def test_activating_the_draft_moves_households(connection: Connection) -> None:
+    build_world(connection)
+    draft = redistrict_on(connection, OPTIONS).plan_id
+    plans.activate_plan(connection, draft)
+    counts = connection.execute(
+        text("SELECT count(*) FROM household h JOIN grid g ON g.id = h.grid_id WHERE g.plan_id = :p"),
+        {"p": draft},
+    ).scalar_one()
+    assert counts == 6000
+    assert check_plan(connection).ok
+
+
+def test_target_above_the_street_is_a_clear_error(connection: Connection) -> None:
+    build_world(connection)
+    too_big = RedistrictOptions(community_target=5000, community_tolerance=0.05, seed=1, workers=1)
+    with pytest.raises(InfeasibleError, match="street/420106001"):
+        redistrict_on(connection, too_big)

@@ -1,0 +1,257 @@
+// Field app (phone): my assignments as list and map, route line and ETA, start → arrive → dispose
+// with note and photo, patrol reports, household visits, availability, GPS pings; every write goes
+// through the offline outbox (idempotency keys, delivered once after reconnect).
+import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { getJson, hasEndpoint, postJson } from './api.js';
+import { escapeHtml, locale, t } from './i18n.js';
+import { boundaryLayer, createMap } from './layers.js';
+import { followEvents } from './live.js';
+import { ensureLogin } from './login.js';
+import { Outbox } from './outbox.js';
+import { renderShell, showUser } from './shell.js';
+
+const $ = (id) => document.getElementById(id);
+const WORKING_STATES = new Set(['dispatched', 'in_progress', 'returned']);
+const PING_INTERVAL_MS = 15000;
+const KIND_LABELS = { action: 'field.action', report: 'field.report_kind', visit: 'field.visit_kind', availability: 'field.availability' };
+const AVAILABILITY_PATH = '/members/me/availability';
+const state = { cases: new Map(), position: null, pings: [], selected: null, map: null, markers: L.layerGroup(), me: null, route: null };
+
+function toast(text) {
+  const element = $('wg-toast');
+  element.textContent = text;
+  element.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => element.classList.remove('show'), 2500);
+}
+
+function arrivedKey(id) { return `wangge.arrived.${id}`; }
+
+function distanceKm(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 12742 * Math.asin(Math.sqrt(h));
+}
+
+// ETA: the dispatcher's road travel time when known, else 15 km/h over the straight line
+function etaText(item) {
+  if (!state.position) return t('field.no_position');
+  const km = distanceKm(state.position, item);
+  const roadS = item.dispatch_explanation?.chosen?.travel_time_s;
+  const minutes = roadS ? roadS / 60 : (km / 15) * 60;
+  return t('field.eta', { n: Math.max(1, Math.round(minutes)), km: km.toFixed(1) });
+}
+
+function cardHtml(item) {
+  const arrived = localStorage.getItem(arrivedKey(item.id)) === '1';
+  const buttons = [];
+  if (item.state === 'dispatched') buttons.push(['start', 'field.accept']);
+  if (item.state === 'in_progress' && !arrived) buttons.push(['arrive', 'action.arrive']);
+  if (item.state === 'in_progress') buttons.push(['dispose', 'action.dispose']);
+  const form = item.state === 'in_progress'
+    ? `<textarea class="wg-note" rows="2" placeholder="${t('case.note')}"></textarea><input class="wg-photo" type="file" accept="image/*" capture="environment">` : '';
+  return `<li class="wg-card" data-case-id="${item.id}" data-state="${item.state}">
+    <h3>#${item.id} ${escapeHtml(item.category_name)} <span class="wg-state">${t(`state.${item.state}`)}</span></h3>
+    <div class="muted">${escapeHtml(item.description)}</div><div class="wg-eta">${etaText(item)}</div>${form}
+    <div class="wg-buttons">${buttons.map(([action, key]) => `<button type="button" data-action="${action}">${t(key)}</button>`).join('')}
+      <button type="button" data-action="show">${t('field.map')}</button></div></li>`;
+}
+
+function renderList() {
+  const items = [...state.cases.values()].filter((c) => WORKING_STATES.has(c.state)).sort((a, b) => b.id - a.id);
+  $('wg-assignments').innerHTML = items.length ? items.map(cardHtml).join('') : `<li class="muted">${t('field.no_assignments')}</li>`;
+  $('wg-assignments').querySelectorAll('button[data-action]').forEach((button) => {
+    const card = button.closest('[data-case-id]');
+    button.addEventListener('click', () => onCardAction(Number(card.dataset.caseId), button.dataset.action, card));
+  });
+  renderMarkers();
+}
+
+function renderMarkers() {
+  state.markers.clearLayers();
+  state.cases.forEach((item) => {
+    if (!WORKING_STATES.has(item.state)) return;
+    L.circleMarker([item.lat, item.lon], { radius: 8, color: '#fff', weight: 2, fillColor: '#d9480f', fillOpacity: 0.9, className: 'wg-assignment' })
+      .bindTooltip(`#${item.id} ${escapeHtml(item.category_name)}`).on('click', () => showRoute(item.id)).addTo(state.markers);
+  });
+  if (state.position) {
+    L.circleMarker([state.position.lat, state.position.lon], { radius: 7, color: '#fff', weight: 2, fillColor: '#1971c2', fillOpacity: 1 })
+      .bindTooltip(t('field.position')).addTo(state.markers);
+  }
+}
+
+function showRoute(id) {
+  state.selected = id;
+  const item = state.cases.get(id);
+  selectTab('map');
+  if (!item) return;
+  if (state.route) state.map.removeLayer(state.route);
+  const points = [[item.lat, item.lon]];
+  if (state.position) {
+    points.unshift([state.position.lat, state.position.lon]);
+    state.route = L.polyline(points, { color: '#1971c2', weight: 4, dashArray: '6 6' }).addTo(state.map);
+  }
+  state.map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 17 });
+  $('wg-route').textContent = `#${item.id} ${item.category_name} · ${etaText(item)}`;
+}
+
+async function photoRef(input) {
+  const file = input?.files?.[0];
+  if (!file) return [];
+  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return [`photo:sha256:${hex}:${file.name}`.slice(0, 500)];
+}
+
+function here() {
+  return state.position ? { lon: state.position.lon, lat: state.position.lat } : {};
+}
+
+async function onCardAction(id, action, card) {
+  if (action === 'show') { showRoute(id); return; }
+  const item = state.cases.get(id);
+  if (action === 'arrive') {
+    localStorage.setItem(arrivedKey(id), '1');
+    queuePing(true);
+    renderList();
+    return;
+  }
+  const note = card.querySelector('.wg-note')?.value ?? '';
+  const media = action === 'dispose' ? await photoRef(card.querySelector('.wg-photo')) : [];
+  // apply locally at once; the server's answer (or the live event) brings the real state
+  item.state = action === 'start' ? 'in_progress' : 'disposed';
+  renderList();
+  await outbox.send('action', `/cases/${id}/actions/${action}`, { note, media, ...here() });
+}
+
+function queuePing(now = false) {
+  if (!state.position) return;
+  state.pings.push({ lon: state.position.lon, lat: state.position.lat, device_time: new Date().toISOString(), accuracy_m: state.position.accuracy });
+  localStorage.setItem('wangge.pings', JSON.stringify(state.pings));
+  if (now) sendPings();
+}
+
+async function sendPings() {
+  if (!navigator.onLine || !state.pings.length) return;
+  const batch = state.pings.slice(0, 1000);
+  try {
+    await postJson('/positions', { crs: 'wgs84', pings: batch });
+    state.pings = state.pings.slice(batch.length); // re-sent fixes are ignored by the server
+    localStorage.setItem('wangge.pings', JSON.stringify(state.pings));
+  } catch { /* kept for the next round */ }
+}
+
+function watchPosition() {
+  state.pings = JSON.parse(localStorage.getItem('wangge.pings') ?? '[]');
+  if (!navigator.geolocation) return;
+  navigator.geolocation.watchPosition((fix) => {
+    const first = !state.position;
+    state.position = { lon: fix.coords.longitude, lat: fix.coords.latitude, accuracy: fix.coords.accuracy };
+    $('wg-report-position').textContent = `${t('field.position')} ${state.position.lat.toFixed(5)}, ${state.position.lon.toFixed(5)}`;
+    if (first) { queuePing(true); renderList(); }
+  }, () => {}, { enableHighAccuracy: true, maximumAge: 10000 });
+  setInterval(() => { queuePing(); sendPings(); }, PING_INTERVAL_MS);
+}
+
+function selectTab(name) {
+  document.querySelectorAll('.wg-tabs button').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === name)));
+  document.querySelectorAll('.wg-tab').forEach((section) => { section.hidden = section.id !== `tab-${name}`; });
+  if (name === 'map') state.map.invalidateSize();
+}
+
+function showNetwork() {
+  $('wg-net').textContent = navigator.onLine ? t('field.online') : t('field.offline');
+  $('wg-net').dataset.online = String(navigator.onLine);
+  const waiting = outbox?.size ?? 0;
+  $('wg-queue').textContent = waiting ? t('field.queued', { n: waiting }) : '';
+  $('wg-queue').dataset.count = String(waiting);
+}
+
+async function refreshCase(id) {
+  if (!navigator.onLine) return;
+  const detail = await getJson(`/cases/${id}`);
+  state.cases.set(detail.id, detail);
+  renderList();
+}
+
+async function loadAssignments() {
+  const page = await getJson('/cases', { limit: 200 });
+  await Promise.all(page.items.filter((c) => WORKING_STATES.has(c.state)).map((c) => getJson(`/cases/${c.id}`)
+    .then((detail) => state.cases.set(detail.id, detail))));
+  renderList();
+}
+
+async function loadCategories() {
+  const select = $('wg-report-category');
+  if (!(await hasEndpoint('/open311/v2/services.{fmt}'))) return;
+  const services = await getJson('/open311/v2/services.json');
+  select.innerHTML = services.map((s) => `<option value="${s.service_code}">${escapeHtml(s.service_name)} (${s.service_code})</option>`).join('');
+}
+
+function bindForms() {
+  $('wg-report-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!state.position) { toast(t('field.no_position')); return; }
+    const body = {
+      category_code: $('wg-report-category').value, description: $('wg-report-description').value,
+      media: await photoRef($('wg-report-photo')), crs: 'wgs84', ...here(),
+    };
+    event.target.reset();
+    await outbox.send('report', '/cases', body);
+  });
+  $('wg-visit-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { household_id: Number($('wg-visit-household').value), note: $('wg-visit-note').value, visited_at: new Date().toISOString(), ...here() };
+    event.target.reset();
+    await outbox.send('visit', '/visits', body);
+  });
+  document.querySelectorAll('.wg-tabs button').forEach((b) => b.addEventListener('click', () => selectTab(b.dataset.tab)));
+}
+
+async function bindAvailability() {
+  if (!(await hasEndpoint(AVAILABILITY_PATH))) return; // the toggle appears once the API offers it
+  $('wg-availability-box').hidden = false;
+  $('wg-availability').checked = true;
+  $('wg-availability').addEventListener('change', (event) => {
+    outbox.send('availability', AVAILABILITY_PATH, { status: event.target.checked ? 'available' : 'off_duty' });
+  });
+}
+
+let outbox = null;
+
+async function start() {
+  renderShell('app.field');
+  const user = await ensureLogin();
+  showUser();
+  outbox = new Outbox(user.username, {
+    onChange: showNetwork,
+    onDelivered: (entry, body) => {
+      toast(t('field.sent'));
+      document.body.dataset.delivered = String(Number(document.body.dataset.delivered ?? 0) + 1);
+      if (entry.kind === 'action' && body?.id) refreshCase(body.id);
+      if (entry.kind === 'report' && body?.id) refreshCase(body.id);
+    },
+    onRejected: (entry, reason) => toast(`${t(KIND_LABELS[entry.kind] ?? 'field.action')}: ${reason}`),
+  });
+  window.addEventListener('online', () => { showNetwork(); sendPings(); });
+  window.addEventListener('offline', showNetwork);
+  showNetwork();
+  bindForms();
+  const config = await getJson('/config.json');
+  state.map = createMap('map', config, { zoom: 14 });
+  boundaryLayer('grids').addTo(state.map);
+  state.markers.addTo(state.map);
+  watchPosition();
+  await Promise.all([loadAssignments(), loadCategories(), bindAvailability()]);
+  followEvents({
+    onEvent: (event) => {
+      if (event.kind === 'case' && event.case_id) refreshCase(event.case_id).catch(() => {});
+    },
+  });
+  outbox.flush();
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((error) => toast(t('error.load', { reason: error.message })));
