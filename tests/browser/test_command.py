@@ -53,6 +53,7 @@ def test_incident_appears_live_and_dispatch_changes_its_state(
     page = watched.page
     page.wait_for_selector("#wg-live[data-status='on']")
     page.wait_for_selector("body[data-tiles-loading='0']")  # the first view is complete
+    page.wait_for_selector("#wg-kpi table", state="attached")
     lon, lat = world_fixtures.INCIDENT
     case = live_app.post(
         "admin", "/cases", {"category_code": "E0201", "lon": lon, "lat": lat, "description": "电线杆小广告"}
@@ -60,6 +61,7 @@ def test_incident_appears_live_and_dispatch_changes_its_state(
     acknowledged = time.monotonic()  # 201: committed, so the event is on its way
     item = page.locator(f"#wg-case-list li[data-case-id='{case['id']}']")
     item.wait_for(timeout=5000)
+    print("DEBUG", round(time.monotonic() - acknowledged, 3), round(time.time() * 1000), page.evaluate("JSON.stringify({ev: window.wanggeEvents.map(e => e.at), origin: Math.round(performance.timeOrigin), now: Math.round(performance.now()), res: performance.getEntriesByType('resource').filter(e => e.name.includes('/cases/')).map(e => [Math.round(e.startTime), Math.round(e.requestStart), Math.round(e.responseEnd)])})"))
     assert time.monotonic() - acknowledged < LIVE_WITHIN_S
     assert page.locator(".wg-incident").count() >= 1
     item.click()

@@ -52,7 +52,8 @@ def test_streets_tile_the_district(demo: DemoDataset) -> None:
 def test_every_street_is_one_piece(demo: DemoDataset) -> None:
     """The optimiser redraws communities inside each street: a detached sliver would be unreachable."""
     parts = {
-        code: len(shapely.get_parts(geom)) for code, geom in zip(demo.streets.code, demo.streets.geometry)
+        code: len(shapely.get_parts(geom))
+        for code, geom in zip(demo.streets.code, demo.streets.geometry, strict=True)
     }
     assert parts == dict.fromkeys(demo.streets.code, 1)
 

@@ -18,14 +18,14 @@ function setStatus(text) {
   $('wg-status').textContent = text;
 }
 
-// body[data-tiles-loading] = how many tile layers are still fetching their visible tiles
-function trackLoading(layers) {
-  const loading = new Set();
-  const show = () => { document.body.dataset.tilesLoading = String(loading.size); };
-  Object.values(layers).forEach((layer) => {
-    layer.on('loading', () => { loading.add(layer); show(); });
-    layer.on('load remove', () => { loading.delete(layer); show(); });
-  });
+// body[data-tiles-loading] = how many tile layers are still fetching tiles of the current view
+function trackLoading(map, layers) {
+  const show = () => {
+    const loading = Object.values(layers).filter((layer) => map.hasLayer(layer) && layer.isLoading());
+    document.body.dataset.tilesLoading = String(loading.length);
+  };
+  Object.values(layers).forEach((layer) => layer.on('loading load tileload tileerror remove', show));
+  map.on('zoomend moveend', show);
   show();
 }
 
@@ -36,8 +36,8 @@ function addLayers(map, config, me) {
     streets: boundaryLayer('streets'),
   };
   if (me.may_read_households) layers.households = householdLayer();
-  trackLoading(layers);
   Object.values(layers).forEach((layer) => layer.addTo(map));
+  trackLoading(map, layers);
   return layers;
 }
 
