@@ -20,12 +20,12 @@ PSEUDO_BUILDING_CELL_M = 25.0
 BUILDINGS_SQL = """
 SELECT b.id, b.geom, count(h.id) AS households
 FROM building b LEFT JOIN household h ON h.building_id = b.id
-GROUP BY b.id
+GROUP BY b.id ORDER BY b.id
 """
 ASSIGNMENT_SQL = """
 SELECT h.building_id, c.code AS community_code, g.code AS grid_code, count(*) AS n
 FROM household h JOIN grid g ON g.id = h.grid_id JOIN community c ON c.id = g.community_id
-WHERE h.building_id IS NOT NULL GROUP BY 1, 2, 3
+WHERE h.building_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
 
 
@@ -60,7 +60,7 @@ def read_inputs(connection: Connection, metric_crs: str, official: pd.DataFrame)
     buildings = pd.concat([buildings, pseudo.drop(columns="members")], ignore_index=True)
     buildings = with_street(buildings, streets)
     buildings = with_current_plan(connection, buildings)
-    roads = read_frame(connection, "SELECT road_class, geom FROM road_edge", metric_crs)
+    roads = read_frame(connection, "SELECT road_class, geom FROM road_edge ORDER BY id", metric_crs)
     return RedistrictInputs(
         metric_crs=metric_crs,
         streets=streets,
@@ -115,7 +115,9 @@ def with_current_plan(connection: Connection, buildings: gpd.GeoDataFrame) -> gp
     rows = pd.DataFrame(
         connection.execute(text(ASSIGNMENT_SQL)).all(), columns=["id", "community", "grid", "n"]
     )
-    majority = rows.sort_values("n", ascending=False).drop_duplicates("id").set_index("id")
+    # ties between grids holding equal shares of a building go to the lowest grid code
+    ordered = rows.sort_values(["id", "n", "grid"], ascending=[True, False, True], kind="stable")
+    majority = ordered.drop_duplicates("id").set_index("id")
     return buildings.assign(
         community_code=buildings["id"].map(majority["community"]),
         grid_code=buildings["id"].map(majority["grid"]),
@@ -136,6 +138,6 @@ def households_by_building(connection: Connection) -> dict[int, np.ndarray]:
 def barrier_geometry(connection: Connection, roads: gpd.GeoDataFrame, metric_crs: str) -> shapely.Geometry:
     """Major roads and water outlines: lines that boundaries should follow rather than cross."""
     major = roads.geometry[roads["road_class"].isin(BARRIER_ROAD_CLASSES)].to_numpy()
-    water = read_frame(connection, "SELECT geom FROM water", metric_crs)
+    water = read_frame(connection, "SELECT geom FROM water ORDER BY id", metric_crs)
     shores = shapely.boundary(water.geometry.to_numpy())
     return shapely.union_all(np.concatenate([major, shores]))

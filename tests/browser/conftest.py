@@ -241,3 +241,9 @@ def photo_file(tmp_path: Path) -> Path:
         )
     )
     return path
+
+
+def snapshot(watched: Watched, name: str) -> None:
+    """Save a screenshot of the page as it is now under test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    watched.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -12,6 +12,16 @@ pytestmark = pytest.mark.browser
 LIVE_WITHIN_S = 1.0
 
 
+def wait_for_tiles_settled(watched: Watched, quiet_s: float = 0.4) -> None:
+    """Until no tile has arrived for `quiet_s` and no layer is loading (the first view is complete):
+    tile bursts occupy the browser's six connections to the server and would delay other requests."""
+    seen = -1
+    while seen != len(watched.tiles):
+        seen = len(watched.tiles)
+        watched.page.wait_for_timeout(quiet_s * 1000)
+    watched.page.wait_for_selector("body[data-tiles-loading='0']")
+
+
 def test_login_renders_tile_layers(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
     watched = open_page()
     log_in(watched, live_app.base_url, "/", "admin")
@@ -52,8 +62,8 @@ def test_incident_appears_live_and_dispatch_changes_its_state(
     log_in(watched, live_app.base_url, "/", "admin")
     page = watched.page
     page.wait_for_selector("#wg-live[data-status='on']")
-    page.wait_for_selector("body[data-tiles-loading='0']")  # the first view is complete
     page.wait_for_selector("#wg-kpi table", state="attached")
+    wait_for_tiles_settled(watched)
     lon, lat = world_fixtures.INCIDENT
     case = live_app.post(
         "admin", "/cases", {"category_code": "E0201", "lon": lon, "lat": lat, "description": "电线杆小广告"}
@@ -61,7 +71,6 @@ def test_incident_appears_live_and_dispatch_changes_its_state(
     acknowledged = time.monotonic()  # 201: committed, so the event is on its way
     item = page.locator(f"#wg-case-list li[data-case-id='{case['id']}']")
     item.wait_for(timeout=5000)
-    print("DEBUG", round(time.monotonic() - acknowledged, 3), round(time.time() * 1000), page.evaluate("JSON.stringify({ev: window.wanggeEvents.map(e => e.at), origin: Math.round(performance.timeOrigin), now: Math.round(performance.now()), res: performance.getEntriesByType('resource').filter(e => e.name.includes('/cases/')).map(e => [Math.round(e.startTime), Math.round(e.requestStart), Math.round(e.responseEnd)])})"))
     assert time.monotonic() - acknowledged < LIVE_WITHIN_S
     assert page.locator(".wg-incident").count() >= 1
     item.click()

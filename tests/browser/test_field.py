@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.browser.conftest import PHONE, LiveApp, Watched, log_in, photo_file
+from tests.browser.conftest import PHONE, LiveApp, Watched, log_in, photo_file, snapshot
 from tests.cases import fixtures as world_fixtures
 
 pytestmark = pytest.mark.browser
@@ -59,6 +59,8 @@ def test_assignment_arrives_and_is_disposed_with_photo(
     card.locator("button[data-action='show']").click()
     page.wait_for_selector("#wg-route:has-text('#')")
     assert "公里" in page.locator("#wg-route").inner_text()
+    page.wait_for_timeout(300)
+    snapshot(watched, "field_route_map")
     page.click(".wg-tabs button[data-tab='list']")
     card.locator("button[data-action='start']").click()
     page.wait_for_selector(f".wg-card[data-case-id='{case_id}'][data-state='in_progress']")
