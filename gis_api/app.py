@@ -55,6 +55,8 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.households.router import router as households_router
     from gis_api.locate.router import router as locate_router
     from gis_api.open311.router import router as open311_router
+    from gis_api.plans.router import router as plans_router
+    from gis_api.tiles.router import router as tiles_router
     from gis_api.webmap import mount_webmap
 
     app.include_router(health_router)
@@ -65,6 +67,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(cases_router)
     app.include_router(open311_router)
     app.include_router(events_router)
+    app.include_router(tiles_router)
+    app.include_router(plans_router)
     mount_webmap(app)
 
 

@@ -35,6 +35,24 @@ def map_page() -> FileResponse:
     return _page(WEBMAP_DIR / "index.html")
 
 
+@router.get("/command", include_in_schema=False)
+def command_page() -> FileResponse:
+    """The command centre (also served at /)."""
+    return _page(WEBMAP_DIR / "index.html")
+
+
+@router.get("/planner", include_in_schema=False)
+def planner_page() -> FileResponse:
+    """Planners' comparison of two plans."""
+    return _page(WEBMAP_DIR / "planner.html")
+
+
+@router.get("/field", include_in_schema=False)
+def field_page() -> FileResponse:
+    """The field app for phones."""
+    return _page(WEBMAP_DIR / "field.html")
+
+
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
     """Public map settings: the optional basemap (empty = none, fully offline) and attribution."""

@@ -10,8 +10,12 @@ from __future__ import annotations
 EXTENT = 4096
 BUFFER = 64
 BOUNDARY_LAYERS = ("streets", "communities", "grids")
+PLAN_LAYERS = ("communities", "grids")
+"""Layers drawn from a plan (the active one unless ?plan_id= is given)."""
 HOUSEHOLD_LAYER = "households"
-LAYERS = (*BOUNDARY_LAYERS, HOUSEHOLD_LAYER)
+LAYERS = (*BOUNDARY_LAYERS, "roads", HOUSEHOLD_LAYER)
+MAJOR_ROADS_MAX_ZOOM = 11
+"""Up to this zoom the roads layer holds only motorways, trunk and primary roads."""
 HOUSEHOLD_MIN_ZOOM = 14
 """Household tiles exist from here; below it a district holds too many points to be useful."""
 HOUSEHOLD_POINTS_MIN_ZOOM = 16
@@ -90,4 +94,12 @@ HOUSEHOLD_BUILDINGS_SQL = _mvt(
     id_column="id",
 )
 
-BOUNDARY_SQL = {"streets": STREETS_SQL, "communities": COMMUNITIES_SQL, "grids": GRIDS_SQL}
+ROADS_SQL = _mvt(
+    "roads",
+    f"""SELECT e.name, e.road_class, e.oneway, {MVT_GEOM.format(column="e.geom")} AS geom
+        FROM road_edge e, bounds b
+        WHERE e.geom && b.env4326
+          AND (:z > {MAJOR_ROADS_MAX_ZOOM} OR e.road_class IN ('motorway', 'trunk', 'primary'))""",
+)
+
+AREA_SQL = {"streets": STREETS_SQL, "communities": COMMUNITIES_SQL, "grids": GRIDS_SQL, "roads": ROADS_SQL}

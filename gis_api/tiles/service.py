@@ -15,7 +15,7 @@ from gis_api.auth.service import record_audit
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from gis_api.households.service import scope_clause
 from gis_api.tiles.layers import (
-    BOUNDARY_SQL,
+    AREA_SQL,
     BUFFER,
     EXTENT,
     HOUSEHOLD_BUILDINGS_SQL,
@@ -24,6 +24,7 @@ from gis_api.tiles.layers import (
     HOUSEHOLD_POINTS_MIN_ZOOM,
     HOUSEHOLD_POINTS_SQL,
     LAYERS,
+    PLAN_LAYERS,
 )
 
 MAX_ZOOM = 22
@@ -35,6 +36,7 @@ TABLES_BY_LAYER = {
     "streets": ("street",),
     "communities": ("community",),
     "grids": ("grid", "community"),
+    "roads": ("road_edge",),
     "households": ("household", "grid", "building"),
 }
 STAMP_SQL = """
@@ -122,9 +124,12 @@ def compressed(tile: Tile) -> Tile:
 
 
 def check_request(session: Session, request: TileRequest) -> None:
-    """Unknown layer → 404; household tiles: role allowed (refusals audited), zoom high enough."""
+    """Unknown layer → 404; household tiles: role allowed (refusals audited), zoom high enough;
+    plan_id only for the layers drawn from a plan."""
     if request.layer not in LAYERS:
         raise NotFoundError(f"unknown tile layer {request.layer!r}: expected one of {', '.join(LAYERS)}")
+    if request.plan_id is not None and request.layer not in PLAN_LAYERS:
+        raise InvalidInputError(f"plan_id applies to {' and '.join(PLAN_LAYERS)}, not to {request.layer}")
     if not request.is_households:
         return
     try:
@@ -136,8 +141,6 @@ def check_request(session: Session, request: TileRequest) -> None:
         raise InvalidInputError(
             f"household tiles start at zoom {HOUSEHOLD_MIN_ZOOM}; z={request.address.z} was asked"
         )
-    if request.plan_id is not None:
-        raise InvalidInputError("plan_id applies to boundary layers; households follow the active plan")
 
 
 def plan_stamp(session: Session, plan_id: int | None, required: bool) -> tuple[int, str]:
@@ -154,7 +157,7 @@ def plan_stamp(session: Session, plan_id: int | None, required: bool) -> tuple[i
 
 def tile_etag(session: Session, request: TileRequest, generation: int) -> tuple[int, str]:
     """(plan id, strong ETag) from the plan, the data version, the tile, the caller's scope."""
-    plan_id, stamp = plan_stamp(session, request.plan_id, required=not request.is_households)
+    plan_id, stamp = plan_stamp(session, request.plan_id, required=request.layer in PLAN_LAYERS)
     tables = list(TABLES_BY_LAYER[request.layer])
     data_version = session.execute(text(DATA_VERSION_SQL), {"tables": tables}).scalar_one()
     who = f"{request.principal.role}:{request.principal.scope_code}" if request.is_households else "*"
@@ -164,10 +167,11 @@ def tile_etag(session: Session, request: TileRequest, generation: int) -> tuple[
 
 def _layer_sql(request: TileRequest) -> tuple[str, dict[str, str]]:
     if not request.is_households:
-        return BOUNDARY_SQL[request.layer], {}
+        return AREA_SQL[request.layer], {}
     scope_sql, scope_params = scope_clause(request.principal)
-    if scope_sql != "true":  # the scope names grid codes: households of those grids
-        scope_sql = f"h.grid_id IN (SELECT g.id FROM grid g WHERE {scope_sql})"
+    if scope_sql != "true":  # the scope names grid codes: households of those grids (an array of
+        # ids lets the planner combine the grid index with the spatial one; IN (subquery) does not)
+        scope_sql = f"h.grid_id = ANY(ARRAY(SELECT g.id FROM grid g WHERE {scope_sql}))"
     template = (
         HOUSEHOLD_POINTS_SQL if request.address.z >= HOUSEHOLD_POINTS_MIN_ZOOM else HOUSEHOLD_BUILDINGS_SQL
     )

@@ -22,7 +22,7 @@ def draft_split_east_west(connection: Connection, cover_all: bool = True) -> int
             ),
             {"p": plan_id, "c": street + "001", "s": street, "g": box(west, 30.54, west + 0.01, 30.56)},
         ).scalar_one()
-        halves = ((west, west + 0.004), (west + 0.004, west + 0.01))
+        halves: tuple[tuple[float, float], ...] = ((west, west + 0.004), (west + 0.004, west + 0.01))
         if not cover_all:
             halves = ((west + 0.006, west + 0.008),)
         for seq, (left, right) in enumerate(halves, start=1):

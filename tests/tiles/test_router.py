@@ -141,12 +141,13 @@ def test_planner_may_not_read_household_tiles(client: TestClient, auth_headers: 
 @pytest.mark.parametrize(
     ("path", "status", "message"),
     [
-        ("/tiles/roads/13/6697/3365.mvt", 404, "unknown tile layer 'roads'"),
+        ("/tiles/rivers/13/6697/3365.mvt", 404, "unknown tile layer 'rivers'"),
         ("/tiles/households/13/6697/3365.mvt", 422, "household tiles start at zoom 14"),
         ("/tiles/grids/3/8/0.mvt", 422, "between 0 and 7 at z=3"),
         ("/tiles/grids/23/0/0.mvt", 422, "between 0 and 22"),
         ("/tiles/grids/3/x/0.mvt", 422, "path parameter x"),
-        ("/tiles/households/16/53576/26922.mvt?plan_id=1", 422, "plan_id applies to boundary layers"),
+        ("/tiles/households/16/53576/26922.mvt?plan_id=1", 422, "plan_id applies to communities and grids"),
+        ("/tiles/streets/13/6697/3365.mvt?plan_id=1", 422, "not to streets"),
     ],
 )
 def test_bad_tile_requests_are_named(
@@ -195,3 +196,29 @@ def test_invalidation_changes_every_etag(client: TestClient, auth_headers: Heade
     cache.invalidate()
     assert len(cache) == 0
     assert client.get(url("streets", WHOLE), headers=headers).headers["etag"] != before
+
+
+def test_roads_tile_keeps_minor_roads_for_high_zooms(
+    client: TestClient, auth_headers: Headers, db_session: Session
+) -> None:
+    db_session.execute(
+        text(
+            "INSERT INTO road_node (id, geom) VALUES (1, ST_SetSRID(ST_MakePoint(114.301, 30.545), 4326)), "
+            "(2, ST_SetSRID(ST_MakePoint(114.319, 30.545), 4326))"
+        )
+    )
+    for edge, road_class in ((1, "primary"), (2, "residential")):
+        db_session.execute(
+            text(
+                "INSERT INTO road_edge (id, source, target, name, road_class, oneway, length_m, speed_kmh, "
+                "travel_time_s, cost, reverse_cost, geom) VALUES (:i, 1, 2, :n, :c, false, 1700, 30, 204, "
+                "204, 204, ST_GeomFromText('LINESTRING(114.301 30.545, 114.319 30.545)', 4326))"
+            ),
+            {"i": edge, "n": f"{road_class}路", "c": road_class},
+        )
+    headers = auth_headers("west_worker")
+    close = features(client, headers, "roads", WHOLE)
+    assert sorted(f.properties["road_class"] for f in close) == ["primary", "residential"]
+    assert {f.geometry_type for f in close} == {"LineString"}
+    far = features(client, headers, "roads", tile_of(114.31, 30.55, 10))
+    assert [f.properties["name"] for f in far] == ["primary路"]

@@ -10,6 +10,7 @@ export const STATE_COLOURS = {
   returned: '#756bb1', suspended: '#636363', void: '#bdbdbd',
 };
 const CLOSED = new Set(['closed', 'void']);
+const HANDLING = new Set(['dispatched', 'in_progress']);
 const PAGE = 300;
 // actions with their own endpoint; the rest go through /cases/{id}/actions/{action}
 const ACTION_PATHS = { dispatch: 'dispatch', supervise: 'supervise' };
@@ -27,15 +28,15 @@ function markerStyle(item) {
 }
 
 export class CasePanel {
-  constructor({ map, elements, onSelectRoute }) {
+  constructor({ map, elements, canReassign = false }) {
     this.map = map;
+    this.canReassign = canReassign;
     this.el = elements; // { counters, filters, list, detail }
     this.cases = new Map();
     this.markers = new Map();
     this.layer = L.layerGroup();
     this.scope = '';
     this.selected = null;
-    this.onSelectRoute = onSelectRoute ?? (() => {});
     this.renderFilters();
   }
 
@@ -152,7 +153,7 @@ export class CasePanel {
         ${c.overdue ? `<span class="wg-badge">${t('case.overdue')}</span>` : ''}</div>
       <div class="wg-actions">${actions}<input id="wg-action-note" placeholder="${t('case.note')}"></div>
       <div class="wg-error" id="wg-action-error" role="alert"></div>
-      ${this.explanationHtml(c.dispatch_explanation)}
+      ${this.explanationHtml(c.dispatch_explanation, this.canReassign && HANDLING.has(c.state))}
       <h4>${t('case.timeline')}</h4>
       <ol class="wg-timeline">${c.events.map((e) => `<li><b>${t(`action.${e.action}`)}</b> ${time(e.at)} · ${escapeHtml(e.actor)}
         ${e.from_state ? `${t(`state.${e.from_state}`)} → ` : ''}${t(`state.${e.to_state}`)}
@@ -160,20 +161,35 @@ export class CasePanel {
     this.el.detail.querySelectorAll('button[data-action]').forEach((button) => {
       button.addEventListener('click', () => this.act(c.id, button.dataset.action));
     });
+    this.el.detail.querySelectorAll('button[data-reassign]').forEach((button) => {
+      button.addEventListener('click', () => this.reassign(c.id, Number(button.dataset.reassign)));
+    });
   }
 
-  explanationHtml(explanation) {
+  explanationHtml(explanation, reassignable) {
     if (!explanation || !explanation.chosen) return '';
     const minutes = (s) => (s === null || s === undefined ? '—' : t('case.minutes', { n: (s / 60).toFixed(1) }));
     const rows = explanation.candidates.map((cand) => `<tr class="${cand.member_id === explanation.chosen.member_id ? 'chosen' : ''}">
         <td>${escapeHtml(cand.name)}</td><td>${t(`tier.${cand.tier}`)}</td><td>${minutes(cand.travel_time_s)}</td>
-        <td>${Math.round(cand.straight_line_m)} m</td></tr>`).join('');
+        <td>${Math.round(cand.straight_line_m)} m</td>
+        <td>${reassignable && cand.member_id !== explanation.chosen.member_id
+    ? `<button type="button" data-reassign="${cand.member_id}">${t('action.reassign')}</button>` : ''}</td></tr>`).join('');
     const counterfactual = explanation.straight_line_differs
       ? t('case.straight_differs', { id: explanation.straight_line_choice }) : t('case.straight_same');
     return `<h4>${t('case.explanation')}</h4>
       <div>${t('case.chosen')} <b>${escapeHtml(explanation.chosen.name)}</b> · ${t('case.eta')} ${minutes(explanation.chosen.travel_time_s)}
         · ${t('case.candidates', { n: explanation.candidate_count })}</div>
       <table class="wg-table"><tbody>${rows}</tbody></table><div class="muted">${escapeHtml(counterfactual)}</div>`;
+  }
+
+  async reassign(id, memberId) {
+    const note = this.el.detail.querySelector('#wg-action-note')?.value ?? '';
+    try {
+      await postJson(`/cases/${id}/reassign`, { member_id: memberId, note });
+      await this.select(id);
+    } catch (error) {
+      this.el.detail.querySelector('#wg-action-error').textContent = error.message;
+    }
   }
 
   async act(id, action) {

@@ -8,7 +8,15 @@ export const WUCHANG_CENTRE = [30.555, 114.33];
 export const HOUSEHOLD_MIN_ZOOM = 14;
 const GRID_RAMP = [[100, '#f7fcf0'], [200, '#ccebc5'], [300, '#a8ddb5'], [400, '#7bccc4'], [Infinity, '#2b8cbe']];
 
+const ROAD_STYLES = {
+  motorway: ['#d9480f', 3], trunk: ['#e8590c', 2.6], primary: ['#f08c00', 2.2], secondary: ['#f59f00', 1.6],
+};
+
 export const BOUNDARY_STYLES = {
+  roads: (p) => {
+    const [color, weight] = ROAD_STYLES[p.road_class] ?? ['#adb5bd', 1];
+    return { color, weight, opacity: 0.8 };
+  },
   streets: () => ({ color: '#7a1f1f', weight: 2.5 }),
   communities: () => ({ color: '#1f4e7a', weight: 1.5, dashArray: [6, 4] }),
   grids: (p) => ({
@@ -37,7 +45,7 @@ export function createMap(elementId, config, options = {}) {
 }
 
 export function boundaryLayer(name, attribution, params = {}) {
-  return vectorTileLayer({ layer: name, params, style: BOUNDARY_STYLES[name], attribution, zIndex: { grids: 2, communities: 3, streets: 4 }[name] });
+  return vectorTileLayer({ layer: name, params, style: BOUNDARY_STYLES[name], attribution, zIndex: { roads: 1, grids: 2, communities: 3, streets: 4 }[name] });
 }
 
 export function householdLayer() {

@@ -3,6 +3,7 @@ import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, hasEndpoint } from './api.js';
 import { CasePanel } from './cases.js';
 import { t } from './i18n.js';
+import { HeatLayer, casesSince } from './heatmap.js';
 import { renderKpis } from './kpi.js';
 import { bindFeaturePopups, boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
@@ -31,6 +32,7 @@ function trackLoading(map, layers) {
 
 function addLayers(map, config, me) {
   const layers = {
+    roads: boundaryLayer('roads'),
     grids: boundaryLayer('grids', config.osm_attribution),
     communities: boundaryLayer('communities'),
     streets: boundaryLayer('streets'),
@@ -48,6 +50,7 @@ async function startCases(map, overlays, user) {
   }
   const panel = new CasePanel({
     map,
+    canReassign: user.role !== 'grid_worker',
     elements: { counters: $('wg-counters'), filters: $('wg-filters'), list: $('wg-case-list'), detail: $('wg-case-detail') },
   });
   panel.layer.addTo(map);
@@ -66,7 +69,7 @@ async function startLive(panel, members, user) {
   window.wanggeEvents = received; // ids and arrival times of the latest events (for checks)
   const live = followEvents({
     onEvent: (event) => {
-      received.push({ id: event.id, kind: event.kind, at: Date.now() });
+      received.push({ id: event.id, kind: event.kind, case: event.case_id, action: event.data?.action, at: Date.now() });
       if (received.length > 200) received.shift();
       members.onEvent(event);
       if (panel) panel.onEvent(event).catch((error) => setStatus(t('error.load', { reason: error.message })));
@@ -79,6 +82,21 @@ async function startLive(panel, members, user) {
   });
   window.wanggeLive = live; // lets an operator (or a test) force a reconnect from the console
   return live;
+}
+
+function startHeatmap(map, overlays, scopeOf) {
+  const heat = new HeatLayer();
+  overlays[t('layer.heat')] = heat;
+  const select = $('wg-heat');
+  select.innerHTML = [`<option value="">${t('heat.off')}</option>`, ...[7, 30, 90].map((n) => `<option value="${n}">${t('heat.days', { n })}</option>`)].join('');
+  select.disabled = false;
+  select.addEventListener('change', async () => {
+    if (!select.value) { map.removeLayer(heat); $('wg-heat-count').textContent = ''; return; }
+    const points = await casesSince(Number(select.value), scopeOf());
+    heat.setPoints(points);
+    heat.addTo(map);
+    $('wg-heat-count').textContent = t('heat.count', { n: points.length });
+  });
 }
 
 async function start() {
@@ -105,6 +123,7 @@ async function start() {
     map.fitBounds(scope.bounds(event.target.value));
     if (panel) await panel.setScope(event.target.value);
   });
+  if (panel) startHeatmap(map, overlays, () => $('wg-scope').value);
   await startLive(panel, members, user);
   if (me.role !== 'grid_worker' && (await hasEndpoint('/assessment/kpis'))) {
     renderKpis($('wg-kpi')).catch((error) => { $('wg-kpi').textContent = t('error.load', { reason: error.message }); });
