@@ -15,7 +15,17 @@ from gis_api.db.session import make_engine, session_factory
 from gis_api.errors import add_exception_handlers
 
 # Responses that carry personal data or credentials must not be kept by browsers or proxies.
-NO_STORE_PREFIXES = ("/households", "/auth", "/cases", "/positions", "/visits", "/assessment", "/open311")
+NO_STORE_PREFIXES = (
+    "/households",
+    "/auth",
+    "/cases",
+    "/positions",
+    "/visits",
+    "/assessment",
+    "/open311",
+    "/members",
+    "/media",
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,6 +64,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.health.router import router as health_router
     from gis_api.households.router import router as households_router
     from gis_api.locate.router import router as locate_router
+    from gis_api.members.router import router as members_router
     from gis_api.open311.router import router as open311_router
     from gis_api.plans.router import router as plans_router
     from gis_api.tiles.router import router as tiles_router
@@ -65,6 +76,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(households_router)
     app.include_router(locate_router)
     app.include_router(cases_router)
+    app.include_router(members_router)
     app.include_router(open311_router)
     app.include_router(events_router)
     app.include_router(tiles_router)

@@ -160,6 +160,8 @@ def cmd_redistrict(args: argparse.Namespace) -> int:
         minimal_disruption=args.minimal_disruption, compactness_weight=args.compactness_weight,
         barrier_weight=args.barrier_weight, change_weight=args.change_weight,
         dask_scheduler=args.dask_scheduler, workers=args.workers, name=args.name,
+        community_counts=dict(_street_count(item) for item in args.count),
+        keep_communities=tuple(args.keep_community), locks=Path(args.locks) if args.locks else None,
     )  # fmt: skip
     engine = default_engine()
     report = redistrict(engine, options, progress=print)
@@ -169,6 +171,14 @@ def cmd_redistrict(args: argparse.Namespace) -> int:
 
         print(f"report: {write_plan_report(engine, report.plan_id, Path(args.report))}")
     return 0
+
+
+def _street_count(item: str) -> tuple[str, int]:
+    """STREET=N from --count."""
+    street, _, count = item.partition("=")
+    if not (street.isdigit() and len(street) == 9 and count.isdigit()):
+        raise InvalidInputError(f"--count {item!r}: expected STREET_CODE=N, e.g. 420106011=24")
+    return street, int(count)
 
 
 def cmd_escalate(args: argparse.Namespace) -> int:
@@ -219,6 +229,20 @@ def cmd_user(args: argparse.Namespace) -> int:
         if args.member is not None:
             link_team_member(session, args.name, args.member)
     print(f"{report}; password: {password}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Stream realistic incidents into the database and move workers to them (Ctrl-C stops)."""
+    from gis_api.db.session import default_engine
+    from gis_api.simulate.service import run_simulation
+    from gis_api.simulate.simulation import SimulationOptions
+
+    options = SimulationOptions(
+        rate_per_min=args.rate, minutes=args.minutes, speed=args.speed, seed=args.seed,
+        ping_interval_s=args.ping_interval, progress_every=args.progress_every, start=args.start,
+    )  # fmt: skip
+    print(run_simulation(default_engine(), options))
     return 0
 
 
@@ -282,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--official-codes", help="CSV of official communities (code,name,streetCode): counts, names, codes"
     )
     redistrict.add_argument("--minimal-disruption", action="store_true", help="start from the active plan")
+    redistrict.add_argument("--count", action="append", default=[], help="communities in a street: CODE=N")
+    redistrict.add_argument(
+        "--keep-community", action="append", default=[], help="active-plan community kept together"
+    )
+    redistrict.add_argument(
+        "--locks", help="CSV building_id,community_code of buildings locked to a community"
+    )
     redistrict.add_argument("--compactness-weight", type=float, default=1.5)
     redistrict.add_argument("--barrier-weight", type=float, default=3.0)
     redistrict.add_argument("--change-weight", type=float, default=0.0)
@@ -308,6 +339,36 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="default: a random one, printed")
     user.add_argument("--member", type=int, help="team_member id this account acts as (grid workers)")
     user.set_defaults(handler=cmd_user)
+
+    from gis_api.simulate import arguments as simulate_arguments
+
+    simulate = commands.add_parser("simulate", help="stream simulated incidents and move workers to them")
+    simulate.add_argument(
+        "--rate", type=simulate_arguments.positive, default=2.0, help="cases per simulated minute"
+    )
+    simulate.add_argument(
+        "--minutes",
+        type=simulate_arguments.minutes,
+        default="forever",
+        help="simulated minutes, or 'forever'",
+    )
+    simulate.add_argument(
+        "--speed",
+        type=simulate_arguments.positive,
+        default=1.0,
+        help="simulated seconds per second ('inf': no waiting)",
+    )
+    simulate.add_argument("--seed", type=int, default=get_settings().demo_seed)
+    simulate.add_argument(
+        "--ping-interval", type=simulate_arguments.positive, default=5.0, help="simulated s"
+    )
+    simulate.add_argument(
+        "--progress-every", type=int, default=50, help="print a progress line every N events"
+    )
+    simulate.add_argument(
+        "--start", type=simulate_arguments.start_time, help="simulated start time (default: now)"
+    )
+    simulate.set_defaults(handler=cmd_simulate)
     return parser
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import APIRouter, File, Header, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from gis_api.auth.dependencies import CurrentUser
-from gis_api.cases import kpi
+from gis_api.cases import kpi, media
 from gis_api.cases.dispatch import dispatch_case, reassign_case
 from gis_api.cases.pings import VisitInput, record_pings, record_visit
 from gis_api.cases.reads import CaseFilter, actor_for, case_detail, case_view, list_cases
+from gis_api.cases.route import case_route
 from gis_api.cases.schemas import (
     ActionIn,
     CaseCreate,
@@ -36,7 +38,7 @@ from gis_api.cases.schemas import (
 from gis_api.cases.service import Position, create_case, transition_case
 from gis_api.db.session import SessionDep
 from gis_api.errors import ConflictError, PermissionDeniedError
-from gis_api.routing.engine import RoadGraph
+from gis_api.routing.engine import RoadGraph, road_graph
 
 router = APIRouter(tags=["cases"])
 
@@ -113,6 +115,23 @@ def cases(
 def case(session: SessionDep, user: CurrentUser, case_id: CaseId) -> CaseDetail:
     """One case with its timeline, dispatch explanation and the actions open to the caller."""
     return case_detail(session, actor_for(session, user), case_id)
+
+
+@router.get("/cases/{case_id}/route")
+def route(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: CaseId,
+    lon: Annotated[float, Query(description="start (the worker's position)")],
+    lat: Annotated[float, Query()],
+    crs: Annotated[str, Query(max_length=16, description="wgs84, gcj02 or bd09")] = "wgs84",
+) -> dict[str, object]:
+    """The road route from (lon, lat) to the case as a GeoJSON LineString Feature with eta_s, length_m."""
+    actor = actor_for(session, user)
+    start = Position.parse(lon, lat, crs.strip().lower())
+    graph = preloaded_graph(request) or road_graph(request.app.state.engine)
+    return case_route(session, actor, case_id, start, graph)
 
 
 @router.post("/cases/{case_id}/actions/{action}")
@@ -249,3 +268,26 @@ def street_ranking(
     if format == "html":
         return HTMLResponse(kpi.ranking_html(ranking))
     return ranking
+
+
+@router.post("/media", status_code=201)
+async def upload_media(
+    request: Request, user: CurrentUser, file: Annotated[UploadFile, File()]
+) -> dict[str, object]:
+    """Store a JPEG, PNG or WebP photo (at most 5 MB); cite the returned ref in a case's `media`."""
+    data = await file.read(media.MAX_BYTES + 1)
+    if len(data) > media.MAX_BYTES:
+        raise HTTPException(413, f"the photo is larger than {media.MAX_BYTES // (1024 * 1024)} MB")
+    if media.image_kind(data) is None:
+        raise HTTPException(415, "the photo must be a JPEG, PNG or WebP image (checked by its content)")
+    stored = await run_in_threadpool(media.store, request.app.state.settings.var_dir, data)
+    return {"ref": stored.ref, "content_type": stored.content_type, "size": stored.size}
+
+
+@router.get("/media/{ref}", response_class=FileResponse)
+def read_media(
+    request: Request, user: CurrentUser, ref: Annotated[str, Path(max_length=100)]
+) -> FileResponse:
+    """A stored photo by its reference (any logged-in user for now)."""
+    path, content_type = media.locate(request.app.state.settings.var_dir, ref)
+    return FileResponse(path, media_type=content_type)

@@ -126,10 +126,12 @@ async def event_stream(
     deadline = loop.time() + max_seconds
     last = last_event_id
     try:
-        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        resuming = last is not None
         if last is None:
             last = await run_in_threadpool(newest_id, sessions)  # the cursor a resync starts from
-        else:
+        # the id lets a client that drops before its first event resume from here, not from nothing
+        yield f"retry: {RETRY_MS}\nid: {last}\n: connected\n\n"
+        if resuming:
             async for message, cursor in _replayed(sessions, audience, last):
                 yield message
                 last = cursor

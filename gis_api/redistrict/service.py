@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Engine
 
 from boundaries.executor import make_executor
 from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
+from boundaries.score import Weights
+from gis_api.errors import InvalidInputError
 from gis_api.redistrict.inputs import read_inputs
 from gis_api.redistrict.store import PlanGeometry, plan_geometry, store_plan
 from gis_api.redistrict.units import UnitSet, build_units
@@ -37,6 +39,12 @@ class RedistrictOptions:
     compactness_weight: float = 1.5
     barrier_weight: float = 3.0
     change_weight: float = 0.0
+    community_counts: dict[str, int] = field(default_factory=dict)
+    """Communities per street code, overriding round(households / target) and the official CSV."""
+    keep_communities: tuple[str, ...] = ()
+    """Active-plan communities whose units stay together (their boundary is kept where targets allow)."""
+    locks: Path | None = None
+    """CSV building_id,community_code: buildings locked to a community of the active plan."""
     dask_scheduler: str | None = None
     workers: int | None = None
     name: str | None = None
@@ -98,11 +106,11 @@ def run_optimiser(
     units: UnitSet, options: RedistrictOptions, official: pd.DataFrame, progress: Progress
 ) -> HierarchyResult:
     """Communities inside each street, then grids inside each community."""
-    counts = official.groupby("street_code").size().to_dict() if len(official) else None
+    counts = official.groupby("street_code").size().to_dict() if len(official) else {}
+    counts.update(options.community_counts)
     community_codes = units.units["community_code"].fillna("").to_numpy()
+    community_ids = _ids(community_codes)
     grid_codes = units.grid_units["parent_unit"].map(units.units["grid_code"]).fillna("").to_numpy()
-    from boundaries.score import Weights
-
     weights = Weights(
         compactness=options.compactness_weight, barrier=options.barrier_weight, change=options.change_weight
     )
@@ -114,8 +122,9 @@ def run_optimiser(
         community=LevelOptions(
             options.community_target,
             options.community_tolerance,
-            counts=counts,
-            current=_ids(community_codes),
+            counts=counts or None,
+            current=community_ids,
+            locked=community_locks(units, options, community_codes, community_ids),
         ),
         grid=LevelOptions(options.grid_target, grid_search_tolerance(options), current=_ids(grid_codes)),
         grid_units=units.grid_inputs(),
@@ -124,6 +133,30 @@ def run_optimiser(
         executor=make_executor(options.dask_scheduler, options.workers),
         progress=lambda stage, done, total: progress(f"[redistrict] {stage} {done}/{total}"),
     )
+
+
+def community_locks(
+    units: UnitSet, options: RedistrictOptions, codes: np.ndarray, ids: np.ndarray
+) -> np.ndarray | None:
+    """Per-unit locked community id (-1 = free) from --keep-community and the locks CSV."""
+    if not options.keep_communities and options.locks is None:
+        return None
+    locked = np.full(codes.shape[0], -1, dtype=np.int64)
+    id_of = {code: int(i) for code, i in zip(codes, ids, strict=True) if code}
+    for code in options.keep_communities:
+        if code not in id_of:
+            raise InvalidInputError(f"--keep-community {code}: no such community in the active plan")
+        locked[codes == code] = id_of[code]
+    if options.locks is not None:
+        table = pd.read_csv(options.locks, dtype={"building_id": "Int64", "community_code": str})
+        unit_of = {int(b): u for u, b in enumerate(units.units["building_id"]) if not pd.isna(b)}
+        for building, code in zip(table["building_id"], table["community_code"], strict=True):
+            if code not in id_of or int(building) not in unit_of:
+                raise InvalidInputError(
+                    f"{options.locks.name}: building {building} / community {code} unknown"
+                )
+            locked[unit_of[int(building)]] = id_of[code]
+    return locked
 
 
 def _ids(codes: np.ndarray) -> np.ndarray:

@@ -58,7 +58,13 @@ def plan_geometry(units: UnitSet, result: HierarchyResult, official: pd.DataFram
          "households": households.astype(np.int64)},
         geometry=community_polygons, crs=units.units.crs,
     )  # fmt: skip
+    communities["hull_ratio"] = hull_ratio(communities.geometry.to_numpy())
     return PlanGeometry(communities.to_crs("EPSG:4326"), grid_geometry(units, result, communities))
+
+
+def hull_ratio(polygons: np.ndarray) -> np.ndarray:
+    """Area over convex-hull area (1 = convex), measured in the metric CRS the polygons are in."""
+    return np.asarray(shapely.area(polygons) / np.maximum(shapely.area(shapely.convex_hull(polygons)), 1e-9))
 
 
 def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -81,6 +87,7 @@ def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoD
          "households": households.astype(np.int64)},
         geometry=polygons, crs=units.grid_units.crs,
     )  # fmt: skip
+    grids["hull_ratio"] = hull_ratio(polygons)
     return grids.to_crs("EPSG:4326")
 
 
@@ -123,6 +130,8 @@ def store_plan(
 ) -> tuple[int, dict[str, Any]]:
     """Insert the draft plan, its communities, grids and household assignment; return id and metrics."""
     metrics = plan_metrics(result, options)
+    metrics["communities"]["hull_ratio_mean"] = float(geometry.communities["hull_ratio"].mean())
+    metrics["grids"]["hull_ratio_mean"] = float(geometry.grids["hull_ratio"].mean())
     name = options.name or f"调整方案 seed {options.seed}"
     plan_id = connection.execute(
         text("INSERT INTO plan (name, status, description, metrics) "

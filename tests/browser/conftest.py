@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -72,6 +74,7 @@ class LiveApp:
     members: dict[str, int]
     active_plan: int
     draft_plan: int
+    var_dir: Path
     tokens: dict[str, str] = field(default_factory=dict)
 
     def headers(self, username: str) -> dict[str, str]:
@@ -144,17 +147,20 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
     migrate.upgrade(engine)
     members, active, draft = _fill(engine)
     port = _free_port()
-    env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_BASEMAP_URL": ""}
+    # uploads (and the token secret) go to a throwaway folder, never the installation's var/
+    var_dir = Path(tempfile.mkdtemp(prefix="wangge-browser-"))
+    env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_BASEMAP_URL": "", "WANGGE_VAR_DIR": str(var_dir)}
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.browser.server", str(port)], cwd=PROJECT_ROOT, env=env
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base_url, process)
-        yield LiveApp(base_url, engine, members, active, draft)
+        yield LiveApp(base_url, engine, members, active, draft, var_dir)
     finally:
         process.terminate()
         process.wait(timeout=10)
+        shutil.rmtree(var_dir, ignore_errors=True)
         engine.dispose()
         cluster.drop_database(name)
 

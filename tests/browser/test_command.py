@@ -42,6 +42,17 @@ def test_login_renders_tile_layers(live_app: LiveApp, open_page: Callable[..., W
     assert page.locator("#wg-scope option").count() >= 3  # district, two streets (and communities)
 
 
+def test_team_layer_starts_from_the_member_list(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
+    """Before any position event, the street operator sees their street's five members, by availability."""
+    watched = open_page()
+    log_in(watched, live_app.base_url, "/", "west_op")
+    page = watched.page
+    page.wait_for_selector("body[data-members='5']")
+    assert page.locator("path.wg-member").count() == 5
+    assert page.locator("path.wg-member-available").count() == 1  # only the field app's worker is free
+    assert page.locator("path.wg-member-off_duty").count() == 4
+
+
 def test_english_switch(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
     watched = open_page()
     log_in(watched, live_app.base_url, "/", "west_op")

@@ -1,9 +1,11 @@
 """Field app at phone size: an assignment arrives live, accept → arrive → dispose with a note and a
 photo; actions made offline are queued and delivered exactly once after reconnecting."""
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -57,8 +59,9 @@ def test_assignment_arrives_and_is_disposed_with_photo(
     card.wait_for(timeout=5000)  # arrives over the live stream, no reload
     assert "路灯杆小广告" in card.inner_text()
     card.locator("button[data-action='show']").click()
-    page.wait_for_selector("#wg-route:has-text('#')")
+    page.wait_for_selector("#wg-route[data-kind='road']")  # drawn along the roads, not a straight line
     assert "公里" in page.locator("#wg-route").inner_text()
+    assert page.locator("path.wg-route-road").count() == 1
     page.wait_for_timeout(300)
     snapshot(watched, "field_route_map")
     page.click(".wg-tabs button[data-tab='list']")
@@ -69,12 +72,15 @@ def test_assignment_arrives_and_is_disposed_with_photo(
     card.locator(".wg-note").fill("已清理，拍照留档")
     card.locator(".wg-photo").set_input_files(str(photo_file(tmp_path)))
     card.locator("button[data-action='dispose']").click()
-    page.wait_for_selector("body[data-delivered='2']")
+    page.wait_for_selector("body[data-delivered='3']")  # start, the photo, then the disposal
     stored = live_app.get("admin", f"/cases/{case_id}")
     assert stored["state"] == "disposed"
     disposal = stored["events"][-1]
     assert (disposal["action"], disposal["note"]) == ("dispose", "已清理，拍照留档")
-    assert disposal["media"][0].startswith("photo:sha256:") and disposal["media"][0].endswith("scene.png")
+    photo = photo_file(tmp_path).read_bytes()
+    ref = f"media:sha256:{hashlib.sha256(photo).hexdigest()}"
+    assert disposal["media"] == [ref]
+    assert httpx.get(f"{live_app.base_url}/media/{ref}", headers=live_app.headers("admin")).content == photo
     assert disposal["lon"] == pytest.approx(LON + 0.002, abs=1e-6)
     with live_app.engine.connect() as connection:
         pings = connection.execute(
@@ -84,7 +90,7 @@ def test_assignment_arrives_and_is_disposed_with_photo(
 
 
 def test_offline_actions_are_delivered_once_after_reconnect(
-    live_app: LiveApp, open_page: Callable[..., Watched]
+    live_app: LiveApp, open_page: Callable[..., Watched], tmp_path: Path
 ) -> None:
     watched = phone(open_page, live_app)
     page = watched.page
@@ -97,15 +103,21 @@ def test_offline_actions_are_delivered_once_after_reconnect(
     page.click(".wg-tabs button[data-tab='report']")
     page.select_option("#wg-report-category", "E0102")
     page.fill("#wg-report-description", "巡查发现暴露垃圾（离线上报）")
+    page.locator("#wg-report-photo").set_input_files(str(photo_file(tmp_path)))
     page.click("#wg-report-form button[type=submit]")
-    page.wait_for_selector("#wg-queue[data-count='2']")
+    page.wait_for_selector("#wg-queue[data-count='3']")  # start, the photo, the report
     page.wait_for_timeout(300)
     assert actions_of(live_app, case_id)[-1] == "dispatch"  # nothing reached the server while offline
     page.context.set_offline(False)
     page.wait_for_selector("#wg-queue[data-count='0']", state="attached", timeout=10000)
     assert actions_of(live_app, case_id).count("start") == 1
     reports = live_app.get("admin", "/cases?limit=500")["items"]
-    assert [c["description"] for c in reports].count("巡查发现暴露垃圾（离线上报）") == 1
+    offline = [c for c in reports if c["description"] == "巡查发现暴露垃圾（离线上报）"]
+    assert len(offline) == 1
+    report_event = live_app.get("admin", f"/cases/{offline[0]['id']}")["events"][0]
+    (ref,) = report_event["media"]
+    photo = httpx.get(f"{live_app.base_url}/media/{ref}", headers=live_app.headers("admin"))
+    assert photo.status_code == 200 and photo.content == photo_file(tmp_path).read_bytes()
     # a reload finds nothing left to send: the queue survived offline and emptied exactly once
     page.reload()
     page.wait_for_selector("body[data-ready='true']")

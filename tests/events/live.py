@@ -102,6 +102,8 @@ class Listener:
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         self.status: int | None = None
+        self.connected_id: int | None = None
+        """The id of the stream's 'connected' message: where a client resumes before any event."""
         url = f"{server.base_url}/events/stream?max_seconds=20"
         self._thread = threading.Thread(target=self._read, args=(url, headers), daemon=True)
         self._thread.start()
@@ -111,12 +113,16 @@ class Listener:
         with httpx.stream("GET", url, headers=headers, timeout=30) as response:
             self.status = response.status_code
             fields: dict[str, str] = {}
+            greeting = False
             for line in response.iter_lines():
                 if line.startswith(": connected"):
-                    self.connected.set()
+                    greeting = True
                 if not line:
                     if "data" in fields and "id" in fields:
                         self.events.put((int(fields["id"]), fields["event"], json.loads(fields["data"])))
+                    elif greeting and not self.connected.is_set():
+                        self.connected_id = int(fields["id"]) if "id" in fields else None
+                        self.connected.set()
                     fields = {}
                 elif not line.startswith(":"):
                     key, _, value = line.partition(": ")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
 from tests.cases.fixtures import INCIDENT
 from tests.events.live import Listener, LiveServer
 from tests.security.api_world import EAST_INCIDENT
@@ -64,6 +66,24 @@ def test_resume_with_last_event_id_loses_nothing(live_server: LiveServer) -> Non
     seen = resumed.until(is_case(case_id, "register"))
     actions = [e[2]["data"]["action"] for e in seen if e[2]["case_id"] == case_id and e[0] > last_id]
     assert actions == ["accept", "register"]
+
+
+def test_first_message_carries_an_id_to_resume_from(live_server: LiveServer) -> None:
+    before = report(live_server, INCIDENT)  # acknowledged: its event is committed
+    early = Listener(live_server, "west_op")
+    engine = create_engine(live_server.database_url)
+    with engine.connect() as connection:
+        newest = connection.execute(text("SELECT max(id) FROM live_event")).scalar_one()
+    engine.dispose()
+    assert early.connected_id == newest
+    # the client drops before its first event; a case is reported while it is away
+    missed = report(live_server, INCIDENT)
+    resumed = Listener(live_server, "west_op", last_event_id=early.connected_id)
+    assert resumed.connected_id == early.connected_id
+    seen = resumed.until(is_case(missed))
+    # (the replay may repeat the anchor itself, as any resume may: ids are never missed)
+    assert [e[2]["case_id"] for e in seen if e[0] > newest] == [missed]
+    assert {e[2]["case_id"] for e in seen} <= {before, missed}
 
 
 def test_planner_and_anonymous_may_not_stream(live_server: LiveServer) -> None:

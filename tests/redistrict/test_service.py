@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from boundaries.errors import InfeasibleError
+from gis_api.errors import InvalidInputError
 from gis_api.integrity.service import check_plan
 from gis_api.plans import service as plans
 from gis_api.redistrict.report import write_plan_report
@@ -60,6 +61,7 @@ def test_draft_plan_meets_targets_and_nests(connection: Connection, tmp_path: Pa
     assert communities["dev_max"] <= 0.05
     assert grids["share_within_10pct"] >= 0.95
     assert communities["contiguous"] and grids["contiguous"]
+    assert 0.5 < communities["hull_ratio_mean"] <= 1.0
     assert check_plan(connection, report.plan_id).ok
     assigned = connection.execute(
         text("SELECT count(*), count(DISTINCT household_id) FROM plan_assignment WHERE plan_id = :p"),
@@ -108,3 +110,40 @@ def test_target_above_the_street_is_a_clear_error(connection: Connection) -> Non
     too_big = RedistrictOptions(community_target=5000, community_tolerance=0.05, seed=1, workers=1)
     with pytest.raises(InfeasibleError, match="street/420106001"):
         redistrict_on(connection, too_big)
+
+
+def test_kept_community_stays_together(connection: Connection) -> None:
+    build_world(connection)
+    kept = RedistrictOptions(community_target=3000, seed=7, workers=1, keep_communities=("420106001001",))
+    plan_id = redistrict_on(connection, kept).plan_id
+    # every household of the kept old community lands in one new community
+    communities = connection.execute(
+        text(
+            "SELECT count(DISTINCT c.code) FROM plan_assignment a JOIN grid g ON g.id = a.grid_id "
+            "JOIN community c ON c.id = g.community_id JOIN household h ON h.id = a.household_id "
+            "JOIN grid old ON old.id = h.grid_id JOIN community oc ON oc.id = old.community_id "
+            "WHERE a.plan_id = :p AND oc.code = '420106001001'"
+        ),
+        {"p": plan_id},
+    ).scalar_one()
+    assert communities == 1
+
+
+def test_kept_community_above_the_target_is_a_clear_error(connection: Connection) -> None:
+    build_world(connection)
+    too_big = RedistrictOptions(community_target=1500, seed=7, workers=1, keep_communities=("420106001001",))
+    with pytest.raises(InfeasibleError, match=r"street/420106001: units .* locked to district 0 hold 3000"):
+        redistrict_on(connection, too_big)
+
+
+def test_unknown_kept_community_is_a_clear_error(connection: Connection) -> None:
+    build_world(connection)
+    with pytest.raises(InvalidInputError, match="--keep-community 420106009999"):
+        redistrict_on(connection, RedistrictOptions(keep_communities=("420106009999",), workers=1))
+
+
+def test_street_count_overrides_the_target(connection: Connection) -> None:
+    build_world(connection)
+    counted = RedistrictOptions(community_target=1500, seed=7, workers=1, community_counts={"420106001": 3})
+    report = redistrict_on(connection, counted)
+    assert report.metrics["communities"]["districts"] == 5  # 3 in the west street, 2 in the east

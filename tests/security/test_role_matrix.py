@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from gis_api.auth.service import create_user
+from gis_api.config import Settings
 from tests.api.app_fixtures import PASSWORD
 from tests.cases.fixtures import GRID_SW
 from tests.security.api_world import (
@@ -46,6 +48,7 @@ AUTHENTICATED = set(ROLES) - {"anonymous"}
 CASE_READERS_WEST = OPERATORS_WEST | {"west_worker"}
 SW_HOUSEHOLD = 2  # tiny_district: the west street's south grid
 WEST_CODES = ("420106001",)
+PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,11 @@ def dispatched_case(api: Api) -> dict[str, Any]:
     return {"id": case_id, "other": others[0]}
 
 
+def uploaded_photo(api: Api) -> dict[str, Any]:
+    response = api.as_("admin").post("/media", files={"file": ("p.png", PHOTO, "image/png")})
+    return {"id": response.json()["ref"]}
+
+
 def out_of_scope(ok: set[str]) -> dict[str, int]:
     """Expected refusal per role for an object in the west street's south grid."""
     hidden = {"east_op": 404, "north_worker": 404, "anonymous": 401, "planner": 403}
@@ -91,6 +99,7 @@ PROBES: list[Probe] = [
     Probe("POST", "/cases", frozenset(CASE_READERS_WEST), 201, body=lambda a, v: _report_body(INCIDENT)),
     Probe("GET", "/cases", frozenset(AUTHENTICATED - {"planner"})),
     Probe("GET", "/cases/{id}", frozenset(CASE_READERS_WEST), setup=fresh_case),
+    Probe("GET", "/cases/{id}/route?lon=114.300&lat=30.550", frozenset(CASE_READERS_WEST), setup=fresh_case),
     Probe("POST", "/cases/{id}/actions/{action}", frozenset(OPERATORS_WEST), setup=fresh_case),
     Probe("POST", "/cases/{id}/dispatch", frozenset(OPERATORS_WEST), setup=registered_case),
     Probe(
@@ -141,6 +150,16 @@ PROBES: list[Probe] = [
     ),
     Probe("GET", "/assessment/streets/ranking?month=2026-03", frozenset(AUTHENTICATED)),
     Probe("GET", "/events/stream?max_seconds=0.2", frozenset(AUTHENTICATED - {"planner"})),
+    Probe("GET", "/members", frozenset(OPERATORS_WEST | {"east_op"})),
+    Probe("GET", "/members/me", frozenset({"west_worker", "north_worker"})),
+    Probe(
+        "POST",
+        "/members/me/availability",
+        frozenset({"west_worker", "north_worker"}),
+        body=lambda a, v: {"status": "available"},
+    ),
+    Probe("POST", "/media", frozenset(AUTHENTICATED), 201),
+    Probe("GET", "/media/{id}", frozenset(AUTHENTICATED), setup=uploaded_photo),
     Probe("GET", "/open311/discovery.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services/E0201.xml", frozenset(ROLES)),
@@ -180,12 +199,16 @@ def call(api: Api, probe: Probe, role: str) -> Any:
             "description": role,
         }
         return api.client.post(path, data=form, headers=headers)
+    if probe.path == "/media" and probe.method == "POST":
+        return api.client.post(path, files={"file": ("p.png", PHOTO, "image/png")}, headers=headers)
     body = probe.body(api, values) if probe.body else {}
     return api.client.request(probe.method, path, json=body, headers=headers)
 
 
 @pytest.fixture
-def everyone(api: Api, db_session: Session) -> Api:
+def everyone(api: Api, db_session: Session, settings: Settings, tmp_path: Path) -> Api:
+    # uploads go to a temporary folder, never the installation's var/media
+    api.client.app.state.settings = settings.model_copy(update={"var_dir": tmp_path})  # type: ignore[attr-defined]
     create_user(db_session, "district_op", PASSWORD, "district_operator", "420106")
     return api
 
@@ -214,14 +237,17 @@ def test_role_matrix(everyone: Api, role: str) -> None:
 def test_every_endpoint_is_in_the_matrix(everyone: Api) -> None:
     covered = {(p.method, p.path.split("?")[0]) for p in PROBES}
     covered = {(m, path.replace("{id}", "{case_id}")) for m, path in covered} | covered
-    ours = ("/cases", "/positions", "/visits", "/assessment", "/events", "/open311")
+    ours = ("/cases", "/positions", "/visits", "/assessment", "/events", "/open311", "/members", "/media")
     missing = []
     for route in everyone.client.app.routes:  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute) or not route.path.startswith(ours):
             continue
         for method in route.methods or set():
             path = (
-                route.path.replace("{request_id}", "{id}").replace("{code}", "E0201").replace("{fmt}", "json")
+                route.path.replace("{request_id}", "{id}")
+                .replace("{ref}", "{id}")
+                .replace("{code}", "E0201")
+                .replace("{fmt}", "json")
             )
             variants = {path, path.replace("{case_id}", "{id}"), path.replace("json", "xml")}
             if not any((method, v) in covered for v in variants):

@@ -8,12 +8,13 @@ import { boundaryLayer, createMap } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
 import { Outbox } from './outbox.js';
+import { photoReference } from './photostore.js';
 import { renderShell, showUser } from './shell.js';
 
 const $ = (id) => document.getElementById(id);
 const WORKING_STATES = new Set(['dispatched', 'in_progress', 'returned']);
 const PING_INTERVAL_MS = 15000;
-const KIND_LABELS = { action: 'field.action', report: 'field.report_kind', visit: 'field.visit_kind', availability: 'field.availability' };
+const KIND_LABELS = { action: 'field.action', report: 'field.report_kind', visit: 'field.visit_kind', availability: 'field.availability', photo: 'field.photo' };
 const AVAILABILITY_PATH = '/members/me/availability';
 const state = { cases: new Map(), position: null, pings: [], selected: null, map: null, markers: L.layerGroup(), me: null, route: null };
 
@@ -35,9 +36,11 @@ function distanceKm(a, b) {
   return 12742 * Math.asin(Math.sqrt(h));
 }
 
-// ETA: the dispatcher's road travel time when known, else 15 km/h over the straight line
+// ETA: the road route's when fetched, else the dispatcher's road travel time, else 15 km/h straight
 function etaText(item) {
   if (!state.position) return t('field.no_position');
+  const road = item.route;
+  if (road) return t('field.eta', { n: Math.max(1, Math.round(road.eta_s / 60)), km: (road.length_m / 1000).toFixed(1) });
   const km = distanceKm(state.position, item);
   const roadS = item.dispatch_explanation?.chosen?.travel_time_s;
   const minutes = roadS ? roadS / 60 : (km / 15) * 60;
@@ -82,27 +85,50 @@ function renderMarkers() {
   }
 }
 
-function showRoute(id) {
+// The road route from my position (GET /cases/{id}/route); offline or unroutable: a dashed straight line
+async function roadRoute(item) {
+  if (!navigator.onLine) return null;
+  const { lon, lat } = state.position;
+  return getJson(`/cases/${item.id}/route`, { lon, lat, crs: 'wgs84' }).catch(() => null);
+}
+
+async function showRoute(id) {
   state.selected = id;
   const item = state.cases.get(id);
   selectTab('map');
   if (!item) return;
   if (state.route) state.map.removeLayer(state.route);
-  const points = [[item.lat, item.lon]];
+  state.route = null;
+  let bounds = L.latLngBounds([[item.lat, item.lon]]);
+  item.route = null;
   if (state.position) {
-    points.unshift([state.position.lat, state.position.lon]);
-    state.route = L.polyline(points, { color: '#1971c2', weight: 4, dashArray: '6 6' }).addTo(state.map);
+    const feature = await roadRoute(item);
+    if (state.selected !== id) return; // another case was picked meanwhile
+    if (feature) {
+      item.route = feature.properties;
+      state.route = L.geoJSON(feature, { style: { color: '#1971c2', weight: 5, className: 'wg-route-line wg-route-road' } });
+    } else {
+      const points = [[state.position.lat, state.position.lon], [item.lat, item.lon]];
+      state.route = L.polyline(points, { color: '#1971c2', weight: 4, dashArray: '6 6', className: 'wg-route-line wg-route-straight' });
+    }
+    state.route.addTo(state.map);
+    bounds = state.route.getBounds().extend([item.lat, item.lon]);
   }
-  state.map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 17 });
-  $('wg-route').textContent = `#${item.id} ${item.category_name} · ${etaText(item)}`;
+  state.map.fitBounds(bounds.pad(0.3), { maxZoom: 17 });
+  const how = item.route ? t('field.route_road') : t('field.route_straight');
+  $('wg-route').textContent = `#${item.id} ${item.category_name} · ${etaText(item)} · ${how}`;
+  $('wg-route').dataset.kind = item.route ? 'road' : 'straight';
 }
 
+// Queue the photo's upload (before the action citing it) and return its media reference; null when
+// the file cannot be sent (the reason is shown and the action is not queued)
 async function photoRef(input) {
   const file = input?.files?.[0];
   if (!file) return [];
-  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return [`photo:sha256:${hex}:${file.name}`.slice(0, 500)];
+  const { ref, error } = await photoReference(file);
+  if (error) { toast(t(error)); return null; }
+  await outbox.sendPhoto(file);
+  return [ref];
 }
 
 function here() {
@@ -120,6 +146,7 @@ async function onCardAction(id, action, card) {
   }
   const note = card.querySelector('.wg-note')?.value ?? '';
   const media = action === 'dispose' ? await photoRef(card.querySelector('.wg-photo')) : [];
+  if (media === null) return;
   // apply locally at once; the server's answer (or the live event) brings the real state
   item.state = action === 'start' ? 'in_progress' : 'disposed';
   renderList();
@@ -194,9 +221,11 @@ function bindForms() {
   $('wg-report-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!state.position) { toast(t('field.no_position')); return; }
+    const media = await photoRef($('wg-report-photo'));
+    if (media === null) return;
     const body = {
       category_code: $('wg-report-category').value, description: $('wg-report-description').value,
-      media: await photoRef($('wg-report-photo')), crs: 'wgs84', ...here(),
+      media, crs: 'wgs84', ...here(),
     };
     event.target.reset();
     await outbox.send('report', '/cases', body);
@@ -212,8 +241,10 @@ function bindForms() {
 
 async function bindAvailability() {
   if (!(await hasEndpoint(AVAILABILITY_PATH))) return; // the toggle appears once the API offers it
+  const me = await getJson('/members/me').catch(() => null);
+  if (!me) return; // an account without a team member has no availability to set
   $('wg-availability-box').hidden = false;
-  $('wg-availability').checked = true;
+  $('wg-availability').checked = me.status !== 'off_duty';
   $('wg-availability').addEventListener('change', (event) => {
     outbox.send('availability', AVAILABILITY_PATH, { status: event.target.checked ? 'available' : 'off_duty' });
   });

@@ -50,6 +50,8 @@ const TEXTS = {
     'field.offline': '离线', 'field.online': '在线', 'field.position': '当前位置', 'field.no_position': '尚未定位',
     'field.description': '问题描述', 'field.sent': '已发送', 'field.back': '返回',
     'field.action': '任务操作', 'field.report_kind': '上报', 'field.visit_kind': '走访', 'field.availability': '状态',
+    'field.photo_type': '照片须为 JPEG、PNG 或 WebP 格式', 'field.photo_too_large': '照片不能超过 5 MB',
+    'field.route_road': '道路路线', 'field.route_straight': '直线（无道路路线）',
     'error.load': '加载失败：{reason}',
   },
   en: {
@@ -102,6 +104,8 @@ const TEXTS = {
     'field.offline': 'Offline', 'field.online': 'Online', 'field.position': 'My position', 'field.no_position': 'No position yet',
     'field.description': 'Description', 'field.sent': 'Sent', 'field.back': 'Back',
     'field.action': 'Case action', 'field.report_kind': 'Report', 'field.visit_kind': 'Visit', 'field.availability': 'Availability',
+    'field.photo_type': 'The photo must be a JPEG, PNG or WebP image', 'field.photo_too_large': 'The photo must not exceed 5 MB',
+    'field.route_road': 'road route', 'field.route_straight': 'straight line (no road route)',
     'error.load': 'Loading failed: {reason}',
   },
 };

@@ -37,7 +37,12 @@ export function followEvents({ onEvent, onStatus = () => {}, onResync = () => {}
 
   function deliver(message) {
     if (message.retry) retryMs = message.retry;
-    if (!message.data) return;
+    if (!message.data) {
+      // the server's 'connected' message carries the stream's cursor: resume from it even when no
+      // event arrived before the connection dropped (as EventSource does with a data-less id)
+      if (message.id !== null) lastId = message.id;
+      return;
+    }
     if (message.id !== null) {
       if (seen.has(message.id)) return;
       seen.add(message.id);

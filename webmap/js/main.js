@@ -114,6 +114,11 @@ async function start() {
 
   const scope = await buildScopeSelector($('wg-scope'), user);
   map.fitBounds(scope.bounds(user.scope_code));
+  if (await hasEndpoint('/members')) {
+    members.load(user.role, user.scope_code)
+      .then(() => { document.body.dataset.members = String(members.count); })
+      .catch((error) => setStatus(t('error.load', { reason: error.message })));
+  }
   const panel = await startCases(map, overlays, user).catch((error) => {
     setStatus(t('error.load', { reason: error.message }));
     return null;

@@ -1,7 +1,10 @@
 // Offline outbox for the field app: every write is stored (localStorage) with an idempotency key
 // before it is sent, sent in order when the network is there, and removed only once the server has
 // answered; a retry after a lost answer carries the same key, so nothing is lost or done twice.
+// Photo uploads are entries too (the file itself waits in IndexedDB), queued before the action that
+// cites them, so they reach the server first.
 import { authHeaders } from './api.js';
+import { deletePhoto, getPhoto, putPhoto } from './photostore.js';
 
 const RETRY_MS = 10000;
 
@@ -36,6 +39,29 @@ export class Outbox {
     return this.flush();
   }
 
+  // Queue a photo upload (multipart POST /media); resolves once it is stored locally and flushing
+  async sendPhoto(file) {
+    const entry = { id: crypto.randomUUID(), kind: 'photo', path: '/media', photo: true, name: file.name, queuedAt: new Date().toISOString() };
+    await putPhoto(entry.id, file);
+    this.save([...this.entries(), entry]);
+    this.flush();
+  }
+
+  async request(entry) {
+    if (!entry.photo) {
+      return fetch(entry.path, {
+        method: 'POST',
+        headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': entry.id }),
+        body: JSON.stringify(entry.body),
+      });
+    }
+    const blob = await getPhoto(entry.id);
+    if (!blob) return new Response(JSON.stringify({ detail: 'photo missing on this device' }), { status: 410 });
+    const form = new FormData();
+    form.append('file', blob, entry.name || 'photo');
+    return fetch(entry.path, { method: 'POST', headers: authHeaders({ 'Idempotency-Key': entry.id }), body: form });
+  }
+
   get size() {
     return this.entries().length;
   }
@@ -51,17 +77,14 @@ export class Outbox {
       if (!entry) return;
       let response;
       try {
-        response = await fetch(entry.path, {
-          method: 'POST',
-          headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': entry.id }),
-          body: JSON.stringify(entry.body),
-        });
+        response = await this.request(entry);
       } catch {
         return; // network gone: keep the entry, try again later
       }
       if (response.status >= 500 || response.status === 401 || response.status === 429) return;
       const body = await response.json().catch(() => null);
       this.save(this.entries().filter((queued) => queued.id !== entry.id));
+      if (entry.photo) await deletePhoto(entry.id).catch(() => {});
       if (response.ok) this.onDelivered(entry, body);
       else this.onRejected(entry, body?.detail ?? `HTTP ${response.status}`);
     }

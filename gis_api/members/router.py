@@ -1,0 +1,41 @@
+"""GET /members (the team layer of an operator's area) and POST /members/me/availability."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gis_api.auth.dependencies import CurrentUser
+from gis_api.cases.pings import require_member
+from gis_api.cases.reads import actor_for
+from gis_api.db.session import SessionDep
+from gis_api.members.schemas import AvailabilityIn, MemberOut, MemberPage
+from gis_api.members.service import list_members, member, set_availability
+
+router = APIRouter(prefix="/members", tags=["members"])
+
+
+@router.get("")
+def members(
+    session: SessionDep,
+    user: CurrentUser,
+    scope: Annotated[str | None, Query(max_length=20, description="street/community/grid code")] = None,
+) -> MemberPage:
+    """Team members homed in the caller's area (or a part of it), with last position and availability."""
+    return list_members(session, user, scope)
+
+
+@router.get("/me")
+def me(session: SessionDep, user: CurrentUser) -> MemberOut:
+    """The grid worker's own team member (availability, last position), for the field app."""
+    return member(session, require_member(actor_for(session, user)))
+
+
+@router.post("/me/availability")
+def my_availability(session: SessionDep, user: CurrentUser, body: AvailabilityIn) -> MemberOut:
+    """A grid worker sets their own availability (available, en route, on scene, off duty)."""
+    member_id = require_member(actor_for(session, user))
+    changed = set_availability(session, member_id, body.status)
+    session.commit()
+    return changed
