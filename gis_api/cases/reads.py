@@ -101,6 +101,26 @@ def list_cases(session: Session, actor: Actor, filters: CaseFilter) -> list[Case
     return [case_out(case, positions[case.id], now) for case in cases]
 
 
+def case_counters(session: Session, actor: Actor, area: str | None = None) -> dict[str, int]:
+    """Open, overdue and closed-today counts over every case the actor may see (the command
+    centre's counters: exact, not computed from a loaded page)."""
+    now = now_utc()
+    conditions = [visible(actor)]
+    if area is not None:
+        scope_level(area)  # validates the code
+        conditions.append(Case.grid_code.startswith(area))
+    is_open = Case.state.in_([state.value for state in OPEN_STATES])
+    start_of_day = now.astimezone(default_calendar().zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    row = session.execute(
+        select(
+            func.count().filter(is_open),
+            func.count().filter(is_open, Case.stage_deadline < now),
+            func.count().filter(Case.state == State.CLOSED.value, Case.closed_at >= start_of_day),
+        ).where(*conditions)
+    ).one()
+    return {"open": int(row[0]), "overdue": int(row[1]), "closed_today": int(row[2])}
+
+
 def _positions(session: Session, ids: list[int]) -> dict[int, tuple[float, float]]:
     if not ids:
         return {}

@@ -17,7 +17,7 @@ from gis_api.auth.dependencies import CurrentUser
 from gis_api.cases import kpi, media
 from gis_api.cases.dispatch import dispatch_case, reassign_case
 from gis_api.cases.pings import VisitInput, record_pings, record_visit
-from gis_api.cases.reads import CaseFilter, actor_for, case_detail, case_view, list_cases
+from gis_api.cases.reads import CaseFilter, actor_for, case_counters, case_detail, case_view, list_cases
 from gis_api.cases.route import case_route
 from gis_api.cases.schemas import (
     ActionIn,
@@ -109,6 +109,16 @@ def cases(
     items = list_cases(session, actor, filters)
     next_id = items[-1].id if len(items) == limit else None
     return CasePage(items=items, count=len(items), next_before_id=next_id)
+
+
+@router.get("/cases/counters")
+def counters(
+    session: SessionDep,
+    user: CurrentUser,
+    area: Annotated[str | None, Query(description="street, community or grid code")] = None,
+) -> dict[str, int]:
+    """Open, overdue and closed-today cases in the caller's area (optionally narrowed to `area`)."""
+    return case_counters(session, actor_for(session, user), area)
 
 
 @router.get("/cases/{case_id}")

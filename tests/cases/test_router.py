@@ -22,6 +22,7 @@ from tests.security.api_world import (
     users,
     world,
 )
+from tests.tiny_district import EAST
 
 __all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
 
@@ -193,3 +194,14 @@ def test_worker_reports_on_patrol_and_self_disposes(api: Api) -> None:
     assert done.status_code == 200 and done.json()["state"] == "disposed"
     outside = worker.report("E0102", EAST_INCIDENT)
     assert outside.status_code == 403
+
+
+def test_counters_are_exact_and_scoped(api: Api) -> None:
+    west = [api.as_("west_op").report().json()["id"] for _ in range(3)]
+    api.as_("east_op").report(where=EAST_INCIDENT)
+    assert api.as_("west_op").get("/cases/counters").json() == {"open": 3, "overdue": 0, "closed_today": 0}
+    assert api.as_("admin").get("/cases/counters").json()["open"] == 4
+    assert api.as_("admin").get("/cases/counters", params={"area": EAST}).json()["open"] == 1
+    assert len(west) == 3
+    assert api.as_("planner").get("/cases/counters").status_code == 403
+    assert api.as_("admin").get("/cases/counters", params={"area": "12x"}).status_code == 422

@@ -70,7 +70,23 @@ export class CasePanel {
     this.layer.clearLayers();
     this.markers.clear();
     page.items.forEach((item) => this.upsert(item, false));
+    await this.refreshCounters(false);
     this.render();
+  }
+
+  // Exact counts from the server (the loaded page holds only the newest cases); debounced on live events.
+  async refreshCounters(render = true) {
+    try {
+      this.counts = await getJson('/cases/counters', this.scope.length > 6 ? { area: this.scope } : {});
+    } catch (error) {
+      this.counts = null; // fall back to counting the loaded page
+    }
+    if (render) this.render();
+  }
+
+  scheduleCounters() {
+    clearTimeout(this.countersTimer);
+    this.countersTimer = setTimeout(() => this.refreshCounters(), 500);
   }
 
   matches(item) {
@@ -110,9 +126,10 @@ export class CasePanel {
 
   render() {
     const items = [...this.cases.values()].sort((a, b) => b.id - a.id);
-    const open = items.filter((c) => !CLOSED.has(c.state)).length;
-    const overdue = items.filter((c) => c.overdue && !CLOSED.has(c.state)).length;
-    const closedToday = items.filter((c) => c.state === 'closed' && c.closed_at && new Date(c.closed_at).toDateString() === today()).length;
+    const open = this.counts ? this.counts.open : items.filter((c) => !CLOSED.has(c.state)).length;
+    const overdue = this.counts ? this.counts.overdue : items.filter((c) => c.overdue && !CLOSED.has(c.state)).length;
+    const closedToday = this.counts ? this.counts.closed_today
+      : items.filter((c) => c.state === 'closed' && c.closed_at && new Date(c.closed_at).toDateString() === today()).length;
     this.el.counters.innerHTML = [['count.open', open, 'open'], ['count.overdue', overdue, 'overdue'], ['count.closed_today', closedToday, 'closed-today']]
       .map(([key, value, id]) => `<div class="wg-counter" id="wg-count-${id}"><b>${value}</b><span>${t(key)}</span></div>`).join('');
     this.el.list.innerHTML = items.length ? items.map((c) => `<li data-case-id="${c.id}" data-state="${c.state}"
@@ -140,6 +157,7 @@ export class CasePanel {
     if (event.kind !== 'case' || !event.case_id) return;
     const detail = await getJson(`/cases/${event.case_id}`);
     this.upsert(detail);
+    this.scheduleCounters();
     if (this.selected === detail.id) this.renderDetail(detail);
   }
 
