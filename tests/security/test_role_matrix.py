@@ -98,6 +98,7 @@ def out_of_scope(ok: set[str]) -> dict[str, int]:
 PROBES: list[Probe] = [
     Probe("POST", "/cases", frozenset(CASE_READERS_WEST), 201, body=lambda a, v: _report_body(INCIDENT)),
     Probe("GET", "/cases", frozenset(AUTHENTICATED - {"planner"})),
+    Probe("GET", "/cases/counters", frozenset(AUTHENTICATED - {"planner"})),
     Probe("GET", "/cases/{id}", frozenset(CASE_READERS_WEST), setup=fresh_case),
     Probe("GET", "/cases/{id}/route?lon=114.300&lat=30.550", frozenset(CASE_READERS_WEST), setup=fresh_case),
     Probe("POST", "/cases/{id}/actions/{action}", frozenset(OPERATORS_WEST), setup=fresh_case),
