@@ -24,6 +24,7 @@ from gis_api.cases.models import Case
 from gis_api.cases.service import (
     Actor,
     apply_step,
+    case_lonlat,
     clock_of,
     lock_case,
     log_event,
@@ -96,7 +97,7 @@ def dispatch_case(
             f"community {case.community_code} or street {case.street_code}"
         )
     graph = graph if graph is not None else road_graph(session.get_bind().engine)
-    ranking = rank(graph, _case_lonlat(session, case), candidates)
+    ranking = rank(graph, case_lonlat(case), candidates)
     member_id = _claim_first(session, ranking)
     explanation = explain(ranking, member_id, catalog.version)
     case.assigned_member_id = member_id
@@ -131,13 +132,6 @@ def _candidates(session: Session, case: Case, category: Category) -> list[Candid
     return [Candidate(int(r[0]), r[1], r[2], float(r[3]), float(r[4]), int(r[5])) for r in rows]
 
 
-def _case_lonlat(session: Session, case: Case) -> tuple[float, float]:
-    row = session.execute(
-        text("SELECT ST_X(geom), ST_Y(geom) FROM incident WHERE id = :i"), {"i": case.id}
-    ).one()
-    return float(row[0]), float(row[1])
-
-
 @dataclass(frozen=True)
 class Ranking:
     """Candidates in dispatch order with their road ETAs (inf: unreachable) and straight lines."""
@@ -160,7 +154,8 @@ def rank(graph: RoadGraph, incident: tuple[float, float], candidates: list[Candi
         times = np.full(len(candidates), np.inf)
         method = "straight_line (no road network loaded)"
     else:
-        times, straight, _ = graph.search_to(incident).travel_times(positions)
+        member_ids = [c.member_id for c in candidates]
+        times, straight, _ = graph.search_to(incident).travel_times(positions, member_ids)
         method = "road"
     order = np.lexsort((straight, times, ~np.isfinite(times), tiers))
     return Ranking(

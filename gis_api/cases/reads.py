@@ -13,7 +13,7 @@ from gis_api.cases.calendar import default_calendar
 from gis_api.cases.categories import default_catalog
 from gis_api.cases.models import Case, CaseEvent
 from gis_api.cases.schemas import CaseDetail, CaseOut, EventOut
-from gis_api.cases.service import HANDLER_ACTIONS, Actor, clock_of, now_utc, snapshot
+from gis_api.cases.service import HANDLER_ACTIONS, Actor, case_lonlat, clock_of, now_utc, snapshot
 from gis_api.cases.workflow import OPEN_STATES, State, allowed_actions
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
@@ -173,8 +173,8 @@ def case_out(case: Case, position: tuple[float, float], now: datetime | None = N
 
 
 def case_view(session: Session, case: Case) -> CaseOut:
-    """case_out for one case, reading its position from the database."""
-    return case_out(case, _positions(session, [case.id])[case.id])
+    """case_out for one case, its position taken from the loaded row."""
+    return case_out(case, case_lonlat(case))
 
 
 def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geoalchemy2 import WKTElement
+from geoalchemy2.shape import to_shape
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -101,6 +102,12 @@ class Position:
 
     def element(self) -> WKTElement:
         return WKTElement(f"POINT({self.lon} {self.lat})", srid=4326)
+
+
+def case_lonlat(case: Case) -> tuple[float, float]:
+    """The case's stored point, read from the loaded row (no extra query per response)."""
+    point = to_shape(case.geom)
+    return float(point.x), float(point.y)
 
 
 def now_utc() -> datetime:

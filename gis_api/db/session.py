@@ -24,10 +24,15 @@ def resolve_database_url(settings: Settings) -> str:
     return EmbeddedCluster(settings.var_dir).ensure_running()
 
 
+POOL_SIZE = 20
+"""Kept connections per process: at least the requests one API process serves at once, since
+every connection beyond the pool is opened and closed per request (a PostgreSQL backend fork)."""
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One pooled engine per URL; pre-ping so a restarted server is reconnected transparently."""
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=20)
 
 
 def make_engine(settings: Settings, check_extensions: bool = True) -> Engine:

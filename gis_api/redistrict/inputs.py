@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -39,6 +40,7 @@ class RedistrictInputs:
     roads: gpd.GeoDataFrame  # road_class, geometry
     barriers: shapely.Geometry
     household_ids: dict[int, np.ndarray]  # building id -> household ids in id order
+    households: pd.DataFrame  # id (index), lon, lat (WGS84), x, y (metric): where each household is
     official: pd.DataFrame  # community code, name, street_code (may be empty)
 
 
@@ -68,7 +70,28 @@ def read_inputs(connection: Connection, metric_crs: str, official: pd.DataFrame)
         roads=roads,
         barriers=barrier_geometry(connection, roads, metric_crs),
         household_ids=household_ids,
+        households=household_points(connection, metric_crs),
         official=official,
+    )
+
+
+def household_points(connection: Connection, metric_crs: str) -> pd.DataFrame:
+    """Every household's position in WGS84 and in the metric CRS, indexed by household id."""
+    import pyproj
+
+    # COPY + read_csv: an order of magnitude faster than fetching 442k result rows
+    buffer = io.StringIO()
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.copy_expert(
+        "COPY (SELECT id, ST_X(geom), ST_Y(geom) FROM household ORDER BY id) TO STDOUT", buffer
+    )
+    buffer.seek(0)
+    table = pd.read_csv(buffer, sep="\t", header=None, names=["id", "lon", "lat"], dtype={"id": np.int64})
+    to_metric = pyproj.Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    x, y = to_metric.transform(table["lon"].to_numpy(), table["lat"].to_numpy())
+    return pd.DataFrame(
+        {"lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(), "x": x, "y": y},
+        index=table["id"].to_numpy(),
     )
 
 

@@ -59,7 +59,9 @@ def plan_geometry(units: UnitSet, result: HierarchyResult, official: pd.DataFram
         geometry=community_polygons, crs=units.units.crs,
     )  # fmt: skip
     communities["hull_ratio"] = hull_ratio(communities.geometry.to_numpy())
-    return PlanGeometry(communities.to_crs("EPSG:4326"), grid_geometry(units, result, communities))
+    wgs84 = communities.to_crs("EPSG:4326")
+    wgs84 = wgs84.set_geometry([_polygonal(g) for g in wgs84.geometry], crs="EPSG:4326")
+    return PlanGeometry(wgs84, grid_geometry(units, result, communities))
 
 
 def hull_ratio(polygons: np.ndarray) -> np.ndarray:
@@ -88,7 +90,8 @@ def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoD
         geometry=polygons, crs=units.grid_units.crs,
     )  # fmt: skip
     grids["hull_ratio"] = hull_ratio(polygons)
-    return grids.to_crs("EPSG:4326")
+    wgs84 = grids.to_crs("EPSG:4326")
+    return wgs84.set_geometry([_polygonal(g) for g in wgs84.geometry], crs="EPSG:4326")
 
 
 def household_assignment(inputs: RedistrictInputs, units: UnitSet, result: HierarchyResult) -> pd.DataFrame:
@@ -105,6 +108,46 @@ def household_assignment(inputs: RedistrictInputs, units: UnitSet, result: Hiera
             parts.append(np.c_[ids, np.full(ids.shape[0], grid)])
     stacked = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
     return pd.DataFrame(stacked, columns=["household_id", "grid"])
+
+
+def contained_assignment(
+    assignment: pd.DataFrame, inputs: RedistrictInputs, geometry: PlanGeometry
+) -> pd.DataFrame:
+    """Give the few households whose point lies outside their planned grid (a footprint reaching
+    over a cell edge) to the grid that contains them: a household belongs to the grid around it."""
+    grids = geometry.grids.geometry.to_numpy()
+    points = inputs.households.loc[assignment["household_id"], ["lon", "lat"]].to_numpy()
+    planned = assignment["grid"].to_numpy()
+    inside = shapely.covers(grids[planned], shapely.points(points))
+    if inside.all():
+        return assignment
+    stray = np.flatnonzero(~inside)
+    point_idx, grid_idx = shapely.STRtree(grids).query(shapely.points(points[stray]), predicate="intersects")
+    fixed = planned.copy()
+    first = np.unique(point_idx, return_index=True)[1]  # a point on a shared edge: the first grid
+    fixed[stray[point_idx[first]]] = grid_idx[first]
+    return assignment.assign(grid=fixed)
+
+
+def recount(geometry: PlanGeometry, assignment: pd.DataFrame) -> None:
+    """Household counts of grids and communities from the final assignment."""
+    per_grid = np.bincount(assignment["grid"].to_numpy(), minlength=len(geometry.grids))
+    geometry.grids["households"] = per_grid.astype(np.int64)
+    per_community = geometry.grids.groupby("community_code")["households"].sum()
+    geometry.communities["households"] = (
+        geometry.communities["code"].map(per_community).fillna(0).astype(np.int64)
+    )
+
+
+def grid_deviation(households: np.ndarray, target: float) -> dict[str, float]:
+    """Deviation figures of the final grid counts against the nominal target."""
+    deviation = np.abs(households - target) / target
+    return {
+        "dev_max": float(deviation.max()),
+        "dev_mean": float(deviation.mean()),
+        "share_within_5pct": float((deviation <= 0.05 + 1e-9).mean()),
+        "share_within_10pct": float((deviation <= 0.10 + 1e-9).mean()),
+    }
 
 
 def _polygonal(geometry: shapely.Geometry) -> shapely.MultiPolygon:
@@ -129,9 +172,14 @@ def store_plan(
     options: RedistrictOptions,
 ) -> tuple[int, dict[str, Any]]:
     """Insert the draft plan, its communities, grids and household assignment; return id and metrics."""
+    planned = household_assignment(inputs, units, result)
+    assignment = contained_assignment(planned, inputs, geometry)
+    recount(geometry, assignment)
     metrics = plan_metrics(result, options)
     metrics["communities"]["hull_ratio_mean"] = float(geometry.communities["hull_ratio"].mean())
     metrics["grids"]["hull_ratio_mean"] = float(geometry.grids["hull_ratio"].mean())
+    metrics["grids"].update(grid_deviation(geometry.grids["households"].to_numpy(), options.grid_target))
+    metrics["households_regridded_by_position"] = int((assignment["grid"] != planned["grid"]).sum())
     name = options.name or f"调整方案 seed {options.seed}"
     plan_id = connection.execute(
         text("INSERT INTO plan (name, status, description, metrics) "
@@ -140,7 +188,6 @@ def store_plan(
     ).scalar_one()  # fmt: skip
     community_ids = _insert_communities(connection, plan_id, geometry.communities)
     grid_ids = _insert_grids(connection, plan_id, geometry.grids, community_ids)
-    assignment = household_assignment(inputs, units, result)
     _copy_assignment(connection, plan_id, assignment["household_id"].to_numpy(), grid_ids[assignment["grid"]])
     return int(plan_id), metrics
 

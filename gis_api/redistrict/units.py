@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from boundaries.graph import UnitGraph, graph_from_polygons
 from boundaries.partition import GridUnits
-from boundaries.units import split_heavy_units, tessellate
+from boundaries.units import tessellate
 from gis_api.redistrict.inputs import RedistrictInputs
 
 Progress = Callable[[str], None]
@@ -57,7 +58,65 @@ def build_units(inputs: RedistrictInputs, grid_max_households: int, progress: Pr
     units = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=inputs.metric_crs)
     units["unit_id"] = np.arange(len(units), dtype=np.int64)
     graph = graph_from_polygons(units.geometry.to_numpy(), inputs.barriers)
-    grid_units = split_heavy_units(units, grid_max_households)
+    grid_units = split_by_position(units, inputs, grid_max_households)
     grid_graph = graph_from_polygons(grid_units.geometry.to_numpy(), inputs.barriers)
     progress(f"[redistrict] {len(units):,} units, {len(grid_units):,} grid units, graph built")
     return UnitSet(units, graph, grid_units, grid_graph)
+
+
+def split_by_position(
+    units: gpd.GeoDataFrame, inputs: RedistrictInputs, max_households: int
+) -> gpd.GeoDataFrame:
+    """Grid-level units: a building above `max_households` is cut across its long axis into strips
+    holding consecutive households in position order (stairwells), so every household point lies
+    in its own strip. Reorders `inputs.household_ids` of split buildings to that order."""
+    rows = []
+    for parent, (building, households, geom) in enumerate(
+        zip(units["building_id"], units["households"], units.geometry, strict=True)
+    ):
+        parts = int(np.ceil(households / max_households)) if households else 1
+        ids = inputs.household_ids.get(int(building)) if not pd.isna(building) else None
+        if parts <= 1 or ids is None or len(ids) != households:
+            rows.append((parent, 0, int(households), geom))
+            continue
+        rows.extend(
+            (parent, *piece) for piece in _strips_by_position(geom, ids, inputs, parts, int(building))
+        )
+    frame = pd.DataFrame(rows, columns=["parent_unit", "household_start", "households", "geometry"])
+    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=units.crs)
+    out.insert(0, "unit_id", np.arange(len(out), dtype=np.int64))
+    return out
+
+
+def _strips_by_position(
+    geom: shapely.Geometry, ids: np.ndarray, inputs: RedistrictInputs, parts: int, building: int
+) -> list[tuple[int, int, shapely.Geometry]]:
+    """(household_start, households, strip) pieces cut midway between consecutive households."""
+    along, across = _long_axis(geom)
+    xy = inputs.households.loc[ids, ["x", "y"]].to_numpy()
+    order = np.argsort(xy @ along, kind="stable")
+    inputs.household_ids[building] = ids[order]
+    projected = (xy @ along)[order]
+    sizes = np.diff(np.linspace(0, len(ids), parts + 1).round().astype(np.int64))
+    ends = np.cumsum(sizes)[:-1]
+    cuts = np.concatenate([[-np.inf], (projected[ends - 1] + projected[ends]) / 2, [np.inf]])
+    reach = float(np.hypot(*np.subtract(geom.bounds[2:], geom.bounds[:2]))) + 1.0
+    origin = np.asarray(geom.centroid.coords[0])
+    pieces, start = [], 0
+    for size, low, high in zip(sizes.tolist(), cuts[:-1], cuts[1:], strict=True):
+        low_m = max(low - origin @ along, -reach)
+        high_m = min(high - origin @ along, reach)
+        corners = [origin + a * along + b * across for a, b in
+                   ((low_m, -reach), (high_m, -reach), (high_m, reach), (low_m, reach))]  # fmt: skip
+        pieces.append((start, size, shapely.intersection(geom, shapely.Polygon(corners))))
+        start += size
+    return pieces
+
+
+def _long_axis(geom: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along and across the longest side of the minimum rotated rectangle."""
+    corners = np.asarray(shapely.minimum_rotated_rectangle(geom).exterior.coords)[:3]
+    sides = np.diff(corners, axis=0)
+    longest = sides[int(np.argmax(np.hypot(sides[:, 0], sides[:, 1])))]
+    along = longest / max(float(np.hypot(*longest)), 1e-9)
+    return along, np.array([-along[1], along[0]])

@@ -92,6 +92,7 @@ class RoadGraph:
         self.to_lonlat = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
         self._build_reverse_csr()
         self._build_samples()
+        self.member_snaps = MemberSnaps(self)
 
     @property
     def node_count(self) -> int:
@@ -233,9 +234,57 @@ class RoadGraph:
         incident_lonlat: Sequence[float],
         candidate_positions: NDArray[np.float64] | Sequence[Sequence[float]],
         limit_s: float = DEFAULT_LIMIT_S,
+        member_ids: Sequence[int] | None = None,
     ) -> list[RankedCandidate]:
-        """Candidates (lon/lat rows) ordered by road travel time to the incident, fastest first."""
-        return self.search_to(incident_lonlat, limit_s).rank(candidate_positions)
+        """Candidates (lon/lat rows) ordered by road travel time to the incident, fastest first.
+
+        With `member_ids` the candidates' snaps come from (and refresh) the per-member cache."""
+        return self.search_to(incident_lonlat, limit_s).rank(candidate_positions, member_ids)
+
+
+class MemberSnaps:
+    """Team members' positions snapped to the road graph, kept until a member reports a new position.
+
+    Snapping 1,500 candidates costs more than the reverse search itself, and members move far less
+    often than incidents arrive, so each (member, position) is snapped once per process."""
+
+    def __init__(self, graph: RoadGraph) -> None:
+        self.graph = graph
+        self.row: dict[int, int] = {}
+        self.lonlat = np.empty((0, 2))
+        self.edge = np.empty(0, dtype=np.intp)
+        self.fraction = np.empty(0)
+        self.offset_m = np.empty(0)
+        self.xy = np.empty((0, 2))
+        self.lock = threading.Lock()
+
+    def snaps(self, member_ids: Sequence[int], lonlat: NDArray[np.float64]) -> Snaps:
+        """Snaps of the members at these positions (lon/lat rows), snapping only new positions."""
+        lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+        with self.lock:
+            rows = np.fromiter((self.row.get(int(m), -1) for m in member_ids), np.intp, len(member_ids))
+            stale = rows < 0
+            stale[~stale] = np.any(self.lonlat[rows[~stale]] != lonlat[~stale], axis=1)
+            if stale.any():
+                rows[stale] = self._store([int(m) for m in np.asarray(member_ids)[stale]], lonlat[stale])
+            return Snaps(self.edge[rows], self.fraction[rows], self.offset_m[rows], self.xy[rows])
+
+    def _store(self, member_ids: list[int], lonlat: NDArray[np.float64]) -> NDArray[np.intp]:
+        """Snap and record positions; a member seen before keeps its row, a new one is appended."""
+        fresh = self.graph.snap(lonlat)
+        rows = np.empty(len(member_ids), dtype=np.intp)
+        for k, member in enumerate(member_ids):
+            rows[k] = self.row.setdefault(member, len(self.row))
+        grow = len(self.row) - len(self.edge)
+        if grow > 0:
+            self.lonlat = np.concatenate([self.lonlat, np.zeros((grow, 2))])
+            self.edge = np.concatenate([self.edge, np.zeros(grow, dtype=np.intp)])
+            self.fraction = np.concatenate([self.fraction, np.zeros(grow)])
+            self.offset_m = np.concatenate([self.offset_m, np.zeros(grow)])
+            self.xy = np.concatenate([self.xy, np.zeros((grow, 2))])
+        self.lonlat[rows], self.edge[rows], self.fraction[rows] = lonlat, fresh.edge, fresh.fraction
+        self.offset_m[rows], self.xy[rows] = fresh.offset_m, fresh.xy
+        return rows
 
 
 class IncidentSearch:
@@ -254,11 +303,13 @@ class IncidentSearch:
         return float(self.snap.offset_m[0] / ACCESS_SPEED_MPS)
 
     def travel_times(
-        self, positions: NDArray[np.float64]
+        self, positions: NDArray[np.float64], member_ids: Sequence[int] | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], Snaps]:
-        """Door-to-door seconds (walk to road, drive, walk to incident) and straight-line metres."""
+        """Door-to-door seconds (walk to road, drive, walk to incident) and straight-line metres.
+
+        Given the members' ids, their snaps come from the graph's per-member cache."""
         g = self.graph
-        snaps = g.snap(positions)
+        snaps = g.snap(positions) if member_ids is None else g.member_snaps.snaps(member_ids, positions)
         via, _ = self._best_entry(snaps)
         total = via + (snaps.offset_m / ACCESS_SPEED_MPS) + self.incident_access_s
         straight = np.hypot(*(snaps.xy - self.snap.xy[0]).T)
@@ -283,9 +334,13 @@ class IncidentSearch:
         how = np.argmin(options, axis=1)
         return options[np.arange(len(how)), how], how
 
-    def rank(self, positions: NDArray[np.float64] | Sequence[Sequence[float]]) -> list[RankedCandidate]:
+    def rank(
+        self,
+        positions: NDArray[np.float64] | Sequence[Sequence[float]],
+        member_ids: Sequence[int] | None = None,
+    ) -> list[RankedCandidate]:
         """All candidates ordered by travel time (ties and unreachable ones by straight line)."""
-        total, straight, _ = self.travel_times(np.asarray(positions, dtype=float))
+        total, straight, _ = self.travel_times(np.asarray(positions, dtype=float), member_ids)
         order = np.lexsort((straight, total))
         return list(zip(order.tolist(), total[order].tolist(), straight[order].tolist(), strict=True))
 

@@ -36,7 +36,10 @@ def build_world(connection: Connection) -> None:
     connection.execute(
         text("""
         INSERT INTO household (id, building_id, residents, grid_id, geom)
-        SELECT row_number() OVER (ORDER BY b.id, k), b.id, 2, g.id, ST_Centroid(b.geom)
+        SELECT row_number() OVER (ORDER BY b.id, k), b.id, 2, g.id,
+               -- spread over the footprint like flats over a floor plan (about ±7 m)
+               ST_Translate(ST_Centroid(b.geom), (k % 6 - 2.5) * 0.000025 + k * 0.0000007,
+                            (k / 6 - 2.5) * 0.000025 + k * 0.0000011)
         FROM building b CROSS JOIN generate_series(1, :n) k
         JOIN grid g ON g.plan_id = (SELECT id FROM plan WHERE status = 'active')
          AND ST_Covers(g.geom, ST_Centroid(b.geom))
@@ -147,3 +150,36 @@ def test_street_count_overrides_the_target(connection: Connection) -> None:
     counted = RedistrictOptions(community_target=1500, seed=7, workers=1, community_counts={"420106001": 3})
     report = redistrict_on(connection, counted)
     assert report.metrics["communities"]["districts"] == 5  # 3 in the west street, 2 in the east
+
+
+def test_split_towers_keep_every_household_inside_its_grid(connection: Connection) -> None:
+    build_world(connection)
+    # grids of 100 split every 30-household building into stairwell strips of at most 20
+    small = RedistrictOptions(community_target=1500, grid_target=100, seed=3, workers=1)
+    report = redistrict_on(connection, small)
+    assert report.metrics["grids"]["share_within_10pct"] >= 0.9
+    plans.activate_plan(connection, report.plan_id)
+    assert check_plan(connection).ok, str(check_plan(connection))
+    split = connection.execute(
+        text(
+            "SELECT count(*) FROM (SELECT building_id FROM household h JOIN grid g ON g.id = h.grid_id "
+            "GROUP BY building_id HAVING count(DISTINCT g.id) > 1) s"
+        )
+    ).scalar_one()
+    assert split > 0  # some buildings really are shared between grids
+
+
+def test_stored_counts_match_the_household_assignment(connection: Connection) -> None:
+    build_world(connection)
+    plan_id = redistrict_on(connection, OPTIONS).plan_id
+    mismatched = connection.execute(
+        text(
+            "SELECT count(*) FROM grid g LEFT JOIN (SELECT grid_id, count(*) AS n FROM plan_assignment "
+            "WHERE plan_id = :p GROUP BY grid_id) a ON a.grid_id = g.id "
+            "WHERE g.plan_id = :p AND g.households <> coalesce(a.n, 0)"
+        ),
+        {"p": plan_id},
+    ).scalar_one()
+    assert mismatched == 0
+    stored = connection.execute(text("SELECT metrics FROM plan WHERE id = :p"), {"p": plan_id}).scalar_one()
+    assert stored["households_regridded_by_position"] == 0

@@ -35,6 +35,18 @@ def test_one_way_makes_road_and_straight_line_disagree(graph: RoadGraph) -> None
     assert result[1][2] < result[0][2]  # the slower one is nearer as the crow flies
 
 
+def test_member_snaps_are_cached_and_follow_moves(graph: RoadGraph) -> None:
+    # member 7 at node 6 then (a new ping) at node 4: the cached snap must follow the move
+    incident, members = lonlat(3), [7, 8]
+    first = graph.rank_candidates(incident, [lonlat(6), lonlat(1)], member_ids=members)
+    assert [(i, round(t, 3)) for i, t, _ in first] == [(0, 30.0), (1, 40.0)]
+    moved = graph.rank_candidates(incident, [lonlat(4), lonlat(1)], member_ids=members)
+    assert [(i, round(t, 3)) for i, t, _ in moved] == [(1, 40.0), (0, 65.0)]
+    uncached = graph.rank_candidates(incident, [lonlat(4), lonlat(1)])
+    assert moved == uncached
+    assert sorted(graph.member_snaps.row) == members
+
+
 def test_mid_edge_positions_use_partial_edges(graph: RoadGraph) -> None:
     # halfway along 4-5, 11 m north of it: on to 5 (10 s) then 5-2-3-6 (80 s) beats 5-6 (100 s)
     # and going back through 4-1-2-3-6 (10 + 95 s)
