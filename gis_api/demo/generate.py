@@ -30,8 +30,9 @@ from gis_api.demo.sources import (
     DemoSources,
     load_sources,
 )
-from gis_api.demo.streets import as_multipolygon, build_streets
+from gis_api.demo.streets import build_streets
 from gis_api.demo.water import build_water
+from gis_api.loaders.validate import as_multipolygon
 
 # Old walled city and the riverside north of it: mostly older walk-up compounds.
 OLD_CITY_STREETS = frozenset({"420106001", "420106005", "420106006", "420106007", "420106008", "420106010"})

@@ -5,13 +5,13 @@ Everything is written in one transaction so a failed load leaves the previous da
 
 from __future__ import annotations
 
-import io
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -19,11 +19,11 @@ from sqlalchemy import Connection, Engine, text
 
 from gis_api.config import get_settings
 from gis_api.demo.teams import demo_team_members
+from gis_api.loaders.bulk import copy_frame, hex_ewkb
+from gis_api.loaders.validate import to_multipolygons
 from gis_api.plans.service import update_household_counts
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
     from gis_api.demo.generate import DemoDataset
 
 log = logging.getLogger(__name__)
@@ -109,20 +109,12 @@ def store_dataset(
     store_areas(connection, dataset)
     plan_id = store_old_plan(connection, dataset)
     report(f"[demo] storing {len(dataset.buildings):,} buildings")
-    copy_rows(
-        connection,
-        "building (id, source, source_id, kind, levels, households, geom)",
-        building_rows(dataset.buildings),
-    )
+    copy_frame(connection, "building", building_frame(dataset.buildings))
     report(f"[demo] storing {len(dataset.households):,} households")
     grid_ids: dict[str, int] = dict(
         connection.execute(text("SELECT code, id FROM grid WHERE plan_id = :p"), {"p": plan_id}).all()
     )
-    copy_rows(
-        connection,
-        "household (id, building_id, residents, grid_id, geom)",
-        household_rows(dataset, grid_ids),
-    )
+    copy_frame(connection, "household", household_frame(dataset, grid_ids))
     update_household_counts(connection, plan_id)
     report("[demo] building the road network")
     data_dir = get_settings().data_dir
@@ -132,16 +124,9 @@ def store_dataset(
     report(f"[demo] {members:,} team members placed")
 
 
-def ewkb(geometries: Iterable[shapely.Geometry]) -> list[str]:
-    """Hex EWKB with SRID 4326, full precision (rounding WKT can make valid polygons invalid)."""
-    with_srid = shapely.set_srid(np.asarray(list(geometries)), 4326)
-    return list(shapely.to_wkb(with_srid, hex=True, include_srid=True))
-
-
-def multi(frame: gpd.GeoDataFrame) -> list[str]:
-    """EWKB of the frame's geometries promoted to MultiPolygon."""
-    geometries = [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in frame.geometry]
-    return ewkb(geometries)
+def multipolygon_ewkb(frame: gpd.GeoDataFrame) -> list[str]:
+    """Hex EWKB of the frame's geometries as MultiPolygons (the area tables store only those)."""
+    return list(hex_ewkb(to_multipolygons(frame.geometry)))
 
 
 def store_areas(connection: Connection, dataset: DemoDataset) -> None:
@@ -149,16 +134,16 @@ def store_areas(connection: Connection, dataset: DemoDataset) -> None:
     district = dataset.district.iloc[0]
     connection.execute(
         text("INSERT INTO district (code, name, geom) VALUES (:code, :name, :geom)"),
-        {"code": district["code"], "name": district["name"], "geom": multi(dataset.district)[0]},
+        {"code": district["code"], "name": district["name"], "geom": multipolygon_ewkb(dataset.district)[0]},
     )
     streets = [
         {"code": row.code, "name": row.name, "district": district["code"], "geom": geom}
-        for row, geom in zip(dataset.streets.itertuples(), multi(dataset.streets), strict=True)
+        for row, geom in zip(dataset.streets.itertuples(), multipolygon_ewkb(dataset.streets), strict=True)
     ]
     connection.execute(text("INSERT INTO street VALUES (:code, :name, :district, :geom)"), streets)
     water = [
         {"name": row.name, "kind": row.kind, "geom": geom}
-        for row, geom in zip(dataset.water.itertuples(), multi(dataset.water), strict=True)
+        for row, geom in zip(dataset.water.itertuples(), multipolygon_ewkb(dataset.water), strict=True)
     ]
     connection.execute(text("INSERT INTO water (name, kind, geom) VALUES (:name, :kind, :geom)"), water)
 
@@ -174,7 +159,9 @@ def store_old_plan(connection: Connection, dataset: DemoDataset) -> int:
     ).scalar_one()
     communities = [
         {"p": plan_id, "code": row.code, "name": row.name, "street": row.street_code, "geom": geom}
-        for row, geom in zip(dataset.communities.itertuples(), multi(dataset.communities), strict=True)
+        for row, geom in zip(
+            dataset.communities.itertuples(), multipolygon_ewkb(dataset.communities), strict=True
+        )
     ]
     connection.execute(
         text(
@@ -194,7 +181,7 @@ def store_old_plan(connection: Connection, dataset: DemoDataset) -> int:
             "c": community_ids[row.community_code],
             "geom": geom,
         }
-        for row, geom in zip(dataset.grids.itertuples(), multi(dataset.grids), strict=True)
+        for row, geom in zip(dataset.grids.itertuples(), multipolygon_ewkb(dataset.grids), strict=True)
     ]
     connection.execute(
         text(
@@ -205,58 +192,39 @@ def store_old_plan(connection: Connection, dataset: DemoDataset) -> int:
     return int(plan_id)
 
 
-def building_rows(buildings: gpd.GeoDataFrame) -> Iterable[str]:
-    """Tab-separated COPY rows of the buildings."""
-    # OSM buildings keep their way id; synthetic ones are identified by their demo building id
+def building_frame(buildings: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Building rows for COPY; OSM buildings keep their way id, synthetic ones their demo id."""
     source_ids = [
         str(building_id) if pd.isna(way) else str(int(way))
         for building_id, way in zip(buildings["building_id"], buildings["osm_way_id"], strict=True)
     ]
-    geoms = ewkb(buildings.geometry)
-    for building_id, source, source_id, kind, levels, households, geom in zip(
-        buildings["building_id"],
-        buildings["source"],
-        source_ids,
-        buildings["kind"],
-        buildings["levels"],
-        buildings["households"],
-        geoms,
-        strict=True,
-    ):
-        yield f"{building_id}\t{source}\t{source_id}\t{kind}\t{levels}\t{households}\t{geom}\n"
+    return pd.DataFrame(
+        {
+            "id": buildings["building_id"].to_numpy(),
+            "source": buildings["source"].to_numpy(),
+            "source_id": source_ids,
+            "kind": buildings["kind"].to_numpy(),
+            "levels": buildings["levels"].to_numpy(),
+            "households": buildings["households"].to_numpy(),
+            "geom": hex_ewkb(buildings.geometry),
+        }
+    )
 
 
-def household_rows(dataset: DemoDataset, grid_ids: dict[str, int]) -> Iterable[str]:
-    """Tab-separated COPY rows of the households, with the grid id of their old-plan grid."""
+def household_frame(dataset: DemoDataset, grid_ids: dict[str, int]) -> pd.DataFrame:
+    """Household rows for COPY, with the id of their old-plan grid."""
     frame = dataset.households
     grid_id = frame["grid_code"].map(grid_ids)
     if grid_id.isna().any():
         missing = frame.loc[grid_id.isna(), "grid_code"].unique()[:5]
         raise ValueError(f"households refer to unknown grid codes, e.g. {list(missing)}")
-    for hid, bid, residents, gid, lon, lat in zip(
-        frame["household_id"],
-        frame["building_id"],
-        frame["residents"],
-        grid_id.astype(int),
-        frame["lon"],
-        frame["lat"],
-        strict=True,
-    ):
-        yield f"{hid}\t{bid}\t{residents}\t{gid}\tSRID=4326;POINT({lon:.7f} {lat:.7f})\n"
-
-
-def copy_rows(connection: Connection, target: str, rows: Iterable[str], chunk: int = 100_000) -> None:
-    """COPY text rows into `target` on the connection's own transaction, in chunks."""
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    buffer = io.StringIO()
-    for index, row in enumerate(rows, start=1):
-        buffer.write(row)
-        if index % chunk == 0:
-            _flush(cursor, target, buffer)
-            buffer = io.StringIO()
-    _flush(cursor, target, buffer)
-
-
-def _flush(cursor: object, target: str, buffer: io.StringIO) -> None:
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {target} FROM STDIN", buffer)  # type: ignore[attr-defined]
+    points = gpd.GeoSeries(shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy()))
+    return pd.DataFrame(
+        {
+            "id": frame["household_id"].to_numpy(),
+            "building_id": frame["building_id"].to_numpy(),
+            "residents": frame["residents"].to_numpy(),
+            "grid_id": grid_id.astype(int).to_numpy(),
+            "geom": hex_ewkb(points),
+        }
+    )

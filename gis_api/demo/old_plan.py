@@ -18,7 +18,8 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from gis_api.demo.streets import PRECISION_M, as_multipolygon
+from gis_api.demo.streets import PRECISION_M
+from gis_api.loaders.validate import as_multipolygon
 
 OLD_COMMUNITY_TOTAL = 180
 COMMUNITY_HOUSEHOLDS = (1_200, 6_000)

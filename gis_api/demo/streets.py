@@ -14,6 +14,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gis_api.loaders.validate import as_multipolygon
+
 # A block whose largest seed-cell share is below this is split along the seed cells.
 WHOLE_BLOCK_SHARE = 0.85
 MIN_PIECE_M2 = 1.0
@@ -51,13 +53,6 @@ def assign_block(
 # Street polygons are snapped to this grid (metres): unsnapped unions of many blocks carry
 # near-degenerate edges on which GEOS overlays can silently return wrong results.
 PRECISION_M = 0.001
-
-
-def as_multipolygon(geometry: BaseGeometry) -> shapely.MultiPolygon:
-    """Valid MultiPolygon made of the polygonal parts of a geometry."""
-    parts = shapely.get_parts(shapely.make_valid(geometry))
-    polygons = [p for part in parts for p in shapely.get_parts(part) if p.geom_type == "Polygon"]
-    return shapely.MultiPolygon(polygons)
 
 
 def absorb_exclaves(streets: list[shapely.MultiPolygon]) -> list[shapely.MultiPolygon]:

@@ -81,6 +81,14 @@ def repair_geometries(
     return result
 
 
+def as_multipolygon(geometry: BaseGeometry) -> shapely.MultiPolygon:
+    """Valid MultiPolygon made of the polygonal parts of a geometry (repairs, unions and
+    reprojection can leave an invalid or mixed result)."""
+    parts = shapely.get_parts(shapely.make_valid(geometry))
+    polygons = [p for part in parts for p in shapely.get_parts(part) if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(polygons)
+
+
 def to_multipolygons(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
     """Promote Polygons to MultiPolygons: the boundary tables store MultiPolygon only."""
     values = np.asarray(geometries.values, dtype=object)

@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy import Connection, text
 
 from gis_api.errors import InvalidInputError, NotFoundError
+from gis_api.loaders.transaction import dbapi_cursor
 
 # Road classes that make a boundary worth keeping: crossing them costs residents a detour.
 BARRIER_ROAD_CLASSES = ("motorway", "trunk", "primary", "railway")
@@ -81,7 +82,7 @@ def household_points(connection: Connection, metric_crs: str) -> pd.DataFrame:
 
     # COPY + read_csv: an order of magnitude faster than fetching 442k result rows
     buffer = io.StringIO()
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = dbapi_cursor(connection)
     cursor.copy_expert(
         "COPY (SELECT id, ST_X(geom), ST_Y(geom) FROM household ORDER BY id) TO STDOUT", buffer
     )

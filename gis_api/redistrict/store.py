@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,8 @@ from sqlalchemy import Connection, text
 from boundaries.codes import assign_official, grid_codes, sequence_numbers
 from boundaries.dissolve import dissolve
 from boundaries.partition import HierarchyResult
+from gis_api.loaders.bulk import copy_frame, hex_ewkb
+from gis_api.loaders.validate import as_multipolygon
 from gis_api.redistrict.inputs import RedistrictInputs
 from gis_api.redistrict.units import UnitSet
 
@@ -60,7 +61,7 @@ def plan_geometry(units: UnitSet, result: HierarchyResult, official: pd.DataFram
     )  # fmt: skip
     communities["hull_ratio"] = hull_ratio(communities.geometry.to_numpy())
     wgs84 = communities.to_crs("EPSG:4326")
-    wgs84 = wgs84.set_geometry([_polygonal(g) for g in wgs84.geometry], crs="EPSG:4326")
+    wgs84 = wgs84.set_geometry([as_multipolygon(g) for g in wgs84.geometry], crs="EPSG:4326")
     return PlanGeometry(wgs84, grid_geometry(units, result, communities))
 
 
@@ -91,7 +92,7 @@ def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoD
     )  # fmt: skip
     grids["hull_ratio"] = hull_ratio(polygons)
     wgs84 = grids.to_crs("EPSG:4326")
-    return wgs84.set_geometry([_polygonal(g) for g in wgs84.geometry], crs="EPSG:4326")
+    return wgs84.set_geometry([as_multipolygon(g) for g in wgs84.geometry], crs="EPSG:4326")
 
 
 def household_assignment(inputs: RedistrictInputs, units: UnitSet, result: HierarchyResult) -> pd.DataFrame:
@@ -150,19 +151,6 @@ def grid_deviation(households: np.ndarray, target: float) -> dict[str, float]:
     }
 
 
-def _polygonal(geometry: shapely.Geometry) -> shapely.MultiPolygon:
-    """Valid MultiPolygon: reprojection can make a valid metric polygon self-touch in degrees."""
-    fixed = shapely.make_valid(geometry) if not shapely.is_valid(geometry) else geometry
-    pieces = [p for part in shapely.get_parts(fixed) for p in shapely.get_parts(part)]
-    parts = [p for p in pieces if p.geom_type == "Polygon"]
-    return shapely.MultiPolygon(parts)
-
-
-def _multi_ewkb(frame: gpd.GeoDataFrame) -> list[str]:
-    geoms = [_polygonal(g) for g in frame.geometry]
-    return list(shapely.to_wkb(shapely.set_srid(np.asarray(geoms), 4326), hex=True, include_srid=True))
-
-
 def store_plan(
     connection: Connection,
     inputs: RedistrictInputs,
@@ -188,7 +176,8 @@ def store_plan(
     ).scalar_one()  # fmt: skip
     community_ids = _insert_communities(connection, plan_id, geometry.communities)
     grid_ids = _insert_grids(connection, plan_id, geometry.grids, community_ids)
-    _copy_assignment(connection, plan_id, assignment["household_id"].to_numpy(), grid_ids[assignment["grid"]])
+    rows = {"household_id": assignment["household_id"].to_numpy(), "grid_id": grid_ids[assignment["grid"]]}
+    copy_frame(connection, "plan_assignment", pd.DataFrame({"plan_id": plan_id, **rows}))
     return int(plan_id), metrics
 
 
@@ -197,7 +186,7 @@ def _insert_communities(
 ) -> dict[str, int]:
     rows = [
         {"p": plan_id, "code": r.code, "name": r.name, "s": r.street_code, "h": int(r.households), "g": g}
-        for r, g in zip(communities.itertuples(), _multi_ewkb(communities), strict=True)
+        for r, g in zip(communities.itertuples(), hex_ewkb(communities.geometry), strict=True)
     ]
     connection.execute(
         text("INSERT INTO community (plan_id, code, name, street_code, households, geom) "
@@ -214,7 +203,7 @@ def _insert_grids(
     rows = [
         {"p": plan_id, "code": r.code, "name": r.name, "c": community_ids[r.community_code],
          "h": int(r.households), "g": g}
-        for r, g in zip(grids.itertuples(), _multi_ewkb(grids), strict=True)
+        for r, g in zip(grids.itertuples(), hex_ewkb(grids.geometry), strict=True)
     ]  # fmt: skip
     connection.execute(
         text("INSERT INTO grid (plan_id, code, name, community_id, households, geom) "
@@ -224,12 +213,6 @@ def _insert_grids(
     rows_found = connection.execute(text("SELECT code, id FROM grid WHERE plan_id = :p"), {"p": plan_id})
     found: dict[str, int] = {code: grid_id for code, grid_id in rows_found}
     return np.asarray([found[code] for code in grids["code"]], dtype=np.int64)
-
-
-def _copy_assignment(connection: Connection, plan_id: int, households: np.ndarray, grids: np.ndarray) -> None:
-    buffer = io.StringIO("".join(f"{plan_id}\t{h}\t{g}\n" for h, g in zip(households, grids, strict=True)))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.copy_expert("COPY plan_assignment (plan_id, household_id, grid_id) FROM STDIN", buffer)
 
 
 def plan_metrics(result: HierarchyResult, options: RedistrictOptions) -> dict[str, Any]:
