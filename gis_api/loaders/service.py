@@ -45,6 +45,7 @@ from gis_api.loaders.validate import (
     repair_geometries,
     to_multipolygons,
 )
+from gis_api.plans.service import update_household_counts
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def load_households(
             _assign_grids(db, path, plan_id, len(staged))
         report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT)
         if plan_id is not None:
-            db.execute(text(sql.RECOUNT_HOUSEHOLDS), {"plan_id": plan_id})
+            update_household_counts(db, plan_id)
     return _finish(report, len(staged), started)
 
 

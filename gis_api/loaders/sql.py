@@ -91,18 +91,6 @@ HOUSEHOLD_UPSERT = """
     WHERE (household.building_id, household.residents, household.grid_id, household.geom)
         IS DISTINCT FROM (excluded.building_id, excluded.residents, excluded.grid_id, excluded.geom)"""
 
-RECOUNT_HOUSEHOLDS = """
-    UPDATE grid g SET households = coalesce(counted.n, 0)
-    FROM grid target
-    LEFT JOIN (SELECT grid_id, count(*) AS n FROM household GROUP BY grid_id) counted
-        ON counted.grid_id = target.id
-    WHERE g.id = target.id AND g.plan_id = :plan_id
-      AND g.households IS DISTINCT FROM coalesce(counted.n, 0);
-    UPDATE community c SET households = summed.n
-    FROM (SELECT community_id, sum(households) AS n FROM grid WHERE plan_id = :plan_id
-          GROUP BY community_id) summed
-    WHERE c.id = summed.community_id AND c.households IS DISTINCT FROM summed.n"""
-
 BUILDING_STAGE = """
     seq integer, id bigint, source varchar(32), source_id varchar(64), kind varchar(32),
     levels smallint, households integer, geom geometry(Geometry, 4326)"""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -217,22 +218,25 @@ def reassign_home_grids(connection: Connection, old_plan_id: int, new_plan_id: i
     )
 
 
-def update_household_counts(connection: Connection, plan_id: int) -> None:
-    """Denormalised household counts on the plan's grids and communities."""
-    connection.execute(
-        text(
-            "UPDATE grid g SET households = coalesce((SELECT count(*) FROM household h "
-            "WHERE h.grid_id = g.id), 0) WHERE g.plan_id = :p"
-        ),
-        {"p": plan_id},
-    )
-    connection.execute(
-        text(
-            "UPDATE community c SET households = coalesce((SELECT sum(households) FROM grid g "
-            "WHERE g.community_id = c.id), 0) WHERE c.plan_id = :p"
-        ),
-        {"p": plan_id},
-    )
+RECOUNT_GRIDS = """
+UPDATE grid g SET households = counted.n
+FROM (SELECT target.id, count(h.id) AS n FROM grid target LEFT JOIN household h ON h.grid_id = target.id
+      WHERE target.plan_id = :p GROUP BY target.id) counted
+WHERE g.id = counted.id AND g.households IS DISTINCT FROM counted.n
+"""
+RECOUNT_COMMUNITIES = """
+UPDATE community c SET households = summed.n
+FROM (SELECT target.id, coalesce(sum(g.households), 0) AS n FROM community target
+      LEFT JOIN grid g ON g.community_id = target.id WHERE target.plan_id = :p GROUP BY target.id) summed
+WHERE c.id = summed.id AND c.households IS DISTINCT FROM summed.n
+"""
+
+
+def update_household_counts(connection: Connection | Session, plan_id: int) -> None:
+    """Denormalised household counts on the plan's grids and communities (only changed rows are
+    written, so a reload that moves nobody rewrites nothing)."""
+    connection.execute(text(RECOUNT_GRIDS), {"p": plan_id})
+    connection.execute(text(RECOUNT_COMMUNITIES), {"p": plan_id})
 
 
 def export_plan(connection: Connection, plan_id: int, path: Path) -> list[Path]:
