@@ -17,22 +17,23 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import numpy as np
-from fastapi import FastAPI
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.orm import Session
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.api_process import start_api
 from gis_api.auth.service import create_user
 from gis_api.config import get_settings
 from gis_api.db import migrate
-from gis_api.db.cluster import EmbeddedCluster, free_loopback_port
+from gis_api.db.cluster import EmbeddedCluster
 
 DATABASE = "wangge_bench_intake"
 WEST, SOUTH = 114.27, 30.50
@@ -161,41 +162,6 @@ def prepare_database(cluster: EmbeddedCluster) -> str:
     engine.dispose()
     log(f"scratch database {DATABASE}: 48 grids, {members} team members, {edges} road segments")
     return url
-
-
-def make_app() -> FastAPI:
-    """uvicorn --factory entry: the API with the case, Open311 and event routers mounted."""
-    from gis_api.app import create_app
-    from gis_api.cases.router import router as cases_router
-    from gis_api.events.router import router as events_router
-    from gis_api.open311.router import router as open311_router
-
-    app = create_app()
-    mounted = {getattr(route, "path", "") for route in app.routes}
-    if "/cases" not in mounted:
-        for router in (cases_router, open311_router, events_router):
-            app.include_router(router)
-    return app
-
-
-def start_api(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_loopback_port()
-    env = {**os.environ, "WANGGE_DATABASE_URL": url, "PYTHONPATH": os.getcwd()}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "bench.intake_load:make_app"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    command += ["--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(command, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                log(f"API up on {base} with {workers} worker processes (pid {process.pid})")
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the API did not start within 60 s")
 
 
 @dataclass
@@ -327,6 +293,7 @@ def main() -> None:
     cluster.ensure_running()
     url = prepare_database(cluster)
     process, base = start_api(url, args.workers)
+    log(f"API up on {base} with {args.workers} worker processes (pid {process.pid})")
     try:
         log(f"load: {args.concurrency} concurrent operators for {args.seconds:.0f} s")
         results = asyncio.run(load(base, url, args.seconds, args.concurrency, args.shift_s))

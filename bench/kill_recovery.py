@@ -23,11 +23,13 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +37,8 @@ import numpy as np
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.api_process import start_api
 from bench.intake_load import (
     COMMUNITIES,
     GRID_H,
@@ -44,7 +48,6 @@ from bench.intake_load import (
     WEST,
     seed_district,
     seed_roads,
-    start_api,
 )
 from gis_api.auth.service import create_user
 from gis_api.config import get_settings

@@ -16,9 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +25,8 @@ import numpy as np
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.api_process import start_api
 from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
@@ -36,7 +35,6 @@ DATABASE = "wangge_bench_fanout"
 TARGET_P95_MS = 250.0
 PASSWORD = "fanout benchmark"
 CENTRE = (114.305, 30.545)
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OPTIONAL_ROUTERS = ("gis_api.cases.router", "gis_api.events.router")
 
 
@@ -85,44 +83,6 @@ def prepare_database(cluster: EmbeddedCluster) -> str:
         create_user(session, "operator", PASSWORD, "district_operator", "420106")
     engine.dispose()
     return url
-
-
-def serve(port: int) -> None:
-    """Subprocess entry: the API, with the case and event routes mounted here if the factory lacks them."""
-    import importlib
-
-    import uvicorn
-    from fastapi.routing import APIRoute
-
-    from gis_api.app import create_app
-
-    app = create_app()
-    served = {route.path for route in app.routes if isinstance(route, APIRoute)}
-    for module_name in OPTIONAL_ROUTERS:
-        router = importlib.import_module(module_name).router
-        if not {route.path for route in router.routes if isinstance(route, APIRoute)} & served:
-            app.include_router(router)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=60)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_api(port: int, url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WANGGE_DATABASE_URL": url}
-    process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], cwd=PROJECT_ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the API did not start within 60 s")
 
 
 async def follow(client: httpx.AsyncClient, arrivals: dict[int, float], connected: asyncio.Event) -> None:
@@ -222,22 +182,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--cases", type=int, default=50)
     parser.add_argument("--gap", type=float, default=0.1, help="seconds between two reports")
     parser.add_argument("--poll-interval", type=float, default=5.0, help="polling peer's refresh period (s)")
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve)
-        return
     cluster = EmbeddedCluster(get_settings().var_dir)
     cluster.ensure_running()
     url = prepare_database(cluster)
-    port = free_port()
-    log(f"starting the API on 127.0.0.1:{port} (database {DATABASE})")
-    api = start_api(port, url)
-    base_url = f"http://127.0.0.1:{port}"
+    api, base_url = start_api(url, keep_alive_s=60)
+    log(f"API up on {base_url} (database {DATABASE})")
     try:
         token = httpx.post(
             f"{base_url}/auth/token", data={"username": "operator", "password": PASSWORD}

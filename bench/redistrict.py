@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from redistrict_peers import _metis  # sibling benchmark's plain METIS call
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.redistrict_peers import _metis  # sibling benchmark's plain METIS call
 from boundaries.graph import UnitGraph
 from boundaries.metrics import plan_metrics
 from gis_api.config import get_settings

@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ import httpx
 import numpy as np
 from sqlalchemy import Engine, text
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.api_process import start_api
 from gis_api.config import get_settings
 from gis_api.db.session import default_engine
 
@@ -62,39 +63,6 @@ def demo_password(username: str) -> str:
     path = get_settings().var_dir / "demo_users.txt"
     pairs = dict(line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line)
     return pairs[username]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def serve(port: int) -> None:
-    """Subprocess entry: the API with the tile routes (mounted here if the factory lacks them)."""
-    import uvicorn
-    from fastapi.routing import APIRoute
-
-    from gis_api.app import create_app
-    from gis_api.tiles.router import router as tiles_router
-
-    app = create_app()
-    if not any(isinstance(r, APIRoute) and r.path.startswith("/tiles/") for r in app.routes):
-        app.include_router(tiles_router)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-
-
-def start_api(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], cwd=PROJECT_ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the API did not start within 60 s")
 
 
 def tile_bbox(z: int, x: int, y: int) -> str:
@@ -180,22 +148,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--geojson-tiles", type=int, default=60, help="tiles per zoom for the GeoJSON peer")
     parser.add_argument("--user", default="admin", help="demo account to request as (admin, street, ...)")
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve)
-        return
     engine = default_engine()
     ensure_demo(engine)
     with engine.connect() as connection:
         tiles = {z: [tuple(row) for row in connection.execute(text(TILES_SQL), {"z": z})] for z in ZOOMS}
-    port = free_port()
-    log(f"starting the API on 127.0.0.1:{port}")
-    api = start_api(port)
+    api, base_url = start_api()
+    log(f"API up on {base_url}")
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        with httpx.Client(base_url=base_url, timeout=60) as client:
             token = client.post(
                 "/auth/token", data={"username": args.user, "password": demo_password(args.user)}
             ).json()["access_token"]
