@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session
 from gis_api.auth.service import create_user
 from gis_api.config import PROJECT_ROOT
 from gis_api.db import migrate
-from gis_api.db.cluster import EmbeddedCluster
+from gis_api.db.cluster import EmbeddedCluster, free_loopback_port
 from tests import tiny_district
 from tests.cases import fixtures as world_fixtures
 from tests.plans.test_service import draft_split_east_west
@@ -97,12 +96,6 @@ class LiveApp:
         return response.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _fill(engine: Engine) -> tuple[dict[str, int], int, int]:
     """Tiny district, road ladder, team members, a draft plan and one account per role."""
     with engine.begin() as connection:
@@ -146,12 +139,25 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
     engine = create_engine(url)
     migrate.upgrade(engine)
     members, active, draft = _fill(engine)
-    port = _free_port()
+    port = free_loopback_port()
     # uploads (and the token secret) go to a throwaway folder, never the installation's var/
     var_dir = Path(tempfile.mkdtemp(prefix="wangge-browser-"))
     env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_BASEMAP_URL": "", "WANGGE_VAR_DIR": str(var_dir)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.browser.server", str(port)], cwd=PROJECT_ROOT, env=env
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "gis_api.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:

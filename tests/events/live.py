@@ -27,7 +27,6 @@ from gis_api.routing.engine import RoadGraph
 from tests.api.app_fixtures import PASSWORD, USERS
 from tests.cases import fixtures
 from tests.cases.fixtures import World
-from tests.security.api_world import wire_routers
 
 
 @dataclass
@@ -74,7 +73,6 @@ def live_server(cluster: EmbeddedCluster) -> Iterator[LiveServer]:
     url = cluster.create_database(name)
     world = _seed(url)
     app = create_app(Settings(database_url=url))
-    wire_routers(app)
     with app.state.engine.connect() as connection:
         app.state.road_graph = RoadGraph.from_connection(connection)
     port = free_loopback_port()

@@ -1,27 +1,19 @@
 """HTTP for plans on the tiny district: list, show, compare with deviations, moved, activate."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests import tiny_district
-from tests.api.app_fixtures import app, areas, auth_headers, users
+from tests.api.app_fixtures import app, areas, auth_headers, client, users
 from tests.plans.test_service import draft_split_east_west
 from tests.tiles.mvt import decode, tile_of
-from tests.tiles.routers import include_web_routers
 
-__all__ = ["app", "areas", "auth_headers", "users"]
+__all__ = ["app", "areas", "auth_headers", "client", "users"]
 Headers = Callable[[str], dict[str, str]]
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(include_web_routers(app)) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -38,19 +38,6 @@ def areas(world: World) -> dict[str, int]:
     return world.grid_ids
 
 
-def wire_routers(application: FastAPI) -> None:
-    """Mount the case, Open311 and event routers unless the app factory already does."""
-    from gis_api.cases.router import router as cases_router
-    from gis_api.events.router import router as events_router
-    from gis_api.open311.router import router as open311_router
-
-    mounted = {getattr(route, "path", "") for route in application.routes}
-    routers = ((cases_router, "/cases"), (open311_router, "/open311/v2/services.{fmt}"))
-    for router, probe in (*routers, (events_router, "/events/stream")):
-        if probe not in mounted:
-            application.include_router(router)
-
-
 def link(session: Session, username: str, member_id: int) -> None:
     session.execute(
         text("UPDATE app_user SET team_member_id = :m WHERE username = :u"), {"m": member_id, "u": username}
@@ -107,5 +94,4 @@ def api(
     link(db_session, NEIGHBOUR_WORKER, world.members["neighbour"])
     db_session.commit()
     app.state.road_graph = RoadGraph.from_connection(connection)
-    wire_routers(app)
     return Api(client, auth_headers, world)

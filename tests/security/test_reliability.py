@@ -18,7 +18,6 @@ from gis_api.config import Settings
 from gis_api.db.cluster import EmbeddedCluster
 from tests.cases.fixtures import INCIDENT
 from tests.events.live import LiveServer, _seed, live_server
-from tests.security.api_world import wire_routers
 
 __all__ = ["live_server"]
 
@@ -83,7 +82,6 @@ def test_database_restart_gives_503_then_recovers(own_cluster: EmbeddedCluster) 
     url = own_cluster.create_database("wangge_restart")
     _seed(url)
     app = create_app(Settings(database_url=url))
-    wire_routers(app)
     with TestClient(app) as client:
         token = client.post("/auth/token", data={"username": "admin", "password": "correct horse battery"})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
