@@ -18,9 +18,7 @@ from gis_api.errors import ConflictError, InvalidInputError
 from gis_api.routing.engine import RoadGraph
 from tests.cases import fixtures
 from tests.cases.fixtures import GRID_EAST, GRID_NW, GRID_SW, INCIDENT, World
-from tests.security.api_world import EAST_INCIDENT, Api, api, app, areas, auth_headers, client, users, world
-
-__all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
+from tests.security.api_world import EAST_INCIDENT, Api
 
 CN = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=CN)

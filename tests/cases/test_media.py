@@ -11,9 +11,7 @@ from fastapi import FastAPI
 
 from gis_api.cases.media import MAX_BYTES, image_kind
 from gis_api.config import Settings
-from tests.security.api_world import Api, api, app, areas, auth_headers, client, users, world
-
-__all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
+from tests.security.api_world import Api
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 JPEG = b"\xff\xd8\xff\xe0" + b"JFIF\x00" + bytes(40)

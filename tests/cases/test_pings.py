@@ -6,18 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.loaders.chinese_datums import from_wgs84
-from tests.security.api_world import (
-    Api,
-    api,
-    app,
-    areas,
-    auth_headers,
-    client,
-    users,
-    world,
-)
-
-__all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
+from tests.security.api_world import Api
 
 
 def ping(minute: int, lon: float = 114.305, lat: float = 30.545) -> dict[str, object]:

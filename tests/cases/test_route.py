@@ -7,9 +7,7 @@ import pytest
 
 from gis_api.loaders.chinese_datums import from_wgs84
 from tests.routing.ladder import lonlat
-from tests.security.api_world import EAST_INCIDENT, Api, api, app, areas, auth_headers, client, users, world
-
-__all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
+from tests.security.api_world import EAST_INCIDENT, Api
 
 
 def route_of(api: Api, case_id: int, where: tuple[float, float], crs: str = "wgs84") -> object:

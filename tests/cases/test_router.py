@@ -10,21 +10,8 @@ from sqlalchemy.orm import Session
 
 from gis_api.loaders.chinese_datums import from_wgs84
 from tests.cases.fixtures import GRID_SW
-from tests.security.api_world import (
-    EAST_INCIDENT,
-    INCIDENT,
-    Api,
-    api,
-    app,
-    areas,
-    auth_headers,
-    client,
-    users,
-    world,
-)
+from tests.security.api_world import EAST_INCIDENT, INCIDENT, Api
 from tests.tiny_district import EAST
-
-__all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
 
 
 def case_count(session: Session) -> int:

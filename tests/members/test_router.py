@@ -9,9 +9,7 @@ from sqlalchemy.orm import Session
 from gis_api.auth.service import create_user
 from tests.api.app_fixtures import PASSWORD
 from tests.cases.fixtures import GRID_SW, MEMBERS
-from tests.security.api_world import Api, api, app, areas, auth_headers, client, users, world
-
-__all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
+from tests.security.api_world import Api
 
 WEST_STREET = GRID_SW[:9]
 

@@ -16,20 +16,7 @@ from gis_api.auth.service import create_user
 from gis_api.config import Settings
 from tests.api.app_fixtures import PASSWORD
 from tests.cases.fixtures import GRID_SW
-from tests.security.api_world import (
-    EAST_INCIDENT,
-    INCIDENT,
-    Api,
-    api,
-    app,
-    areas,
-    auth_headers,
-    client,
-    users,
-    world,
-)
-
-__all__ = ["api", "app", "areas", "auth_headers", "client", "users", "world"]
+from tests.security.api_world import EAST_INCIDENT, INCIDENT, Api
 
 ROLES = (
     "anonymous",
