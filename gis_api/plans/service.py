@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError
+from gis_api.plans.schemas import AreaDeviation, LevelSummary, PlanAreas
 
 # Households of a plan: the stored assignment, else the live one (active plan), else containment.
 ASSIGNMENT_SQL = """
@@ -72,11 +74,6 @@ def get_plan(connection: Connection, plan_id: int) -> PlanSummary:
     raise NotFoundError(f"plan {plan_id} does not exist")
 
 
-def household_grids(connection: Connection, plan_id: int) -> dict[int, int]:
-    """household id → grid id under the plan."""
-    return {household: grid for household, grid in connection.execute(text(ASSIGNMENT_SQL), {"p": plan_id})}
-
-
 @dataclass
 class PlanComparison:
     """How two plans differ for the households and in their metrics."""
@@ -109,26 +106,130 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def household_codes(connection: Connection, plan_id: int) -> dict[int, tuple[str, str]]:
-    """household id → (grid code, community code) under the plan."""
-    rows = connection.execute(
-        text(
-            f"SELECT a.household_id, g.code, c.code FROM ({ASSIGNMENT_SQL}) a "
-            "JOIN grid g ON g.id = a.grid_id JOIN community c ON c.id = g.community_id"
-        ),
-        {"p": plan_id},
-    )
-    return {household: (grid, community) for household, grid, community in rows}
-
-
 def compare_plans(connection: Connection, plan_a: int, plan_b: int) -> PlanComparison:
     """Households that keep their community / grid code between two plans."""
     summary_a, summary_b = get_plan(connection, plan_a), get_plan(connection, plan_b)
-    in_a, in_b = household_codes(connection, plan_a), household_codes(connection, plan_b)
-    shared = in_a.keys() & in_b.keys()
-    same_community = sum(1 for h in shared if in_a[h][1] == in_b[h][1])
-    same_grid = sum(1 for h in shared if in_a[h][0] == in_b[h][0])
-    return PlanComparison(summary_a, summary_b, len(in_a.keys() | in_b.keys()), same_community, same_grid)
+    households, same_community, same_grid = moved_totals(connection, plan_a, plan_b)
+    return PlanComparison(summary_a, summary_b, households, same_community, same_grid)
+
+
+def _assignment(param: str) -> str:
+    """The plans service's household→grid assignment with its :p parameter renamed."""
+    return ASSIGNMENT_SQL.replace(":p", f":{param}")
+
+
+GRID_COUNTS_SQL = f"""
+SELECT g.code, g.name, c.code AS community_code, c.name AS community_name, c.street_code,
+       count(a.household_id)::int AS households
+FROM grid g JOIN community c ON c.id = g.community_id
+LEFT JOIN ({_assignment("plan")}) a ON a.grid_id = g.id
+WHERE g.plan_id = :plan GROUP BY g.code, g.name, c.code, c.name, c.street_code ORDER BY g.code
+"""
+
+MOVED_SQL = f"""
+WITH a AS (SELECT x.household_id, g.code AS grid_code, c.code AS community_code
+           FROM ({_assignment("plan_a")}) x JOIN grid g ON g.id = x.grid_id
+           JOIN community c ON c.id = g.community_id),
+     b AS (SELECT x.household_id, g.code AS grid_code, c.code AS community_code
+           FROM ({_assignment("plan_b")}) x JOIN grid g ON g.id = x.grid_id
+           JOIN community c ON c.id = g.community_id)
+SELECT h.building_id,
+       CASE WHEN h.building_id IS NULL THEN ST_SnapToGrid(h.geom, 0.0005) END AS cell,
+       count(*)::int AS households,
+       count(*) FILTER (WHERE a.community_code IS DISTINCT FROM b.community_code)::int AS moved_community,
+       count(*) FILTER (WHERE a.grid_code IS DISTINCT FROM b.grid_code)::int AS moved_grid
+FROM household h LEFT JOIN a ON a.household_id = h.id LEFT JOIN b ON b.household_id = h.id
+WHERE a.household_id IS NOT NULL OR b.household_id IS NOT NULL
+GROUP BY 1, 2
+"""
+
+# Households are aggregated to buildings (or 50 m cells) so planners never see single homes.
+MOVED_GEOJSON_SQL = f"""
+SELECT json_build_object('type', 'FeatureCollection', 'plan_a', :plan_a, 'plan_b', :plan_b,
+    'features', coalesce(json_agg(json_build_object(
+        'type', 'Feature',
+        'geometry', ST_AsGeoJSON(coalesce(ST_PointOnSurface(bl.geom), m.cell), 6)::json,
+        'properties', json_build_object('building_id', m.building_id, 'households', m.households,
+            'moved_community', m.moved_community, 'moved_grid', m.moved_grid))
+        ORDER BY m.moved_grid DESC, m.building_id), '[]'::json))::text
+FROM ({MOVED_SQL}) m LEFT JOIN building bl ON bl.id = m.building_id
+WHERE m.moved_grid > 0 OR m.moved_community > 0
+"""
+
+
+def _level_summary(areas: list[AreaDeviation]) -> LevelSummary:
+    deviations = [abs(area.deviation) for area in areas]
+    if not deviations:
+        return LevelSummary(count=0, max_abs_deviation=0, mean_abs_deviation=0, within_5pct=1, within_10pct=1)
+    return LevelSummary(
+        count=len(deviations),
+        max_abs_deviation=max(deviations),
+        mean_abs_deviation=sum(deviations) / len(deviations),
+        within_5pct=sum(d <= 0.05 for d in deviations) / len(deviations),
+        within_10pct=sum(d <= 0.10 for d in deviations) / len(deviations),
+    )
+
+
+def _deviation(code: str, name: str, parent: str, households: int, target: float) -> AreaDeviation:
+    deviation = (households - target) / target if target > 0 else 0.0
+    return AreaDeviation(
+        code=code, name=name, parent_code=parent, households=households, target=target, deviation=deviation
+    )
+
+
+def plan_areas(
+    connection: Connection, plan_id: int, grid_target: float, community_target: float | None
+) -> PlanAreas:
+    """Households per grid and community of a plan; a community's target is its street's mean
+    unless `community_target` is given."""
+    rows = connection.execute(text(GRID_COUNTS_SQL), {"plan": plan_id}).mappings().all()
+    grids = [
+        _deviation(r["code"], r["name"], r["community_code"], r["households"], grid_target) for r in rows
+    ]
+    by_community: dict[tuple[str, str, str], int] = defaultdict(int)
+    for row in rows:
+        by_community[(row["community_code"], row["community_name"], row["street_code"])] += row["households"]
+    street_households: dict[str, list[int]] = defaultdict(list)
+    for (_, _, street), households in by_community.items():
+        street_households[street].append(households)
+
+    def target_of(street: str) -> float:
+        if community_target is not None:
+            return community_target
+        return sum(street_households[street]) / len(street_households[street])
+
+    communities = [
+        _deviation(code, name, street, households, target_of(street))
+        for (code, name, street), households in sorted(by_community.items())
+    ]
+    return PlanAreas(
+        plan_id=plan_id,
+        communities=communities,
+        grids=grids,
+        community_summary=_level_summary(communities),
+        grid_summary=_level_summary(grids),
+    )
+
+
+def moved_totals(connection: Connection, plan_a: int, plan_b: int) -> tuple[int, int, int]:
+    """(households in either plan, keeping their community code, keeping their grid code)."""
+    totals = connection.execute(
+        text(
+            f"SELECT coalesce(sum(households), 0), coalesce(sum(moved_community), 0), "
+            f"coalesce(sum(moved_grid), 0) FROM ({MOVED_SQL}) m"
+        ),
+        {"plan_a": plan_a, "plan_b": plan_b},
+    ).one()
+    households, moved_community, moved_grid = (int(value) for value in totals)
+    return households, households - moved_community, households - moved_grid
+
+
+def moved_geojson(connection: Connection, plan_a: int, plan_b: int) -> str:
+    """Buildings (or 50 m cells) whose households change community or grid, as GeoJSON text."""
+    get_plan(connection, plan_a)
+    get_plan(connection, plan_b)
+    body = connection.execute(text(MOVED_GEOJSON_SQL), {"plan_a": plan_a, "plan_b": plan_b}).scalar_one()
+    return str(body)
 
 
 def activate_plan(connection: Connection, plan_id: int, now: datetime | None = None) -> PlanSummary:
