@@ -97,8 +97,7 @@ def list_cases(session: Session, actor: Actor, filters: CaseFilter) -> list[Case
     now = now_utc()
     query = filters.apply(select(Case).where(visible(actor)), now)
     cases = session.scalars(query).all()
-    positions = _positions(session, [c.id for c in cases])
-    return [case_out(case, positions[case.id], now) for case in cases]
+    return [case_out(case, case_lonlat(case), now) for case in cases]
 
 
 def case_counters(session: Session, actor: Actor, area: str | None = None) -> dict[str, int]:
@@ -119,15 +118,6 @@ def case_counters(session: Session, actor: Actor, area: str | None = None) -> di
         ).where(*conditions)
     ).one()
     return {"open": int(row[0]), "overdue": int(row[1]), "closed_today": int(row[2])}
-
-
-def _positions(session: Session, ids: list[int]) -> dict[int, tuple[float, float]]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Case.id, func.ST_X(Case.geom), func.ST_Y(Case.geom)).where(Case.id.in_(ids))
-    ).all()
-    return {int(r[0]): (float(r[1]), float(r[2])) for r in rows}
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
