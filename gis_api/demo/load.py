@@ -80,9 +80,11 @@ def load_demo(
 ) -> DemoSummary:
     """Generate the demo from the shipped inputs and store it, unless it is already there."""
     report = progress or (lambda message: log.info(message))
-    with engine.connect() as connection:
-        if not reload and table_counts(connection)["household"] > 0:
-            return DemoSummary(table_counts(connection), 0.0, loaded_now=False)
+    if not reload:
+        with engine.connect() as connection:
+            counts = table_counts(connection)
+        if counts["household"] > 0:
+            return DemoSummary(counts, 0.0, loaded_now=False)
     from gis_api.demo.generate import generate_demo
 
     started = time.perf_counter()

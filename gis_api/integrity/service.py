@@ -105,14 +105,6 @@ class IntegrityReport:
         return "\n".join(lines)
 
 
-def active_plan_id(connection: Connection) -> int:
-    """Id of the active plan, or NotFoundError when there is none."""
-    plan_id = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
-    if plan_id is None:
-        raise NotFoundError("no active plan: load one (wangge demo / wangge load boundaries)")
-    return int(plan_id)
-
-
 def _area_findings(connection: Connection, queries: dict[str, str], plan_id: int) -> list[Finding]:
     """Rows (label, difference geometry) wider than a sliver become one finding per query."""
     findings = []
@@ -145,8 +137,11 @@ def _count_findings(connection: Connection, plan_id: int, is_active: bool) -> li
 def check_plan(connection: Connection, plan_id: int | None = None) -> IntegrityReport:
     """Run every check on a plan (the active one by default)."""
     active_id = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
-    plan_id = plan_id if plan_id is not None else active_plan_id(connection)
-    if connection.execute(text("SELECT 1 FROM plan WHERE id = :id"), {"id": plan_id}).scalar() is None:
+    if plan_id is None:
+        if active_id is None:
+            raise NotFoundError("no active plan: load one (wangge demo / wangge load boundaries)")
+        plan_id = int(active_id)
+    elif connection.execute(text("SELECT 1 FROM plan WHERE id = :id"), {"id": plan_id}).scalar() is None:
         raise NotFoundError(f"plan {plan_id} does not exist")
     findings = _area_findings(connection, GAP_SQL, plan_id)
     findings += _area_findings(connection, OVERLAP_SQL, plan_id)

@@ -95,13 +95,14 @@ def offline_map(**options: object) -> folium.Map:
 
 
 def plan_map(
-    connection: Connection, plan_id: int, old_plan_id: int | None, targets: tuple[float, float]
+    connection: Connection,
+    layers: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
+    plan_id: int,
+    old_plan_id: int | None,
+    targets: tuple[float, float],
 ) -> folium.Map:
     """Leaflet map: new grids by deviation, new and old community outlines, sample of moved households."""
-    communities, grids = (
-        read_layer(connection, "communities", plan_id),
-        read_layer(connection, "grids", plan_id),
-    )
+    communities, grids = layers
     bounds = communities.total_bounds
     fmap = offline_map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=13,
                       tiles=None, height="640px")  # fmt: skip
@@ -158,9 +159,9 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
             float(plan.metrics.get("community_target", 3000)),
             float(plan.metrics.get("grid_target", 300)),
         )
-        fmap = plan_map(connection, plan_id, active if active != plan_id else None, targets)
-        communities = read_layer(connection, "communities", plan_id)["households"].to_numpy()
-        grids = read_layer(connection, "grids", plan_id)["households"].to_numpy()
+        layers = (read_layer(connection, "communities", plan_id), read_layer(connection, "grids", plan_id))
+        fmap = plan_map(connection, layers, plan_id, active if active != plan_id else None, targets)
+    communities, grids = (layer["households"].to_numpy() for layer in layers)
     figures = "".join(
         f'<img alt="{title}" src="data:image/png;base64,{histogram_png(values, target, title)}">'
         for values, target, title in (
