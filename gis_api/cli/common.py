@@ -1,0 +1,38 @@
+"""What the command modules share: the handler type, error reporting, common options."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from boundaries.errors import BoundariesError
+from gis_api.db.cluster import ClusterError
+from gis_api.errors import DomainError
+
+Handler = Callable[[argparse.Namespace], int]
+
+# Errors raised on purpose: their message names the problem, so the user sees one line, exit 1.
+KNOWN_ERRORS: tuple[type[Exception], ...] = (DomainError, ClusterError, BoundariesError)
+
+
+def report_error(error: Exception) -> int:
+    """Print an error raised on purpose as one line (no traceback) and return exit status 1."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def add_serve_options(parser: argparse.ArgumentParser) -> None:
+    """--host/--port/--workers of `serve` and `demo`."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+
+
+def sub_parser(commands: Any, name: str, handler: Handler, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add a sub-command whose arguments run `handler`."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, **kwargs)
+    parser.set_defaults(handler=handler)
+    return parser
