@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from gis_api.config import get_settings
 from gis_api.errors import LoadError
 
 Database = Session | Connection
@@ -55,3 +56,11 @@ def district_outline(db: Database, path: Path) -> shapely.Geometry:
             "(wangge load boundaries --level district)"
         )
     return shapely.from_wkb(bytes(wkb))
+
+
+def metric_crs(db: Database) -> str:
+    """The projected CRS in which loaders measure metres (buffers, tolerances, placement).
+
+    Today the one global setting; when districts carry their own CRS this is the one place that
+    must read it from the district row."""
+    return get_settings().metric_crs

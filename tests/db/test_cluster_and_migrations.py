@@ -9,6 +9,7 @@ TABLES = {
     "district",
     "street",
     "water",
+    "park",
     "plan",
     "community",
     "grid",
