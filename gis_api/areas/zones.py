@@ -23,9 +23,9 @@ PARK_MIN_AREA_M2 = 10_000.0
 INSIDE_TOLERANCE_M = 10.0
 
 ZONES_SQL = """
-    SELECT 'water' AS layer, name, kind, geom FROM water
+    SELECT 'water' AS layer, id, name, kind, geom FROM water
     UNION ALL
-    SELECT 'park' AS layer, name, kind, geom FROM park
+    SELECT 'park' AS layer, id, name, kind, geom FROM park
     WHERE ST_Area(geom::geography) >= :min_park_m2
 """
 

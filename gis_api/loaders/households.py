@@ -107,8 +107,6 @@ def load_households(
             features, labels, path, id_column, residents_column, building_column, count_column
         )
         store_households(db, path, staged, report, skip_outside, rejected, features)
-        if staged.attrs["anchors"] is not None:
-            _delete_surplus(db, POINT_IDS, *staged.attrs["anchors"])
     write_rejected(path, rejected, report)
     return finish(report, len(staged), started)
 
@@ -144,8 +142,8 @@ def store_building_households(
     )
     before = report.inserted, report.updated
     household_report = LoadReport(path=path, target="household")
+    rows.attrs["anchors"] = (BUILDING_IDS, staged["id"].to_numpy(dtype=np.int64), counts)
     store_households(db, path, rows, household_report, skip_outside, rejected, features)
-    _delete_surplus(db, BUILDING_IDS, staged["id"].to_numpy(dtype=np.int64), counts)
     report.inserted, report.updated = before
     report.messages.append(
         f"{int(counts.sum())} household(s) placed inside {int((counts > 0).sum())} building footprint(s) "
@@ -164,7 +162,8 @@ def store_households(
 ) -> None:
     """Stage household rows (id, building_id, residents, lon, lat, row = feature position), assign
     grids, upsert; households outside every grid fail the file or, with skip_outside, their
-    features go to `rejected`."""
+    features go to `rejected`. rows.attrs["anchors"] = (id base, anchor ids, counts) of generated
+    households: those beyond each anchor's count (left from a larger count) are deleted."""
     if len(rows) > MAX_HOUSEHOLDS_PER_FILE:
         raise LoadError(
             f"{path.name}: {len(rows):,} households is more than {MAX_HOUSEHOLDS_PER_FILE:,} for one "
@@ -181,6 +180,8 @@ def store_households(
     else:
         _assign_grids(db, path, plan_id, rows, skip_outside, rejected, features)
     report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT)
+    if rows.attrs.get("anchors") is not None:
+        _delete_surplus(db, *rows.attrs["anchors"])
     if plan_id is not None:
         update_household_counts(db, plan_id)
 
@@ -199,6 +200,7 @@ def _household_rows(
     ids = parse_integers(
         features[find_column(features, id_column)], path, labels, what="household id", minimum=1, maximum=top
     )
+    _require_below(path, np.asarray(ids, dtype=np.int64), top, labels)
     reject_duplicates(ids, path, labels, "household id")
     residents = _optional_integers(features, labels, path, residents_column, "residents", 1, 32767, 1)
     buildings = _optional_integers(features, labels, path, building_column, "building_id", 1, 2**62, None)
@@ -231,7 +233,7 @@ def _household_rows(
             "row": row,
         }
     )
-    frame.attrs["anchors"] = (np.asarray(ids, dtype=np.int64), counts) if count_column else None
+    frame.attrs["anchors"] = (POINT_IDS, np.asarray(ids, dtype=np.int64), counts) if count_column else None
     return frame
 
 
@@ -268,6 +270,17 @@ def _require_reasonable(path: Path, counts: NDArray[np.int64], labels: FeatureLa
     if bad.size:
         raise LoadError(
             f"{path.name}: {bad.size} count(s) of {PER_ANCHOR:,} or more households at one place: "
+            f"{listed(labels.pick(bad[:5]), bad.size)}"
+        )
+
+
+def _require_below(path: Path, ids: NDArray[np.int64], top: int, labels: FeatureLabels) -> None:
+    """Exact bound check (parse_integers compares as float64, which blurs ids beyond 2**53)."""
+    bad = np.flatnonzero(ids > top)
+    if bad.size:
+        raise LoadError(
+            f"{path.name}: {bad.size} invalid household id value(s), above {top:,} (ids from "
+            f"{POINT_IDS:,} on are generated for counted households): "
             f"{listed(labels.pick(bad[:5]), bad.size)}"
         )
 

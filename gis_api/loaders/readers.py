@@ -196,6 +196,8 @@ def _read_raw(
 
 def _read_vector(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
     source = _vector_source(path)
+    # LIBKML would turn Chinese <Data name="编号"> into "______"
+    pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
     try:
         chosen = layer or _only_layer(path, source)
         frame = pyogrio.read_dataframe(source, layer=chosen)

@@ -123,7 +123,7 @@ def load_buildings(
     path: str | Path,
     *,
     crs: str | None = None,
-    households_column: str = "households",
+    households_column: str | None = None,
     id_column: str | None = None,
     source: str | None = None,
     kind_column: str | None = None,
@@ -137,9 +137,13 @@ def load_buildings(
     source defaults to the file's stem; source_id comes from id_column or the first of
     id/source_id/osm_id/osm_way_id. kind and levels are read from kind/building and
     levels/building_levels when present. A building belongs to the district when its
-    representative point lies inside it (footprints may straddle the outline). When the file
-    has the households column, each building's households are created inside its footprint
-    (households.store_building_households), so the optimiser sees them as it sees points.
+    representative point lies inside it (footprints may straddle the outline).
+
+    households_column: the buildings' household counts, and each building's households are
+    created inside its footprint (households.store_building_households), so the optimiser sees
+    them as it sees points. Without it a "households" column only sets building.households:
+    the register may bring the households as points of its own, and counting them twice would
+    be worse than not at all.
     """
     started, path = time.perf_counter(), Path(path)
     report, rejected = LoadReport(path=path, target="building"), RejectedRows()
@@ -159,7 +163,8 @@ def load_buildings(
             db,
             BuildingRows(features, labels, path, ident, source or path.stem),
             report,
-            households_column=households_column,
+            households_column=households_column or "households",
+            create_households=households_column is not None,
             kind_column=kind_column,
             levels_column=levels_column,
             skip_outside=skip_outside,
@@ -186,6 +191,7 @@ def store_buildings(
     report: LoadReport,
     *,
     households_column: str = "households",
+    create_households: bool = False,
     kind_column: str | None = None,
     levels_column: str | None = None,
     skip_outside: bool = False,
@@ -193,14 +199,15 @@ def store_buildings(
 ) -> int:
     """Stage and upsert buildings (inside the caller's transaction), then their households;
     returns the number of buildings staged."""
-    if find_column(rows.features, households_column) is not None:
+    if create_households:
+        require_column(rows.features, rows.path, households_column, "--households-column")
         rows = _screen_inhabited(db, rows, households_column, skip_outside, rejected or RejectedRows())
     staged = _building_rows(rows, report, households_column, kind_column, levels_column)
     recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
     copy_frame(db, "load_building", staged)
     db.execute(text(sql.BUILDING_ASSIGN_IDS))
     report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT)
-    if find_column(rows.features, households_column) is not None:
+    if create_households:
         store_building_households(
             db, rows.features, rows.labels, rows.path, report, skip_outside, rejected or RejectedRows()
         )

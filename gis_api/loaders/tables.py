@@ -8,7 +8,6 @@ columns stay in the frame (the rejected-rows CSV repeats each row as it was read
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -81,14 +80,12 @@ def read_sheet(path: Path, layer: str | None) -> pd.DataFrame:
     """One sheet as text cells, the first row as the header (GDAL's XLSX/ODS driver)."""
     driver = SHEET_DRIVERS[path.suffix.lower()]
     require_driver(path, driver)
+    # the first row names the columns and every cell stays text, whatever GDAL would guess
+    pyogrio.set_gdal_config_options({f"OGR_{driver}_HEADERS": "FORCE", f"OGR_{driver}_FIELD_TYPES": "STRING"})
     try:
         sheets = [str(name) for name, _ in pyogrio.list_layers(path)]
         sheet = layer or _only_sheet(path, sheets)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(
-                path, layer=sheet, read_geometry=False, HEADERS="FORCE", FIELD_TYPES="STRING"
-            )
+        frame = pyogrio.read_dataframe(path, layer=sheet, read_geometry=False)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as error:
         raise LoadError(f"{path.name}: cannot read the spreadsheet ({error})") from error
     frame = pd.DataFrame(frame).astype(object)

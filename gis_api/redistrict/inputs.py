@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from gis_api.areas.zones import zones_sql
 from gis_api.errors import InvalidInputError, NotFoundError
 from gis_api.loaders.transaction import dbapi_cursor
 
@@ -45,9 +47,11 @@ class RedistrictInputs:
     official: pd.DataFrame  # community code, name, street_code (may be empty)
 
 
-def read_frame(connection: Connection, sql: str, metric_crs: str) -> gpd.GeoDataFrame:
+def read_frame(
+    connection: Connection, sql: str, metric_crs: str, params: dict[str, Any] | None = None
+) -> gpd.GeoDataFrame:
     """A PostGIS query as a GeoDataFrame in the metric CRS."""
-    frame = gpd.read_postgis(text(sql), connection, geom_col="geom", crs="EPSG:4326")
+    frame = gpd.read_postgis(text(sql), connection, geom_col="geom", crs="EPSG:4326", params=params)
     return frame.rename_geometry("geometry").to_crs(metric_crs)
 
 
@@ -160,8 +164,10 @@ def households_by_building(connection: Connection) -> dict[int, np.ndarray]:
 
 
 def barrier_geometry(connection: Connection, roads: gpd.GeoDataFrame, metric_crs: str) -> shapely.Geometry:
-    """Major roads and water outlines: lines that boundaries should follow rather than cross."""
+    """Major roads and the outlines of water and parks (the no-household zones of
+    gis_api.areas.zones): lines that boundaries should follow rather than cross."""
     major = roads.geometry[roads["road_class"].isin(BARRIER_ROAD_CLASSES)].to_numpy()
-    water = read_frame(connection, "SELECT geom FROM water ORDER BY id", metric_crs)
-    shores = shapely.boundary(water.geometry.to_numpy())
+    sql, params = zones_sql()
+    zones = read_frame(connection, f"SELECT geom FROM ({sql}) zones ORDER BY layer, id", metric_crs, params)
+    shores = shapely.boundary(zones.geometry.to_numpy())
     return shapely.union_all(np.concatenate([major, shores]))
