@@ -45,9 +45,8 @@ def test_a_river_is_clipped_to_the_district_not_refused(
     report = load_zones(db_session, path, "water", skip_outside=True)
     assert report.inserted == 1
     area_km2 = db_session.execute(text("SELECT ST_Area(geom::geography) / 1e6 FROM water")).scalar_one()
-    assert area_km2 == pytest.approx(
-        0.02 * 0.005 * 111.32 * 110.85 * 0.861, rel=0.05
-    )  # 20 × 5 mdeg, ~30 m more
+    width_m, height_m = 20 * 111.32 * 0.8607 + 2 * 30, 5 * 110.85 + 30  # the district, 30 m beyond it
+    assert area_km2 == pytest.approx(width_m * height_m / 1e6, rel=0.01)
     rejected = pd.read_csv(tmp_path / "rivers.geojson.rejected.csv", dtype=str)
     assert rejected[["feature", "name", "reason"]].values.tolist() == [
         ["2", "东湖", "wholly outside the district"]
