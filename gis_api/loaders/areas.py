@@ -95,11 +95,14 @@ def clip_to_district(
     labels: FeatureLabels,
     skip_outside: bool,
     rejected: RejectedRows,
+    outline: shapely.Geometry | None = None,
 ) -> tuple[gpd.GeoDataFrame, FeatureLabels]:
-    """The polygons' parts inside the district (plus tolerance); wholly outside ones fail or skip."""
+    """The polygons' parts inside the district (plus tolerance); wholly outside ones fail or skip.
+    outline: one district's (default: every loaded district's)."""
     crs = metric_crs(db)
-    outline = gpd.GeoSeries([district_outline(db, path)], crs="EPSG:4326").to_crs(crs)
-    allowed = outline.buffer(DEFAULT_OUTSIDE_TOLERANCE_M).iloc[0]
+    area = district_outline(db, path) if outline is None else outline
+    metric_outline = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(crs)
+    allowed = metric_outline.buffer(DEFAULT_OUTSIDE_TOLERANCE_M).iloc[0]
     metric = features.geometry.to_crs(crs)
     clipped = shapely.intersection(np.asarray(metric.values, dtype=object), allowed)
     outside = shapely.area(clipped) < MIN_INSIDE_M2

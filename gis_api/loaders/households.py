@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from gis_api.errors import LoadError
 from gis_api.loaders import sql
-from gis_api.loaders.bulk import copy_frame, recreate_temp_table, scalar_list, upsert
+from gis_api.loaders.bulk import copy_frame, hex_ewkb, recreate_temp_table, scalar_list, upsert
 from gis_api.loaders.columns import (
     FeatureLabels,
     find_column,
@@ -106,6 +106,8 @@ def load_households(
         staged = _household_rows(
             features, labels, path, id_column, residents_column, building_column, count_column
         )
+        if count_column is not None:
+            staged = _into_footprints(db, features, staged, report)
         store_households(db, path, staged, report, skip_outside, rejected, features)
     write_rejected(path, rejected, report)
     return finish(report, len(staged), started)
@@ -235,6 +237,35 @@ def _household_rows(
     )
     frame.attrs["anchors"] = (POINT_IDS, np.asarray(ids, dtype=np.int64), counts) if count_column else None
     return frame
+
+
+def _into_footprints(
+    db: Database, features: gpd.GeoDataFrame, rows: pd.DataFrame, report: LoadReport
+) -> pd.DataFrame:
+    """Counted households of a point inside a loaded building footprint (a register geocoded per
+    building) belong to that building and are spread inside it, exactly as `load buildings
+    --households-column` places them; points elsewhere (a compound's gate) keep them at the point."""
+    points = pd.DataFrame({"row": np.arange(len(features)), "geom": hex_ewkb(features.geometry)})
+    recreate_temp_table(db, "load_point", "row integer, geom geometry(Point, 4326)")
+    copy_frame(db, "load_point", points)
+    found = pd.DataFrame(db.execute(text(sql.POINT_FOOTPRINTS)).all(), columns=["row", "building", "wkb"])
+    missing = rows["building_id"].isna().to_numpy()
+    hits = found[found["row"].isin(rows.loc[missing, "row"])]
+    if hits.empty:
+        return rows
+    footprints = gpd.GeoSeries(shapely.from_wkb(hits["wkb"].map(bytes).to_list()), crs="EPSG:4326")
+    chosen = rows["row"].isin(hits["row"]).to_numpy() & missing
+    counts = rows.loc[chosen].groupby("row").size().reindex(hits["row"]).to_numpy(dtype=np.int64)
+    _, lon, lat = spread_in_footprints(footprints, counts, metric_crs(db))
+    placed = rows.copy()  # rows come grouped by point in point order, as spread_in_footprints returns them
+    placed.loc[chosen, "lon"], placed.loc[chosen, "lat"] = lon, lat
+    placed.loc[chosen, "building_id"] = np.repeat(hits["building"].to_numpy(), counts)
+    placed.attrs.update(rows.attrs)
+    report.messages.append(
+        f"{int(counts.sum())} household(s) of {len(hits)} point(s) inside building footprints "
+        "spread inside those buildings"
+    )
+    return placed
 
 
 def _optional_integers(

@@ -113,3 +113,10 @@ BUILDING_UPSERT = """
         geom = excluded.geom
     WHERE (building.kind, building.levels, building.households, building.geom)
         IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households, excluded.geom)"""
+
+# The smallest polygonal footprint holding each staged point (nested footprints: the inner one).
+POINT_FOOTPRINTS = """
+    SELECT DISTINCT ON (p.row) p.row, b.id, ST_AsBinary(b.geom)
+    FROM load_point p JOIN building b ON ST_Contains(b.geom, p.geom)
+    WHERE ST_Dimension(b.geom) = 2
+    ORDER BY p.row, ST_Area(b.geom), b.id"""
