@@ -92,3 +92,32 @@ def test_external_server_without_postgis_says_how_to_enable_it(cluster: Embedded
         assert "CREATE EXTENSION postgis" in result.stderr
     finally:
         cluster.drop_database(bare)
+
+
+def test_osm_import_for_an_unknown_district_is_one_line(committed_url: str) -> None:
+    sample = "data/samples/baoshan_shu/shu_baoshan.osm.pbf"
+    result = wangge("osm", "import", sample, "--district", "310113", url=committed_url)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: district 310113 is not loaded (loaded: 420106); add it first: wangge district add CODE "
+        "--name NAME --outline FILE (or wangge load boundaries --level district)"
+    ]
+
+
+def test_load_households_skip_outside_names_the_rejected_file(committed_url: str, tmp_path) -> None:
+    register = tmp_path / "登记.csv"
+    register.write_text("id,lon,lat,户数\n901,114.303,30.543,3\n902,114.5,30.7,2\n", encoding="gb18030")
+    refused = wangge(
+        "load", "households", str(register), "--crs", "wgs84", "--count-column", "户数", url=committed_url
+    )
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "1 feature(s) lie outside the district" in refused.stderr
+    loaded = wangge(
+        "load", "households", str(register), "--crs", "wgs84", "--count-column", "户数", "--skip-outside",
+        url=committed_url,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert (
+        f"1 row(s) skipped (1 outside), written with their reasons to {register}.rejected.csv"
+        in loaded.stdout
+    )
