@@ -121,7 +121,7 @@ def write_register(buildings: gpd.GeoDataFrame, outline: shapely.Geometry) -> No
 def largest_remainder(shares: np.ndarray) -> np.ndarray:
     """Whole numbers summing to round(shares.sum()), each within 1 of its share."""
     floors = np.floor(shares).astype(np.int64)
-    missing = int(round(shares.sum())) - int(floors.sum())
+    missing = round(float(shares.sum())) - int(floors.sum())
     order = np.argsort(-(shares - floors), kind="stable")
     floors[order[:missing]] += 1
     return floors
