@@ -55,6 +55,7 @@ def me(session: SessionDep, user: CurrentUser) -> UserOut:
         scope_name=area_name(session, user.scope_code),
         may_read_households=user.role in HOUSEHOLD_READERS,
         may_work_cases=user.may_work_cases,
+        may_operate_cases=user.may_operate_cases,
         may_read_team=user.may_read_team,
         may_activate_plans=user.may_activate_plans,
         districts=district_refs(session, user.district_prefix),

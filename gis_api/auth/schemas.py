@@ -29,6 +29,7 @@ class UserOut(BaseModel):
     scope_name: str = Field(description="the name of the scope's area, e.g. 武汉市 or 中南路街道")
     may_read_households: bool
     may_work_cases: bool
+    may_operate_cases: bool
     may_read_team: bool
     may_activate_plans: bool
     districts: list[DistrictRef] = Field(description="the districts the scope touches")

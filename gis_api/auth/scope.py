@@ -151,6 +151,11 @@ class Principal:
         return self.role in CASE_ROLES
 
     @property
+    def may_operate_cases(self) -> bool:
+        """Accept, register, dispatch, reassign: the operators' side of the case loop."""
+        return self.role in CASE_OPERATORS
+
+    @property
     def may_read_team(self) -> bool:
         return self.role in TEAM_READERS
 

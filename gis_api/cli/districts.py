@@ -19,6 +19,7 @@ def cmd_district(args: argparse.Namespace) -> int:
             print("\n".join(str(row) for row in service.list_districts(connection)) or "no districts")
             return 0
         _require_add_arguments(args)
+        service.check_code_and_name(args.code, args.name)
         outline = service.read_outline(Path(args.outline), args.crs)
         added = service.add_district(
             connection, args.code, args.name, outline, metric_crs=args.metric_crs, city_name=args.city_name,

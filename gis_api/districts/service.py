@@ -159,10 +159,10 @@ def add_district(
     its stored CRS unless a new one is given. The city row (left(code, 4)) is created when
     missing, which needs `city_name`.
     """
-    _check_code_and_name(code, name)
+    check_code_and_name(code, name)
     outline = _valid_outline(outline, code)
-    city_created = ensure_city(db, code[:4], city_name)
     chosen = _metric_crs_for(db, code, outline, metric_crs)
+    city_created = ensure_city(db, code[:4], city_name)
     created = db.execute(
         text(UPSERT_DISTRICT_SQL),
         {"code": code, "name": name, "wkb": outline.wkb, "crs": chosen.name, "family": chosen.family},
@@ -171,7 +171,8 @@ def add_district(
     return DistrictAdded(get_district(db, code), bool(created), city_created, _area_km2(db, code))
 
 
-def _check_code_and_name(code: str, name: str) -> None:
+def check_code_and_name(code: str, name: str) -> None:
+    """InvalidInputError unless `code` is a 6-digit district code and `name` a usable name."""
     if not DISTRICT_CODE.match(code):
         raise InvalidInputError(f"district code {code!r} must be 6 digits (GB/T 2260), e.g. 420106")
     if not 0 < len(name.strip()) <= NAME_LENGTH:

@@ -85,6 +85,7 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
         "scope_name": "积玉桥街道",
         "may_read_households": True,
         "may_work_cases": True,
+        "may_operate_cases": True,
         "may_read_team": True,
         "may_activate_plans": False,
         "districts": [
