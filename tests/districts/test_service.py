@@ -110,3 +110,19 @@ def test_synthetic_layers_raise_the_demo_notice(connection: Connection) -> None:
     ]
     with pytest.raises(InvalidInputError, match="unknown data layer 'rivers'"):
         record_layer(connection, "420106", "rivers", synthetic=True, source="x")
+
+
+def test_a_demo_loaded_before_districts_were_data_gets_its_records_once(connection: Connection) -> None:
+    from gis_api.demo.load import OLD_PLAN_NAME, record_demo_layers
+
+    tiny_district.build(connection)
+    record_demo_layers(connection, only_if_unrecorded=True)
+    assert connection.execute(text("SELECT count(*) FROM data_layer")).scalar_one() == 0  # not the demo
+    connection.execute(text("UPDATE plan SET name = :n"), {"n": OLD_PLAN_NAME})
+    record_demo_layers(connection, only_if_unrecorded=True)
+    assert [ref.demo_data for ref in district_refs(connection, "420106")] == [True]
+    record_layer(connection, "420106", "households", synthetic=False, source="register.csv")
+    record_demo_layers(connection, only_if_unrecorded=True)  # recorded already: left alone
+    assert [ref.demo_data for ref in district_refs(connection, "420106")] == [True]  # streets still synthetic
+    households = "SELECT synthetic FROM data_layer WHERE layer = 'households'"
+    assert connection.execute(text(households)).scalar_one() is False

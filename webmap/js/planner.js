@@ -135,11 +135,13 @@ async function start() {
 
   async function loadPlans() {
     plans = await getJson('/plans');
-    const options = plans.map((p) => `<option value="${p.id}">${p.id} · ${escapeHtml(p.name)} (${t(`status.${p.status}`)})</option>`).join('');
+    const options = plans.map((p) => `<option value="${p.id}">${p.id} · ${p.district_code} · ${escapeHtml(p.name)} (${t(`status.${p.status}`)})</option>`).join('');
     $('wg-plan-a').innerHTML = options;
     $('wg-plan-b').innerHTML = options;
     const active = plans.find((p) => p.status === 'active') ?? plans[0];
-    const other = plans.find((p) => p.status === 'draft') ?? plans.find((p) => p.id !== active?.id) ?? active;
+    // plans compare within one district: B defaults to a draft of A's district
+    const sameDistrict = plans.filter((p) => p.district_code === active?.district_code);
+    const other = sameDistrict.find((p) => p.status === 'draft') ?? sameDistrict.find((p) => p.id !== active?.id) ?? active;
     if (active) $('wg-plan-a').value = active.id;
     if (other) $('wg-plan-b').value = other.id;
   }
