@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.areas.schemas import LayerQuery
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.errors import InvalidInputError, NotFoundError
 from gis_api.plans.active import active_plan_ids
 
@@ -47,7 +48,9 @@ def resolve_plan(session: Session, plan_id: int | None, prefix: str) -> PlanRef:
 
 def district_srid(code_column: str) -> str:
     """SQL for the metric SRID of the district an area code belongs to."""
-    return f"(SELECT d.metric_srid FROM district d WHERE d.code = left({code_column}, 6))"
+    return (
+        f"(SELECT d.metric_srid FROM district d WHERE d.code = left({code_column}, {DISTRICT_CODE_LENGTH}))"
+    )
 
 
 def geometry_json(column: str, simplify_m: float | None, code_column: str) -> str:

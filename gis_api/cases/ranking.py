@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_api.auth.scope import Principal
+from gis_api.auth.scope import Principal, district_prefix
 from gis_api.cases.calendar import default_calendar
 from gis_api.cases.kpi import Period, kpi_table
 
@@ -60,8 +60,8 @@ def street_ranking(session: Session, principal: Principal, period: Period) -> Ra
     districts: dict[str, str] = {str(code): str(name) for code, name in found}
     rows = [
         RankingRow(
-            rank=i, street_code=r.code, street_name=r.name, district_code=r.code[:6],
-            district_name=districts.get(r.code[:6], ""), score=s, figures=f,
+            rank=i, street_code=r.code, street_name=r.name, district_code=district_prefix(r.code),
+            district_name=districts.get(district_prefix(r.code), ""), score=s, figures=f,
         )
         for i, (s, r, f) in enumerate(scored, start=1)
     ]  # fmt: skip

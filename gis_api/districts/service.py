@@ -24,6 +24,8 @@ NOTICE_LAYERS = ("streets", "communities", "households")
 """While any of these is synthetic the pages say "demo data / 演示数据"."""
 DISTRICT_CODE = re.compile(r"^[0-9]{6}$")
 NAME_LENGTH = 64
+CITY_CODE_LENGTH = 4
+"""A district's city is its code's first 4 digits (GB/T 2260), as the generated district.city_code."""
 
 DISTRICTS_SQL = """
 SELECT d.code, d.name, d.city_code, c.name AS city_name, d.metric_crs, d.metric_crs_family
@@ -162,7 +164,7 @@ def add_district(
     check_code_and_name(code, name)
     outline = _valid_outline(outline, code)
     chosen = _metric_crs_for(db, code, outline, metric_crs)
-    city_created = ensure_city(db, code[:4], city_name)
+    city_created = ensure_city(db, code[:CITY_CODE_LENGTH], city_name)
     created = db.execute(
         text(UPSERT_DISTRICT_SQL),
         {"code": code, "name": name, "wkb": outline.wkb, "crs": chosen.name, "family": chosen.family},

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import ScopeLevel, scope_level
 from gis_api.errors import NotFoundError
 
 AREAS_SQL = """
@@ -48,7 +49,7 @@ def resolve(session: Session, jurisdiction_id: str | None) -> Jurisdiction:
                 return item
         ids = ", ".join(item.code for item in known) or "none"
         raise NotFoundError(f"jurisdiction_id {jurisdiction_id!r} not served here: use one of {ids}")
-    districts = [item for item in known if len(item.code) == 6]
-    cities = [item for item in known if len(item.code) == 4]
+    districts = [item for item in known if scope_level(item.code) is ScopeLevel.DISTRICT]
+    cities = [item for item in known if scope_level(item.code) is ScopeLevel.CITY]
     single = districts if len(districts) == 1 else cities if len(cities) == 1 else []
     return Jurisdiction("", single[0].name if single else "")

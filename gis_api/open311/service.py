@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.cases.categories import KIND_NAME, default_catalog
 from gis_api.cases.service import Actor, create_case, now_utc
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError
@@ -146,7 +147,7 @@ def _create(session: Session, request: RequestInput, key: str, within: str) -> t
     return report.case.id, report.created
 
 
-REQUESTS_SQL = """
+REQUESTS_SQL = f"""
 SELECT i.id, i.state, i.category_code, i.description, i.created_at, i.updated_at, i.stage_deadline,
        ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, d.name AS district, s.name AS street,
        c.name AS community, g.name AS grid,
@@ -160,8 +161,8 @@ FROM incident i
 LEFT JOIN grid g ON g.id = i.grid_id
 LEFT JOIN community c ON c.id = g.community_id
 LEFT JOIN street s ON s.code = i.street_code
-LEFT JOIN district d ON d.code = left(i.grid_code, 6)
-WHERE {where}
+LEFT JOIN district d ON d.code = left(i.grid_code, {DISTRICT_CODE_LENGTH})
+WHERE {{where}}
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT :limit
 """

@@ -50,6 +50,7 @@ def test_bad_district_rows_are_refused(
     assert connection.execute(text("SELECT count(*) FROM district")).scalar_one() == 0
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_a_projected_outline_needs_its_crs(connection: Connection, tmp_path: Path) -> None:
     import geopandas as gpd
 
