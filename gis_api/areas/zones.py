@@ -22,24 +22,31 @@ from sqlalchemy.orm import Session
 PARK_MIN_AREA_M2 = 10_000.0
 INSIDE_TOLERANCE_M = 10.0
 
-ZONES_SQL = """
-    SELECT 'water' AS layer, id, name, kind, geom FROM water
+NEAR_DISTRICT = """ST_Intersects(geom, (SELECT ST_Transform(ST_Buffer(ST_Transform(d.geom, d.metric_srid),
+    :buffer_m), 4326) FROM district d WHERE d.code = :district))"""
+"""SQL: the row's geom lies within :buffer_m metres (in the district's metric CRS) of district
+:district. Water and parks are selected this way, not by district_code: a river or a park along
+an outline was loaded by one district and bounds both."""
+ZONES_SQL = f"""
+    SELECT 'water' AS layer, id, name, kind, geom FROM water WHERE {NEAR_DISTRICT}
     UNION ALL
     SELECT 'park' AS layer, id, name, kind, geom FROM park
-    WHERE ST_Area(geom::geography) >= :min_park_m2
+    WHERE ST_Area(geom::geography) >= :min_park_m2 AND {NEAR_DISTRICT}
 """
 
 
 def zones_sql() -> tuple[str, dict[str, float]]:
-    """The query (and its parameters) listing every no-household zone: layer, name, kind, geom."""
+    """The query listing the no-household zones near a district (layer, id, name, kind, geom) and
+    its parameters; the caller adds :district and :buffer_m."""
     return ZONES_SQL, {"min_park_m2": PARK_MIN_AREA_M2}
 
 
-def read_zones(db: Connection | Session) -> gpd.GeoDataFrame:
-    """Every no-household zone in EPSG:4326."""
+def read_zones(db: Connection | Session, district: str) -> gpd.GeoDataFrame:
+    """The no-household zones touching district `district`, in EPSG:4326."""
     sql, params = zones_sql()
     connection = db.connection() if isinstance(db, Session) else db
-    return gpd.read_postgis(text(sql), connection, geom_col="geom", params=params, crs="EPSG:4326")
+    values = {**params, "district": district, "buffer_m": 0.0}
+    return gpd.read_postgis(text(sql), connection, geom_col="geom", params=values, crs="EPSG:4326")
 
 
 @dataclass(frozen=True)

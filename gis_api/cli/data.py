@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gis_api.cli.common import sub_parser
+from gis_api.cli.common import add_district_option, sub_parser
 from gis_api.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from gis_api.loaders.district_scope import Provenance
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -22,12 +25,20 @@ def cmd_load(args: argparse.Namespace) -> int:
             if args.skip_invalid or args.skip_outside:
                 raise InvalidInputError("roads are clipped to the district; --skip-* do not apply to them")
             report = roads.load_roads(
-                connection, path, attributes_from=args.attributes_from, crs=args.crs, layer=args.layer
-            )
+                connection, path, attributes_from=args.attributes_from, crs=args.crs, layer=args.layer,
+                district=args.district, provenance=provenance(args),
+            )  # fmt: skip
         else:
             report = _load_table(connection, path, args)
     print(report)
     return 0
+
+
+def provenance(args: argparse.Namespace) -> Provenance:
+    """--synthetic/--provenance/--licence as what the load records in the district's data layers."""
+    from gis_api.loaders.district_scope import Provenance
+
+    return Provenance(synthetic=args.synthetic, source=args.provenance, licence=args.licence or "")
 
 
 def _load_table(connection: Any, path: Path, args: argparse.Namespace) -> object:
@@ -35,13 +46,14 @@ def _load_table(connection: Any, path: Path, args: argparse.Namespace) -> object
     from gis_api.loaders import areas, households, service
 
     common = {
-        "crs": args.crs, "layer": args.layer,
+        "crs": args.crs, "layer": args.layer, "district": args.district, "provenance": provenance(args),
         "skip_invalid": args.skip_invalid, "skip_outside": args.skip_outside,
     }  # fmt: skip
     if args.kind == "boundaries":
         return service.load_boundaries(
             connection, path, level=args.level, plan_name=args.plan, code_column=args.code_column,
-            name_column=args.name_column, parent_code_column=args.parent_code_column, **common,
+            name_column=args.name_column, parent_code_column=args.parent_code_column, code=args.code,
+            name=args.name, city_name=args.city_name, **common,
         )  # fmt: skip
     if args.kind == "households":
         return households.load_households(
@@ -62,7 +74,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from gis_api.integrity.service import check_plan
 
     with default_engine().connect() as connection:
-        report = check_plan(connection, args.plan)
+        report = check_plan(connection, args.plan, args.district)
     print(report)
     return 0 if report.ok else 1
 
@@ -103,8 +115,27 @@ def register(commands: Any) -> None:
         help="skip rows outside the district/grids or in water/parks; write them to FILE.rejected.csv",
     )
     load.add_argument("--attributes-from", help="roads: OSM lines file to copy names and classes from")
+    load.add_argument("--code", help="boundaries: the code of a file without a code column (one feature)")
+    load.add_argument("--name", help="boundaries: the name of a file without a name column (one feature)")
+    load.add_argument("--city-name", help="boundaries --level district: name of a new city, e.g. 武汉市")
+    add_provenance_options(load)
+    add_district_option(load)
 
     check = sub_parser(
         commands, "check", cmd_check, help="report gaps, overlaps, orphans, mismatched households"
     )
-    check.add_argument("--plan", type=int, help="plan id (default: the active plan)")
+    check.add_argument("--plan", type=int, help="plan id (default: the district's active plan)")
+    add_district_option(check)
+
+
+def add_provenance_options(parser: argparse.ArgumentParser) -> None:
+    """--synthetic, --provenance, --licence: what the district's data layers record for the load."""
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="the file is generated, not real data: the pages show a demo-data notice for the district",
+    )
+    parser.add_argument(
+        "--provenance", help="where the data comes from, as recorded (default: the file name)"
+    )
+    parser.add_argument("--licence", help="the data's licence, as recorded, e.g. 'ODbL 1.0' or CC0")

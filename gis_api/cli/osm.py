@@ -1,4 +1,4 @@
-"""wangge osm import FILE --district CODE: one OSM extract into roads, buildings, water and parks."""
+"""wangge osm import FILE [--district CODE]: one OSM extract into roads, buildings, water and parks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gis_api.cli.common import sub_parser
+from gis_api.cli.common import add_district_option, sub_parser
 
 
 def cmd_osm_import(args: argparse.Namespace) -> int:
@@ -21,13 +21,14 @@ def cmd_osm_import(args: argparse.Namespace) -> int:
             district_code=args.district,
             buffer_m=args.buffer_m,
             snap_tolerance_m=args.snap_tolerance_m,
+            licence=args.licence,
         )
     print(report)
     return 0
 
 
 def register(commands: Any) -> None:
-    from gis_api.loaders.osm_import import DEFAULT_BUFFER_M
+    from gis_api.loaders.osm_import import DEFAULT_BUFFER_M, OSM_LICENCE
 
     osm = commands.add_parser("osm", help="OpenStreetMap extracts")
     actions = osm.add_subparsers(dest="osm_command", required=True)
@@ -38,7 +39,7 @@ def register(commands: Any) -> None:
         help="load roads (drive network), buildings, water and parks of an .osm/.osm.pbf for a district",
     )
     imported.add_argument("file", help=".osm or .osm.pbf extract covering the district (and some margin)")
-    imported.add_argument("--district", required=True, help="6-digit code of a loaded district")
+    add_district_option(imported)
     imported.add_argument(
         "--buffer-m",
         type=float,
@@ -47,4 +48,7 @@ def register(commands: Any) -> None:
     )
     imported.add_argument(
         "--snap-tolerance-m", type=float, default=1.0, help="road endpoints this close join"
+    )
+    imported.add_argument(
+        "--licence", default=OSM_LICENCE, help=f"licence recorded for the layers ({OSM_LICENCE})"
     )

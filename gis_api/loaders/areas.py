@@ -4,8 +4,10 @@ Water (lakes, ponds, riverbanks, reservoirs) goes to `water`, parks and greens t
 no-household zones and planning barriers (gis_api.areas.zones). A river or a park often continues
 beyond the district, so polygons are clipped to the district (plus SOURCE_DISAGREEMENT_M) instead
 of refused; a polygon with no part inside is outside (fails the file, or is skipped with
-skip_outside). Rows are upserted by (source, source_id): source defaults to the file's stem, the
-id to the id column (id/osm_id/osm_way_id) or the feature number, so a reload rewrites nothing.
+skip_outside). Rows carry the district that loaded them and are upserted by (district_code,
+source, source_id): source defaults to the file's stem, the id to the id column
+(id/osm_id/osm_way_id) or the feature number, so a reload rewrites nothing, and a river loaded by
+two neighbouring districts is two rows, each clipped to its own district.
 """
 
 from __future__ import annotations
@@ -21,17 +23,20 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from gis_api.districts.service import DistrictRow, resolve_district
 from gis_api.errors import LoadError
 from gis_api.loaders.bulk import copy_frame, hex_ewkb, recreate_temp_table, upsert
 from gis_api.loaders.columns import FeatureLabels, as_text, find_column, reject_duplicates
+from gis_api.loaders.district_scope import Provenance, district_outline, record_load
 from gis_api.loaders.readers import listed, read_features
 from gis_api.loaders.rejected import RejectedRows
 from gis_api.loaders.report import LoadReport
 from gis_api.loaders.steps import accept_geometries, finish, keep_rows, osm_layer, write_rejected
-from gis_api.loaders.transaction import Database, district_outline, metric_crs, one_transaction
+from gis_api.loaders.transaction import Database, one_transaction
 from gis_api.loaders.validate import DEFAULT_OUTSIDE_TOLERANCE_M, as_multipolygon
 
 ZoneTable = Literal["water", "park"]
+LAYER_OF_TABLE: dict[ZoneTable, str] = {"water": "water", "park": "parks"}
 ID_COLUMNS = ("id", "source_id", "osm_id", "osm_way_id")
 KIND_COLUMNS: dict[ZoneTable, tuple[str, ...]] = {
     "water": ("kind", "water", "natural", "waterway", "landuse", "type"),
@@ -44,14 +49,15 @@ MIN_INSIDE_M2 = 1.0
 
 STAGE = "source varchar(32), source_id varchar(64), name varchar(64), kind varchar(32), geom geometry"
 UPSERT = """
-    INSERT INTO {table} (source, source_id, name, kind, geom)
-    SELECT source, source_id, name, kind, ST_Multi(geom) FROM load_zone
-    ON CONFLICT (source, source_id) DO UPDATE
+    INSERT INTO {table} (source, source_id, name, kind, district_code, geom)
+    SELECT source, source_id, name, kind, :district, ST_Multi(geom) FROM load_zone
+    ON CONFLICT (district_code, source, source_id) DO UPDATE
     SET name = excluded.name, kind = excluded.kind, geom = excluded.geom
     WHERE ({table}.name, {table}.kind, {table}.geom)
         IS DISTINCT FROM (excluded.name, excluded.kind, excluded.geom)"""
 HOUSEHOLDS_INSIDE = """
-    SELECT count(*) FROM household h JOIN load_zone z ON ST_Contains(z.geom, h.geom)"""
+    SELECT count(*) FROM household h JOIN load_zone z ON ST_Contains(z.geom, h.geom)
+    WHERE h.district_code = :district"""
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ def load_zones(
     source: str | None = None,
     skip_invalid: bool = False,
     skip_outside: bool = False,
+    district: str | None = None,
+    provenance: Provenance | None = None,
 ) -> LoadReport:
     """Read, repair, clip to the district and upsert one file of water or park polygons."""
     started, path = time.perf_counter(), Path(path)
@@ -80,10 +88,12 @@ def load_zones(
     ident = find_column(features, id_column, () if id_column else ID_COLUMNS)
     labels = FeatureLabels(features, ident)
     features, labels = accept_geometries(features, labels, path, "polygon", skip_invalid, report, rejected)
+    target = resolve_district(db, district)
     with one_transaction(db, path):
-        features, labels = clip_to_district(db, path, features, labels, skip_outside, rejected)
+        features, labels = clip_to_district(db, path, features, labels, skip_outside, rejected, target)
         rows = zone_rows(features, labels, path, table, ident, source or path.stem)
-        store_zones(db, table, rows, report)
+        store_zones(db, table, rows, report, target.code)
+        record_load(db, target.code, LAYER_OF_TABLE[table], path, provenance)
     write_rejected(path, rejected, report)
     return finish(report, len(rows.frame), started)
 
@@ -95,13 +105,12 @@ def clip_to_district(
     labels: FeatureLabels,
     skip_outside: bool,
     rejected: RejectedRows,
-    outline: shapely.Geometry | None = None,
+    district: DistrictRow,
 ) -> tuple[gpd.GeoDataFrame, FeatureLabels]:
-    """The polygons' parts inside the district (plus tolerance); wholly outside ones fail or skip.
-    outline: one district's (default: every loaded district's)."""
-    crs = metric_crs(db)
-    area = district_outline(db, path) if outline is None else outline
-    metric_outline = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(crs)
+    """The polygons' parts inside the district (plus tolerance, in its metric CRS); wholly outside
+    ones fail or skip."""
+    crs = district.metric_crs
+    metric_outline = gpd.GeoSeries([district_outline(db, path, district.code)], crs="EPSG:4326").to_crs(crs)
     allowed = metric_outline.buffer(DEFAULT_OUTSIDE_TOLERANCE_M).iloc[0]
     metric = features.geometry.to_crs(crs)
     clipped = shapely.intersection(np.asarray(metric.values, dtype=object), allowed)
@@ -109,10 +118,10 @@ def clip_to_district(
     bad = np.flatnonzero(outside)
     if bad.size and not skip_outside:
         raise LoadError(
-            f"{path.name}: {bad.size} polygon(s) lie wholly outside the district, nothing was written: "
-            f"{listed(labels.pick(bad[:5]), bad.size)}; pass --skip-outside to load the rest"
+            f"{path.name}: {bad.size} polygon(s) lie wholly outside district {district.code}, nothing "
+            f"was written: {listed(labels.pick(bad[:5]), bad.size)}; pass --skip-outside to load the rest"
         )
-    rejected.add(features, bad, ["wholly outside the district"] * bad.size, "outside")
+    rejected.add(features, bad, [f"wholly outside district {district.code}"] * bad.size, "outside")
     inside = gpd.GeoSeries(clipped, crs=crs).to_crs("EPSG:4326")
     result = features.set_geometry(
         gpd.GeoSeries([as_multipolygon(shape) for shape in inside], crs="EPSG:4326")
@@ -151,12 +160,14 @@ def zone_rows(
     return ZoneRows(frame)
 
 
-def store_zones(db: Database, table: ZoneTable, rows: ZoneRows, report: LoadReport) -> None:
-    """Upsert the rows (inside the caller's transaction) and say how many households they cover."""
+def store_zones(db: Database, table: ZoneTable, rows: ZoneRows, report: LoadReport, district: str) -> None:
+    """Upsert the district's rows (inside the caller's transaction) and say how many of its
+    households they cover."""
     recreate_temp_table(db, "load_zone", STAGE)
     copy_frame(db, "load_zone", rows.frame)
-    report.inserted, report.updated = upsert(db, UPSERT.format(table=table))
-    covered = int(db.execute(text(HOUSEHOLDS_INSIDE)).scalar_one())
+    where = {"district": district}
+    report.inserted, report.updated = upsert(db, UPSERT.format(table=table), where)
+    covered = int(db.execute(text(HOUSEHOLDS_INSIDE), where).scalar_one())
     if covered:
         report.messages.append(
             f"{covered} loaded household(s) stand inside these {table} polygons, where nobody lives: "

@@ -1,9 +1,10 @@
 """`wangge load households FILE`: household points, or counts of households per point; and the
 households that `wangge load buildings` creates from a count per building.
 
-Three ways in, one result: household rows with a point, an optional building and the active
-plan's grid, which is all the optimiser reads (redistrict.inputs counts households per building
-and groups building-less ones into 25 m pseudo-buildings). So a compound given as one point with
+Three ways in, one result: household rows of one district with a point, an optional building and
+the grid of the district's active plan (point → grid rule of gis_api.locate.rule), which is all
+the optimiser reads (redistrict.inputs counts households per building and groups building-less
+ones into 25 m pseudo-buildings). So a compound given as one point with
 a count of 1,200, as 1,200 points at that spot, or as a footprint with households = 1,200 all
 reach the optimiser as a unit of 1,200 households.
 
@@ -25,6 +26,7 @@ import shapely
 from numpy.typing import NDArray
 from sqlalchemy import text
 
+from gis_api.districts.service import DistrictRow, resolve_district
 from gis_api.errors import LoadError
 from gis_api.loaders import sql
 from gis_api.loaders.bulk import copy_frame, hex_ewkb, recreate_temp_table, scalar_list, upsert
@@ -35,13 +37,13 @@ from gis_api.loaders.columns import (
     reject_duplicates,
     require_column,
 )
+from gis_api.loaders.district_scope import Provenance, record_load
 from gis_api.loaders.placement import spread_in_footprints
 from gis_api.loaders.readers import listed, read_features
 from gis_api.loaders.rejected import RejectedRows
 from gis_api.loaders.report import LoadReport
 from gis_api.loaders.steps import (
     accept_geometries,
-    active_plan,
     finish,
     keep_rows,
     osm_layer,
@@ -50,7 +52,8 @@ from gis_api.loaders.steps import (
     set_local_work_mem,
     write_rejected,
 )
-from gis_api.loaders.transaction import Database, metric_crs, one_transaction
+from gis_api.loaders.transaction import Database, one_transaction
+from gis_api.plans.active import active_plan_id
 from gis_api.plans.service import update_household_counts
 
 log = logging.getLogger(__name__)
@@ -78,14 +81,18 @@ def load_households(
     layer: str | None = None,
     skip_invalid: bool = False,
     skip_outside: bool = False,
+    district: str | None = None,
+    provenance: Provenance | None = None,
 ) -> LoadReport:
-    """Upsert households by id and assign each to the active plan's grid that contains it.
+    """Upsert households of a district by id and assign each to the grid of the district's active
+    plan that holds it.
 
     count_column: each row is a place (a compound's address point) holding that many households,
     created at the point with ids generated from the row's id. Every point must lie in the district,
-    outside water and parks and, when a plan is active, in one of its grids; offenders fail the file
-    or, with skip_outside, are written to FILE.rejected.csv. Afterwards the household counts of the
-    active plan's grids and communities are recomputed.
+    outside water and parks and, when the district has an active plan, in one of its grids;
+    offenders fail the file or, with skip_outside, are written to FILE.rejected.csv. Afterwards the
+    household counts of the active plan's grids and communities are recomputed. Ids held by
+    another district's households refuse the file (ids are global; a load never moves them).
     """
     started, path = time.perf_counter(), Path(path)
     report, rejected = LoadReport(path=path, target="household"), RejectedRows()
@@ -96,19 +103,29 @@ def load_households(
     features, labels = accept_geometries(features, labels, path, "point", skip_invalid, report, rejected)
     if count_column is not None:
         require_column(features, path, count_column, "--count-column")
+    target = resolve_district(db, district)
     with one_transaction(db, path):
         kept = screen_outside(
-            db, path, features, features.geometry, labels, HOUSEHOLD_TOLERANCE_M, skip_outside, rejected
+            db,
+            path,
+            features,
+            features.geometry,
+            labels,
+            HOUSEHOLD_TOLERANCE_M,
+            skip_outside,
+            rejected,
+            target,
         )
         features, labels = keep_rows(features, kept), labels.keep(kept)
-        kept = screen_zones(db, path, features, features.geometry, labels, skip_outside, rejected)
+        kept = screen_zones(db, path, features, features.geometry, labels, skip_outside, rejected, target)
         features, labels = keep_rows(features, kept), labels.keep(kept)
         staged = _household_rows(
             features, labels, path, id_column, residents_column, building_column, count_column
         )
         if count_column is not None:
-            staged = _into_footprints(db, features, staged, report)
-        store_households(db, path, staged, report, skip_outside, rejected, features)
+            staged = _into_footprints(db, features, staged, report, target)
+        store_households(db, path, staged, report, skip_outside, rejected, features, target)
+        record_load(db, target.code, "households", path, provenance)
     write_rejected(path, rejected, report)
     return finish(report, len(staged), started)
 
@@ -121,6 +138,7 @@ def store_building_households(
     report: LoadReport,
     skip_outside: bool,
     rejected: RejectedRows,
+    district: DistrictRow,
 ) -> None:
     """Households of the buildings just staged in load_building (seq = position in `features`),
     spread inside each footprint; the surplus of an earlier, larger count is deleted."""
@@ -130,7 +148,7 @@ def store_building_households(
     )
     counts = staged["households"].to_numpy(dtype=np.int64)
     _require_reasonable(path, counts, labels)
-    owner, lon, lat = spread_in_footprints(features.geometry, counts, metric_crs(db))
+    owner, lon, lat = spread_in_footprints(features.geometry, counts, district.metric_crs)
     building_ids = staged["id"].to_numpy(dtype=np.int64)[owner]
     rows = pd.DataFrame(
         {
@@ -145,7 +163,7 @@ def store_building_households(
     before = report.inserted, report.updated
     household_report = LoadReport(path=path, target="household")
     rows.attrs["anchors"] = (BUILDING_IDS, staged["id"].to_numpy(dtype=np.int64), counts)
-    store_households(db, path, rows, household_report, skip_outside, rejected, features)
+    store_households(db, path, rows, household_report, skip_outside, rejected, features, district)
     report.inserted, report.updated = before
     report.messages.append(
         f"{int(counts.sum())} household(s) placed inside {int((counts > 0).sum())} building footprint(s) "
@@ -161,11 +179,13 @@ def store_households(
     skip_outside: bool,
     rejected: RejectedRows,
     features: gpd.GeoDataFrame,
+    district: DistrictRow,
 ) -> None:
-    """Stage household rows (id, building_id, residents, lon, lat, row = feature position), assign
-    grids, upsert; households outside every grid fail the file or, with skip_outside, their
-    features go to `rejected`. rows.attrs["anchors"] = (id base, anchor ids, counts) of generated
-    households: those beyond each anchor's count (left from a larger count) are deleted."""
+    """Stage household rows (id, building_id, residents, lon, lat, row = feature position) of
+    `district`, assign grids of its active plan, upsert; households outside every grid fail the
+    file or, with skip_outside, their features go to `rejected`. rows.attrs["anchors"] = (id base,
+    anchor ids, counts) of generated households: those beyond each anchor's count (left from a
+    larger count) are deleted."""
     if len(rows) > MAX_HOUSEHOLDS_PER_FILE:
         raise LoadError(
             f"{path.name}: {len(rows):,} households is more than {MAX_HOUSEHOLDS_PER_FILE:,} for one "
@@ -173,15 +193,18 @@ def store_households(
         )
     recreate_temp_table(db, "load_household", sql.HOUSEHOLD_STAGE)
     copy_frame(db, "load_household", rows[["id", "building_id", "residents", "lon", "lat"]])
-    _require_buildings(db, path)
+    _require_buildings(db, path, district.code)
+    _require_own_households(db, path, district.code)
     db.execute(text("DROP TABLE IF EXISTS pg_temp.load_assignment"))
-    plan_id = active_plan(db)
+    plan_id = active_plan_id(db, district.code)
     if plan_id is None:
         db.execute(text(sql.NO_GRID_ASSIGNMENT))
-        report.messages.append("no active plan: grid_id left empty, load grids to assign them")
+        report.messages.append(
+            f"district {district.code} has no active plan: grid_id left empty, load grids to assign them"
+        )
     else:
         _assign_grids(db, path, plan_id, rows, skip_outside, rejected, features)
-    report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT)
+    report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT, {"district": district.code})
     if rows.attrs.get("anchors") is not None:
         _delete_surplus(db, *rows.attrs["anchors"])
     if plan_id is not None:
@@ -240,7 +263,7 @@ def _household_rows(
 
 
 def _into_footprints(
-    db: Database, features: gpd.GeoDataFrame, rows: pd.DataFrame, report: LoadReport
+    db: Database, features: gpd.GeoDataFrame, rows: pd.DataFrame, report: LoadReport, district: DistrictRow
 ) -> pd.DataFrame:
     """Counted households of a point inside a loaded building footprint (a register geocoded per
     building) belong to that building and are spread inside it, exactly as `load buildings
@@ -248,7 +271,10 @@ def _into_footprints(
     points = pd.DataFrame({"row": np.arange(len(features)), "geom": hex_ewkb(features.geometry)})
     recreate_temp_table(db, "load_point", "row integer, geom geometry(Point, 4326)")
     copy_frame(db, "load_point", points)
-    found = pd.DataFrame(db.execute(text(sql.POINT_FOOTPRINTS)).all(), columns=["row", "building", "wkb"])
+    found = pd.DataFrame(
+        db.execute(text(sql.POINT_FOOTPRINTS), {"district": district.code}).all(),
+        columns=["row", "building", "wkb"],
+    )
     missing = rows["building_id"].isna().to_numpy()
     hits = found[found["row"].isin(rows.loc[missing, "row"])]
     if hits.empty:
@@ -256,7 +282,7 @@ def _into_footprints(
     footprints = gpd.GeoSeries(shapely.from_wkb(hits["wkb"].map(bytes).to_list()), crs="EPSG:4326")
     chosen = rows["row"].isin(hits["row"]).to_numpy() & missing
     counts = rows.loc[chosen].groupby("row").size().reindex(hits["row"]).to_numpy(dtype=np.int64)
-    _, lon, lat = spread_in_footprints(footprints, counts, metric_crs(db))
+    _, lon, lat = spread_in_footprints(footprints, counts, district.metric_crs)
     placed = rows.copy()  # rows come grouped by point in point order, as spread_in_footprints returns them
     placed.loc[chosen, "lon"], placed.loc[chosen, "lat"] = lon, lat
     placed.loc[chosen, "building_id"] = np.repeat(hits["building"].to_numpy(), counts)
@@ -316,12 +342,24 @@ def _require_below(path: Path, ids: NDArray[np.int64], top: int, labels: Feature
         )
 
 
-def _require_buildings(db: Database, path: Path) -> None:
-    missing = scalar_list(db, sql.MISSING_BUILDINGS)
+def _require_buildings(db: Database, path: Path, district: str) -> None:
+    """Every building a household names is one of the district's buildings."""
+    missing = scalar_list(db, sql.MISSING_BUILDINGS, {"district": district})
     if missing:
         raise LoadError(
-            f"{path.name}: households refer to {len(missing)} unknown building id(s): "
-            f"{listed([str(ident) for ident in missing])}"
+            f"{path.name}: households refer to {len(missing)} building id(s) unknown in district "
+            f"{district}: {listed([str(ident) for ident in missing])}"
+        )
+
+
+def _require_own_households(db: Database, path: Path, district: str) -> None:
+    """Staged ids already held by another district's households refuse the file."""
+    taken = scalar_list(db, sql.HOUSEHOLDS_OF_OTHER_DISTRICTS, {"district": district})
+    if taken:
+        raise LoadError(
+            f"{path.name}: {len(taken)} household id(s) already belong to another district "
+            f"({listed([str(ident) for ident in taken])}), nothing was written; give this register "
+            "ids of its own"
         )
 
 

@@ -1,13 +1,16 @@
-"""`wangge osm import FILE --district CODE`: roads, buildings, water and parks from one OSM extract.
+"""`wangge osm import FILE [--district CODE]`: roads, buildings, water and parks from one OSM extract.
 
-One file, one transaction: the four layers are written together or not at all.
+One file, one transaction: the four layers are written together or not at all, each recorded as
+real data (source: the file, OpenStreetMap; licence ODbL) in the district's data layers.
 - Roads: the whole drive network (osm_extract.DRIVE_CLASSES: residential and service streets
   included), clipped to the district outline grown by `buffer_m` (1.5 km by default) so that
   streets leaving and re-entering the district stay joined; the report gives the components and
-  the largest one's share of nodes and length. The graph replaces the stored one.
+  the largest one's share of nodes and length. The graph replaces the district's own network
+  only (roads.service: other districts' networks stay; the margin is this district's copy).
 - Buildings whose representative point lies in the district (30 m tolerance), with levels; upserted
-  by (source "osm", "w<way id>"/"r<relation id>").
-- Water and parks clipped to the district, upserted the same way; parks get the district code.
+  by (source "osm", "w<way id>"/"r<relation id>"). A building within the tolerance of a neighbour
+  that already holds it stays the neighbour's.
+- Water and parks clipped to the district, upserted the same way per district, with its code.
 Invalid polygons are repaired where GEOS can; those it cannot are skipped and written with their
 reasons to FILE.rejected.csv (an extract is not a register: one broken OSM building should not
 stop a district's import). Features outside the district are simply not part of it.
@@ -21,19 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
-from sqlalchemy import text
 
+from gis_api.districts.service import DistrictRow, resolve_district
 from gis_api.errors import LoadError
-from gis_api.loaders.areas import ZoneTable, clip_to_district, store_zones, zone_rows
+from gis_api.loaders.areas import LAYER_OF_TABLE, ZoneTable, clip_to_district, store_zones, zone_rows
+from gis_api.loaders.bulk import scalar_list
 from gis_api.loaders.columns import FeatureLabels
+from gis_api.loaders.district_scope import Provenance, district_outline, record_load
 from gis_api.loaders.osm_extract import is_drive_road, read_osm_polygons
 from gis_api.loaders.rejected import RejectedRows
 from gis_api.loaders.report import LoadReport, format_messages
 from gis_api.loaders.road_lines import read_road_lines
 from gis_api.loaders.service import SOURCE_DISAGREEMENT_M, BuildingRows, store_buildings
 from gis_api.loaders.steps import accept_geometries, keep_rows
-from gis_api.loaders.transaction import Database, metric_crs, one_transaction
+from gis_api.loaders.transaction import Database, one_transaction
 from gis_api.loaders.validate import outside_district
 from gis_api.roads.service import RoadLoadReport, clip_lines, network_from_lines, store_network
 
@@ -42,6 +48,10 @@ log = logging.getLogger(__name__)
 DEFAULT_BUFFER_M = 1500.0
 MAX_BUFFER_M = 20_000.0
 SOURCE = "osm"
+OSM_LICENCE = "ODbL 1.0, © OpenStreetMap contributors"
+OTHER_DISTRICTS_OSM_BUILDINGS = """
+    SELECT source_id FROM building
+    WHERE source = :source AND source_id = ANY(:ids) AND district_code <> :district"""
 
 
 @dataclass
@@ -68,52 +78,39 @@ def import_osm(
     db: Database,
     path: str | Path,
     *,
-    district_code: str,
+    district_code: str | None = None,
     buffer_m: float = DEFAULT_BUFFER_M,
     snap_tolerance_m: float = 1.0,
+    licence: str = OSM_LICENCE,
 ) -> OsmImportReport:
-    """Import roads, buildings, water and parks of `path` for one district (see module docstring)."""
+    """Import roads, buildings, water and parks of `path` for one district (the only one loaded
+    when `district_code` is None; see module docstring)."""
     started, path = time.perf_counter(), Path(path)
     if not 0 <= buffer_m <= MAX_BUFFER_M:
         raise LoadError(f"--buffer-m must be between 0 and {MAX_BUFFER_M:g} m, not {buffer_m:g}")
-    outline = district_by_code(db, district_code)
-    crs, rejected = metric_crs(db), RejectedRows()
+    district = resolve_district(db, district_code)
+    outline, crs, rejected = district_outline(db, path, district.code), district.metric_crs, RejectedRows()
     log.info("reading the road network of %s", path.name)
     roads = _drive_lines(path)
     network = network_from_lines(clip_lines(roads, outline, path, buffer_m, crs), path, snap_tolerance_m, crs)
     log.info("reading buildings, water and parks of %s", path.name)
     polygons = read_osm_polygons(path)
     with one_transaction(db, path):
-        road_report = store_network(db, path, network, [_clip_note(buffer_m)], started)
+        road_report = store_network(db, path, network, district.code, [_clip_note(buffer_m)], started)
         layers = {
-            "building": _buildings(db, path, polygons.buildings, outline, rejected),
-            "water": _zones(db, path, polygons.water, "water", outline, rejected),
-            "park": _zones(db, path, polygons.parks, "park", outline, rejected),
+            "building": _buildings(db, path, polygons.buildings, outline, rejected, district),
+            "water": _zones(db, path, polygons.water, "water", rejected, district),
+            "park": _zones(db, path, polygons.parks, "park", rejected, district),
         }
-        db.execute(
-            text("UPDATE park SET district_code = :code WHERE source = :source AND district_code IS NULL"),
-            {"code": district_code, "source": SOURCE},
-        )
-    report = OsmImportReport(path, district_code, road_report, layers, messages=[])
+        provenance = Provenance(source=f"{path.name} (OpenStreetMap)", licence=licence)
+        for layer in ("roads", "buildings", *LAYER_OF_TABLE.values()):
+            record_load(db, district.code, layer, path, provenance)
+    report = OsmImportReport(path, district.code, road_report, layers, messages=[])
     target = rejected.write_beside(path)
     if target is not None:
         report.messages = [rejected.summary(target)]
     report.elapsed_s = time.perf_counter() - started
     return report
-
-
-def district_by_code(db: Database, code: str) -> shapely.Geometry:
-    """The outline of district `code`; a one-line LoadError when it is not loaded."""
-    wkb = db.execute(
-        text("SELECT ST_AsBinary(geom) FROM district WHERE code = :code"), {"code": code}
-    ).scalar()
-    if wkb is None:
-        known = [row[0] for row in db.execute(text("SELECT code FROM district ORDER BY code"))]
-        raise LoadError(
-            f"district {code} is not loaded (loaded: {', '.join(known) or 'none'}); add it first: "
-            "wangge district add CODE --name NAME --outline FILE (or wangge load boundaries --level district)"
-        )
-    return shapely.from_wkb(bytes(wkb))
 
 
 def _drive_lines(path: Path) -> gpd.GeoDataFrame:
@@ -130,7 +127,12 @@ def _clip_note(buffer_m: float) -> str:
 
 
 def _buildings(
-    db: Database, path: Path, buildings: gpd.GeoDataFrame, outline: shapely.Geometry, rejected: RejectedRows
+    db: Database,
+    path: Path,
+    buildings: gpd.GeoDataFrame,
+    outline: shapely.Geometry,
+    rejected: RejectedRows,
+    district: DistrictRow,
 ) -> LoadReport:
     report = LoadReport(path=path, target="building")
     if buildings.empty:
@@ -139,14 +141,35 @@ def _buildings(
     labels = FeatureLabels(buildings, "id")
     buildings, labels = accept_geometries(buildings, labels, path, "polygon", True, report, rejected)
     points = gpd.GeoSeries(buildings.geometry.representative_point(), crs="EPSG:4326")
-    inside = ~outside_district(points, outline, metric_crs=metric_crs(db), tolerance_m=SOURCE_DISAGREEMENT_M)
+    inside = ~outside_district(
+        points, outline, metric_crs=district.metric_crs, tolerance_m=SOURCE_DISAGREEMENT_M
+    )
     report.messages.append(f"{int((~inside).sum())} building(s) of the extract lie outside the district")
+    inside &= ~_held_by_neighbours(db, buildings, district, report)
     if not inside.any():
         return report
-    rows = BuildingRows(keep_rows(buildings, inside), labels.keep(inside), path, "id", SOURCE)
+    rows = BuildingRows(keep_rows(buildings, inside), labels.keep(inside), path, "id", SOURCE, district)
     total = store_buildings(db, rows, report, kind_column="kind", levels_column="levels")
     report.unchanged = total - report.inserted - report.updated
     return report
+
+
+def _held_by_neighbours(
+    db: Database, buildings: gpd.GeoDataFrame, district: DistrictRow, report: LoadReport
+) -> np.ndarray:
+    """Buildings of the extract another district already holds (within the 30 m tolerance of
+    both outlines): they stay that district's."""
+    ids = [str(value) for value in buildings["id"]]
+    held = set(
+        scalar_list(
+            db, OTHER_DISTRICTS_OSM_BUILDINGS, {"source": SOURCE, "ids": ids, "district": district.code}
+        )
+    )
+    if held:
+        report.messages.append(
+            f"{len(held)} building(s) on the outline already belong to a neighbouring district"
+        )
+    return np.isin(ids, list(held))
 
 
 def _zones(
@@ -154,8 +177,8 @@ def _zones(
     path: Path,
     zones: gpd.GeoDataFrame,
     table: ZoneTable,
-    outline: shapely.Geometry,
     rejected: RejectedRows,
+    district: DistrictRow,
 ) -> LoadReport:
     report = LoadReport(path=path, target=table)
     if zones.empty:
@@ -164,11 +187,11 @@ def _zones(
     labels = FeatureLabels(zones, "id")
     zones, labels = accept_geometries(zones, labels, path, "polygon", True, report, rejected)
     outside = RejectedRows()  # not rejected: simply not part of this district
-    zones, labels = clip_to_district(db, path, zones, labels, True, outside, outline=outline)
+    zones, labels = clip_to_district(db, path, zones, labels, True, outside, district)
     report.messages.append(f"{outside.total} {table} polygon(s) of the extract lie outside the district")
     if zones.empty:
         return report
     rows = zone_rows(zones, labels, path, table, "id", SOURCE)
-    store_zones(db, table, rows, report)
+    store_zones(db, table, rows, report, district.code)
     report.unchanged = len(rows.frame) - report.inserted - report.updated
     return report

@@ -1,6 +1,8 @@
 """`wangge load boundaries|buildings FILE`: validate a whole file, then write it at once.
 
 Households live in households.py (points, or counts per point), water and parks in areas.py.
+Every file is loaded into one district (see district_scope): boundaries by their codes, the other
+layers by --district (or the only district loaded); each load records its layer's provenance.
 
 Transactions (see transaction.py): every loader takes the caller's Session or Connection and
 writes inside a SAVEPOINT of its transaction. On any error the savepoint is rolled back and
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from gis_api.districts.service import DistrictRow, resolve_district
 from gis_api.errors import LoadError
 from gis_api.loaders import sql
 from gis_api.loaders.bulk import copy_frame, hex_ewkb, recreate_temp_table, scalar_list, upsert
@@ -37,13 +40,20 @@ from gis_api.loaders.columns import (
     reject_duplicates,
     require_column,
 )
+from gis_api.loaders.district_scope import (
+    LAYER_OF_LEVEL,
+    Provenance,
+    district_of_codes,
+    load_district_outlines,
+    record_load,
+    with_constant_labels,
+)
 from gis_api.loaders.households import load_households, store_building_households
 from gis_api.loaders.readers import listed, read_features
 from gis_api.loaders.rejected import RejectedRows
 from gis_api.loaders.report import LoadReport
 from gis_api.loaders.steps import (
     accept_geometries,
-    active_plan,
     finish,
     keep_rows,
     osm_layer,
@@ -53,6 +63,7 @@ from gis_api.loaders.steps import (
 )
 from gis_api.loaders.transaction import Database, one_transaction
 from gis_api.loaders.validate import DEFAULT_OUTSIDE_TOLERANCE_M, to_multipolygons
+from gis_api.plans.active import active_plan_id
 
 __all__ = ["load_boundaries", "load_buildings", "load_households"]
 
@@ -89,31 +100,54 @@ def load_boundaries(
     layer: str | None = None,
     skip_invalid: bool = False,
     skip_outside: bool = False,
+    district: str | None = None,
+    code: str | None = None,
+    name: str | None = None,
+    city_name: str | None = None,
+    provenance: Provenance | None = None,
 ) -> LoadReport:
     """Upsert district/street/community/grid polygons by code (communities and grids into a plan).
 
-    plan_name: the plan that receives communities/grids; None = the active plan; a new name
-    creates a draft plan. The parent code (district of a street, street of a community, community
-    of a grid) comes from parent_code_column or, by default, from the code's prefix.
+    plan_name: the plan of the codes' district that receives communities/grids; None = its active
+    plan; a new name creates a draft plan. The parent code (district of a street, street of a
+    community, community of a grid) comes from parent_code_column or, by default, from the code's
+    prefix. `code`/`name` label a file without those columns (a bare district outline);
+    `city_name` names the city of a new district. Features outside the district fail the file or,
+    with skip_outside, go to FILE.rejected.csv (district outlines themselves are never screened).
     """
     started, path = time.perf_counter(), Path(path)
     report, rejected = LoadReport(path=path, target=level), RejectedRows()
     features = read_features(path, crs=crs, layer=osm_layer(path, layer, "multipolygons"))
+    features = with_constant_labels(features, path, code, name, level)
+    code_column, name_column = ("code" if code else code_column), ("name" if name else name_column)
     labels = FeatureLabels(features, require_column(features, path, code_column, "--code-column"))
     features, labels = accept_geometries(features, labels, path, "polygon", skip_invalid, report, rejected)
+    staged = _boundary_rows(features, labels, path, level, code_column, name_column, parent_code_column)
+    if level == "district":
+        with one_transaction(db, path):
+            load_district_outlines(db, path, staged, features.geometry, labels, report, city_name, provenance)
+        write_rejected(path, rejected, report)
+        return finish(report, len(staged), started)
+    target = district_of_codes(db, path, list(staged["code"]), district)
     with one_transaction(db, path):
-        if level != "district":
-            inside = screen_outside(
-                db, path, features, features.geometry, labels, SOURCE_DISAGREEMENT_M, skip_outside, rejected
-            )
-            features, labels = keep_rows(features, inside), labels.keep(inside)
-        staged = _boundary_rows(features, labels, path, level, code_column, name_column, parent_code_column)
-        plan_id = _plan_for(db, plan_name, report) if level in ("community", "grid") else None
+        inside = screen_outside(
+            db,
+            path,
+            features,
+            features.geometry,
+            labels,
+            SOURCE_DISAGREEMENT_M,
+            skip_outside,
+            rejected,
+            target,
+        )
+        staged = staged[inside].reset_index(drop=True)
+        plan_id = _plan_for(db, plan_name, report, target.code) if level in ("community", "grid") else None
         recreate_temp_table(db, "load_boundary", sql.BOUNDARY_STAGE)
         copy_frame(db, "load_boundary", staged)
-        if level != "district":
-            _require_parents(db, path, level, plan_id)
+        _require_parents(db, path, level, plan_id)
         report.inserted, report.updated = upsert(db, sql.BOUNDARY_UPSERT[level], {"plan_id": plan_id})
+        record_load(db, target.code, LAYER_OF_LEVEL[level], path, provenance)
     write_rejected(path, rejected, report)
     return finish(report, len(staged), started)
 
@@ -131,8 +165,10 @@ def load_buildings(
     layer: str | None = None,
     skip_invalid: bool = False,
     skip_outside: bool = False,
+    district: str | None = None,
+    provenance: Provenance | None = None,
 ) -> LoadReport:
-    """Upsert building footprints (or points) by (source, source_id).
+    """Upsert building footprints (or points) of a district by (source, source_id).
 
     source defaults to the file's stem; source_id comes from id_column or the first of
     id/source_id/osm_id/osm_way_id. kind and levels are read from kind/building and
@@ -153,15 +189,16 @@ def load_buildings(
         require_column(features, path, id_column or "id", "--id-column")
     labels = FeatureLabels(features, ident)
     features, labels = accept_geometries(features, labels, path, "any", skip_invalid, report, rejected)
+    target = resolve_district(db, district)
     with one_transaction(db, path):
         points = gpd.GeoSeries(features.geometry.representative_point(), crs=features.crs)
         inside = screen_outside(
-            db, path, features, points, labels, SOURCE_DISAGREEMENT_M, skip_outside, rejected
+            db, path, features, points, labels, SOURCE_DISAGREEMENT_M, skip_outside, rejected, target
         )
         features, labels = keep_rows(features, inside), labels.keep(inside)
         total = store_buildings(
             db,
-            BuildingRows(features, labels, path, ident, source or path.stem),
+            BuildingRows(features, labels, path, ident, source or path.stem, target),
             report,
             households_column=households_column or "households",
             create_households=households_column is not None,
@@ -170,19 +207,23 @@ def load_buildings(
             skip_outside=skip_outside,
             rejected=rejected,
         )
+        record_load(db, target.code, "buildings", path, provenance)
+        if households_column is not None:
+            record_load(db, target.code, "households", path, provenance)
     write_rejected(path, rejected, report)
     return finish(report, total, started)
 
 
 @dataclass(frozen=True)
 class BuildingRows:
-    """Accepted building features with their labels, id column and source label."""
+    """Accepted building features with their labels, id column, source label and district."""
 
     features: gpd.GeoDataFrame
     labels: FeatureLabels
     path: Path
     ident: str | None
     source: str
+    district: DistrictRow
 
 
 def store_buildings(
@@ -206,10 +247,18 @@ def store_buildings(
     recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
     copy_frame(db, "load_building", staged)
     db.execute(text(sql.BUILDING_ASSIGN_IDS))
-    report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT)
+    _require_own_buildings(db, rows)
+    report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT, {"district": rows.district.code})
     if create_households:
         store_building_households(
-            db, rows.features, rows.labels, rows.path, report, skip_outside, rejected or RejectedRows()
+            db,
+            rows.features,
+            rows.labels,
+            rows.path,
+            report,
+            skip_outside,
+            rejected or RejectedRows(),
+            rows.district,
         )
     return len(staged)
 
@@ -225,11 +274,17 @@ def _screen_inhabited(
     inhabited = np.flatnonzero(np.asarray(counts) > 0)
     subset = keep_rows(rows.features, np.isin(np.arange(len(rows.features)), inhabited))
     points = gpd.GeoSeries(subset.geometry.representative_point(), crs=subset.crs)
-    ok = screen_zones(db, rows.path, subset, points, rows.labels.keep(np.asarray(counts) > 0), skip, rejected)
+    inhabited_labels = rows.labels.keep(np.asarray(counts) > 0)
+    ok = screen_zones(db, rows.path, subset, points, inhabited_labels, skip, rejected, rows.district)
     kept = np.ones(len(rows.features), dtype=bool)
     kept[inhabited[~ok]] = False
     return BuildingRows(
-        keep_rows(rows.features, kept), rows.labels.keep(kept), rows.path, rows.ident, rows.source
+        keep_rows(rows.features, kept),
+        rows.labels.keep(kept),
+        rows.path,
+        rows.ident,
+        rows.source,
+        rows.district,
     )
 
 
@@ -344,24 +399,40 @@ def _building_rows(
     )
 
 
-def _plan_for(db: Database, plan_name: str | None, report: LoadReport) -> int:
-    """The plan receiving communities/grids: the active one, a named one, or a new draft."""
+def _require_own_buildings(db: Database, rows: BuildingRows) -> None:
+    """Staged (source, source_id) keys that name another district's buildings refuse the file:
+    two districts' files with the same name and ids must not move each other's buildings."""
+    taken = scalar_list(db, sql.BUILDINGS_OF_OTHER_DISTRICTS, {"district": rows.district.code})
+    if taken:
+        raise LoadError(
+            f"{rows.path.name}: {len(taken)} building id(s) of source {rows.source!r} already belong to "
+            f"another district ({listed([str(value) for value in taken])}), nothing was written; "
+            "give this file its own --source label"
+        )
+
+
+def _plan_for(db: Database, plan_name: str | None, report: LoadReport, district: str) -> int:
+    """The district's plan receiving communities/grids: the active one, a named one, or a new draft."""
     if plan_name is None:
-        plan_id = active_plan(db)
+        plan_id = active_plan_id(db, district)
         if plan_id is None:
-            raise LoadError("no active plan: pass --plan NAME to load into a (new) draft plan")
+            raise LoadError(
+                f"district {district} has no active plan: pass --plan NAME to load into a (new) draft plan"
+            )
         return plan_id
-    ids = scalar_list(db, "SELECT id FROM plan WHERE name = :name", {"name": plan_name})
+    where = {"name": plan_name, "district": district}
+    ids = scalar_list(db, "SELECT id FROM plan WHERE name = :name AND district_code = :district", where)
     if len(ids) > 1:
         raise LoadError(f"{len(ids)} plans are called {plan_name!r}; give the plan a unique name")
     if ids:
         return int(ids[0])
-    created = db.execute(text(sql.CREATE_DRAFT_PLAN), {"name": plan_name}).scalar_one()
-    report.messages.append(f"created draft plan {plan_name!r} (id {created})")
+    created = db.execute(text(sql.CREATE_DRAFT_PLAN), where).scalar_one()
+    report.messages.append(f"created draft plan {plan_name!r} (id {created}) of district {district}")
     return int(created)
 
 
 def _require_parents(db: Database, path: Path, level: BoundaryLevel, plan_id: int | None) -> None:
+    """The parent of every staged area is loaded (in the same plan for grids)."""
     missing = scalar_list(db, sql.MISSING_PARENTS[level], {"plan_id": plan_id})
     if missing:
         where = " in this plan" if level == "grid" else ""

@@ -16,14 +16,15 @@ from numpy.typing import NDArray
 from sqlalchemy import text
 
 from gis_api.areas.zones import points_in_zones, read_zones
+from gis_api.districts.service import DistrictRow
 from gis_api.errors import LoadError
-from gis_api.loaders.bulk import scalar_list
 from gis_api.loaders.columns import FeatureLabels
+from gis_api.loaders.district_scope import district_outline
 from gis_api.loaders.readers import listed
 from gis_api.loaders.rejected import RejectedRows
 from gis_api.loaders.report import LoadReport
 from gis_api.loaders.tables import ROW_PROBLEMS
-from gis_api.loaders.transaction import Database, district_outline, metric_crs
+from gis_api.loaders.transaction import Database
 from gis_api.loaders.validate import GeometryKind, outside_district, repair_geometries
 
 log = logging.getLogger(__name__)
@@ -79,20 +80,20 @@ def screen_outside(
     tolerance_m: float,
     skip: bool,
     rejected: RejectedRows,
+    district: DistrictRow,
 ) -> NDArray[np.bool_]:
-    """Rows whose `tested` geometry lies in the district (buffered by tolerance_m); the others fail
-    the file, or with `skip` go to `rejected`."""
-    outside = outside_district(
-        tested, district_outline(db, path), metric_crs=metric_crs(db), tolerance_m=tolerance_m
-    )
+    """Rows whose `tested` geometry lies in the district's outline (buffered by tolerance_m in its
+    metric CRS); the others fail the file, or with `skip` go to `rejected`."""
+    outline = district_outline(db, path, district.code)
+    outside = outside_district(tested, outline, metric_crs=district.metric_crs, tolerance_m=tolerance_m)
     bad = np.flatnonzero(outside)
     if bad.size and not skip:
         raise LoadError(
-            f"{path.name}: {bad.size} feature(s) lie outside the district (by more than "
+            f"{path.name}: {bad.size} feature(s) lie outside district {district.code} (by more than "
             f"{tolerance_m:g} m), nothing was written: {listed(labels.pick(bad[:5]), bad.size)}; "
             "pass --skip-outside to load the rest"
         )
-    reason = f"outside the district (by more than {tolerance_m:g} m)"
+    reason = f"outside district {district.code} (by more than {tolerance_m:g} m)"
     rejected.add(features, bad, [reason] * bad.size, "outside")
     return np.asarray(~outside, dtype=bool)
 
@@ -105,10 +106,11 @@ def screen_zones(
     labels: FeatureLabels,
     skip: bool,
     rejected: RejectedRows,
+    district: DistrictRow,
 ) -> NDArray[np.bool_]:
-    """Rows whose point is not inside water or a park (gis_api.areas.zones); the others fail the
-    file, or with `skip` go to `rejected`."""
-    hits = points_in_zones(tested, read_zones(db), metric_crs(db))
+    """Rows whose point is not inside water or a park of the district (gis_api.areas.zones); the
+    others fail the file, or with `skip` go to `rejected`."""
+    hits = points_in_zones(tested, read_zones(db, district.code), district.metric_crs)
     bad = np.flatnonzero(hits.inside)
     if bad.size and not skip:
         shown = [f"{labels[int(i)]} {hits.labels[int(i)]}" for i in bad[:5]]
@@ -135,11 +137,6 @@ def write_rejected(path: Path, rejected: RejectedRows, report: LoadReport) -> No
     if target is not None:
         report.rejected_file = target
         report.messages.insert(0, rejected.summary(target))
-
-
-def active_plan(db: Database) -> int | None:
-    ids = scalar_list(db, "SELECT id FROM plan WHERE status = 'active'")
-    return int(ids[0]) if ids else None
 
 
 def finish(report: LoadReport, total: int, started: float) -> LoadReport:

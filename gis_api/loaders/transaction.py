@@ -1,4 +1,4 @@
-"""One file, one transaction: the savepoint every loader writes in, and shared database reads.
+"""One file, one transaction: the savepoint every loader writes in.
 
 Loaders accept either an ORM Session or a Core Connection (the CLI uses engine.begin()). They
 write inside a SAVEPOINT of the caller's transaction: any error rolls the savepoint back and is
@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from gis_api.config import get_settings
 from gis_api.errors import LoadError
 
 Database = Session | Connection
@@ -45,22 +43,3 @@ def dbapi_cursor(db: Database) -> Any:
     """The psycopg2 cursor of the caller's connection (same transaction), for COPY."""
     connection = db.connection() if isinstance(db, Session) else db
     return connection.connection.cursor()
-
-
-def district_outline(db: Database, path: Path) -> shapely.Geometry:
-    """The union of all loaded districts: the area every other layer must fall in."""
-    wkb = db.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM district")).scalar()
-    if wkb is None:
-        raise LoadError(
-            f"{path.name}: no district is loaded; load its outline first "
-            "(wangge load boundaries --level district)"
-        )
-    return shapely.from_wkb(bytes(wkb))
-
-
-def metric_crs(db: Database) -> str:
-    """The projected CRS in which loaders measure metres (buffers, tolerances, placement).
-
-    Today the one global setting; when districts carry their own CRS this is the one place that
-    must read it from the district row."""
-    return get_settings().metric_crs

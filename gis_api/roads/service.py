@@ -1,14 +1,16 @@
 """`wangge load roads FILE`: build the routable graph and replace road_node/road_edge with it.
 
-The whole network is replaced in one transaction (a savepoint of the caller's, as for the other
-loaders: on error nothing changes; on success the caller commits). Lines are clipped to the
-district outline by default, or to the outline grown by `clip_buffer_m`: a network cut exactly at
-the outline falls apart into pieces joined only outside it (Shanghai 黄浦区: 74 components, the
-largest 71.6 % of the nodes), while a kilometre or two beyond keeps the roads that join them.
-For a geometry-only file such as WHroad, pass `attributes_from`
-(an OSM lines file with highway/type and name, e.g. osm_roads_l7_wuchang_1km.geojson) to copy
-names and classes from the OSM ways the lines run along; the rest are inferred by
-roads.network from straight-through strokes.
+One district's network is replaced in one transaction (a savepoint of the caller's, as for the
+other loaders: on error nothing changes; on success the caller commits); other districts' roads
+stay, and the new rows take ids after every existing one so networks never collide. Lines are
+clipped to the district outline by default, or to the outline grown by `clip_buffer_m`: a network
+cut exactly at the outline falls apart into pieces joined only outside it (Shanghai 黄浦区: 74
+components, the largest 71.6 % of the nodes), while a kilometre or two beyond keeps the roads that
+join them (the margin is this district's copy: a neighbour's own network keeps its rows). Lengths
+and snapping are measured in the district's metric CRS. For a geometry-only file such as WHroad,
+pass `attributes_from` (an OSM lines file with highway/type and name, e.g.
+osm_roads_l7_wuchang_1km.geojson) to copy names and classes from the OSM ways the lines run along;
+the rest are inferred by roads.network from straight-through strokes.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from gis_api.districts.service import resolve_district
 from gis_api.errors import LoadError
 from gis_api.loaders.bulk import copy_frame, hex_ewkb
+from gis_api.loaders.district_scope import Provenance, district_outline, record_load
 from gis_api.loaders.readers import read_features
 from gis_api.loaders.report import format_messages
 from gis_api.loaders.road_attributes import MatchSummary, attach_osm_attributes
 from gis_api.loaders.road_lines import read_road_lines
-from gis_api.loaders.transaction import Database, district_outline, metric_crs, one_transaction
+from gis_api.loaders.transaction import Database, one_transaction
 from gis_api.roads.network import RoadNetwork, build_network
 
 log = logging.getLogger(__name__)
@@ -84,12 +89,16 @@ def load_roads(
     layer: str | None = None,
     snap_tolerance_m: float = 1.0,
     clip_buffer_m: float = 0.0,
+    district: str | None = None,
+    provenance: Provenance | None = None,
 ) -> RoadLoadReport:
-    """Read, clip, build and store the road network; see the module docstring."""
+    """Read, clip, build and store a district's road network; see the module docstring."""
     started, path = time.perf_counter(), Path(path)
+    target = resolve_district(db, district)
     network, messages = build_road_network(
         db,
         path,
+        district=target.code,
         crs=crs,
         clip_to_district=clip_to_district,
         attributes_from=attributes_from,
@@ -98,14 +107,17 @@ def load_roads(
         clip_buffer_m=clip_buffer_m,
     )
     with one_transaction(db, path):
-        return store_network(db, path, network, messages, started)
+        report = store_network(db, path, network, target.code, messages, started)
+        record_load(db, target.code, "roads", path, provenance)
+    return report
 
 
 def store_network(
-    db: Database, path: Path, network: RoadNetwork, messages: list[str], started: float
+    db: Database, path: Path, network: RoadNetwork, district: str, messages: list[str], started: float
 ) -> RoadLoadReport:
-    """Replace the stored graph with `network` (inside the caller's transaction) and report it."""
-    replaced = _replace_network(db, network)
+    """Replace the district's stored graph with `network` (inside the caller's transaction) and
+    report it."""
+    replaced = _replace_network(db, network, district)
     report = _report(path, network, replaced, messages, time.perf_counter() - started)
     log.debug("%s", report)
     return report
@@ -115,6 +127,7 @@ def build_road_network(
     db: Database,
     path: Path,
     *,
+    district: str | None = None,
     crs: str | None = None,
     clip_to_district: bool = True,
     attributes_from: str | Path | None = None,
@@ -123,20 +136,25 @@ def build_road_network(
     clip_buffer_m: float = 0.0,
 ) -> tuple[RoadNetwork, list[str]]:
     """The network load_roads would store (reads the district outline only), with notes."""
+    target = resolve_district(db, district)
     messages: list[str] = []
     lines = read_road_lines(path, crs=crs, layer=layer)
     if clip_to_district:
-        lines = clip_lines(lines, district_outline(db, path), path, clip_buffer_m, metric_crs(db))
+        lines = clip_lines(
+            lines, district_outline(db, path, target.code), path, clip_buffer_m, target.metric_crs
+        )
     if attributes_from is not None:
-        lines, summary = _with_osm_attributes(lines, Path(attributes_from), metric_crs(db))
+        lines, summary = _with_osm_attributes(lines, Path(attributes_from), target.metric_crs)
         messages.append(str(summary))
-    return network_from_lines(lines, path, snap_tolerance_m, metric_crs(db)), messages
+    return network_from_lines(lines, path, snap_tolerance_m, target.metric_crs), messages
 
 
-def network_from_lines(lines: gpd.GeoDataFrame, path: Path, snap_tolerance_m: float, crs: str) -> RoadNetwork:
+def network_from_lines(
+    lines: gpd.GeoDataFrame, path: Path, snap_tolerance_m: float, metric_crs: str
+) -> RoadNetwork:
     """roads.network.build_network, its complaints as LoadError."""
     try:
-        return build_network(lines, snap_tolerance_m=snap_tolerance_m, metric_crs=crs)
+        return build_network(lines, snap_tolerance_m=snap_tolerance_m, metric_crs=metric_crs)
     except ValueError as error:
         raise LoadError(f"{path.name}: {error}") from error
 
@@ -160,30 +178,44 @@ def clip_lines(
 
 
 def _with_osm_attributes(
-    lines: gpd.GeoDataFrame, reference_path: Path, crs: str
+    lines: gpd.GeoDataFrame, reference_path: Path, metric_crs: str
 ) -> tuple[gpd.GeoDataFrame, MatchSummary]:
     reference = read_features(reference_path)
     try:
-        return attach_osm_attributes(lines, reference, metric_crs=crs)
+        return attach_osm_attributes(lines, reference, metric_crs=metric_crs)
     except ValueError as error:
         raise LoadError(f"{reference_path.name}: {error}") from error
 
 
-def _replace_network(db: Database, network: RoadNetwork) -> int:
-    """Delete the old graph and COPY the new one; returns the number of edges replaced."""
-    replaced = int(db.execute(text("SELECT count(*) FROM road_edge")).scalar_one())
-    db.execute(text("DELETE FROM road_edge"))
-    db.execute(text("DELETE FROM road_node"))
+ID_OFFSET_SQL = "SELECT coalesce(max(id), 0) FROM {table}"
+
+
+def _replace_network(db: Database, network: RoadNetwork, district: str) -> int:
+    """Delete the district's old graph and COPY the new one with ids after every existing one
+    (other districts' networks stay); returns the number of edges replaced."""
+    db.execute(text("LOCK TABLE road_node, road_edge IN SHARE ROW EXCLUSIVE MODE"))  # one load at a time
+    where = {"d": district}
+    replaced = int(
+        db.execute(text("SELECT count(*) FROM road_edge WHERE district_code = :d"), where).scalar_one()
+    )
+    db.execute(text("DELETE FROM road_edge WHERE district_code = :d"), where)
+    db.execute(text("DELETE FROM road_node WHERE district_code = :d"), where)
+    node_offset, edge_offset = (
+        int(db.execute(text(ID_OFFSET_SQL.format(table=table))).scalar_one())
+        for table in ("road_node", "road_edge")
+    )
     nodes = pd.DataFrame(
         {
-            "id": network.nodes["id"],
+            "id": network.nodes["id"] + node_offset,
             "component": network.nodes["component"],
+            "district_code": district,
             "geom": hex_ewkb(network.nodes.geometry),
         }
     )
     copy_frame(db, "road_node", nodes)
-    edges = pd.DataFrame(network.edges[EDGE_COLUMNS]).assign(geom=hex_ewkb(network.edges.geometry))
-    copy_frame(db, "road_edge", edges)
+    edges = pd.DataFrame(network.edges[EDGE_COLUMNS])
+    edges[["id", "source", "target"]] += np.array([edge_offset, node_offset, node_offset])
+    copy_frame(db, "road_edge", edges.assign(district_code=district, geom=hex_ewkb(network.edges.geometry)))
     return replaced
 
 

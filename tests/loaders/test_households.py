@@ -115,7 +115,7 @@ def test_points_with_counts_and_buildings_with_counts_reach_the_optimiser_alike(
     register.write_text("id,lon,lat,n\n1,114.3150,30.5449,80\n", encoding="utf-8")
     load_households(db_session, register, crs="wgs84", count_column="n")
     load_buildings(db_session, FIXTURES / "buildings.gdb", households_column="households")
-    inputs = read_inputs(db_session.connection(), "EPSG:32650", pd.DataFrame())
+    inputs = read_inputs(db_session.connection(), "420106", "EPSG:32650", pd.DataFrame())
     units = inputs.buildings.set_index("id")["households"].sort_values()
     assert units.tolist() == [80, 80, 120]  # the point's pseudo-building and the two footprints
     assert sum(len(ids) for ids in inputs.household_ids.values()) == 280
@@ -125,14 +125,14 @@ def test_outside_rows_fail_the_file_or_are_written_beside_it(
     db_session: Session, active_plan: int, tmp_path: Path
 ) -> None:
     register = copy_fixture("households_outside.csv", tmp_path)
-    with pytest.raises(LoadError, match=r"lie outside the district .* pass --skip-outside"):
+    with pytest.raises(LoadError, match=r"lie outside district 420106 .* pass --skip-outside"):
         load_households(db_session, register, crs="wgs84")
     assert count(db_session, "household") == 0
     report = load_households(db_session, register, crs="wgs84", skip_outside=True)
     rejected = pd.read_csv(tmp_path / "households_outside.csv.rejected.csv", dtype=str)
     assert report.inserted == count(db_session, "household") > 0
     assert set(rejected.columns) >= {"line", "id", "lng", "latitude", "reason"}
-    assert rejected["reason"].str.startswith("outside the district").all()
+    assert rejected["reason"].str.startswith("outside district 420106").all()
     assert f"written with their reasons to {tmp_path / 'households_outside.csv.rejected.csv'}" in str(report)
 
 

@@ -39,7 +39,7 @@ def test_a_river_is_clipped_to_the_district_not_refused(
     )
     path = tmp_path / "rivers.geojson"
     pyogrio.write_dataframe(river, path)
-    with pytest.raises(LoadError, match=r"1 polygon\(s\) lie wholly outside the district.*feature 2"):
+    with pytest.raises(LoadError, match=r"1 polygon\(s\) lie wholly outside district 420106.*feature 2"):
         load_zones(db_session, path, "water")
     assert count(db_session, "water") == 0
     report = load_zones(db_session, path, "water", skip_outside=True)
@@ -49,7 +49,7 @@ def test_a_river_is_clipped_to_the_district_not_refused(
     assert area_km2 == pytest.approx(width_m * height_m / 1e6, rel=0.01)
     rejected = pd.read_csv(tmp_path / "rivers.geojson.rejected.csv", dtype=str)
     assert rejected[["feature", "name", "reason"]].values.tolist() == [
-        ["2", "东湖", "wholly outside the district"]
+        ["2", "东湖", "wholly outside district 420106"]
     ]
 
 
@@ -57,13 +57,16 @@ def test_parks_are_barriers_and_lawns_are_not(db_session: Session, district: str
     load_zones(db_session, FIXTURES / "parks.geojson", "park")
     connection = db_session.connection()
     roads = gpd.GeoDataFrame({"road_class": []}, geometry=[], crs="EPSG:32650")
-    barriers = barrier_geometry(connection, roads, "EPSG:32650")
+    barriers = barrier_geometry(connection, roads, "EPSG:32650", {"district": district, "buffer_m": 500.0})
     assert barriers.length == pytest.approx(2 * (288 + 333), rel=0.02)  # the park's outline only
 
 
 def test_households_already_in_a_new_park_are_reported(db_session: Session, district: str) -> None:
     db_session.execute(
-        text("INSERT INTO household (id, geom) VALUES (1, ST_SetSRID(ST_MakePoint(114.3065, 30.5465), 4326))")
+        text(
+            "INSERT INTO household (id, geom, district_code) "
+            "VALUES (1, ST_SetSRID(ST_MakePoint(114.3065, 30.5465), 4326), '420106')"
+        )
     )
     report = load_zones(db_session, FIXTURES / "parks.geojson", "park")
     assert "1 loaded household(s) stand inside these park polygons" in str(report)
