@@ -27,6 +27,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from gis_api.districts.crs import choose_metric_crs
 from gis_api.loaders.chinese_datums import from_wgs84
 from gis_api.loaders.osm_extract import read_osm_polygons
 
@@ -51,11 +52,13 @@ def main(source: Path) -> None:
             writer.add(entity)
     layers = read_osm_polygons(pbf)
     campus = layers_by_id(source, CAMPUS_IDS)
-    outline = one_polygon(shapely.union_all(campus.to_crs(32651).buffer(0).values))
-    outline_wgs84 = gpd.GeoSeries([outline], crs=32651).to_crs(4326).iloc[0]
+    centre = shapely.union_all(campus.geometry.values).centroid
+    metric = choose_metric_crs(centre.x, centre.y).name  # the CRS `wangge district add` gives it
+    outline = one_polygon(shapely.union_all(campus.to_crs(metric).buffer(0).values))
+    outline_wgs84 = gpd.GeoSeries([outline], crs=metric).to_crs(4326).iloc[0]
     write_outline(outline_wgs84)
     write_street(outline_wgs84)
-    write_register(layers.buildings, outline_wgs84)
+    write_register(layers.buildings, outline_wgs84, metric)
 
 
 def one_polygon(parts: shapely.Geometry, gap_m: float = 80.0) -> shapely.Geometry:
@@ -90,13 +93,13 @@ def write_street(outline: shapely.Geometry) -> None:
     pyogrio.write_dataframe(street, target, driver="GeoJSON", layer_options={"COORDINATE_PRECISION": 7})
 
 
-def write_register(buildings: gpd.GeoDataFrame, outline: shapely.Geometry) -> None:
+def write_register(buildings: gpd.GeoDataFrame, outline: shapely.Geometry, metric_crs: str) -> None:
     """Rooms per residential building ∝ floor area (footprint × levels), summing to the calibrated total."""
     homes = buildings[buildings["kind"].isin(RESIDENTIAL)].copy()
     anchors = homes.geometry.representative_point()
     homes = homes[anchors.within(outline)].sort_values("id").reset_index(drop=True)
     levels = pd.to_numeric(homes["levels"].str.extract(r"(\d+)")[0], errors="coerce").fillna(DEFAULT_LEVELS)
-    floor_area = homes.to_crs(32651).area.to_numpy() * levels.to_numpy()
+    floor_area = homes.to_crs(metric_crs).area.to_numpy() * levels.to_numpy()
     total_rooms = round(STUDENTS_2017 * BAOSHAN_SHARE / STUDENTS_PER_ROOM)
     rooms = largest_remainder(floor_area / floor_area.sum() * total_rooms)
     points = homes.geometry.representative_point()
