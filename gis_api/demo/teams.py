@@ -26,6 +26,15 @@ FROM picks p JOIN ranked r ON r.grid_id = p.grid_id AND r.rank = p.rank
 """
 
 
+# Synthetic grid office phones: Wuhan's area code, then a local number starting with 0, which no
+# Chinese subscriber number does, so a demo number can never ring a real line.
+OFFICE_PHONE_SQL = """
+UPDATE team_member SET office_phone = '027-0' || lpad(CAST((id * 7919) % 10000000 AS text), 7, '0'),
+       office_phone_synthetic = true
+WHERE role = 'grid_worker' AND office_phone IS NULL
+"""
+
+
 def person_names(rng: np.random.Generator, count: int) -> list[str]:
     """Plausible two- or three-character Chinese names (synthetic)."""
     surnames = rng.choice(SURNAMES, count)
@@ -62,4 +71,5 @@ def demo_team_members(connection: Connection, plan_id: int, rng: np.random.Gener
             "roles": roles,
         },
     )
+    connection.execute(text(OFFICE_PHONE_SQL))
     return len(grid_ids)
