@@ -27,6 +27,7 @@ from gis_api.cases.workflow import SYSTEM, Action, CaseSnapshot, Level, State, S
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError, PermissionDeniedError
 from gis_api.events.publisher import publish
 from gis_api.loaders.chinese_datums import to_wgs84
+from gis_api.notify.outbox import enqueue_state_change
 
 SOURCES = ("api", "open311", "patrol")
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
@@ -332,6 +333,7 @@ def log_event(
     session.add(event)
     session.flush()
     publish_case_event(session, case, event)
+    enqueue_state_change(session, case, event)
     return event
 
 
