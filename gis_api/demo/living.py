@@ -9,6 +9,7 @@ processes end with the server (and, on Linux, with the demo process even if it i
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 import sys
@@ -72,6 +73,7 @@ def start(job: Background) -> subprocess.Popen[bytes]:
     with job.log.open("ab") as log:
         return subprocess.Popen(
             job.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # its log lines appear as they happen
             preexec_fn=_die_with_parent,
         )  # fmt: skip
 
