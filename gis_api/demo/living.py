@@ -20,28 +20,59 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
-DRAFT_NAME = "武昌区 142 社区方案（演示草案）"
+from gis_api.demo.sources import DISTRICT_CODE
+
+DRAFT_NAME = "{district} {communities} 社区方案（演示草案）"
+"""The draft's name: the district's name from the database and the official community count."""
 OFFICIAL_CODES_FILE = "nbs2023_communities.csv"
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT_S = 10.0
 
 
-def draft_plan_id(connection: Connection) -> int | None:
-    """The newest draft plan, if any."""
-    found = connection.execute(text("SELECT max(id) FROM plan WHERE status = 'draft'")).scalar()
+def draft_plan_id(connection: Connection, district: str) -> int | None:
+    """The district's newest draft plan, if any (another district's drafts do not count)."""
+    found = connection.execute(
+        text("SELECT max(id) FROM plan WHERE status = 'draft' AND district_code = :d"), {"d": district}
+    ).scalar()
     return int(found) if found is not None else None
 
 
-def ensure_draft_plan(engine: Engine, data_dir: Path, seed: int, progress: Callable[[str], None]) -> int:
-    """The existing draft, or a new one redrawn into the official communities (progress printed)."""
+def draft_name(connection: Connection, district_name: str, district: str, official_codes: Path) -> str:
+    """The demo draft's name, e.g. 武昌区 142 社区方案（演示草案）: the official communities of the
+    district's loaded streets (the optimiser ignores the others)."""
+    from gis_api.redistrict.service import read_official
+
+    official = read_official(official_codes)
+    streets = set(
+        connection.execute(
+            text("SELECT code FROM street WHERE district_code = :d"), {"d": district}
+        ).scalars()
+    )
+    communities = int(official["street_code"].isin(streets).sum())
+    return DRAFT_NAME.format(district=district_name, communities=communities)
+
+
+def ensure_draft_plan(
+    engine: Engine,
+    data_dir: Path,
+    seed: int,
+    progress: Callable[[str], None],
+    district: str = DISTRICT_CODE,
+) -> int:
+    """The district's existing draft, or a new one redrawn into its official communities (as
+    `wangge redistrict --district CODE --official-codes …` would; progress printed)."""
+    from gis_api.districts.service import get_district
     from gis_api.redistrict.service import RedistrictOptions, redistrict
 
+    official = data_dir / OFFICIAL_CODES_FILE
     with engine.connect() as connection:
-        existing = draft_plan_id(connection)
-    if existing is not None:
-        return existing
-    progress("[demo] drawing a redistricted draft plan for the planner page (once, about a minute)")
-    options = RedistrictOptions(seed=seed, official_codes=data_dir / OFFICIAL_CODES_FILE, name=DRAFT_NAME)
+        row = get_district(connection, district)
+        existing = draft_plan_id(connection, row.code)
+        if existing is not None:
+            return existing
+        name = draft_name(connection, row.name, row.code, official)
+    progress(f"[demo] drawing a redistricted draft plan of {row.code} {row.name} for the planner page (once)")
+    options = RedistrictOptions(seed=seed, official_codes=official, name=name, district=row.code)
     report = redistrict(engine, options, progress=progress)
     progress(str(report))
     return report.plan_id
@@ -107,9 +138,12 @@ def running(
             say("[demo] background processes stopped")
 
 
-def demo_jobs(var_dir: Path, seed: int) -> list[Background]:
-    """The simulation (2 incidents a minute, real time) and the notification worker."""
-    simulate = wangge("simulate", "--rate", "2", "--seed", str(seed), "--progress-every", "20")
+def demo_jobs(var_dir: Path, seed: int, district: str = DISTRICT_CODE) -> list[Background]:
+    """The simulation of the demo district (2 incidents a minute, real time; other districts in the
+    same database are left alone) and the notification worker (every district's reports)."""
+    simulate = wangge(
+        "simulate", "--district", district, "--rate", "2", "--seed", str(seed), "--progress-every", "20"
+    )
     folder = Path(var_dir)
     return [
         Background("simulation (wangge simulate)", simulate, folder / "simulate.log"),

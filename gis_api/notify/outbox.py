@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import district_prefix
+
 if TYPE_CHECKING:
     from gis_api.cases.models import Case, CaseEvent
 
@@ -27,9 +29,11 @@ VALUES (:case_id, :event_id, 'case.state', CAST(:payload AS jsonb))
 
 
 def state_change_payload(case: Case, event: CaseEvent) -> dict[str, object]:
-    """What the receiver learns: the report number, the new state and when (no names, no contacts)."""
+    """What the receiver learns: the report number, its Open311 jurisdiction (the district holding
+    it), the new state and when (no names, no contacts)."""
     return {
         "service_request_id": case.id,
+        "jurisdiction_id": district_prefix(case.grid_code),
         "event_id": event.id,
         "service_code": case.category_code,
         "from_state": event.from_state,

@@ -2,12 +2,14 @@
 
 Building it reads whole layers and renders the map (seconds on a district): the router runs it in a
 worker thread, one build at a time. The file is kept under <var_dir>/reports keyed by the plan, its
-status and the active plan it is compared with, so a second request reuses it. The page opens it
+status, the active plan of its district it is compared with and the district's name and metric CRS,
+so a second request reuses it and any change builds a new one. The page opens it
 through a link signed for ten minutes (a browser tab cannot send our bearer token).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -22,8 +24,13 @@ from gis_api.errors import NotFoundError, PermissionDeniedError
 LINK_PURPOSE = "plan-report"
 LINK_TTL_S = 600
 STATE_SQL = """
-SELECT p.status::text, (SELECT id FROM plan WHERE status = 'active') FROM plan p WHERE p.id = :p
+SELECT p.status::text, a.plan_id, p.created_at, ap.created_at, d.name, d.metric_crs
+FROM plan p JOIN district d ON d.code = p.district_code
+LEFT JOIN active_plan a ON a.district_code = p.district_code LEFT JOIN plan ap ON ap.id = a.plan_id
+WHERE p.id = :p
 """
+"""What a report depends on: the plan's status, its district's active plan (the comparison), when
+both were made (a reloaded database reuses plan ids) and the district's name and metric CRS."""
 # The report is a folium document full of inline scripts: it gets its own policy, sandboxed into
 # an opaque origin so its scripts can reach neither our pages' storage nor the API with a session.
 REPORT_HEADERS = {
@@ -48,7 +55,8 @@ def report_path(connection: Connection, var_dir: Path, plan_id: int) -> Path:
     row = connection.execute(text(STATE_SQL), {"p": plan_id}).one_or_none()
     if row is None:
         raise NotFoundError(f"plan {plan_id} does not exist")
-    return Path(var_dir) / "reports" / f"plan-{plan_id}-{row[0]}-vs-{row[1] or 0}.html"
+    stamp = hashlib.sha256(repr(tuple(row)).encode()).hexdigest()[:12]
+    return Path(var_dir) / "reports" / f"plan-{plan_id}-{row[0]}-vs-{row[1] or 0}-{stamp}.html"
 
 
 def build_report(connection: Connection, var_dir: Path, plan_id: int) -> BuiltReport:

@@ -18,6 +18,8 @@ import folium
 import geopandas as gpd
 from sqlalchemy import Connection, Engine, text
 
+from gis_api.districts.service import DistrictRow, get_district, synthetic_layers
+from gis_api.plans.active import active_plan_id
 from gis_api.plans.service import PlanSummary, get_plan
 from gis_api.redistrict.report_figures import DeviationLegend, MetricScale, deviation_colour, histogram_svg
 from gis_api.redistrict.report_review import grids_to_review, review_table
@@ -164,26 +166,34 @@ def histograms(layers: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], targets: tuple
     return f'<div class="wg-figures">{"".join(figures)}</div>'
 
 
-def header_html(plan: PlanSummary, active: int | None) -> str:
-    """Title and one line of context above the map."""
+def header_html(plan: PlanSummary, active: int | None, district: DistrictRow, synthetic: bool) -> str:
+    """Title (with the district's name from the database) and one line of context above the map."""
     status = {"draft": ("草案", "draft"), "active": ("现行", "active"), "archived": ("归档", "archived")}
     zh_status, en_status = status.get(plan.status, (plan.status, plan.status))
-    title = bi(f"{plan.name}（方案 {plan.id}，{zh_status}）", f"{plan.name} (plan {plan.id}, {en_status})")
+    # the district's name leads the title unless the plan's name already starts with it
+    named = plan.name if plan.name.startswith(district.name) else f"{district.name} · {plan.name}"
+    title = bi(f"{named}（方案 {plan.id}，{zh_status}）", f"{named} (plan {plan.id}, {en_status})")
     against = bi(f"与现行方案 {active} 对比。", f"Compared with the active plan {active}.") if active else ""
     counts = bi(
         f"{plan.communities} 个社区，{plan.grids} 个网格。",
         f"{plan.communities} communities, {plan.grids} grids. ",
     )
-    source = bi("地图数据 © OpenStreetMap contributors（ODbL）及合成演示数据。",
-                "Map data © OpenStreetMap contributors (ODbL) and synthetic demo data.")  # fmt: skip
+    source = bi(
+        "地图数据 © OpenStreetMap contributors（ODbL）" + ("及合成演示数据。" if synthetic else "。"),
+        "Map data © OpenStreetMap contributors (ODbL)" + (" and synthetic demo data." if synthetic else "."),
+    )
     return f'<div class="wg-report"><h1>{title}</h1><p>{counts}{against}{source}</p></div>'
 
 
 def footer_html(
-    connection: Connection, plan: PlanSummary, layers: tuple, targets: tuple[float, float]
+    connection: Connection,
+    plan: PlanSummary,
+    layers: tuple,
+    targets: tuple[float, float],
+    district: DistrictRow,
 ) -> str:
-    """Histograms, grids to review, metrics table (below the map)."""
-    review = grids_to_review(connection, plan.id, targets[1])
+    """Histograms, grids to review (shapes measured in the district's metric CRS), metrics table."""
+    review = grids_to_review(connection, plan.id, targets[1], district.metric_srid)
     unchanged = float(plan.metrics.get("share_unchanged", 0))
     kept = bi(
         f"社区和网格都不变的住户：{unchanged:.1%}", f"Households keeping community and grid: {unchanged:.1%}"
@@ -192,8 +202,22 @@ def footer_html(
         f'<div class="wg-report"><h2>{bi("户数分布", "Households per area")}</h2>'
         f"{histograms(layers, targets)}"
         f"<h2>{bi(f'需要复核的网格（{len(review)} 个）', f'Grids to review ({len(review)})')}</h2>"
-        f"{review_table(review)}<h2>{bi('指标', 'Metrics')}</h2>{metrics_table(plan.metrics)}"
+        f"{review_table(review)}{measured_in(district)}"
+        f"<h2>{bi('指标', 'Metrics')}</h2>{metrics_table(plan.metrics)}"
         f"<p>{kept}</p></div>"
+    )
+
+
+def measured_in(district: DistrictRow) -> str:
+    """The line saying in which projected CRS areas and perimeters were measured."""
+    crs = f"{district.metric_crs}（{district.metric_crs_family}）"
+    return (
+        "<p>"
+        + bi(
+            f"面积与周长在{district.name}的平面坐标系 {crs} 中计算。",
+            f"Areas and perimeters are measured in {district.name}'s projected CRS {crs}.",
+        )
+        + "</p>"
     )
 
 
@@ -201,15 +225,17 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
     """Write the report for a plan (compared with the active plan) to `path`."""
     with _connection(bind) as connection:
         plan = get_plan(connection, plan_id)
-        active = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
+        district = get_district(connection, plan.district_code)
+        active = active_plan_id(connection, district.code)
+        synthetic = bool(synthetic_layers(connection, district.code))
         targets = (
             float(plan.metrics.get("community_target", 3000)),
             float(plan.metrics.get("grid_target", 300)),
         )
         layers = (read_layer(connection, "communities", plan_id), read_layer(connection, "grids", plan_id))
         fmap = plan_map(connection, layers, plan_id, active if active != plan_id else None, targets)
-        header = header_html(plan, active)
-        footer = footer_html(connection, plan, layers, targets)
+        header = header_html(plan, active, district, synthetic)
+        footer = footer_html(connection, plan, layers, targets, district)
     fmap.get_root().header.add_child(  # type: ignore[attr-defined]
         folium.Element(
             f"<title>方案 {plan_id} 报告 · plan {plan_id} report</title>"

@@ -18,10 +18,11 @@ DEVIATION_REVIEW = 0.10
 """Grids further than ±10 % from the target are listed (the optimiser's grid tolerance)."""
 REVIEW_SQL = """
 SELECT g.code, g.name, c.name AS community, g.households,
-       4 * pi() * ST_Area(CAST(g.geom AS geography))
-         / nullif(ST_Perimeter(CAST(g.geom AS geography)), 0) ^ 2 AS pp
+       4 * pi() * ST_Area(ST_Transform(g.geom, :srid))
+         / nullif(ST_Perimeter(ST_Transform(g.geom, :srid)), 0) ^ 2 AS pp
 FROM grid g JOIN community c ON c.id = g.community_id WHERE g.plan_id = :p ORDER BY g.code
 """
+"""Shapes are measured in the plan's district's metric CRS (the district row's metric_srid)."""
 COLUMNS = (
     ("网格代码", "Grid code"),
     ("网格", "Grid"),
@@ -62,12 +63,15 @@ class GridToReview:
         return "；".join(found + ([bi("细长或曲折", "thin sliver")] if self.sliver else []))
 
 
-def grids_to_review(connection: Connection, plan_id: int, target: float) -> list[GridToReview]:
-    """Grids outside ±10 % of the target or below the Polsby-Popper threshold, worst first."""
+def grids_to_review(
+    connection: Connection, plan_id: int, target: float, metric_srid: int
+) -> list[GridToReview]:
+    """Grids outside ±10 % of the target or below the Polsby-Popper threshold, worst first; shapes
+    measured in `metric_srid`, the projected CRS of the plan's district."""
     grids = [
         GridToReview(row.code, row.name, row.community, int(row.households),
                      (row.households - target) / target, float(row.pp or 0.0))
-        for row in connection.execute(text(REVIEW_SQL), {"p": plan_id})
+        for row in connection.execute(text(REVIEW_SQL), {"p": plan_id, "srid": metric_srid})
     ]  # fmt: skip
     return sorted((g for g in grids if g.off_target or g.sliver), key=lambda g: -g.severity)
 

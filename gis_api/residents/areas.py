@@ -1,4 +1,5 @@
-"""Public outlines for the residents' map: communities of the active plan, code and name only."""
+"""Public outlines for the residents' map: communities of every district's active plan, code and
+name only."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ SELECT CAST(json_build_object('type', 'FeatureCollection', 'features', coalesce(
     'type', 'Feature',
     'geometry', CAST(ST_AsGeoJSON(ST_SimplifyPreserveTopology(c.geom, :tol), 6) AS json),
     'properties', json_build_object('code', c.code, 'name', c.name)) ORDER BY c.code), '[]')) AS text)
-FROM community c JOIN plan p ON p.id = c.plan_id AND p.status = 'active'
+FROM active_community c
 """
 
 

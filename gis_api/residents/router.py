@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from gis_api.auth.dependencies import CurrentUser
 from gis_api.auth.links import link_secret
+from gis_api.auth.scope import GRID_CODE_LENGTHS
 from gis_api.cases.service import Position, now_utc
 from gis_api.cases.surveys import SurveyAnswers, check_period, survey_period
 from gis_api.db.session import SessionDep
@@ -33,6 +34,7 @@ from gis_api.residents.sheet import survey_sheet_html
 router = APIRouter(tags=["residents"])
 GEOJSON = "application/geo+json"
 ReportId = Annotated[int, Path(gt=0, le=2**63 - 1, description="service_request_id")]
+GRID_CODE_PATTERN = f"^[0-9]{{{GRID_CODE_LENGTHS.start},{GRID_CODE_LENGTHS.stop - 1}}}$"
 SurveyToken = Annotated[str, Path(min_length=1, max_length=120, description="the household's survey token")]
 
 
@@ -87,7 +89,7 @@ def survey_links(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    grid: Annotated[str, Query(pattern=r"^[0-9]{13,20}$", description="grid code")],
+    grid: Annotated[str, Query(pattern=GRID_CODE_PATTERN, description="grid code")],
     period: Annotated[str | None, Query(max_length=8, description="2026Q4; default: this quarter")] = None,
     format: Literal["json", "html"] = "json",
 ) -> SurveyLinks | HTMLResponse:

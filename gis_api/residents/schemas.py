@@ -8,7 +8,8 @@ Score = Field(ge=1, le=5)
 
 
 class GridContact(BaseModel):
-    """Who looks after a place: its grid, community and street, the grid worker and office phone."""
+    """Who looks after a place: its grid, community, street and district, the grid worker and office
+    phone, and the Open311 jurisdiction that reports of the place go to."""
 
     grid_code: str
     grid_name: str
@@ -16,9 +17,13 @@ class GridContact(BaseModel):
     community_name: str
     street_code: str
     street_name: str
+    district_code: str
+    district_name: str
+    jurisdiction_id: str = Field(description="Open311 jurisdiction_id for reports of this place")
     worker_name: str | None
     office_phone: str | None
     office_phone_synthetic: bool = Field(description="a demo number (synthetic), not a real line")
+    demo_data: bool = Field(description="the district's areas or households are synthetic demo data")
 
 
 class RatingIn(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from gis_api.cases.models import Case
 from gis_api.cases.service import Actor, Position, locate_grid, lock_case, log_event, now_utc
 from gis_api.cases.surveys import SurveyAnswers, has_answered, household_grid, insert_survey, survey_period
 from gis_api.cases.workflow import OPERATORS, State
+from gis_api.districts.service import NOTICE_LAYERS
 from gis_api.errors import ConflictError, NotFoundError, PermissionDeniedError
 from gis_api.open311.service import REPORT_TOKEN_PURPOSE
 from gis_api.residents.schemas import GridContact, SurveyContext, SurveyLink
@@ -22,28 +24,39 @@ from gis_api.residents.tokens import read_survey_token, survey_token
 RESIDENT = Actor(username="resident", role="resident")
 CONTACT_SQL = """
 SELECT g.code AS grid_code, g.name AS grid_name, c.code AS community_code, c.name AS community_name,
-       s.code AS street_code, s.name AS street_name,
+       s.code AS street_code, s.name AS street_name, d.code AS district_code, d.name AS district_name,
        m.name AS worker_name, m.office_phone,
-       coalesce(m.office_phone_synthetic, false) AS office_phone_synthetic
+       coalesce(m.office_phone_synthetic, false) AS office_phone_synthetic,
+       EXISTS (SELECT 1 FROM data_layer l WHERE l.district_code = d.code AND l.synthetic
+               AND l.layer = ANY(:notice_layers)) AS demo_data
 FROM grid g JOIN community c ON c.id = g.community_id JOIN street s ON s.code = c.street_code
+JOIN plan p ON p.id = g.plan_id JOIN district d ON d.code = p.district_code
 LEFT JOIN LATERAL (
     SELECT name, office_phone, office_phone_synthetic FROM team_member
     WHERE home_grid_id = g.id AND role = 'grid_worker' ORDER BY id LIMIT 1
 ) m ON true
 WHERE g.id = :g
 """
+"""A grid's public facts: names from the database (its district through its plan), its worker's
+name and office phone, and whether the district's areas or households are synthetic."""
 SURVEY_HOUSEHOLDS_SQL = """
-SELECT h.id, h.building_id, h.door_label FROM household h JOIN grid g ON g.id = h.grid_id
-JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+SELECT h.id, h.building_id, h.door_label FROM household h JOIN active_grid g ON g.id = h.grid_id
 WHERE g.code = :grid ORDER BY h.building_id NULLS LAST, h.door_label, h.id
 """
 
 
 def grid_contact(session: Session, position: Position) -> GridContact:
-    """The active plan's grid at the point, its community, street, grid worker and office phone."""
-    grid_id = locate_grid(session, position)[0]
-    row = session.execute(text(CONTACT_SQL), {"g": grid_id}).mappings().one()
-    return GridContact(**row)
+    """The grid at the point by the one point→grid rule, in whichever district's active plan holds
+    it; its community, street and district, grid worker and office phone, and the Open311
+    jurisdiction a report of that place goes to (its district)."""
+    area = locate_grid(session, position)
+    row = _contact(session, area.grid_id)
+    return GridContact(**row, jurisdiction_id=area.district_code)
+
+
+def _contact(session: Session, grid_id: int) -> dict[str, Any]:
+    params = {"g": grid_id, "notice_layers": list(NOTICE_LAYERS)}
+    return dict(session.execute(text(CONTACT_SQL), params).mappings().one())
 
 
 def rate_report(
@@ -67,7 +80,7 @@ def survey_context(session: Session, secret: bytes, token: str, now: datetime | 
     """The household's grid and worker for the survey page, and whether it can still answer."""
     household_id, period = read_survey_token(secret, token)
     where = _household(session, household_id)
-    contact = session.execute(text(CONTACT_SQL), {"g": where["grid_id"]}).mappings().one()
+    contact = _contact(session, int(str(where["grid_id"])))
     return SurveyContext(
         period=period,
         grid_name=contact["grid_name"],

@@ -35,8 +35,9 @@ def doors(live_app: LiveApp) -> dict[int, str]:
         for household_id, dlon in ((21, 0.0002), (22, 0.0005)):
             connection.execute(
                 text(
-                    "INSERT INTO household (id, residents, grid_id, door_label, geom) SELECT :i, 2, grid_id, "
-                    ":d, ST_SetSRID(ST_MakePoint(114.304 + :dx, 30.547), 4326) FROM household WHERE id = 2"
+                    "INSERT INTO household (id, residents, grid_id, door_label, geom, district_code) "
+                    "SELECT :i, 2, grid_id, :d, ST_SetSRID(ST_MakePoint(114.304 + :dx, 30.547), 4326), "
+                    "district_code FROM household WHERE id = 2"
                 ),
                 {"i": household_id, "d": f"1-{household_id}01", "dx": dlon},
             )

@@ -28,6 +28,7 @@ def test_build_and_open_the_plan_report(live_app: LiveApp, open_page: Callable[.
     report.on("pageerror", lambda e: errors.append(str(e)))
     report.wait_for_load_state("load")
     report.wait_for_selector(".wg-legend")
+    assert report.locator("h1 .zh").inner_text().startswith("武昌区 · ")  # the plan's district, by name
     assert report.locator(".leaflet-control-scale-line").count() == 1  # metric only
     assert (
         report.locator("h2 .zh").first.is_visible() and "户数分布" in report.locator("h2").first.inner_text()

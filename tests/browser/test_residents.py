@@ -11,12 +11,24 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from tests import tiny_district
 from tests.browser.conftest import PHONE, LiveApp, Watched, photo_file, snapshot
 from tests.browser.test_field import dispatched_case
 from tests.cases import fixtures as world_fixtures
 
 pytestmark = pytest.mark.browser
 LON, LAT = world_fixtures.INCIDENT
+RECORD_FORMS = """
+window.__postedForms = [];
+const originalFetch = window.fetch;
+window.fetch = (input, init = {}) => {
+  if (init.body instanceof FormData) {
+    window.__postedForms.push({ jurisdiction_id: init.body.get('jurisdiction_id') });
+  }
+  return originalFetch(input, init);
+};
+"""
+"""Test instrumentation: note the jurisdiction of each multipart form the page posts."""
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +41,17 @@ def office_phone(live_app: LiveApp) -> str:
     return "027-01234567"
 
 
-def resident(open_page: Callable[..., Watched], live_app: LiveApp, path: str = "/report") -> Watched:
-    where = {"longitude": LON, "latitude": LAT}
+def resident(
+    open_page: Callable[..., Watched],
+    live_app: LiveApp,
+    path: str = "/report",
+    at: tuple[float, float] = (LON, LAT),
+) -> Watched:
+    where = {"longitude": at[0], "latitude": at[1]}
     watched = open_page(
         viewport=PHONE, geolocation=where, permissions=["geolocation"], is_mobile=True, has_touch=True
     )
+    watched.page.add_init_script(RECORD_FORMS)
     watched.page.goto(f"{live_app.base_url}{path}")
     watched.page.wait_for_selector("body[data-ready='true']", timeout=15000)
     return watched
@@ -61,6 +79,9 @@ def test_my_grid_report_follow_and_rate(
     page.click("#wg-locate")
     page.wait_for_selector(f"#wg-grid-card[data-grid='{world_fixtures.GRID_SW}']")
     assert page.locator("#wg-worker").inner_text() == "网格员乙"
+    assert page.locator("#wg-district").inner_text() == "武昌区"  # the district row's name
+    assert page.locator("#wg-demo-data").is_visible()  # its households are recorded as synthetic
+    assert page.locator("#wg-grid-card").get_attribute("data-jurisdiction") == world_fixtures.GRID_SW[:6]
     assert (
         office_phone in page.locator("#wg-phone").inner_text()
         and "虚构号码" in page.locator("#wg-phone").inner_text()
@@ -72,6 +93,8 @@ def test_my_grid_report_follow_and_rate(
     page.locator("#wg-new-photo").set_input_files(str(photo_file(tmp_path)))
     page.click("#wg-new-submit")
     page.wait_for_selector("#wg-new-result[data-request-id]")
+    # the district holding the place (Chromium hides multipart bodies from Playwright: see RECORD_FORMS)
+    assert page.evaluate("window.__postedForms") == [{"jurisdiction_id": world_fixtures.GRID_SW[:6]}]
     case_id = int(page.locator("#wg-new-result").get_attribute("data-request-id") or 0)
     snapshot(watched, "residents_submitted")
     case = live_app.get("admin", f"/cases/{case_id}")
@@ -104,6 +127,17 @@ def test_my_grid_report_follow_and_rate(
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator(".wg-res-tabs button[data-tab='grid']").inner_text() == "My grid"
     page.evaluate("localStorage.setItem('wangge.lang', 'zh')")
+
+
+def test_a_place_in_the_other_district(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
+    """The live app's second district (420111 洪山区): its grid, its name, its jurisdiction."""
+    other = (114.30 + tiny_district.OTHER_OFFSET + 0.005, LAT)  # its west street
+    page = resident(open_page, live_app, at=other).page
+    page.click("#wg-locate")
+    page.wait_for_selector(f"#wg-grid-card[data-grid='{tiny_district.OTHER_WEST}00101']")
+    assert page.locator("#wg-district").inner_text() == "洪山区"
+    assert page.locator("#wg-grid-card").get_attribute("data-jurisdiction") == tiny_district.OTHER
+    assert page.locator("#wg-demo-data").count() == 0  # nothing of 洪山区 is recorded as synthetic
 
 
 def test_refused_location_and_picking_on_the_map(

@@ -12,7 +12,8 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from gis_api.demo.households import door_labels
-from gis_api.demo.living import Background, demo_jobs, draft_plan_id, running
+from gis_api.demo.living import Background, demo_jobs, draft_name, draft_plan_id, running
+from tests import tiny_district
 
 SLEEPER = (sys.executable, "-c", "import time; time.sleep(120)")
 
@@ -36,14 +37,41 @@ def test_door_labels_fill_floors_of_each_building() -> None:
     assert labels[6:] == ["1-101", "1-102"]
 
 
-def test_the_newest_draft_is_found(connection: Connection) -> None:
-    assert draft_plan_id(connection) is None
-    for status in ("draft", "draft", "archived"):
-        connection.execute(
-            text("INSERT INTO plan (name, status) VALUES ('p', CAST(:s AS plan_status))"), {"s": status}
-        )
-    newest = connection.execute(text("SELECT max(id) FROM plan WHERE status = 'draft'")).scalar_one()
-    assert draft_plan_id(connection) == newest
+def test_the_newest_draft_of_the_district_is_found(connection: Connection) -> None:
+    tiny_district.build(connection)
+    tiny_district.build_other(connection)
+    assert draft_plan_id(connection, tiny_district.DISTRICT) is None
+    insert = text(
+        "INSERT INTO plan (name, status, district_code) "
+        "VALUES ('p', CAST(:s AS plan_status), :d) RETURNING id"
+    )
+    ours = [
+        connection.execute(insert, {"s": status, "d": tiny_district.DISTRICT}).scalar_one()
+        for status in ("draft", "draft", "archived")
+    ]
+    connection.execute(insert, {"s": "draft", "d": tiny_district.OTHER})  # newer, but another district's
+    assert draft_plan_id(connection, tiny_district.DISTRICT) == ours[1]
+    assert draft_plan_id(connection, tiny_district.OTHER) not in (None, *ours)
+
+
+def test_the_draft_is_named_after_the_district_in_the_database(
+    connection: Connection, tmp_path: Path
+) -> None:
+    tiny_district.build(connection)
+    connection.execute(
+        text("UPDATE district SET name = '测试区' WHERE code = :d"), {"d": tiny_district.DISTRICT}
+    )
+    official = tmp_path / "communities.csv"
+    official.write_text(
+        "code,name,streetCode\n"
+        f"{tiny_district.WEST}001,甲社区居委会,{tiny_district.WEST}\n"
+        f"{tiny_district.WEST}002,乙社区居委会,{tiny_district.WEST}\n"
+        f"{tiny_district.EAST}001,丙社区居委会,{tiny_district.EAST}\n"
+        "420106490001,不在已加载街道的社区,420106490\n",  # a street the district has not loaded
+        encoding="utf-8",
+    )
+    name = draft_name(connection, "测试区", tiny_district.DISTRICT, official)
+    assert name == "测试区 3 社区方案（演示草案）"
 
 
 def test_background_jobs_stop_with_the_block(tmp_path: Path) -> None:
@@ -76,7 +104,11 @@ def test_background_jobs_die_with_a_killed_parent(tmp_path: Path) -> None:
     assert not alive(child)
 
 
-def test_demo_jobs_are_the_simulation_and_the_notifier(tmp_path: Path) -> None:
-    jobs = demo_jobs(tmp_path, seed=5)
+def test_demo_jobs_are_the_simulation_of_the_demo_district_and_the_notifier(tmp_path: Path) -> None:
+    jobs = demo_jobs(tmp_path, seed=5, district=tiny_district.OTHER)
     assert [job.command[3] for job in jobs] == ["simulate", "notify"]
     assert "--seed" in jobs[0].command and jobs[0].log == tmp_path / "simulate.log"
+    # with several districts loaded, `wangge simulate` needs --district: the demo names its own
+    district_at = jobs[0].command.index("--district")
+    assert jobs[0].command[district_at + 1] == tiny_district.OTHER
+    assert demo_jobs(tmp_path, seed=5)[0].command[district_at + 1] == "420106"

@@ -24,8 +24,9 @@ def add_neighbours(session: Session) -> None:
     for household_id, metres, door in ((11, 30, "1-101"), (12, 90, "1-102"), (13, 400, None)):
         session.execute(
             text(
-                "INSERT INTO household (id, residents, grid_id, door_label, geom) SELECT :i, 2, grid_id, :d, "
-                "ST_SetSRID(ST_MakePoint(:x, :y), 4326) FROM household WHERE id = 2"
+                "INSERT INTO household (id, residents, grid_id, door_label, geom, district_code) "
+                "SELECT :i, 2, grid_id, :d, ST_SetSRID(ST_MakePoint(:x, :y), 4326), district_code "
+                "FROM household WHERE id = 2"
             ),
             {"i": household_id, "d": door, "x": HERE[0] + metres / 96_000, "y": HERE[1]},
         )

@@ -22,6 +22,7 @@ from gis_api.config import Settings
 from gis_api.errors import InvalidInputError
 from gis_api.notify.notifiers import LogNotifier, Notification, WebhookNotifier, load_notifier
 from gis_api.notify.worker import backoff, deliver_due, deliver_one, outbox_status
+from tests import tiny_district
 from tests.residents.helpers import resident_report
 from tests.security.api_world import Api
 
@@ -81,6 +82,7 @@ def test_state_changes_of_resident_reports_are_queued_in_their_transaction(
     assert [(r.case_id, r.payload["state"]) for r in rows] == [(case_id, "reported"), (case_id, "accepted")]
     assert set(rows[1].payload) == {
         "service_request_id",
+        "jurisdiction_id",
         "event_id",
         "service_code",
         "from_state",
@@ -88,6 +90,7 @@ def test_state_changes_of_resident_reports_are_queued_in_their_transaction(
         "status",
         "at",
     }
+    assert rows[1].payload["jurisdiction_id"] == tiny_district.DISTRICT
     refused = api.as_("admin").post(f"/cases/{case_id}/actions/close", {})
     assert refused.status_code == 409 and len(outbox(db_session)) == 2  # no change, no notification
 

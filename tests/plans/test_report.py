@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.config import Settings
+from gis_api.districts.service import get_district
 from gis_api.errors import PermissionDeniedError
 from gis_api.plans.reports import check_link, report_link
 from gis_api.redistrict.report import metrics_table
@@ -49,6 +50,8 @@ def test_planners_build_and_open_the_report(client: TestClient, auth_headers: He
     expected_texts = ("各网格户数", "Households per grid", "wg-legend", "L.control.scale({imperial: false")
     for expected in (*expected_texts, 'id="wg-review"', 'id="wg-metrics"', "wg-lang-en"):
         assert expected in html, expected
+    # the district's name and metric CRS come from its row
+    assert "武昌区 · " in html and "EPSG:32650（utm）" in html
     assert "cdn.jsdelivr" not in html and "url(images/" not in html  # works offline and when saved
     english = client.get(body["url"] + "&lang=en").text
     assert 'class="wg-lang-box" checked' in english and 'class="wg-lang-box" checked' not in html
@@ -91,10 +94,13 @@ def test_grids_to_review(areas: dict[str, int], db_session: Session) -> None:
         {"p": areas["plan"], "c": tiny_district.WEST + "00199", "ci": community.scalar_one()},
     )
     connection.execute(text("UPDATE grid SET households = 1"))
-    listed = grids_to_review(connection, areas["plan"], target=1.0)
+    srid = get_district(connection, tiny_district.DISTRICT).metric_srid
+    listed = grids_to_review(connection, areas["plan"], target=1.0, metric_srid=srid)
     assert [g.code for g in listed] == [tiny_district.WEST + "00199"]  # on target, but a 10 m × 2 km strip
     assert listed[0].polsby_popper < PP_REVIEW_THRESHOLD and "thin sliver" in listed[0].reasons()
-    off = grids_to_review(connection, areas["plan"], target=1.5)  # every grid at −33 %
+    # 4πA/P² of a 9.6 m × 2.2 km strip is about 0.0135, measured in the district's metric CRS
+    assert listed[0].polsby_popper == pytest.approx(0.0135, abs=0.001)
+    off = grids_to_review(connection, areas["plan"], target=1.5, metric_srid=srid)  # every grid at −33 %
     assert len(off) == 5 and off[0].code == tiny_district.WEST + "00199"  # the worst first
 
 

@@ -19,7 +19,8 @@ from tests.security.api_world import Api
 
 PUBLIC_KEYS = {
     "grid_code", "grid_name", "community_code", "community_name", "street_code", "street_name",
-    "worker_name", "office_phone", "office_phone_synthetic",
+    "district_code", "district_name", "jurisdiction_id", "worker_name", "office_phone",
+    "office_phone_synthetic", "demo_data",
 }  # fmt: skip
 
 
@@ -34,6 +35,8 @@ def test_my_grid_names_the_worker_and_the_office_phone(api: Api, db_session: Ses
     contact = found.json()
     assert set(contact) == PUBLIC_KEYS  # nothing else: no positions, no household data
     assert (contact["grid_code"], contact["street_name"]) == (GRID_SW, "积玉桥街道")
+    assert (contact["district_name"], contact["jurisdiction_id"]) == ("武昌区", "420106")  # from the rows
+    assert contact["demo_data"] is False  # no layer of the tiny district is recorded as synthetic
     assert contact["worker_name"] == "网格员乙"  # the grid's first grid worker by id
     assert (contact["office_phone"], contact["office_phone_synthetic"]) == ("027-01234567", True)
     outside = api.client.get("/residents/grid?lon=114.9&lat=30.9")

@@ -16,6 +16,7 @@ import { ensureLogin } from './login.js';
 import { amapUrl, baiduUrl } from './navigate.js';
 import { Outbox } from './outbox.js';
 import { photoReference } from './photostore.js';
+import { whoAmI } from './me.js';
 import { renderShell, showUser } from './shell.js';
 import { bindVisits } from './visits.js';
 
@@ -314,7 +315,7 @@ function buildMap(config) {
 async function prepareOffline(user) {
   const ready = await registerServiceWorker();
   await forgetOtherAccounts(user.username);
-  const tiles = navigator.onLine ? await cacheGridTiles(user.username, user.scope_code).catch(() => 0) : 0;
+  const tiles = navigator.onLine ? await whoAmI().then(cacheGridTiles).catch(() => 0) : 0;
   document.body.dataset.cachedTiles = String(tiles);
   document.body.dataset.offlineReady = String(ready && Boolean(navigator.serviceWorker.controller));
 }
@@ -323,7 +324,9 @@ async function start() {
   renderShell('app.field');
   const user = await ensureLogin();
   state.me = user;
-  showUser();
+  // offline the API cannot say who we are: the bar then shows the account kept in this tab
+  if (navigator.onLine) whoAmI().then(showUser, () => showUser());
+  else showUser();
   outbox = new Outbox(user.username, {
     onChange: showNetwork,
     onDelivered: (entry, body) => {

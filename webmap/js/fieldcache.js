@@ -4,6 +4,7 @@
 // removed when someone else logs in on the same phone.
 import { apiUrl, authHeaders, getJson } from './api.js';
 import { HOUSEHOLD_MIN_ZOOM } from './layers.js';
+import { codeLength, levelOf } from './me.js';
 
 const ASSIGNMENTS_PREFIX = 'wangge.assignments.';
 const TILE_CACHE_PREFIX = 'wangge-field-tiles-';
@@ -80,10 +81,11 @@ function bboxOf(geometry, pad = 0.1) {
   return [w - dx, s - dy, e + dx, n + dy];
 }
 
-// the worker's grid outline (the scope of a grid worker's account is their grid's code)
-export async function gridBounds(gridCode) {
-  if (!/^\d{13,20}$/.test(gridCode ?? '')) return null;
-  const layer = await getJson('/layers/grids', { community: gridCode.slice(0, 12) });
+// the worker's grid outline (the scope of a grid worker's account is their grid's code); levels and
+// code lengths come from /auth/me (`me`), never spelled here
+export async function gridBounds(me, gridCode) {
+  if (levelOf(me, gridCode ?? '') !== 'grid') return null;
+  const layer = await getJson('/layers/grids', { community: gridCode.slice(0, codeLength(me, 'community')) });
   const grid = layer.features.find((feature) => feature.properties.code === gridCode);
   return grid ? bboxOf(grid.geometry) : null;
 }
@@ -96,12 +98,13 @@ async function store(cache, path) {
   return true;
 }
 
-// Put the grid's tiles into this account's tile cache; resolves with how many were stored
-export async function cacheGridTiles(username, gridCode) {
+// Put the grid's tiles into this account's tile cache; resolves with how many were stored. The tile
+// routes answer for the caller's districts (each district's active plan), as the page draws them.
+export async function cacheGridTiles(me) {
   if (!('caches' in window)) return 0;
-  const bbox = await gridBounds(gridCode);
+  const bbox = await gridBounds(me, me.scope_code);
   if (!bbox) return 0;
-  const cache = await caches.open(TILE_CACHE_PREFIX + username);
+  const cache = await caches.open(TILE_CACHE_PREFIX + me.username);
   const queue = tilePaths(bbox).slice(0, MAX_TILES);
   let stored = 0;
   const worker = async () => {

@@ -1,6 +1,8 @@
-// Residents' page (/report, phones, no login): locate me or pick on the map → my grid, community and
-// grid worker with the grid office phone; report a problem with a photo (Open311 underneath), keep
-// its tracking number and token on the phone, follow its status, rate the handling once closed.
+// Residents' page (/report, phones, no login): locate me or pick on the map → my district, grid,
+// community and grid worker with the grid office phone (names from the database, any district
+// served); report a problem with a photo (Open311 underneath, in the jurisdiction of the district
+// holding the place), keep its tracking number and token on the phone, follow its status, rate the
+// handling once closed.
 import './texts-residents.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { bindLanguageSwitch, escapeHtml, locale, t, translatePage } from './i18n.js';
@@ -9,8 +11,7 @@ import { imageKind } from './photostore.js';
 const $ = (id) => document.getElementById(id);
 const MINE_KEY = 'wangge.myreports';
 const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
-const CENTRE = [30.555, 114.33];
-const state = { point: null, marker: null, map: null, config: {} };
+const state = { point: null, marker: null, map: null, config: {}, contact: null, lookup: null };
 
 function toast(text) {
   const element = $('wg-toast');
@@ -53,7 +54,9 @@ function gridCardHtml(contact) {
   const phone = contact.office_phone
     ? `<a href="tel:${escapeHtml(contact.office_phone)}">${escapeHtml(contact.office_phone)}</a>${contact.office_phone_synthetic ? ` <span class="wg-synthetic">${t('res.synthetic')}</span>` : ''}`
     : t('res.no_phone');
-  return `<h3>${escapeHtml(contact.grid_name)}</h3><dl>
+  const demo = contact.demo_data ? `<p class="wg-synthetic" id="wg-demo-data">${t('res.demo_data')}</p>` : '';
+  return `<h3>${escapeHtml(contact.grid_name)}</h3>${demo}<dl>
+    <dt>${t('res.district')}</dt><dd id="wg-district">${escapeHtml(contact.district_name)}</dd>
     <dt>${t('res.community')}</dt><dd>${escapeHtml(contact.community_name)}</dd>
     <dt>${t('res.street')}</dt><dd>${escapeHtml(contact.street_name)}</dd>
     <dt>${t('res.worker')}</dt><dd id="wg-worker">${escapeHtml(contact.worker_name ?? t('res.no_worker'))}</dd>
@@ -66,15 +69,26 @@ async function setPoint(lon, lat) {
   if (state.marker) state.marker.setLatLng([lat, lon]);
   else state.marker = L.circleMarker([lat, lon], { radius: 8, color: '#fff', weight: 2, fillColor: '#d9480f', fillOpacity: 1 }).addTo(state.map);
   $('wg-new-where').textContent = t('res.where', { lat: lat.toFixed(5), lon: lon.toFixed(5) });
+  state.contact = null;
+  state.lookup = showContact(lon, lat);
+  await state.lookup;
+}
+
+// The place's grid and district; a report of the place goes to that district's jurisdiction
+async function showContact(lon, lat) {
   const card = $('wg-grid-card');
   card.hidden = false;
   try {
     const contact = await publicJson(`/residents/grid?lon=${lon}&lat=${lat}&crs=wgs84`);
+    if (state.point?.lon !== lon || state.point?.lat !== lat) return; // another place was picked meanwhile
+    state.contact = contact;
     card.innerHTML = gridCardHtml(contact);
     card.dataset.grid = contact.grid_code;
+    card.dataset.jurisdiction = contact.jurisdiction_id;
   } catch (error) {
     card.innerHTML = `<p>${error.status === 422 ? t('res.outside') : escapeHtml(error.message)}</p>`;
     card.dataset.grid = '';
+    card.dataset.jurisdiction = '';
   }
 }
 
@@ -93,7 +107,7 @@ function locate() {
 }
 
 async function buildMap() {
-  state.map = L.map('map', { center: CENTRE, zoom: 12, zoomSnap: 0.5 });
+  state.map = L.map('map', { zoomSnap: 0.5 }).fitWorld(); // the served areas' extent once they load
   state.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (state.config.basemap_url) {
     L.tileLayer(state.config.basemap_url, { attribution: state.config.basemap_attribution, maxZoom: 19 }).addTo(state.map);
@@ -126,11 +140,14 @@ async function photoProblem(file) {
 async function submitReport(event) {
   event.preventDefault();
   if (!state.point) { toast(t('res.where_none')); return; }
+  await state.lookup;
+  if (!state.contact) { toast(t('res.outside')); return; }
   const file = $('wg-new-photo').files[0];
   const problem = await photoProblem(file);
   if (problem) { toast(problem); return; }
   const form = new FormData();
-  Object.entries({ service_code: $('wg-new-category').value, lat: state.point.lat, long: state.point.lon, crs: 'wgs84',
+  Object.entries({ jurisdiction_id: state.contact.jurisdiction_id, service_code: $('wg-new-category').value,
+    lat: state.point.lat, long: state.point.lon, crs: 'wgs84',
     description: $('wg-new-description').value, api_key: state.config.residents_api_key ?? '' })
     .forEach(([key, value]) => form.append(key, String(value)));
   if (file) form.append('media', file, file.name || 'photo');
