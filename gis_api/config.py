@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     notify_webhook_secret: str = ""
     """HMAC key for the webhook's X-Wangge-Signature header; empty: unsigned."""
     notify_max_attempts: int = 8
+    workload_weights_file: Path = PROJECT_ROOT / "data" / "workload_weights.toml"
+    """The workload model's weights (hours per household, case category and patrol), see the file."""
 
 
 @lru_cache

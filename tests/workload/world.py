@@ -1,0 +1,37 @@
+"""The tiny district with the ladder's roads and hand-placed cases, for workload and replay tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, text
+
+from gis_api.plans.service import update_household_counts
+from tests import tiny_district
+from tests.routing import ladder
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+GRIDS = ("42010600100101", "42010600100102", "42010600200101", "42010600200102")
+"""Tiny district grids: west street south/north, east street south/north (0.01° × 0.01° each)."""
+CASE_SQL = """
+INSERT INTO incident (category_code, categories_version, state, grid_code, community_code, street_code,
+                      geom, source, created_at, synthetic)
+VALUES (:code, 'test', 'closed', :grid, left(:grid, 12), left(:grid, 9),
+        ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'patrol', :at, true)
+RETURNING id
+"""
+
+
+def build(connection: Connection) -> dict[str, int]:
+    """Tiny district (active plan, 4 grids of 1 household), ladder roads, grid counts set."""
+    ids = tiny_district.build(connection)
+    ladder.build(connection)
+    update_household_counts(connection, ids["plan"])
+    return ids
+
+
+def add_case(connection: Connection, code: str, lon: float, lat: float, at: datetime, grid: str) -> int:
+    """A closed case at (lon, lat) reported at `at`, registered in `grid` (codes as then)."""
+    row = {"code": code, "grid": grid, "lon": lon, "lat": lat, "at": at}
+    return int(connection.execute(text(CASE_SQL), row).scalar_one())
