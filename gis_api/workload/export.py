@@ -32,7 +32,8 @@ def workload_table(result: PlanWorkload, top: int = 10) -> str:
         f"({result.cases_outside} in no grid), workload {total:,.0f} h",
         f"  workload max/mean {spread['max_over_mean']:.2f}  min/mean {spread['min_over_mean']:.2f}  "
         f"cv {spread['cv']:.2f}",
-        f"  {'grid':<16} {'households':>10} {'cases':>6} {'case h':>8} {'visit h':>8} {'patrol h':>9} {'total h':>8}",
+        f"  {'grid':<16} {'households':>10} {'cases':>6} {'case h':>8} {'visit h':>8} "
+        f"{'patrol h':>9} {'total h':>8}",
     ]
     for g in sorted(result.grids, key=lambda g: -g.workload_hours)[:top]:
         lines.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import shapely
@@ -23,7 +25,7 @@ def roads(*polylines: list[tuple[float, float]]) -> RoadGraph:
     nodes: dict[tuple[float, float], int] = {}
     edges, lines = [], []
     for polyline in polylines:
-        for a, b in zip(polyline, polyline[1:], strict=False):
+        for a, b in pairwise(polyline):
             ids = [nodes.setdefault(p, len(nodes)) for p in (a, b)]
             edges.append(ids)
             lines.append(shapely.LineString([(X0 + a[0], Y0 + a[1]), (X0 + b[0], Y0 + b[1])]))
