@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "gis_api.cli.users",
     "gis_api.cli.simulate",
     "gis_api.cli.notify",
+    "gis_api.cli.workload",
 )
 
 

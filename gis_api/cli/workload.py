@@ -1,0 +1,126 @@
+"""wangge workload, wangge simulate --year, wangge plan replay: plans judged by the work they create.
+
+`simulate` and `plan` belong to their own modules; this module adds the workload options to their
+parsers (so those modules stay small) and runs them when given.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from gis_api.cli.common import Handler, add_district_option, sub_parser
+from gis_api.errors import InvalidInputError
+
+
+def day_or_time(text: str) -> datetime:
+    """YYYY-MM-DD (local midnight of the working calendar's zone) or an ISO time with its zone."""
+    from gis_api.cases.calendar import default_calendar
+
+    zone = default_calendar().zone
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected YYYY-MM-DD or an ISO time with zone, e.g. 2026-01-01T00:00:00+08:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add one, e.g. +08:00")
+    return moment
+
+
+def period_of(args: argparse.Namespace) -> Any:
+    """--since/--until as a Period; default: the 365 days before today (working calendar's zone)."""
+    from gis_api.cases.calendar import default_calendar
+    from gis_api.cases.kpi import Period
+
+    zone = default_calendar().zone
+    until = args.until or datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone)
+    since = args.since or until - timedelta(days=365)
+    return Period.of(since, until)
+
+
+def add_period_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since", type=day_or_time, help="first day (YYYY-MM-DD) or time; default a year ago"
+    )
+    parser.add_argument("--until", type=day_or_time, help="end, exclusive; default today 00:00")
+
+
+def cmd_workload(args: argparse.Namespace) -> int:
+    """Workload per grid of a plan (default: the district's active plan) over a period."""
+    from gis_api.db.session import default_engine
+    from gis_api.districts.service import resolve_district
+    from gis_api.plans.active import require_active_plan
+    from gis_api.routing.engine import road_graph
+    from gis_api.workload.export import workload_csv, workload_table
+    from gis_api.workload.service import plan_district, plan_workload
+
+    engine = default_engine()
+    period = period_of(args)
+    with engine.connect() as connection:
+        if args.plan is None:
+            plan = require_active_plan(connection, resolve_district(connection, args.district).code)
+        else:
+            plan = args.plan
+        district = plan_district(connection, plan)
+        result = plan_workload(connection, plan, period, road_graph(engine, district))
+    print(workload_csv(result) if args.format == "csv" else workload_table(result), end="")
+    return 0
+
+
+def cmd_simulate_year(args: argparse.Namespace) -> int:
+    """A year of synthetic cases, bulk-inserted (see gis_api.simulate.year)."""
+    from gis_api.db.session import default_engine
+    from gis_api.simulate.year_store import YearOptions, simulate_year
+
+    since = args.year_since
+    options = YearOptions(
+        district=args.district, since=since, cases=args.cases, seed=args.seed, replace=args.replace
+    )
+    print(simulate_year(default_engine(), options, progress=lambda line: print(line, flush=True)))
+    return 0
+
+
+def _extend_simulate(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.choices["simulate"]
+    live: Handler = parser.get_default("handler")
+    group = parser.add_argument_group("a year to replay (--year)")
+    group.add_argument("--year", action="store_true", help="bulk-insert a year of synthetic closed cases")
+    group.add_argument("--from", dest="year_since", type=date.fromisoformat,
+                       help="first day of the year (YYYY-MM-DD); default 365 days ago")  # fmt: skip
+    group.add_argument("--cases", type=_positive_int, help="how many (default: 0.25 per household)")
+    group.add_argument("--replace", action="store_true", help="replace earlier synthetic cases of that year")
+
+    def handler(args: argparse.Namespace) -> int:
+        if args.year:
+            return cmd_simulate_year(args)
+        if args.cases is not None or args.replace or args.year_since is not None:
+            raise InvalidInputError("--cases, --from and --replace go with --year")
+        return live(args)
+
+    parser.set_defaults(handler=handler)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be > 0")
+    return value
+
+
+def register(commands: Any) -> None:
+    workload = sub_parser(
+        commands, "workload", cmd_workload, help="workload per grid of a plan: households, cases, patrol"
+    )
+    workload.add_argument("plan", nargs="?", type=int, help="plan id (default: the active plan)")
+    workload.add_argument("--format", choices=["table", "csv"], default="table")
+    add_period_options(workload)
+    add_district_option(workload)
+    _extend_simulate(commands)
