@@ -67,7 +67,7 @@ def test_simulate_year_inserts_synthetic_cases_in_grids_once(connection: Connect
     ).one()
     assert rows[0] == summary.inserted == 300 - summary.outside and rows[0] > 250
     assert rows[1] and rows[2] and rows[3].date() >= date(2024, 12, 31)
-    with pytest.raises(ConflictError, match="already has .* synthetic cases .* --replace"):
+    with pytest.raises(ConflictError, match=r"already has .* synthetic cases .* --replace"):
         _simulate(connection, options, lambda line: None, 0.0)
     again = _simulate(
         connection, YearOptions(**{**options.__dict__, "replace": True}), lambda line: None, 0.0
