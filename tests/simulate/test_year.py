@@ -62,7 +62,8 @@ def test_simulate_year_inserts_synthetic_cases_in_grids_once(connection: Connect
     summary = _simulate(connection, options, lambda line: None, 0.0)
     rows = connection.execute(
         text(
-            "SELECT count(*), bool_and(synthetic), bool_and(grid_id IS NOT NULL), min(created_at) FROM incident"
+            "SELECT count(*), bool_and(synthetic), bool_and(grid_id IS NOT NULL), min(created_at) "
+            "FROM incident"
         )
     ).one()
     assert rows[0] == summary.inserted == 300 - summary.outside and rows[0] > 250
