@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+from numpy.typing import NDArray
+
 from gis_api.cases.settings import CaseSettings
 from gis_api.errors import InvalidInputError, LoadError
 
@@ -67,6 +70,17 @@ class WorkingCalendar:
             total += (min(stop, limit) - begin).total_seconds()
         return total
 
+    def timeline(self, start: datetime, end: datetime) -> WorkingTimeline:
+        """The working intervals from `start` to `end` as arrays, to convert many instants at once."""
+        begins, lengths = [], []
+        limit = self._local(end)
+        for begin, stop in self._intervals_from(self._local(start)):
+            if begin >= limit:
+                break
+            begins.append(begin.timestamp())
+            lengths.append((stop - begin).total_seconds())
+        return WorkingTimeline(np.array(begins, dtype=float), np.array(lengths, dtype=float))
+
     def _local(self, moment: datetime) -> datetime:
         if moment.tzinfo is None:
             raise InvalidInputError(f"time {moment.isoformat()} has no time zone")
@@ -83,6 +97,26 @@ class WorkingCalendar:
                     if end > start:
                         yield max(begin, start), end
             day += timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WorkingTimeline:
+    """Working intervals (epoch seconds) of a span: working seconds elapsed at any instant, so
+    queues and deadlines can be computed in working time with numpy (replaying a year of cases)."""
+
+    begins: NDArray[np.float64]
+    lengths: NDArray[np.float64]
+
+    @property
+    def total_s(self) -> float:
+        return float(self.lengths.sum())
+
+    def seconds_at(self, epochs: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Working seconds from the span's start to each instant (clamped to the span)."""
+        before = np.concatenate([[0.0], np.cumsum(self.lengths)])
+        index = np.searchsorted(self.begins, epochs, side="right") - 1
+        inside = np.clip(epochs - self.begins[np.maximum(index, 0)], 0.0, self.lengths[np.maximum(index, 0)])
+        return np.where(index < 0, 0.0, before[np.maximum(index, 0)] + inside)
 
 
 def load_calendar(path: Path) -> WorkingCalendar:

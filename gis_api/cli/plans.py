@@ -12,7 +12,11 @@ from gis_api.errors import InvalidInputError
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """plan list|show|compare|activate|export (list: the district's plans; the others: by id)."""
+    """plan list|show|compare|activate|export|replay (list: the district's plans; the others: by id)."""
+    if args.action == "replay":
+        from gis_api.cli.workload import cmd_plan_replay
+
+        return cmd_plan_replay(args)
     from gis_api.db.session import default_engine
     from gis_api.districts.service import resolve_district
     from gis_api.plans import service as plans
@@ -85,8 +89,10 @@ def _street_count(item: str) -> tuple[str, int]:
 
 
 def register(commands: Any) -> None:
-    plan = sub_parser(commands, "plan", cmd_plan, help="list, show, compare, activate or export plans")
-    plan.add_argument("action", choices=["list", "show", "compare", "activate", "export"])
+    plan = sub_parser(
+        commands, "plan", cmd_plan, help="list, show, compare, activate, export or replay plans"
+    )
+    plan.add_argument("action", choices=["list", "show", "compare", "activate", "export", "replay"])
     plan.add_argument("ids", nargs="*", type=int, help="plan id(s)")
     plan.add_argument("--output", help="export target: FILE.gpkg or FILE.geojson")
     add_district_option(plan)

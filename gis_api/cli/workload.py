@@ -7,6 +7,7 @@ parsers (so those modules stay small) and runs them when given.
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -85,6 +86,39 @@ def cmd_simulate_year(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan_replay(args: argparse.Namespace) -> int:
+    """Replay a period's cases on a plan and, side by side, on its district's active plan."""
+    from pathlib import Path
+
+    from gis_api.db.session import default_engine
+    from gis_api.routing.engine import road_graph
+    from gis_api.workload.export import replay_csv, replay_json, replay_table
+    from gis_api.workload.replay import replay_side_by_side
+    from gis_api.workload.service import plan_district
+
+    if len(args.ids) != 1:
+        raise InvalidInputError("plan replay takes one plan id")
+    engine = default_engine()
+    period = period_of(args)
+    with engine.connect() as connection:
+        graph = road_graph(engine, plan_district(connection, args.ids[0]))
+        result = replay_side_by_side(connection, args.ids[0], period, graph)
+    print(replay_table(result), end="")
+    if args.output:
+        path = Path(args.output)
+        if path.suffix.lower() not in (".json", ".csv"):
+            raise InvalidInputError(f"--output {path.name}: write FILE.json or FILE.csv")
+        body = replay_csv(result) if path.suffix.lower() == ".csv" else json.dumps(replay_json(result))
+        path.write_text(body, encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+def _extend_plan(commands: Any) -> None:
+    """plan replay PLAN --since --until [--output FILE.json|FILE.csv]."""
+    add_period_options(commands.choices["plan"])
+
+
 def _extend_simulate(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.choices["simulate"]
     live: Handler = parser.get_default("handler")
@@ -124,3 +158,4 @@ def register(commands: Any) -> None:
     add_period_options(workload)
     add_district_option(workload)
     _extend_simulate(commands)
+    _extend_plan(commands)

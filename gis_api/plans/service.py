@@ -314,25 +314,23 @@ def reassign_households(connection: Connection, plan_id: int) -> None:
         )
 
 
-OLD_CONTAINED = plan_assignment_sql(PLAN_HOUSEHOLDS.replace(":p", ":old"), ":old")
+def home_grid_moves_sql(old: str = "old", new: str = "new") -> str:
+    """(old_grid, new_grid): each grid of plan :old → the grid of plan :new holding most of its
+    households (ties: the smallest new grid id). Activation moves team members by this rule; a
+    replay of a draft uses it to say who would be responsible for each of its grids."""
+    return f"""
+    WITH flows AS (
+        SELECT o.grid_id AS old_grid, n.grid_id AS new_grid, count(*) AS n
+        FROM ({_assignment(old)}) o JOIN ({_assignment(new)}) n ON n.household_id = o.household_id
+        GROUP BY 1, 2)
+    SELECT DISTINCT ON (old_grid) old_grid, new_grid FROM flows ORDER BY old_grid, n DESC, new_grid"""
 
 
 def reassign_home_grids(connection: Connection, old_plan_id: int, new_plan_id: int) -> None:
     """Each team member moves to the new grid holding most households of their old home grid."""
     connection.execute(
         text(f"""
-        WITH flows AS (
-            SELECT old.grid_id AS old_grid, h.grid_id AS new_grid, count(*) AS n
-            FROM household h
-            JOIN (SELECT household_id, grid_id FROM plan_assignment WHERE plan_id = :old
-                  UNION ALL
-                  SELECT contained.* FROM ({OLD_CONTAINED}) contained
-                  WHERE NOT EXISTS (SELECT 1 FROM plan_assignment x WHERE x.plan_id = :old)) old
-              ON old.household_id = h.id
-            GROUP BY 1, 2
-        ), best AS (
-            SELECT DISTINCT ON (old_grid) old_grid, new_grid FROM flows ORDER BY old_grid, n DESC, new_grid
-        )
+        WITH best AS ({home_grid_moves_sql()})
         UPDATE team_member t SET home_grid_id = best.new_grid FROM best WHERE t.home_grid_id = best.old_grid
         """),
         {"old": old_plan_id, "new": new_plan_id},

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from gis_api.cases.calendar import default_calendar, load_calendar
@@ -121,3 +122,13 @@ def test_calendar_without_working_days_fails_clearly(tmp_path: Path) -> None:
     path.write_text(CUSTOM.replace("[1, 2, 3, 4, 5, 6]", "[]"))
     with pytest.raises(InvalidInputError, match="no working time left"):
         load_calendar(path).add_working_hours(at(2026, 3, 2, 9), 1)
+
+
+def test_timeline_agrees_with_working_seconds_between_and_add_working_hours() -> None:
+    start, end = at(2026, 9, 24, 0), at(2026, 10, 20, 0)  # Mid-Autumn, National Day, make-up days
+    timeline = CAL.timeline(start, end)
+    moments = [at(2026, 9, 24, 9), at(2026, 9, 30, 13), at(2026, 10, 3, 10), at(2026, 10, 10, 17, 30)]
+    seconds = timeline.seconds_at(np.array([m.timestamp() for m in moments]))
+    assert seconds.tolist() == [CAL.working_seconds_between(start, m) for m in moments]
+    due = CAL.add_working_hours(moments[1], 20)
+    assert timeline.seconds_at(np.array([due.timestamp()]))[0] == seconds[1] + 20 * 3600
