@@ -74,6 +74,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.residents.router import router as residents_router
     from gis_api.tiles.router import router as tiles_router
     from gis_api.webmap import mount_webmap
+    from gis_api.workload.router import router as workload_router
 
     app.include_router(health_router)
     app.include_router(auth_router)
@@ -87,6 +88,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(events_router)
     app.include_router(tiles_router)
     app.include_router(plans_router)
+    app.include_router(workload_router)
     app.include_router(residents_router)
     mount_webmap(app)
 

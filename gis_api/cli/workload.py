@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from gis_api.cli.common import Handler, add_district_option, sub_parser
@@ -16,32 +16,20 @@ from gis_api.errors import InvalidInputError
 
 
 def day_or_time(text: str) -> datetime:
-    """YYYY-MM-DD (local midnight of the working calendar's zone) or an ISO time with its zone."""
-    from gis_api.cases.calendar import default_calendar
+    """--since/--until: YYYY-MM-DD (Beijing midnight) or an ISO time with zone."""
+    from gis_api.workload.period import parse_moment
 
-    zone = default_calendar().zone
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), zone)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: expected YYYY-MM-DD or an ISO time with zone, e.g. 2026-01-01T00:00:00+08:00"
-        ) from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add one, e.g. +08:00")
-    return moment
+        return parse_moment(text)
+    except InvalidInputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def period_of(args: argparse.Namespace) -> Any:
-    """--since/--until as a Period; default: the 365 days before today (working calendar's zone)."""
-    from gis_api.cases.calendar import default_calendar
-    from gis_api.cases.kpi import Period
+    """--since/--until as a Period (default: the 365 days before today)."""
+    from gis_api.workload.period import period_between
 
-    zone = default_calendar().zone
-    until = args.until or datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone)
-    since = args.since or until - timedelta(days=365)
-    return Period.of(since, until)
+    return period_between(args.since, args.until)
 
 
 def add_period_options(parser: argparse.ArgumentParser) -> None:
