@@ -7,6 +7,9 @@ import { escapeHtml, language, locale, t } from './i18n.js';
 import { boundaryLayer, createMap } from './layers.js';
 import { ensureLogin } from './login.js';
 import { whoAmI } from './me.js';
+import {
+  WORKLOAD_RAMP, downloadCsv, renderReplay, runReplay, workloadColour, workloadRatios,
+} from './replay.js';
 import { renderShell, showUser, titleWithArea } from './shell.js';
 import { vectorTileLayer } from './vectortiles.js';
 
@@ -31,14 +34,14 @@ function syncMaps(a, b) {
   follow(b, a);
 }
 
-function legend() {
+function legend(title, ramp, format) {
   const control = L.control({ position: 'bottomright' });
   control.onAdd = () => {
     const div = L.DomUtil.create('div', 'wg-legend');
     let lower = '';
-    div.innerHTML = `<b>${t('planner.deviation')}</b>${DEVIATION_RAMP.map(([upper, colour]) => {
-      const label = upper === Infinity ? `> ${lower}` : `${lower ? `${lower} … ` : '< '}${percent(upper)}`;
-      lower = percent(upper);
+    div.innerHTML = `<b>${title}</b>${ramp.map(([upper, colour]) => {
+      const label = upper === Infinity ? `> ${lower}` : `${lower ? `${lower} … ` : '< '}${format(upper)}`;
+      lower = format(upper);
       return `<div><i style="background:${colour}"></i>${label}</div>`;
     }).join('')}`;
     return div;
@@ -56,13 +59,17 @@ class PlanSide {
     this.streets = boundaryLayer('streets').addTo(map);
   }
 
-  show(plan, level, areas) {
+  // workloads: grid code -> replay row with its ratio to the mean; colours by workload when given
+  show(plan, level, areas, workloads = null) {
     this.title.textContent = `${plan.name} (${t(`status.${plan.status}`)})`;
     this.deviations = new Map(areas[level].map((area) => [area.code, area]));
-    const style = (p) => {
-      const area = this.deviations.get(p.code);
-      return { color: '#555', weight: 0.6, fillOpacity: 0.65, fillColor: area ? deviationColour(area.deviation) : '#cccccc' };
+    const colour = (code) => {
+      if (workloads) return workloads.has(code) ? workloadColour(workloads.get(code).ratio) : '#cccccc';
+      const area = this.deviations.get(code);
+      return area ? deviationColour(area.deviation) : '#cccccc';
     };
+    const style = (p) => ({ color: '#555', weight: 0.6, fillOpacity: 0.65, fillColor: colour(p.code) });
+    this.workloads = workloads;
     if (this.areas) this.map.removeLayer(this.areas);
     this.areas = vectorTileLayer({ layer: level, params: { plan_id: plan.id }, style, zIndex: 2 }).addTo(this.map);
     this.areas.on('tiledecoded', () => { document.body.dataset.tiles = String(Number(document.body.dataset.tiles ?? 0) + 1); });
@@ -71,8 +78,11 @@ class PlanSide {
       const found = this.areas.featuresAt(event.latlng)[0];
       const area = found && this.deviations.get(found.code);
       if (!area) return;
+      const load = this.workloads?.get(found.code);
+      const work = load ? `<br>${t('replay.workload')} ${load.workload_hours.toLocaleString(locale())} (×${load.ratio.toFixed(2)})
+        · ${t('replay.cases')} ${load.cases} · ${t('replay.on_time')} ${load.on_time_share === null ? '—' : percent(load.on_time_share)}` : '';
       L.popup().setLatLng(event.latlng).setContent(`<b>${escapeHtml(area.name)}</b> ${escapeHtml(area.code)}<br>
-        ${t('households')} ${area.households.toLocaleString(locale())} / ${Math.round(area.target)} · ${percent(area.deviation)}`).openOn(this.map);
+        ${t('households')} ${area.households.toLocaleString(locale())} / ${Math.round(area.target)} · ${percent(area.deviation)}${work}`).openOn(this.map);
     });
   }
 
@@ -127,12 +137,15 @@ async function start() {
   const config = await getJson('/config.json');
   const maps = [createMap('map-a', config), createMap('map-b', config)];
   syncMaps(...maps);
-  legend().addTo(maps[1]);
+  const deviationLegend = legend(t('planner.deviation'), DEVIATION_RAMP, percent).addTo(maps[1]);
+  const workloadLegend = legend(t('replay.legend'), WORKLOAD_RAMP, (v) => `×${v.toFixed(2)}`);
   const sides = [new PlanSide(maps[0], $('wg-title-a')), new PlanSide(maps[1], $('wg-title-b'))];
   const streets = await getJson('/layers/streets', { simplify: 20 });
   maps[0].fitBounds(L.geoJSON(streets).getBounds());
   const mayActivate = me.may_activate_plans;
   let plans = [];
+  let comparison = null;
+  let replay = null; // the last replay: { plan, active } of plan B and the active plan
 
   async function loadPlans() {
     plans = await getJson('/plans');
@@ -152,12 +165,11 @@ async function start() {
     const b = Number($('wg-plan-b').value);
     if (!a || !b) { $('wg-status').textContent = t('planner.need_two'); return; }
     $('wg-status').textContent = t('planner.loading');
-    const [comparison, moved] = await Promise.all([
+    let moved;
+    [comparison, moved] = await Promise.all([
       getJson(`/plans/${a}/compare/${b}`), getJson(`/plans/${a}/compare/${b}/moved`),
     ]);
-    const level = $('wg-level').value;
-    sides[0].show(comparison.plan_a, level, comparison.areas_a);
-    sides[1].show(comparison.plan_b, level, comparison.areas_b);
+    paint();
     sides[1].showMoved(moved);
     $('wg-summary').innerHTML = summaryHtml(comparison, moved.features.length);
     $('wg-metrics').innerHTML = metricsHtml(comparison);
@@ -165,11 +177,47 @@ async function start() {
     $('wg-activate').title = mayActivate ? '' : t('planner.only_planners');
     $('wg-report').disabled = !me.may_build_plan_reports;
     $('wg-report').title = me.may_build_plan_reports ? '' : t('planner.report_only');
+    ['wg-replay', 'wg-replay-csv'].forEach((id) => {
+      $(id).disabled = !me.may_build_plan_reports;
+      $(id).title = me.may_build_plan_reports ? '' : t('replay.only');
+    });
     $('wg-status').textContent = '';
     document.body.dataset.compared = `${a}-${b}`;
   }
 
+  // colour each side by households' deviation, or by workload where the last replay covers its plan
+  function paint() {
+    const level = $('wg-level').value;
+    const byWorkload = $('wg-colour').value === 'workload' && replay && level === 'grids';
+    const ratios = new Map(byWorkload ? [replay.plan, replay.active].filter(Boolean)
+      .map((r) => [r.plan_id, workloadRatios(r)]) : []);
+    sides[0].show(comparison.plan_a, level, comparison.areas_a, ratios.get(comparison.plan_a.id) ?? null);
+    sides[1].show(comparison.plan_b, level, comparison.areas_b, ratios.get(comparison.plan_b.id) ?? null);
+    maps[1].removeControl(byWorkload ? deviationLegend : workloadLegend);
+    (byWorkload ? workloadLegend : deviationLegend).addTo(maps[1]);
+  }
+
+  async function replayB() {
+    $('wg-replay').disabled = true;
+    $('wg-status').textContent = t('replay.running');
+    try {
+      replay = await runReplay(Number($('wg-plan-b').value), $('wg-since').value, $('wg-until').value);
+      renderReplay(replay, $('wg-replay-result'));
+      $('wg-colour').disabled = false;
+      $('wg-colour').value = 'workload';
+      $('wg-level').value = 'grids';
+      paint();
+      $('wg-status').textContent = t('replay.done', { cases: replay.plan.summary.cases, s: replay.plan.summary.seconds });
+      document.body.dataset.replayed = String(replay.plan.plan_id);
+    } finally {
+      $('wg-replay').disabled = false;
+    }
+  }
+
   $('wg-compare').addEventListener('click', () => compare().catch(showError));
+  $('wg-replay').addEventListener('click', () => replayB().catch(showError));
+  $('wg-replay-csv').addEventListener('click', () => downloadCsv(Number($('wg-plan-b').value), $('wg-since').value, $('wg-until').value).catch(showError));
+  $('wg-colour').addEventListener('change', () => { if (comparison) paint(); });
   $('wg-report').addEventListener('click', () => buildReport(Number($('wg-plan-b').value)).catch(showError));
   $('wg-level').addEventListener('change', () => compare().catch(showError));
   $('wg-activate').addEventListener('click', () => {
