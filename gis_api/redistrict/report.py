@@ -221,6 +221,22 @@ def measured_in(district: DistrictRow) -> str:
     )
 
 
+def workload_html(
+    connection: Connection, fmap: folium.Map, grids: gpd.GeoDataFrame, plan_id: int, district: str
+) -> str:
+    """The workload section (last year of cases replayed) and its map layer, when roads are loaded."""
+    from gis_api.routing.engine import RoadGraph
+    from gis_api.workload.report_section import add_workload_layer, replay_for_report, section_html
+
+    graph = RoadGraph.from_connection(connection, district)
+    if graph.is_empty:
+        return ""
+    result = replay_for_report(connection, plan_id, district, graph)
+    if result is not None and result["plan"] is not None:
+        add_workload_layer(fmap, grids, result["plan"])
+    return section_html(result)
+
+
 def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Path:
     """Write the report for a plan (compared with the active plan) to `path`."""
     with _connection(bind) as connection:
@@ -236,6 +252,7 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
         fmap = plan_map(connection, layers, plan_id, active if active != plan_id else None, targets)
         header = header_html(plan, active, district, synthetic)
         footer = footer_html(connection, plan, layers, targets, district)
+        footer += workload_html(connection, fmap, layers[1], plan_id, district.code)
     fmap.get_root().header.add_child(  # type: ignore[attr-defined]
         folium.Element(
             f"<title>方案 {plan_id} 报告 · plan {plan_id} report</title>"
