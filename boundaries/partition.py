@@ -51,6 +51,8 @@ class GridUnits:
     graph: UnitGraph
     households: ArrayLike
     parent: ArrayLike
+    workload: ArrayLike | None = None
+    """Second weight per grid unit (needed when partition_hierarchy gets a workload)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Subproblem:
     minimal_disruption: bool = False
     label_ids: tuple[int, ...] = ()
     unit_ids: IntArray | None = None
+    workload: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ def _solve(task: Subproblem) -> PartitionResult:
         weights=task.weights,
         minimal_disruption=task.minimal_disruption,
         unit_ids=task.unit_ids,
+        workload=task.workload,
     )
 
 
@@ -125,10 +129,15 @@ def partition_hierarchy(
     minimal_disruption: bool = False,
     executor: SubproblemExecutor | None = None,
     progress: ProgressLog | None = None,
+    workload: ArrayLike | None = None,
 ) -> HierarchyResult:
-    """Communities inside each (fixed) street, then grids inside each community, via `executor`."""
+    """Communities inside each (fixed) street, then grids inside each community, via `executor`.
+
+    `workload` (per unit, with `grid_units.workload` per grid unit) is the second weight whose
+    spread `weights.workload` evens out at both levels."""
     run = executor or SerialExecutor()
     weights_arr = np.asarray(households, dtype=np.float64)
+    work = _workload_inputs(graph.n, workload, grid_units)
     street_arr = np.asarray(streets).astype(str)
     if street_arr.shape != (graph.n,) or weights_arr.shape != (graph.n,):
         raise InputError(f"streets and households need one entry per unit ({graph.n})")
@@ -145,6 +154,7 @@ def partition_hierarchy(
             seed,
             weights,
             minimal_disruption,
+            None if work is None else work[0],
         )
         for key in street_keys
     ]
@@ -163,6 +173,7 @@ def partition_hierarchy(
             seed,
             weights,
             minimal_disruption,
+            None if work is None else work[1],
         )
         for c in range(len(community_street))
     ]
@@ -200,6 +211,7 @@ def _level_task(
     seed: int,
     weights: Weights,
     minimal: bool,
+    workload: FloatArray | None = None,
 ) -> Subproblem:
     """Subproblem for the units of one parent, with current/locked ids mapped to local labels."""
     units = np.flatnonzero(mask)
@@ -219,7 +231,24 @@ def _level_task(
         minimal_disruption=minimal and current is not None,
         label_ids=ids,
         unit_ids=units,
+        workload=None if workload is None else workload[units],
     )
+
+
+def _workload_inputs(
+    n: int, workload: ArrayLike | None, grid_units: GridUnits | None
+) -> tuple[FloatArray, FloatArray] | None:
+    """(per unit, per grid unit) workload, or None; grid units need their own when they exist."""
+    if workload is None:
+        return None
+    per_unit = np.asarray(workload, dtype=np.float64)
+    if per_unit.shape != (n,) or not np.isfinite(per_unit).all() or (per_unit < 0).any():
+        raise InputError(f"workload needs one finite entry >= 0 per unit ({n})")
+    if grid_units is None:
+        return per_unit, per_unit
+    if grid_units.workload is None:
+        raise InputError("grid_units need their workload when partition_hierarchy gets one")
+    return per_unit, np.asarray(grid_units.workload, dtype=np.float64)
 
 
 def _local_labels(

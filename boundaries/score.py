@@ -24,6 +24,9 @@ class Weights:
     compactness: float = 1.5
     barrier: float = 3.0
     change: float = 0.0
+    workload: float = 0.0
+    """Spread of the units' second weight (workload) between districts, in tolerance units like
+    households; 0 (the default) leaves it out."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class ScoreModel:
     tolerance: float
     weights: Weights
     adjacency: list[list[tuple[int, float, float]]]
+    workload_target: float = 1.0
+    """Mean workload per district (when Weights.workload > 0)."""
 
     @classmethod
     def build(
@@ -62,8 +67,9 @@ class ScoreModel:
         tolerance: float,
         weights: Weights,
         current: NDArray[np.int64] | None = None,
+        workload: NDArray[np.float64] | None = None,
     ) -> ScoreModel:
-        """Model for `k` districts balanced around the parent's mean households."""
+        """Model for `k` districts balanced around the parent's mean households (and workload)."""
         # An empty parent has nothing to balance; any positive target keeps the costs finite.
         target = float(households.sum()) / k or 1.0
         reference = 4.0 * math.sqrt(max(float(graph.area.sum()), 1.0) / k)
@@ -82,6 +88,7 @@ class ScoreModel:
             tolerance=tolerance,
             weights=weights,
             adjacency=_adjacency(graph, barrier_cost),
+            workload_target=(float(workload.sum()) / k if workload is not None else 0.0) or 1.0,
         )
 
     def population_cost(self, totals: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -89,6 +96,11 @@ class ScoreModel:
         scaled = (totals - self.target) / (self.target * self.tolerance)
         excess = np.maximum(np.abs(scaled) - 1.0, 0.0)
         return self.weights.population * scaled * scaled + EXCESS_FACTOR * excess * excess
+
+    def workload_cost(self, totals: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-district squared deviation from the mean workload, in tolerance units."""
+        scaled = (totals - self.workload_target) / (self.workload_target * self.tolerance)
+        return self.weights.workload * scaled * scaled
 
     def shape_cost(self, perimeter: NDArray[np.float64], area: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per-district 1/Polsby-Popper, weighted: rewards round districts, worst ones most."""
@@ -110,6 +122,7 @@ class ScoreModel:
             + self.shape_cost(state.district_perimeter, state.district_area).sum()
             + self.barrier_cost[inside].sum() / 2.0
             + self.change_cost[moved].sum()
+            + (self.workload_cost(state.district_workload).sum() if self.weights.workload else 0.0)
         )
 
     def candidate_deltas(
@@ -135,7 +148,13 @@ class ScoreModel:
             - self.shape_cost(perims[targets], areas[targets])
         )
         barrier = terms.barrier_to - terms.barrier_own
-        return population + shape + barrier + self._change_delta(state, units, targets)
+        return (
+            population
+            + shape
+            + barrier
+            + self._change_delta(state, units, targets)
+            + self._workload_delta(state, units, source, targets)
+        )
 
     def live_delta(self, state: PartitionState, unit: int, to: int) -> tuple[float, float, float]:
         """Exact delta of one flip against the live state: (delta, perimeter change of source, of target)."""
@@ -154,6 +173,11 @@ class ScoreModel:
         delta = self._live_population(state, unit, source, to) + to_bar - own_bar
         delta += self._live_shape(state, unit, source, to, d_from, d_to)
         delta += self._live_change(state, unit, source, to)
+        if self.weights.workload:
+            work = float(state.unit_workload[unit])
+            a, b = float(state.district_workload[source]), float(state.district_workload[to])
+            cost = self._scalar_workload
+            delta += cost(a - work) + cost(b + work) - cost(a) - cost(b)
         return delta, d_from, d_to
 
     def _live_population(self, state: PartitionState, unit: int, source: int, to: int) -> float:
@@ -185,6 +209,28 @@ class ScoreModel:
         scaled = (total - self.target) / (self.target * self.tolerance)
         excess = max(abs(scaled) - 1.0, 0.0)
         return self.weights.population * scaled * scaled + EXCESS_FACTOR * excess * excess
+
+    def _scalar_workload(self, total: float) -> float:
+        scaled = (total - self.workload_target) / (self.workload_target * self.tolerance)
+        return self.weights.workload * scaled * scaled
+
+    def _workload_delta(
+        self,
+        state: PartitionState,
+        units: NDArray[np.int64],
+        source: NDArray[np.int64],
+        targets: NDArray[np.int64],
+    ) -> NDArray[np.float64] | float:
+        """Change in the workload-spread cost for each flip (0 when the term is off)."""
+        if not self.weights.workload:
+            return 0.0
+        work, totals = state.unit_workload[units], state.district_workload
+        return (
+            self.workload_cost(totals[source] - work)
+            + self.workload_cost(totals[targets] + work)
+            - self.workload_cost(totals[source])
+            - self.workload_cost(totals[targets])
+        )
 
     def _scalar_shape(self, perimeter: float, area: float) -> float:
         """shape_cost for one district without numpy overhead."""

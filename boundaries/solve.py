@@ -71,13 +71,15 @@ def partition(
     minimal_disruption: bool = False,
     schedule: Schedule | None = None,
     unit_ids: ArrayLike | None = None,
+    workload: ArrayLike | None = None,
 ) -> PartitionResult:
     """Partition units into k contiguous districts balanced around the parent mean.
 
     k defaults to round(total / target); labels of `current` and `locked` are district
     labels 0..k-1. In minimal-disruption mode the search starts from `current` and a
     current plan that already meets the tolerance is returned unchanged. Error messages name
-    units by `unit_ids` (default: their index).
+    units by `unit_ids` (default: their index). With `workload` (a second weight per unit) and
+    `weights.workload` > 0 the score also evens out the districts' workload.
     """
     weights_arr = _households(units_graph, households)
     count = resolve_count(float(weights_arr.sum()), k, target, units_graph.n)
@@ -96,9 +98,10 @@ def partition(
     start = apply_locks(units_graph, start, locks, weights_arr, names)
     if minimal_disruption and _meets_targets(units_graph, weights_arr, start, count, tolerance, locks):
         return _result(units_graph, weights_arr, start, count, tolerance, current_arr, None)
-    model = ScoreModel.build(units_graph, weights_arr, count, tolerance, weights, current_arr)
+    work = None if workload is None else np.asarray(workload, dtype=np.float64)
+    model = ScoreModel.build(units_graph, weights_arr, count, tolerance, weights, current_arr, work)
     state = PartitionState.build(
-        start, weights_arr, count, units_graph.area, model.district_perimeter(start, count)
+        start, weights_arr, count, units_graph.area, model.district_perimeter(start, count), work
     )
     movable, nbrs = locks == UNLOCKED, units_graph.neighbour_lists()
     report = anneal(model, state, movable, nbrs, rng, schedule or Schedule.for_size(units_graph.n, count))

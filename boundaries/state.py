@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -22,6 +22,9 @@ class PartitionState:
     district_perimeter: NDArray[np.float64]
     unit_households: NDArray[np.float64]
     unit_area: NDArray[np.float64]
+    unit_workload: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    """Optional second weight per unit (a grid worker's hours); zeros when only households count."""
+    district_workload: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def build(
@@ -31,6 +34,7 @@ class PartitionState:
         k: int,
         unit_area: ArrayLike | None = None,
         district_perimeter: ArrayLike | None = None,
+        workload: ArrayLike | None = None,
     ) -> PartitionState:
         """State for `assignment` (labels 0..k-1); perimeters come from the score model."""
         labels = np.asarray(assignment, dtype=np.int64).copy()
@@ -41,6 +45,9 @@ class PartitionState:
             raise InputError(f"assignment labels must lie in 0..{k - 1}")
         area = np.ones(labels.shape[0]) if unit_area is None else np.asarray(unit_area, float)
         perimeter = np.zeros(k) if district_perimeter is None else np.asarray(district_perimeter, float)
+        work = np.zeros(labels.shape[0]) if workload is None else np.asarray(workload, dtype=np.float64)
+        if work.shape != labels.shape:
+            raise InputError("assignment and workload differ in length")
         return cls(
             assignment=labels,
             labels=labels.tolist(),
@@ -50,6 +57,8 @@ class PartitionState:
             district_perimeter=perimeter.copy(),
             unit_households=weights,
             unit_area=area,
+            unit_workload=work,
+            district_workload=np.bincount(labels, work, minlength=k).astype(np.float64),
         )
 
     @property
@@ -69,6 +78,10 @@ class PartitionState:
         self.district_perimeter[to] += perimeter_to
         self.district_size[source] -= 1
         self.district_size[to] += 1
+        if self.unit_workload.size:
+            work = self.unit_workload[unit]
+            self.district_workload[source] -= work
+            self.district_workload[to] += work
         self.assignment[unit] = to
         self.labels[unit] = to
 
@@ -81,3 +94,5 @@ class PartitionState:
         self.district_size = np.bincount(assignment, minlength=k).astype(np.int64)
         self.district_area = np.bincount(assignment, self.unit_area, minlength=k).astype(np.float64)
         self.district_perimeter = district_perimeter.astype(np.float64).copy()
+        if self.unit_workload.size:
+            self.district_workload = np.bincount(assignment, self.unit_workload, minlength=k).astype(float)

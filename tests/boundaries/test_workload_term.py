@@ -1,0 +1,63 @@
+"""The score's workload-spread term: even households, uneven work; the term evens the work out
+while households stay within tolerance; off by default, and the state keeps totals in step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from boundaries.errors import InputError
+from boundaries.graph import lattice_graph
+from boundaries.partition import partition_hierarchy
+from boundaries.score import ScoreModel, Weights
+from boundaries.solve import partition
+from boundaries.state import PartitionState
+
+
+def lattice_world() -> tuple[object, np.ndarray, np.ndarray]:
+    """A 12 × 12 lattice of 10 households per cell; the west third's cells carry 4 × the work."""
+    graph = lattice_graph(12, 12)
+    households = np.full(144, 10.0)
+    workload = np.where(np.arange(144) % 12 < 4, 40.0, 10.0)
+    return graph, households, workload
+
+
+def spread(labels: np.ndarray, values: np.ndarray, k: int) -> float:
+    totals = np.bincount(labels, values, minlength=k)
+    return float(totals.max() / totals.mean())
+
+
+def test_workload_term_evens_work_and_keeps_households_in_tolerance() -> None:
+    graph, households, workload = lattice_world()
+    plain = partition(graph, households, 4, None, 0.15, np.random.default_rng(1))
+    both = partition(
+        graph, households, 4, None, 0.15, np.random.default_rng(1), workload=workload,
+        weights=Weights(population=0.2, workload=1.0),
+    )  # fmt: skip
+    assert spread(plain.assignment, workload, 4) > 1.3
+    assert spread(both.assignment, workload, 4) < 1.12
+    assert spread(both.assignment, households, 4) <= 1.15 + 1e-9
+    assert np.abs(np.bincount(both.assignment, households, 4) / 360.0 - 1).max() <= 0.15 + 1e-9
+
+
+def test_state_and_score_keep_workload_in_step() -> None:
+    graph, households, workload = lattice_world()
+    labels = (np.arange(144) % 12 >= 6).astype(np.int64)
+    model = ScoreModel.build(graph, households, 2, 0.1, Weights(workload=1.0), workload=workload)
+    state = PartitionState.build(
+        labels, households, 2, graph.area, model.district_perimeter(labels, 2), workload
+    )
+    assert state.district_workload.tolist() == [2160.0, 720.0]
+    before = model.total(state)
+    delta, d_from, d_to = model.live_delta(state, 6, 0)
+    state.move(6, 0, d_from, d_to)
+    assert state.district_workload.tolist() == [2170.0, 710.0]
+    assert model.total(state) == pytest.approx(before + delta)
+    off = ScoreModel.build(graph, households, 2, 0.1, Weights(), workload=workload)
+    assert off.total(state) < model.total(state)  # without the weight the spread costs nothing
+
+
+def test_hierarchy_wants_the_grid_units_workload() -> None:
+    graph, households, workload = lattice_world()
+    with pytest.raises(InputError, match="one finite entry >= 0 per unit"):
+        partition_hierarchy(graph, households, ["s"] * 144, 1, workload=workload[:10])
