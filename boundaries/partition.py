@@ -42,6 +42,12 @@ class LevelOptions:
     counts: Mapping[str, int] | None = None
     current: ArrayLike | None = None
     locked: ArrayLike | None = None
+    count_tolerance: float | None = None
+    """With a workload: each parent's count follows its workload (in household equivalents) as
+    far as its households allow: every child within this share of the target (each parent's
+    search tolerance around its own mean is set to keep them there)."""
+    tolerances: Mapping[str, float] | None = None
+    """Per-parent search tolerance, overriding `tolerance` (set with count_tolerance)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,9 @@ def partition_hierarchy(
     community_of, community_street, global_ids = _number_districts(graph.n, tasks, street_results, street_arr)
     g_graph, g_households, g_community = _grid_inputs(graph, weights_arr, community_of, grid_units)
     grid_units_of = [np.flatnonzero(g_community == c) for c in range(len(community_street))]
+    if work is not None and grid.count_tolerance is not None:
+        counts, searches = workload_counts(g_households, work[1], g_community, len(community_street), grid)
+        grid = replace(grid, counts=counts, tolerances=searches)
     grid_tasks = [
         _level_task(
             g_graph,
@@ -217,13 +226,16 @@ def _level_task(
     units = np.flatnonzero(mask)
     current, locked, ids = _local_labels(units, level, parent_key)
     count = None if level.counts is None else level.counts.get(parent_key)
+    tolerance = (
+        level.tolerance if level.tolerances is None else level.tolerances.get(parent_key, level.tolerance)
+    )
     return Subproblem(
         key=task_key,
         graph=graph.subgraph(units),
         households=households[units],
         k=count,
         target=level.target,
-        tolerance=level.tolerance,
+        tolerance=tolerance,
         seed=seed,
         current=current,
         locked=locked,
@@ -233,6 +245,33 @@ def _level_task(
         unit_ids=units,
         workload=None if workload is None else workload[units],
     )
+
+
+MIN_SEARCH_TOLERANCE = 0.03
+"""A parent chosen by workload keeps at least this search tolerance around its own mean."""
+
+
+def workload_counts(
+    households: FloatArray, workload: FloatArray, parent: IntArray, parents: int, level: LevelOptions
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Children per parent (keyed by its index): round(workload / target), kept where the mean
+    child stays within count_tolerance - MIN_SEARCH_TOLERANCE of the target; and the search
+    tolerance around that mean that keeps every child within count_tolerance of the target."""
+    tolerance = float(level.count_tolerance or 0.0)
+    room = max(tolerance - MIN_SEARCH_TOLERANCE, 0.0)
+    totals = np.bincount(parent, households, minlength=parents)
+    work = np.bincount(parent, workload, minlength=parents)
+    counts: dict[str, int] = {}
+    searches: dict[str, float] = {}
+    for index in range(parents):
+        fewest = max(1, int(np.ceil(totals[index] / (level.target * (1 + room)) - 1e-9)))
+        most = max(fewest, int(np.floor(totals[index] / (level.target * (1 - room)) + 1e-9)))
+        count = int(np.clip(round(work[index] / level.target), fewest, most))
+        mean = max(totals[index] / count, 1e-9)
+        search = min((1 + tolerance) * level.target / mean - 1, 1 - (1 - tolerance) * level.target / mean)
+        counts[str(index)] = count
+        searches[str(index)] = float(max(search, MIN_SEARCH_TOLERANCE))
+    return counts, searches
 
 
 def _workload_inputs(

@@ -54,6 +54,7 @@ def _one_id(args: argparse.Namespace) -> int:
 
 def cmd_redistrict(args: argparse.Namespace) -> int:
     """Redraw communities and grids to household targets and store a draft plan (with a report)."""
+    from gis_api.cli.workload import balance_options
     from gis_api.db.session import default_engine
     from gis_api.redistrict.service import RedistrictOptions, redistrict
 
@@ -66,7 +67,7 @@ def cmd_redistrict(args: argparse.Namespace) -> int:
         dask_scheduler=args.dask_scheduler, workers=args.workers, name=args.name,
         community_counts=dict(_street_count(item) for item in args.count),
         keep_communities=tuple(args.keep_community), locks=Path(args.locks) if args.locks else None,
-        district=args.district,
+        district=args.district, **balance_options(args),
     )  # fmt: skip
     engine = default_engine()
     report = redistrict(engine, options, progress=print)

@@ -107,6 +107,43 @@ def _extend_plan(commands: Any) -> None:
     add_period_options(commands.choices["plan"])
 
 
+def _extend_redistrict(commands: Any) -> None:
+    """redistrict --balance households|workload|both [--since --until] [--household-tolerance]."""
+    parser: argparse.ArgumentParser = commands.choices["redistrict"]
+    group = parser.add_argument_group("workload-aware grids (--balance)")
+    group.add_argument(
+        "--balance",
+        choices=["households", "workload", "both"],
+        default="households",
+        help="what grids share equally (both: households in tolerance, even work)",
+    )
+    group.add_argument(
+        "--household-tolerance",
+        type=_share,
+        default=0.15,
+        help="with --balance both: households within this share of the target",
+    )
+    add_period_options(parser)
+
+
+def balance_options(args: argparse.Namespace) -> dict[str, Any]:
+    """RedistrictOptions fields from the --balance options (absent: households, as before)."""
+    balance = getattr(args, "balance", "households")
+    period = period_of(args) if balance != "households" else None
+    tolerance = getattr(args, "household_tolerance", 0.15)
+    return {"balance": balance, "household_tolerance": tolerance, "workload_period": period}
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number such as 0.15") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{value} must lie in (0, 1], e.g. 0.15 for ±15 %")
+    return value
+
+
 def _extend_simulate(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.choices["simulate"]
     live: Handler = parser.get_default("handler")
@@ -147,3 +184,4 @@ def register(commands: Any) -> None:
     add_district_option(workload)
     _extend_simulate(commands)
     _extend_plan(commands)
+    _extend_redistrict(commands)

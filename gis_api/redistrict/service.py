@@ -15,8 +15,11 @@ from sqlalchemy import Connection, Engine
 from boundaries.executor import make_executor
 from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
 from boundaries.score import Weights
+from gis_api.cases.kpi import Period
 from gis_api.districts.service import resolve_district
 from gis_api.errors import InvalidInputError
+from gis_api.redistrict.balance import Balance, balanced_inputs
+from gis_api.redistrict.balance_io import record_balance, workload_hours
 from gis_api.redistrict.inputs import read_inputs
 from gis_api.redistrict.store import PlanGeometry, plan_geometry, store_plan
 from gis_api.redistrict.units import UnitSet, build_units
@@ -51,6 +54,12 @@ class RedistrictOptions:
     name: str | None = None
     district: str | None = None
     """The district to redraw (its code); None = the only district loaded."""
+    balance: str = "households"
+    """households | workload | both (gis_api.redistrict.balance)."""
+    household_tolerance: float = 0.15
+    """For balance 'both': households per grid within this share of the grid target."""
+    workload_period: Period | None = None
+    """The cases the workload counts (balance workload or both); None: the last 365 days."""
 
 
 @dataclass
@@ -106,9 +115,14 @@ def grid_search_tolerance(options: RedistrictOptions) -> float:
 
 
 def run_optimiser(
-    units: UnitSet, options: RedistrictOptions, official: pd.DataFrame, progress: Progress
+    units: UnitSet,
+    options: RedistrictOptions,
+    official: pd.DataFrame,
+    progress: Progress,
+    hours: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> HierarchyResult:
-    """Communities inside each street, then grids inside each community."""
+    """Communities inside each street, then grids inside each community (balancing households, or
+    workload `hours` per unit and grid unit as options.balance says)."""
     counts = official.groupby("street_code").size().to_dict() if len(official) else {}
     counts.update(options.community_counts)
     community_codes = units.units["community_code"].fillna("").to_numpy()
@@ -117,9 +131,13 @@ def run_optimiser(
     weights = Weights(
         compactness=options.compactness_weight, barrier=options.barrier_weight, change=options.change_weight
     )
+    balanced = balanced_inputs(
+        Balance(options.balance), units.units["households"].to_numpy(dtype=float), units.grid_inputs(),
+        hours, weights, (options.community_tolerance, options.household_tolerance),
+    )  # fmt: skip
     return partition_hierarchy(
         units.graph,
-        units.units["households"].to_numpy(dtype=float),
+        balanced.households,
         units.units["street_code"].to_numpy(),
         options.seed,
         community=LevelOptions(
@@ -129,9 +147,15 @@ def run_optimiser(
             current=community_ids,
             locked=community_locks(units, options, community_codes, community_ids),
         ),
-        grid=LevelOptions(options.grid_target, grid_search_tolerance(options), current=_ids(grid_codes)),
-        grid_units=units.grid_inputs(),
-        weights=weights,
+        grid=LevelOptions(
+            options.grid_target,
+            balanced.grid_tolerance or grid_search_tolerance(options),
+            current=_ids(grid_codes),
+            count_tolerance=balanced.count_tolerance,
+        ),
+        grid_units=balanced.grid_units,
+        weights=balanced.weights,
+        workload=balanced.workload,
         minimal_disruption=options.minimal_disruption,
         executor=make_executor(options.dask_scheduler, options.workers),
         progress=lambda stage, done, total: progress(f"[redistrict] {stage} {done}/{total}"),
@@ -196,11 +220,14 @@ def redistrict_on(
     lap("read")
     units = build_units(inputs, stairwell_group(options), say)
     lap("units")
-    result = run_optimiser(units, options, official, say)
+    hours = workload_hours(connection, district, units, options, say)
+    lap("workload")
+    result = run_optimiser(units, options, official, say, hours)
     lap("optimise")
     geometry: PlanGeometry = plan_geometry(units, result, official)
     lap("polygons")
     plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options)
+    metrics.update(record_balance(connection, plan_id, options, units, result, hours))
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)

@@ -61,3 +61,17 @@ def test_hierarchy_wants_the_grid_units_workload() -> None:
     graph, households, workload = lattice_world()
     with pytest.raises(InputError, match="one finite entry >= 0 per unit"):
         partition_hierarchy(graph, households, ["s"] * 144, 1, workload=workload[:10])
+
+
+def test_grid_counts_follow_workload_as_far_as_households_allow() -> None:
+    from boundaries.partition import LevelOptions, workload_counts
+
+    households = np.array([3000.0, 3000.0, 3000.0])
+    workload = np.array([4500.0, 3000.0, 1500.0])  # household equivalents: busy, average, quiet
+    level = LevelOptions(300.0, 0.05, count_tolerance=0.15)
+    counts, searches = workload_counts(households, workload, np.arange(3), 3, level)
+    # 15 and 5 grids wanted; 3,000 households allow 9..11 (means 333..273 stay within ±12 %)
+    assert counts == {"0": 11, "1": 10, "2": 9}
+    # busy: mean 272.7, grids down to 255 = -6.5 %, up to 345 = +26.5 % -> 6.5 %
+    assert searches["0"] == pytest.approx(1 - 255 / (3000 / 11))
+    assert searches["1"] == pytest.approx(0.15)

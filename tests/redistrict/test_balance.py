@@ -1,0 +1,52 @@
+"""`redistrict --balance`: on two streets of equal buildings with a hot spot of cases in one
+corner, 'both' evens the grids' workload while households stay within the tolerance asked."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from gis_api.cases.kpi import Period
+from gis_api.redistrict.service import redistrict_on
+from gis_api.routing.engine import RoadGraph
+from gis_api.workload.service import plan_workload
+from tests.redistrict.test_service import OPTIONS, build_world
+from tests.workload.world import BEIJING, add_case
+
+PERIOD = Period.of(datetime(2026, 1, 1, tzinfo=BEIJING), datetime(2027, 1, 1, tzinfo=BEIJING))
+
+
+def hot_spot(connection: Connection) -> None:
+    """600 cases of 1 h (a market) around the west street's south-west buildings."""
+    rng = np.random.default_rng(3)
+    for k in range(600):
+        lon, lat = 114.3005 + abs(rng.normal(0, 0.0012)), 30.5407 + abs(rng.normal(0, 0.0015))
+        add_case(connection, "C0101", lon, lat, datetime(2026, 3, 1 + k % 28, 10, tzinfo=BEIJING),
+                 "42010600100101")  # fmt: skip
+
+
+def grid_figures(connection: Connection, plan_id: int) -> tuple[float, float]:
+    """(workload max/mean over grids as the workload model measures a plan, households max
+    |deviation| from the 300 target)."""
+    graph = RoadGraph.from_connection(connection, "420106")
+    result = plan_workload(connection, plan_id, PERIOD, graph)
+    households = [g.households for g in result.grids]
+    return result.spread()["max_over_mean"], max(abs(h / 300 - 1) for h in households)
+
+
+def test_both_evens_workload_within_the_household_tolerance(connection: Connection) -> None:
+    build_world(connection)
+    hot_spot(connection)
+    measured = replace(OPTIONS, balance="workload", workload_period=PERIOD)
+    by_work = redistrict_on(connection, measured)
+    both = redistrict_on(connection, replace(measured, balance="both", household_tolerance=0.15))
+    plain = redistrict_on(connection, replace(OPTIONS, balance="households"))
+    assert plain.metrics["balance"] == "households" and "workload_grid_max_over_mean" not in plain.metrics
+    figures = {name: grid_figures(connection, r.plan_id) for name, r in
+               (("plain", plain), ("work", by_work), ("both", both))}  # fmt: skip
+    print(figures, by_work.metrics["workload_grid_max_over_mean"], both.metrics["workload_grid_max_over_mean"])
+    assert figures["work"][0] < figures["both"][0] < figures["plain"][0]
+    assert figures["both"][1] <= 0.15 + 1e-9
