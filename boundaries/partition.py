@@ -247,8 +247,9 @@ def _level_task(
     )
 
 
-MIN_SEARCH_TOLERANCE = 0.03
-"""A parent chosen by workload keeps at least this search tolerance around its own mean."""
+MIN_SEARCH_TOLERANCE = 0.07
+"""A parent chosen by workload keeps at least this search tolerance around its own mean: tighter
+bands cannot be met with pieces of up to 60 households and leave grids further off."""
 
 
 def workload_counts(

@@ -25,8 +25,10 @@ class Weights:
     barrier: float = 3.0
     change: float = 0.0
     workload: float = 0.0
-    """Spread of the units' second weight (workload) between districts, in tolerance units like
-    households; 0 (the default) leaves it out."""
+    """Spread of the units' second weight (workload) between districts; 0 (the default) leaves it out."""
+    workload_scale: float = 0.15
+    """Workload deviation from the mean that costs `workload` (as households cost `population` at
+    their tolerance): the term is workload × (deviation / workload_scale)²."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class ScoreModel:
 
     def workload_cost(self, totals: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per-district squared deviation from the mean workload, in tolerance units."""
-        scaled = (totals - self.workload_target) / (self.workload_target * self.tolerance)
+        scaled = (totals - self.workload_target) / (self.workload_target * self.weights.workload_scale)
         return self.weights.workload * scaled * scaled
 
     def shape_cost(self, perimeter: NDArray[np.float64], area: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -211,7 +213,7 @@ class ScoreModel:
         return self.weights.population * scaled * scaled + EXCESS_FACTOR * excess * excess
 
     def _scalar_workload(self, total: float) -> float:
-        scaled = (total - self.workload_target) / (self.workload_target * self.tolerance)
+        scaled = (total - self.workload_target) / (self.workload_target * self.weights.workload_scale)
         return self.weights.workload * scaled * scaled
 
     def _workload_delta(

@@ -25,7 +25,9 @@ from gis_api.errors import InvalidInputError
 
 BOTH_POPULATION_WEIGHT = 0.25
 """In 'both', households inside their tolerance matter this much; outside it they still cost 40 ×."""
-BOTH_WORKLOAD_WEIGHT = 1.0
+BOTH_WORKLOAD_WEIGHT = 0.3
+"""Small beside the households' excess cost, so the tolerance holds: a grid 50 % above the mean
+workload costs 0.3 × (0.5 / 0.15)² = 3.3, a grid 5 % beyond a household tolerance of 0.10 costs 10."""
 
 
 class Balance(enum.StrEnum):

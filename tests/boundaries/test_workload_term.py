@@ -66,12 +66,12 @@ def test_hierarchy_wants_the_grid_units_workload() -> None:
 def test_grid_counts_follow_workload_as_far_as_households_allow() -> None:
     from boundaries.partition import LevelOptions, workload_counts
 
-    households = np.array([3000.0, 3000.0, 3000.0])
-    workload = np.array([4500.0, 3000.0, 1500.0])  # household equivalents: busy, average, quiet
+    households = np.array([6000.0, 6000.0, 6000.0])
+    workload = np.array([9000.0, 6000.0, 3000.0])  # household equivalents: busy, average, quiet
     level = LevelOptions(300.0, 0.05, count_tolerance=0.15)
     counts, searches = workload_counts(households, workload, np.arange(3), 3, level)
-    # 15 and 5 grids wanted; 3,000 households allow 9..11 (means 333..273 stay within ±12 %)
-    assert counts == {"0": 11, "1": 10, "2": 9}
-    # busy: mean 272.7, grids down to 255 = -6.5 %, up to 345 = +26.5 % -> 6.5 %
-    assert searches["0"] == pytest.approx(1 - 255 / (3000 / 11))
+    # 30, 20 and 10 grids wanted; the mean grid stays within ±8 % (0.15 - 0.07): 19..21 grids
+    assert counts == {"0": 21, "1": 20, "2": 19}
+    # busy: mean 285.7, grids down to 255 = -10.75 % of it; average: the full ±15 %
+    assert searches["0"] == pytest.approx(1 - 255 / (6000 / 21))
     assert searches["1"] == pytest.approx(0.15)

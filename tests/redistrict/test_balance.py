@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from gis_api.cases.kpi import Period
 from gis_api.redistrict.service import redistrict_on
@@ -45,8 +45,8 @@ def test_both_evens_workload_within_the_household_tolerance(connection: Connecti
     both = redistrict_on(connection, replace(measured, balance="both", household_tolerance=0.15))
     plain = redistrict_on(connection, replace(OPTIONS, balance="households"))
     assert plain.metrics["balance"] == "households" and "workload_grid_max_over_mean" not in plain.metrics
-    figures = {name: grid_figures(connection, r.plan_id) for name, r in
-               (("plain", plain), ("work", by_work), ("both", both))}  # fmt: skip
-    print(figures, by_work.metrics["workload_grid_max_over_mean"], both.metrics["workload_grid_max_over_mean"])
+    plans = (("plain", plain), ("work", by_work), ("both", both))
+    figures = {name: grid_figures(connection, r.plan_id) for name, r in plans}
+    # 2.36, 1.10 and 1.65 when written: each building's 30 households leave 'both' no count freedom
     assert figures["work"][0] < figures["both"][0] < figures["plain"][0]
     assert figures["both"][1] <= 0.15 + 1e-9

@@ -67,7 +67,8 @@ def add_worker(connection: Connection, name: str, grid_id: int) -> int:
     return int(
         connection.execute(
             text(
-                "INSERT INTO team_member (name, role, home_grid_id) VALUES (:n, 'grid_worker', :g) RETURNING id"
+                "INSERT INTO team_member (name, role, home_grid_id) "
+                "VALUES (:n, 'grid_worker', :g) RETURNING id"
             ),
             {"n": name, "g": grid_id},
         ).scalar_one()
