@@ -8,7 +8,8 @@ Method (documented in the README, "Workload-aware grids"):
    over the road network (walk to the road, along it ignoring one-way rules, to the other
    building); where two buildings are closer than `shortcut_m`, the walker may instead take the
    lanes inside the block at `circuity` × the straight line. Buildings the network cannot join
-   (another component) are joined at `circuity` × the straight line.
+   (another component) are joined at `circuity` × the straight line, and so is every leg of a
+   district without a road network.
 3. The minimum spanning tree over these legs is the cheapest network that reaches every building;
    walking a tree and coming back costs twice its length (the classic tour bound), so a patrol tour
    of a set of buildings is estimated as 2 × the tree length.
@@ -86,7 +87,11 @@ def node_distances(
 def leg_metres(
     graph: RoadGraph, lonlat: NDArray[np.float64], legs: NDArray[np.intp], weights: PatrolWeights
 ) -> NDArray[np.float64]:
-    """Walking metres of each candidate leg (see the module docstring, step 2)."""
+    """Walking metres of each candidate leg (see the module docstring, step 2); a district without
+    a road network is walked at `circuity` × the straight line throughout."""
+    if graph.is_empty:
+        xy = np.column_stack(graph.to_metric.transform(lonlat[:, 0], lonlat[:, 1]))
+        return np.asarray(weights.circuity * np.hypot(*(xy[legs[:, 0]] - xy[legs[:, 1]]).T), dtype=np.float64)
     snaps = graph.snap(lonlat)
     xy = snaps.xy
     i, j = legs[:, 0], legs[:, 1]

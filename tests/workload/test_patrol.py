@@ -73,3 +73,12 @@ def test_a_grid_of_buildings_is_one_tree_and_single_buildings_cost_nothing() -> 
     square = lonlat((100, 20), (150, 20), (100, 70), (150, 70))
     assert patrol_shares_m(graph, square, WEIGHTS).sum() == pytest.approx(3 * 65.0, abs=0.5)
     assert len(candidate_legs(np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]]))) == 3  # collinear
+
+
+def test_without_roads_buildings_are_walked_in_straight_lines() -> None:
+    empty = RoadGraph(
+        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.intp),
+        np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, dtype=object), CRS,
+    )  # fmt: skip
+    shares = patrol_shares_m(empty, lonlat((0, 0), (300, 0), (300, 400)), WEIGHTS)
+    assert shares.sum() == pytest.approx(1.3 * (300 + 400), abs=0.5)
