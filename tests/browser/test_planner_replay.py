@@ -29,7 +29,8 @@ def test_replay_plan_b_from_the_planner_page(live_app: LiveApp, open_page: Calla
     assert "回放完成：2 件案件" in page.locator("#wg-status").inner_text()
     cases_row = page.locator("#wg-replay-summary tr", has_text="案件数").first.inner_text().split()
     assert cases_row[-2:] == ["2", "2"]  # active plan, plan B
-    assert page.locator("#wg-replay-workers tbody tr").count() >= 1
+    workers = page.locator("#wg-replay-workers tbody tr")
+    assert workers.count() >= 1 and "→" in workers.first.inner_text()
     assert page.locator("#wg-colour").input_value() == "workload"
     assert "工作量 / 平均" in page.locator(".wg-legend").inner_text()
     with page.expect_download() as download:

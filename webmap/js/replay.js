@@ -62,22 +62,23 @@ function summaryTable(replay) {
     <th>${t('replay.plan')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-// every worker of either plan, most work under plan B first
+// every worker of either plan, most work under plan B first; each cell "active plan → plan B"
 function workerTable(replay) {
   const before = new Map((replay.active?.workers ?? []).map((w) => [w.worker_id, w]));
   const after = new Map(replay.plan.workers.map((w) => [w.worker_id, w]));
   const ids = [...new Set([...before.keys(), ...after.keys()])];
   ids.sort((x, y) => (after.get(y)?.workload_hours ?? 0) - (after.get(x)?.workload_hours ?? 0));
-  const cell = (row) => (row ? `<td>${escapeHtml(row.code)}</td><td>${row.cases}</td><td>${show(row.workload_hours, 0)}</td>
-    <td>${minutes(row.eta_p90_s)}</td><td>${share(row.on_time_share)}</td>` : '<td colspan="5">—</td>');
+  const pair = (a, b, format) => `<td>${a ? format(a) : '—'} → ${b ? format(b) : '—'}</td>`;
   const rows = ids.slice(0, ROWS_SHOWN).map((id) => {
-    const row = after.get(id) ?? before.get(id);
-    return `<tr><td>${escapeHtml(row.worker_name)}</td>${cell(before.get(id))}${cell(after.get(id))}</tr>`;
+    const [a, b] = [before.get(id), after.get(id)];
+    return `<tr><td>${escapeHtml((b ?? a).worker_name)}</td>${pair(a, b, (r) => escapeHtml(r.code.slice(-6)))}
+      ${pair(a, b, (r) => r.cases)}${pair(a, b, (r) => show(r.workload_hours, 0))}
+      ${pair(a, b, (r) => minutes(r.eta_p90_s))}${pair(a, b, (r) => share(r.on_time_share))}</tr>`;
   });
-  const columns = ['replay.grid', 'replay.cases', 'replay.workload', 'replay.eta90', 'replay.on_time'].map((k) => `<th>${t(k)}</th>`).join('');
-  return `<table class="wg-table" id="wg-replay-workers"><thead><tr><th></th><th colspan="5">${t('replay.active')}</th>
-    <th colspan="5">${t('replay.plan')}</th></tr><tr><th>${t('replay.worker')}</th>${columns}${columns}</tr></thead>
-    <tbody>${rows.join('')}</tbody></table>`;
+  const columns = ['replay.worker', 'replay.grid', 'replay.cases', 'replay.workload', 'replay.eta90', 'replay.on_time']
+    .map((k) => `<th>${t(k)}</th>`).join('');
+  return `<table class="wg-table" id="wg-replay-workers"><caption>${t('replay.active')} → ${t('replay.plan')}</caption>
+    <thead><tr>${columns}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 // grid code -> workload relative to the plan's mean, for the choropleth
