@@ -26,7 +26,26 @@ class Settings(BaseSettings):
     demo_seed: int = 420106
     auth_secret: str = ""
     """HMAC key for bearer tokens; empty means a random key kept in <var_dir>/auth_secret."""
-    token_ttl_s: int = 28800
+    auth_previous_secrets: str = ""
+    """Earlier signing keys, comma-separated: tokens they signed stay valid until they expire."""
+    token_ttl_s: int = 3600
+    """Lifetime of an access token; clients renew it with their refresh token."""
+    refresh_ttl_s: int = 14 * 24 * 3600
+    """Lifetime of a refresh token (each use replaces it with a new one)."""
+    public_base_url: str = ""
+    """How the public reaches this server, e.g. https://wangge.example.gov.cn; used for links the API
+    hands out (Open311 media, paging). Empty: relative links (the Host header is never trusted)."""
+    open311_per_minute_per_address: float = 10
+    """Open311 posts allowed per client address per minute (also the burst)."""
+    open311_per_minute_per_key: float = 120
+    """Open311 posts allowed per API key (channel) per minute (also the burst)."""
+    login_per_minute_per_address: float = 30
+    """Login and refresh attempts per client address per minute (also the burst)."""
+
+    def public_link(self, path: str) -> str:
+        """A link the API hands out: absolute under public_base_url when configured, else relative
+        (never built from the request's Host header, which the client controls)."""
+        return self.public_base_url.rstrip("/") + path if self.public_base_url else path
 
 
 @lru_cache
