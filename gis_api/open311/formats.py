@@ -9,16 +9,19 @@ from xml.etree import ElementTree
 
 from fastapi import Response
 
+from gis_api.inputs import printable
+
 FORMATS = ("json", "xml")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
 def _text(value: Any) -> str:
+    """The element text; characters XML 1.0 cannot carry are dropped (rows stored before input checks)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return printable(str(value))
 
 
 def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
