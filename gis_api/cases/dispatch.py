@@ -45,6 +45,7 @@ SELECT m.id, m.name, m.role::text, ST_X(m.last_position), ST_Y(m.last_position),
 FROM team_member m JOIN grid g ON g.id = m.home_grid_id
 WHERE m.status = 'available' AND m.last_position IS NOT NULL
   AND m.role::text = ANY(:roles) AND g.code LIKE :street || '%'
+  AND g.code LIKE :actor_scope || '%'  -- an operator dispatches only members of their own area
 ORDER BY m.id
 """
 
@@ -90,11 +91,11 @@ def dispatch_case(
     case = lock_case(session, case_id, actor)
     step = apply(snapshot(case, catalog), Action.DISPATCH, actor.role, catalog.policy, now=now)
     category = catalog.get(case.category_code)
-    candidates = _candidates(session, case, category)
+    candidates = _candidates(session, case, category, actor.scope_code or "")
     if not candidates:
         raise ConflictError(
-            f"no available team member who may handle {category.code} in grid {case.grid_code}, "
-            f"community {case.community_code} or street {case.street_code}"
+            f"no available team member of your area who may handle {category.code} in grid "
+            f"{case.grid_code}, community {case.community_code} or street {case.street_code}"
         )
     graph = graph if graph is not None else road_graph(session.get_bind().engine)
     ranking = rank(graph, case_lonlat(case), candidates)
@@ -119,7 +120,7 @@ def dispatch_case(
     return DispatchDecision(case, member_id, explanation)
 
 
-def _candidates(session: Session, case: Case, category: Category) -> list[Candidate]:
+def _candidates(session: Session, case: Case, category: Category, actor_scope: str) -> list[Candidate]:
     rows = session.execute(
         text(CANDIDATES_SQL),
         {
@@ -127,6 +128,7 @@ def _candidates(session: Session, case: Case, category: Category) -> list[Candid
             "community": case.community_code,
             "street": case.street_code,
             "roles": sorted(category.roles),
+            "actor_scope": actor_scope,
         },
     ).all()
     return [Candidate(int(r[0]), r[1], r[2], float(r[3]), float(r[4]), int(r[5])) for r in rows]
@@ -249,6 +251,10 @@ def reassign_case(
     row = session.execute(text(MEMBER_SQL), {"m": member_id}).one_or_none()
     if row is None or not str(row[1]).startswith(case.street_code):
         raise NotFoundError(f"team member {member_id} not found in street {case.street_code}")
+    if not str(row[1]).startswith(actor.scope_code or ""):
+        raise PermissionDeniedError(
+            f"team member {member_id} works outside your area {actor.scope_code}: you may not assign them"
+        )
     category = catalog.get(case.category_code)
     if row[0] not in category.roles:
         raise ConflictError(f"a {row[0]} may not handle {category.code} ({category.name})")

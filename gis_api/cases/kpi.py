@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from gis_api.cases.schemas import SurveyIn
 from gis_api.cases.service import Actor, lock_case, log_event, now_utc
 from gis_api.cases.workflow import OPERATORS, State
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from gis_api.inputs import check_moment, check_recorded, check_year
 
 LEVEL_COLUMN = {"street": "street_code", "community": "community_code", "grid": "grid_code"}
 STAGE_OF = {
@@ -56,6 +58,7 @@ RANKING_WEIGHTS = {
     "extension_rate": 0.10,  # lower is better
 }
 LOWER_IS_BETTER = frozenset({"rework_rate", "extension_rate"})
+MONTH_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class Period:
     def of(cls, start: datetime, end: datetime) -> Period:
         if start.tzinfo is None or end.tzinfo is None:
             raise InvalidInputError("start and end need a time zone, e.g. 2026-11-01T00:00:00+08:00")
+        for name, moment in (("start", start), ("end", end)):
+            try:
+                check_moment(moment)
+            except ValueError as error:
+                raise InvalidInputError(f"{name} {error}") from None
         if end <= start:
             raise InvalidInputError(f"period end {end.isoformat()} is not after its start")
         if end - start > timedelta(days=1000):
@@ -79,11 +87,10 @@ class Period:
     def month(cls, month: str, calendar: WorkingCalendar | None = None) -> Period:
         """The calendar month YYYY-MM in the working calendar's time zone."""
         zone = (calendar or default_calendar()).zone
-        try:
-            year, number = (int(part) for part in month.split("-"))
-            start = datetime(year, number, 1, tzinfo=zone)
-        except ValueError:
-            raise InvalidInputError(f"month {month!r} must be YYYY-MM, e.g. 2026-11") from None
+        if not MONTH_PATTERN.fullmatch(month):
+            raise InvalidInputError(f"month {month[:20]!r} must be YYYY-MM in ASCII digits, e.g. 2026-11")
+        year, number = check_year(int(month[:4]), "month"), int(month[5:])
+        start = datetime(year, number, 1, tzinfo=zone)
         end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
         return cls(start, end)
 
@@ -156,8 +163,9 @@ def rate_case(session: Session, case_id: int, actor: Actor, rating: int, note: s
 SURVEY_HOUSEHOLD_SQL = """
 SELECT g.id, g.code,
        (SELECT m.id FROM team_member m WHERE m.home_grid_id = g.id AND m.role = 'grid_worker'
-        ORDER BY m.id LIMIT 1)
-FROM household h JOIN grid g ON g.id = h.grid_id WHERE h.id = :h
+        ORDER BY m.id LIMIT 1),
+       p.valid_from
+FROM household h JOIN grid g ON g.id = h.grid_id JOIN plan p ON p.id = g.plan_id WHERE h.id = :h
 """
 
 
@@ -168,6 +176,7 @@ def record_survey(session: Session, principal: Principal, survey: SurveyIn) -> S
     row = session.execute(text(SURVEY_HOUSEHOLD_SQL), {"h": survey.household_id}).one_or_none()
     if row is None or not principal.covers_area(str(row[1])):
         raise NotFoundError(f"household {survey.household_id} not found in your area")
+    check_recorded(survey.surveyed_at, "surveyed_at", row[3], "the plan of the household's grid")
     survey_id = session.execute(
         text(
             "INSERT INTO survey_response (grid_id, grid_code, member_id, household_id, surveyed_at, "

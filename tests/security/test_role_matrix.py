@@ -36,6 +36,8 @@ CASE_READERS_WEST = OPERATORS_WEST | {"west_worker"}
 SW_HOUSEHOLD = 2  # tiny_district: the west street's south grid
 WEST_CODES = ("420106001",)
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(32)
+CASE_PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+RESIDENT_PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(1, 33))
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,13 @@ def fresh_case(api: Api) -> dict[str, Any]:
     return {"id": api.as_("admin").report().json()["id"]}
 
 
+def public_case(api: Api) -> dict[str, Any]:
+    """A west case the admin published on the Open311 feed."""
+    case_id = api.as_("admin").report().json()["id"]
+    api.as_("admin").post(f"/cases/{case_id}/visibility", {"public": True})
+    return {"id": case_id}
+
+
 def registered_case(api: Api) -> dict[str, Any]:
     return {"id": api.registered()}
 
@@ -71,9 +80,22 @@ def dispatched_case(api: Api) -> dict[str, Any]:
     return {"id": case_id, "other": others[0]}
 
 
-def uploaded_photo(api: Api) -> dict[str, Any]:
-    response = api.as_("admin").post("/media", files={"file": ("p.png", PHOTO, "image/png")})
-    return {"id": response.json()["ref"]}
+def case_photo(api: Api) -> dict[str, Any]:
+    """A photo (other bytes than the role's own upload) the admin attached to a west case."""
+    response = api.as_("admin").post("/media", files={"file": ("p.png", CASE_PHOTO, "image/png")})
+    ref = response.json()["ref"]
+    assert api.as_("admin").report(media=[ref]).status_code == 201
+    return {"id": ref}
+
+
+def resident_photo(api: Api) -> dict[str, Any]:
+    """A photo a resident attached to an Open311 report: its public copy's digest."""
+    form = {"service_code": "E0201", "lat": str(INCIDENT[1]), "long": str(INCIDENT[0])}
+    photo = {"media": ("p.png", RESIDENT_PHOTO, "image/png")}
+    posted = api.client.post("/open311/v2/requests.json", data=api.keyed(form), files=photo)
+    request_id = posted.json()[0]["service_request_id"]
+    media_url = api.client.get(f"/open311/v2/requests/{request_id}.json").json()[0]["media_url"]
+    return {"id": media_url.rsplit("/", 1)[1]}
 
 
 def out_of_scope(ok: set[str]) -> dict[str, int]:
@@ -99,6 +121,14 @@ PROBES: list[Probe] = [
         refused={"north_worker": 403},  # the role check comes first and says nothing about the case
     ),
     Probe("POST", "/cases/{id}/supervise", frozenset(SENIOR_WEST), setup=fresh_case),
+    Probe(
+        "POST",
+        "/cases/{id}/visibility",
+        frozenset(OPERATORS_WEST),
+        setup=fresh_case,
+        body=lambda a, v: {"public": True},
+        refused={"north_worker": 403},  # the role check comes first
+    ),
     # a fresh case is not closed yet, so operators get 409: the point is who gets past the checks
     Probe(
         "POST",
@@ -136,6 +166,11 @@ PROBES: list[Probe] = [
         "/assessment/kpis?level=grid&start=2026-03-01T00:00:00%2B08:00&end=2026-04-01T00:00:00%2B08:00",
         frozenset(AUTHENTICATED),
     ),
+    Probe(
+        "GET",
+        "/assessment/kpis?level=worker&start=2026-03-01T00:00:00%2B08:00&end=2026-04-01T00:00:00%2B08:00",
+        frozenset(OPERATORS_WEST | {"east_op"}),
+    ),
     Probe("GET", "/assessment/streets/ranking?month=2026-03", frozenset(AUTHENTICATED)),
     Probe("GET", "/events/stream?max_seconds=0.2", frozenset(AUTHENTICATED - {"planner"})),
     Probe("GET", "/members", frozenset(OPERATORS_WEST | {"east_op"})),
@@ -147,13 +182,14 @@ PROBES: list[Probe] = [
         body=lambda a, v: {"status": "available"},
     ),
     Probe("POST", "/media", frozenset(AUTHENTICATED), 201),
-    Probe("GET", "/media/{id}", frozenset(AUTHENTICATED), setup=uploaded_photo),
+    Probe("GET", "/media/{id}", frozenset(CASE_READERS_WEST), setup=case_photo),
     Probe("GET", "/open311/discovery.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services/E0201.xml", frozenset(ROLES)),
     Probe("POST", "/open311/v2/requests.json", frozenset(ROLES), 201, body=lambda a, v: None),
     Probe("GET", "/open311/v2/requests.json", frozenset(ROLES)),
-    Probe("GET", "/open311/v2/requests/{id}.json", frozenset(ROLES), setup=fresh_case),
+    Probe("GET", "/open311/v2/requests/{id}.json", frozenset(ROLES), setup=public_case),
+    Probe("GET", "/open311/v2/media/{id}", frozenset(ROLES), setup=resident_photo),
 ]
 
 
@@ -186,7 +222,8 @@ def call(api: Api, probe: Probe, role: str) -> Any:
             "long": str(INCIDENT[0]),
             "description": role,
         }
-        return api.client.post(path, data=form, headers=headers)
+        # the public channel authenticates the channel (api_key), whoever is logged in
+        return api.client.post(path, data=api.keyed(form), headers=headers)
     if probe.path == "/media" and probe.method == "POST":
         return api.client.post(path, files={"file": ("p.png", PHOTO, "image/png")}, headers=headers)
     body = probe.body(api, values) if probe.body else {}
@@ -214,7 +251,7 @@ def test_role_matrix(everyone: Api, role: str) -> None:
             )
         elif probe.path == "/cases" and probe.method == "GET" and role in ("west_op", "west_worker"):
             assert east_case not in [c["id"] for c in response.json()["items"]]
-        elif probe.path.startswith("/assessment/kpis") and role in CASE_READERS_WEST - {
+        elif probe.path.startswith("/assessment/kpis?level=grid") and role in CASE_READERS_WEST - {
             "admin",
             "district_op",
         }:
@@ -234,6 +271,7 @@ def test_every_endpoint_is_in_the_matrix(everyone: Api) -> None:
             path = (
                 route.path.replace("{request_id}", "{id}")
                 .replace("{ref}", "{id}")
+                .replace("{digest}", "{id}")
                 .replace("{code}", "E0201")
                 .replace("{fmt}", "json")
             )
