@@ -1,6 +1,6 @@
 // The top bar of every page: title, links to the other faces, language switch, user, logout.
 import { bindLanguageSwitch, escapeHtml, t, translatePage } from './i18n.js';
-import { clearSession, currentUser } from './session.js';
+import { currentUser, logout } from './session.js';
 
 const PAGES = [['/', 'nav.command'], ['/planner', 'nav.planner'], ['/field', 'nav.field']];
 
@@ -14,8 +14,8 @@ export function renderShell(titleKey) {
     <span class="wg-spacer"></span><span id="wg-bar-extra"></span><span id="wg-who"></span>
     <button type="button" id="wg-lang"></button><button type="button" id="wg-logout" hidden>${t('logout')}</button>`;
   bindLanguageSwitch(bar.querySelector('#wg-lang'));
-  bar.querySelector('#wg-logout').addEventListener('click', () => {
-    clearSession();
+  bar.querySelector('#wg-logout').addEventListener('click', async () => {
+    await logout();
     window.location.reload();
   });
 }
