@@ -14,6 +14,7 @@ from gis_api import __version__
 from gis_api.config import Settings, get_settings
 from gis_api.db.session import make_engine, session_factory
 from gis_api.errors import EVERY_ROUTE, SIGNED_IN, add_exception_handlers
+from gis_api.inputs import printable
 from gis_api.middleware import RequestGuard, SecurityHeaders
 
 MAX_ECHO_CHARS = 120
@@ -97,7 +98,7 @@ def _echo(value: object) -> object:
         return value if not isinstance(value, int) or abs(value) < 2**63 else str(value)[:MAX_ECHO_CHARS]
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    text = value if isinstance(value, str) else repr(value)
+    text = printable(value if isinstance(value, str) else repr(value))  # lone surrogates cannot be sent
     return text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + "..."
 
 
@@ -108,11 +109,11 @@ async def _validation_error_handler(request: Request, error: Exception) -> JSONR
     details = []
     for item in error.errors():
         item = dict(item)
-        item["msg"] = f"{_field_name(item.get('loc', ()))}: {item.get('msg', 'invalid')}"
+        item["msg"] = printable(f"{_field_name(item.get('loc', ()))}: {item.get('msg', 'invalid')}")
         if "input" in item:
             item["input"] = _echo(item["input"])
         if isinstance(item.get("ctx"), dict):
-            item["ctx"] = {key: str(value)[:MAX_ECHO_CHARS] for key, value in item["ctx"].items()}
+            item["ctx"] = {key: printable(str(value))[:MAX_ECHO_CHARS] for key, value in item["ctx"].items()}
         item.pop("url", None)
         details.append(item)
     return JSONResponse({"detail": jsonable_encoder(details)}, status_code=422)

@@ -79,7 +79,9 @@ async def _domain_error_handler(request: Request, error: Exception) -> JSONRespo
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(error, TooManyRequestsError):
         headers = {"Retry-After": str(error.retry_after_s)}
-    detail = str(error) if isinstance(error, DomainError) else "database unavailable, retry later"
+    # messages may quote the caller's input: drop what JSON cannot carry (lone surrogates)
+    detail = str(error).encode("utf-8", "replace").decode() if isinstance(error, DomainError) else ""
+    detail = detail or "database unavailable, retry later"
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 

@@ -40,10 +40,6 @@ def body_limit(path: str) -> int:
     return DEFAULT_BODY_LIMIT
 
 
-class BodyTooLargeError(Exception):
-    """Raised from receive() when a streamed body passes its limit."""
-
-
 def json_problem(body: bytes) -> str | None:
     """Why a JSON body is refused before parsing (NaN/Infinity, nesting), or None.
 
@@ -120,30 +116,31 @@ class RequestGuard:
         await self._counted(scope, receive, send, limit)
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        """Pass the body through, counting; 413 when it passes the limit before a response began."""
+        """Pass the body through, counting; once it passes the limit the client gets 413 (unless a
+        response began) and the application sees a disconnect, whose answer is dropped."""
         received = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLargeError
+                    if not started and not refused:
+                        refused = True
+                        await _send_json(send, 413, f"request body larger than {limit} bytes")
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 went out already
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLargeError:
-            if started:
-                raise
-            await _send_json(send, 413, f"request body larger than {limit} bytes")
+        await self.app(scope, counting_receive, tracking_send)
 
     async def _strict_json(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         """Read the whole (bounded) JSON body, check it, then replay it to the application."""

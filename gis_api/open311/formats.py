@@ -51,7 +51,7 @@ Payload = Sequence[Mapping[str, Any]] | Mapping[str, Any]
 def render(fmt: str, root: str, item: str, payload: Payload, status: int = 200) -> Response:
     """A JSON array/object or the equivalent XML document."""
     if fmt == "json":
-        body = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8", "replace")
     elif isinstance(payload, Mapping):
         element = ElementTree.Element(root)
         for key, value in payload.items():

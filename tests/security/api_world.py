@@ -68,8 +68,8 @@ class Api:
         """Open311 POST fields with the test channel's api_key."""
         return {**fields, "api_key": self.open311_key}
 
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, headers=self.headers(self.user), **kwargs)
+    def get(self, url: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        return self.client.get(url, headers={**self.headers(self.user), **(headers or {})}, **kwargs)
 
     def post(self, url: str, json: Any = None, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         merged = {**self.headers(self.user), **(headers or {})}
