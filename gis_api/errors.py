@@ -122,7 +122,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[status]} for status in statuses}
 
 
-EVERY_ROUTE = error_responses(413, 422, 503)
-"""What any route may answer: body limits, input checks, the database away."""
+EVERY_ROUTE = error_responses(400, 413, 422, 503)
+"""What any route may answer: an unparsable body, body limits, input checks, the database away."""
 SIGNED_IN = error_responses(401, 403, 404, 409)
 """What routes behind a login may answer besides."""

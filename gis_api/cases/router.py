@@ -311,7 +311,14 @@ def street_ranking(
     return ranking
 
 
-@router.post("/media", status_code=201)
+@router.post(
+    "/media",
+    status_code=201,
+    responses={
+        413: {"description": "photo over 5 MB"},
+        415: {"description": "not a JPEG, PNG or WebP image"},
+    },
+)
 async def upload_media(
     request: Request, session: SessionDep, user: CurrentUser, file: Annotated[UploadFile, File()]
 ) -> dict[str, object]:

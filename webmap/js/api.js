@@ -1,6 +1,6 @@
 // Calls to our API; every authenticated call carries the session's bearer token, and a 401 from an
 // expired access token is answered once by renewing it with the refresh token and trying again.
-import { currentToken, dropAccessToken, refreshSession } from './session.js';
+import { accessTokenExpiring, currentToken, dropAccessToken, refreshSession } from './session.js';
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -29,9 +29,10 @@ export function authHeaders(extra = {}) {
   return token ? { ...extra, Authorization: `Bearer ${token}` } : { ...extra };
 }
 
-// fetch with the bearer token; on 401, renew the session once and repeat the request.
-// `headers` are the request's own headers (the Authorization header is added each time).
+// fetch with the bearer token, renewed first when it is about to expire; on a 401 anyway (revoked,
+// clock skew), renew once and repeat. `headers` are the request's own (Authorization is added).
 export async function authedFetch(url, init = {}, headers = {}) {
+  if (accessTokenExpiring()) await refreshSession();
   const response = await fetch(url, { ...init, headers: authHeaders(headers) });
   if (response.status !== 401 || !(await refreshSession())) return response;
   return fetch(url, { ...init, headers: authHeaders(headers) });

@@ -2,7 +2,7 @@
 // can be sent). On a dropped connection it reconnects with Last-Event-ID and the server replays what
 // was missed; ids seen twice (allowed by the server's replay rule) are delivered once.
 import { authHeaders } from './api.js';
-import { refreshSession } from './session.js';
+import { accessTokenExpiring, refreshSession } from './session.js';
 
 const SEEN_LIMIT = 2000;
 
@@ -75,6 +75,7 @@ export function followEvents({ onEvent, onStatus = () => {}, onResync = () => {}
     while (!stopped) {
       if (!navigator.onLine) { onStatus('off'); await sleep(retryMs); continue; }
       controller = new AbortController();
+      if (accessTokenExpiring()) await refreshSession();
       const headers = authHeaders({ Accept: 'text/event-stream' });
       if (lastId !== null) headers['Last-Event-ID'] = lastId;
       try {

@@ -4,6 +4,8 @@
 const TOKEN_KEY = 'wangge.token';
 const USER_KEY = 'wangge.user';
 const REFRESH_KEY = 'wangge.refresh';
+const EXPIRES_KEY = 'wangge.expires';
+const RENEW_BEFORE_MS = 60000;
 
 let refreshing = null;
 
@@ -12,6 +14,7 @@ export function saveSession(response) {
   const { access_token: token, refresh_token: refresh, ...user } = response;
   sessionStorage.setItem(TOKEN_KEY, token);
   sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+  sessionStorage.setItem(EXPIRES_KEY, String(Date.now() + (user.expires_in ?? 0) * 1000));
   if (refresh) localStorage.setItem(REFRESH_KEY, refresh);
 }
 
@@ -24,6 +27,12 @@ export function currentUser() {
   return stored ? JSON.parse(stored) : null;
 }
 
+// True when the access token expires within a minute and a refresh token can renew it first.
+export function accessTokenExpiring() {
+  const expires = Number(sessionStorage.getItem(EXPIRES_KEY) ?? 0);
+  return hasRefreshToken() && Date.now() > expires - RENEW_BEFORE_MS;
+}
+
 export function hasRefreshToken() {
   return Boolean(localStorage.getItem(REFRESH_KEY));
 }
@@ -32,6 +41,7 @@ export function hasRefreshToken() {
 export function dropAccessToken() {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(USER_KEY);
+  sessionStorage.removeItem(EXPIRES_KEY);
 }
 
 export function clearSession() {
