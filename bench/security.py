@@ -148,7 +148,7 @@ def feed_lists_internal_cases(side: Side) -> tuple[bool, str]:
 
 
 def feed_coordinates_too_fine(side: Side) -> tuple[bool, str]:
-    side.post311(description="coords")
+    side.post311(description="coords", lat="30.5452137", long="114.3055219")  # a phone's GPS fix
     entries = json.loads(side.feed())
     decimals = max((len(str(e["lat"]).split(".")[1]) for e in entries), default=0)
     return decimals > 4, f"{decimals} decimals"
@@ -322,14 +322,18 @@ def server_errors(requests: list[Callable[[Side], httpx.Response]]) -> Callable[
     return probe
 
 
-def _nested(side: Side) -> httpx.Response:
-    body = b'{"category_code": "E0201", "description": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    return side.post("/cases", "admin", content=body, headers={"Content-Type": "application/json"})
+def _nested(depth: int, path: str = "/cases", field: str = "description") -> Callable[[Side], httpx.Response]:
+    def send(side: Side) -> httpx.Response:
+        body = b'{"category_code": "E0201", "' + field.encode() + b'": ' + b"[" * depth + b"]" * depth + b"}"
+        user = None if path.startswith("/open311") else "admin"
+        return side.post(path, user, content=body, headers={"Content-Type": "application/json"})
+
+    return send
 
 
 CAUSES_OF_500: dict[str, list[Callable[[Side], httpx.Response]]] = {
     "500: non-ASCII Authorization header": [
-        lambda s: s.get("/cases", headers={"Authorization": "Bearer é".encode()}),  # type: ignore[dict-item]
+        lambda s: s.get("/cases", headers={"Authorization": "Bearer é.é".encode()}),  # type: ignore[dict-item]
         lambda s: s.get("/open311/v2/requests.json", headers={"Authorization": "Bearer 令牌".encode()}),  # type: ignore[dict-item]
     ],
     "500: NUL byte in a text field": [
@@ -368,7 +372,11 @@ CAUSES_OF_500: dict[str, list[Callable[[Side], httpx.Response]]] = {
             json={"pings": [{**INCIDENT, "device_time": "0001-01-01T00:00:00+08:00"}]},
         ),
     ],
-    "500: deeply nested JSON": [_nested],
+    "500: deeply nested JSON": [
+        _nested(100_000),
+        _nested(100_000, "/open311/v2/requests.json", "service_code"),
+        _nested(900, "/cases", "media"),
+    ],
     "500: NaN/Infinity in JSON": [
         lambda s: s.post(
             "/cases",
