@@ -92,3 +92,37 @@ def test_external_server_without_postgis_says_how_to_enable_it(cluster: Embedded
         assert "CREATE EXTENSION postgis" in result.stderr
     finally:
         cluster.drop_database(bare)
+
+
+def test_apikey_add_list_revoke(committed_url: str) -> None:
+    added = wangge("apikey", "add", "wechat-miniprogram", url=committed_url)
+    assert added.returncode == 0, added.stderr
+    key = added.stdout.strip().splitlines()[-1]
+    assert key.startswith("wg311_") and len(key) > 40
+    listed = wangge("apikey", "list", url=committed_url)
+    assert "wechat-miniprogram" in listed.stdout and "active" in listed.stdout and key not in listed.stdout
+    assert wangge("apikey", "add", "wechat-miniprogram", url=committed_url).returncode == 1
+    assert wangge("apikey", "revoke", "wechat-miniprogram", url=committed_url).returncode == 0
+    assert "revoked" in wangge("apikey", "list", url=committed_url).stdout
+    missing = wangge("apikey", "revoke", "nobody", url=committed_url)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: no active API key")
+
+
+def test_user_disable_and_enable(committed_url: str) -> None:
+    made = wangge(
+        "user", "add", "cli_op", "--role", "street_operator", "--scope", "420106001", url=committed_url
+    )
+    assert made.returncode == 0, made.stderr
+    disabled = wangge("user", "disable", "cli_op", url=committed_url)
+    assert disabled.returncode == 0 and "sessions and event streams were ended" in disabled.stdout
+    assert "cli_op" in wangge("user", "list", url=committed_url).stdout
+    assert wangge("user", "enable", "cli_op", url=committed_url).returncode == 0
+    engine = create_engine(committed_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT active, token_version FROM app_user WHERE username = 'cli_op'")
+        ).one()
+    engine.dispose()
+    assert tuple(row) == (True, 1)
+    unknown = wangge("user", "disable", "nobody", url=committed_url)
+    assert unknown.returncode == 1 and "no user named" in unknown.stderr
