@@ -53,6 +53,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.areas.router import router as layers_router
     from gis_api.auth.router import router as auth_router
     from gis_api.cases.router import router as cases_router
+    from gis_api.districts.router import router as districts_router
     from gis_api.events.router import router as events_router
     from gis_api.health.router import router as health_router
     from gis_api.households.router import router as households_router
@@ -67,8 +68,9 @@ def _include_routers(app: FastAPI) -> None:
     signed_in = {**EVERY_ROUTE, **SIGNED_IN}
     app.include_router(health_router, responses=public)
     app.include_router(auth_router, responses=public)
-    for router in (layers_router, households_router, locate_router, cases_router, members_router):
+    for router in (districts_router, layers_router, households_router, locate_router, cases_router):
         app.include_router(router, responses=signed_in)
+    app.include_router(members_router, responses=signed_in)
     app.include_router(open311_router, responses=public)
     for router in (events_router, tiles_router, plans_router):
         app.include_router(router, responses=signed_in)

@@ -36,6 +36,8 @@ def _access_token(settings: Settings, principal: Principal, version: int) -> str
         "sub": principal.username,
         "role": principal.role.value,
         "scope": principal.scope_code,
+        "level": principal.level.value,
+        "districts": principal.district_prefix,
         "ver": version,
     }
     return issue_token(claims, keyring(settings), settings.token_ttl_s)

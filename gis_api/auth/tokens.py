@@ -63,6 +63,10 @@ class TokenClaims:
     scope_code: str
     expires_at: int
     version: int = 0
+    level: str = ""
+    """The scope's level (city, district, street, community, grid), for clients; not trusted."""
+    districts: str = ""
+    """The city or district code prefix of the districts the scope touches, for clients."""
 
 
 def token_ttl_s(settings: Settings) -> int:
@@ -155,6 +159,8 @@ def _claims(body: dict[str, Any], now: float | None) -> TokenClaims:
             scope_code=str(body["scope"]),
             expires_at=int(body["exp"]),
             version=int(body.get("ver", 0)),
+            level=str(body.get("level", "")),
+            districts=str(body.get("districts", "")),
         )
     except (ValueError, KeyError, TypeError) as error:
         raise AuthenticationError("malformed token payload") from error

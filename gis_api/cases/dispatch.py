@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.categories import Category, CategoryCatalog, default_catalog
 from gis_api.cases.deadlines import next_clock
@@ -33,7 +34,8 @@ from gis_api.cases.service import (
 )
 from gis_api.cases.workflow import OPERATORS, Action, State, apply
 from gis_api.errors import ConflictError, NotFoundError, PermissionDeniedError
-from gis_api.routing.engine import RoadGraph, road_graph
+from gis_api.members.availability import write_availability
+from gis_api.routing.engine import GraphLookup, RoadGraph, graph_lookup
 
 TIERS = ("grid", "community", "street")
 EXPLAINED_PER_TIER = 20
@@ -41,11 +43,11 @@ EXPLAINED_PER_TIER = 20
 
 CANDIDATES_SQL = """
 SELECT m.id, m.name, m.role::text, ST_X(m.last_position), ST_Y(m.last_position),
-       CASE WHEN g.code = :grid THEN 0 WHEN g.code LIKE :community || '%' THEN 1 ELSE 2 END AS tier
+       CASE WHEN g.code = :grid THEN 0 WHEN g.code LIKE :community || '%' THEN 1 ELSE 2 END AS tier,
+       g.code
 FROM team_member m JOIN grid g ON g.id = m.home_grid_id
 WHERE m.status = 'available' AND m.last_position IS NOT NULL
   AND m.role::text = ANY(:roles) AND g.code LIKE :street || '%'
-  AND g.code LIKE :actor_scope || '%'  -- an operator dispatches only members of their own area
 ORDER BY m.id
 """
 
@@ -81,24 +83,26 @@ def dispatch_case(
     actor: Actor,
     *,
     now: datetime | None = None,
-    graph: RoadGraph | None = None,
+    graph: RoadGraph | GraphLookup | None = None,
     catalog: CategoryCatalog | None = None,
     calendar: WorkingCalendar | None = None,
     note: str = "",
 ) -> DispatchDecision:
-    """Assign the case to the nearest available responsible member by road and log the decision."""
+    """Assign the case to the nearest available responsible member by road and log the decision.
+
+    `graph`: the road graph to use, or a lookup by district; by default the process-wide graph of
+    the case's district (the district is the grid code's 6-digit prefix)."""
     catalog, calendar, now = catalog or default_catalog(), calendar or default_calendar(), now or now_utc()
     case = lock_case(session, case_id, actor)
     step = apply(snapshot(case, catalog), Action.DISPATCH, actor.role, catalog.policy, now=now)
     category = catalog.get(case.category_code)
-    candidates = _candidates(session, case, category, actor.scope_code or "")
+    candidates = _candidates(session, case, category, actor)
     if not candidates:
         raise ConflictError(
             f"no available team member of your area who may handle {category.code} in grid "
             f"{case.grid_code}, community {case.community_code} or street {case.street_code}"
         )
-    graph = graph if graph is not None else road_graph(session.get_bind().engine)
-    ranking = rank(graph, case_lonlat(case), candidates)
+    ranking = rank(graph_of_case(session, case, graph), case_lonlat(case), candidates)
     member_id = _claim_first(session, ranking)
     explanation = explain(ranking, member_id, catalog.version)
     case.assigned_member_id = member_id
@@ -120,7 +124,18 @@ def dispatch_case(
     return DispatchDecision(case, member_id, explanation)
 
 
-def _candidates(session: Session, case: Case, category: Category, actor_scope: str) -> list[Candidate]:
+def graph_of_case(session: Session, case: Case, graph: RoadGraph | GraphLookup | None) -> RoadGraph:
+    """The road graph of the case's district."""
+    if isinstance(graph, RoadGraph):
+        return graph
+    district = case.grid_code[:DISTRICT_CODE_LENGTH]
+    lookup = graph if graph is not None else graph_lookup(session.get_bind().engine)
+    return lookup(district)
+
+
+def _candidates(session: Session, case: Case, category: Category, actor: Actor) -> list[Candidate]:
+    """Available members of the case's street who may handle the category, homed in the actor's
+    area: an operator dispatches only members of their own area (a city operator: of the city)."""
     rows = session.execute(
         text(CANDIDATES_SQL),
         {
@@ -128,10 +143,10 @@ def _candidates(session: Session, case: Case, category: Category, actor_scope: s
             "community": case.community_code,
             "street": case.street_code,
             "roles": sorted(category.roles),
-            "actor_scope": actor_scope,
         },
     ).all()
-    return [Candidate(int(r[0]), r[1], r[2], float(r[3]), float(r[4]), int(r[5])) for r in rows]
+    mine = [r for r in rows if actor.covers_area(str(r[6]))]
+    return [Candidate(int(r[0]), r[1], r[2], float(r[3]), float(r[4]), int(r[5])) for r in mine]
 
 
 @dataclass(frozen=True)
@@ -182,14 +197,7 @@ def _straight_line_m(incident: tuple[float, float], positions: np.ndarray) -> np
 def _claim_first(session: Session, ranking: Ranking) -> int:
     """Mark the best candidate still available as en route (skipping anyone taken meanwhile)."""
     for candidate in ranking.candidates:
-        claimed = session.execute(
-            text(
-                "UPDATE team_member SET status = 'en_route' WHERE id = :m AND status = 'available' "
-                "RETURNING id"
-            ),
-            {"m": candidate.member_id},
-        ).one_or_none()
-        if claimed is not None:
+        if write_availability(session, candidate.member_id, "en_route", expected="available"):
             return candidate.member_id
     raise ConflictError("every candidate was assigned elsewhere while dispatching; retry")
 
@@ -251,7 +259,7 @@ def reassign_case(
     row = session.execute(text(MEMBER_SQL), {"m": member_id}).one_or_none()
     if row is None or not str(row[1]).startswith(case.street_code):
         raise NotFoundError(f"team member {member_id} not found in street {case.street_code}")
-    if not str(row[1]).startswith(actor.scope_code or ""):
+    if not actor.covers_area(str(row[1])):
         raise PermissionDeniedError(
             f"team member {member_id} works outside your area {actor.scope_code}: you may not assign them"
         )
@@ -261,7 +269,7 @@ def reassign_case(
     _claim_first(session, Ranking("manual", [Candidate(member_id, "", row[0], 0, 0, 0)], [0.0], [0.0]))
     previous = case.assigned_member_id
     if previous is not None:
-        session.execute(text("UPDATE team_member SET status = 'available' WHERE id = :m"), {"m": previous})
+        write_availability(session, previous, "available")
     case.assigned_member_id, case.updated_at = member_id, now
     details = {"from_member_id": previous, "member_id": member_id}
     dispatched = State.DISPATCHED

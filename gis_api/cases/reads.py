@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from gis_api.auth.models import Role
 from gis_api.auth.scope import Principal, ScopeLevel, scope_level
 from gis_api.cases.calendar import default_calendar
 from gis_api.cases.categories import default_catalog
@@ -19,23 +18,7 @@ from gis_api.cases.service import HANDLER_ACTIONS, Actor, case_lonlat, clock_of,
 from gis_api.cases.workflow import OPEN_STATES, Action, State, allowed_actions
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
-CASE_ROLES = frozenset({"admin", "district_operator", "street_operator", "community_operator", "grid_worker"})
-"""Roles that work with individual cases; planners see aggregated assessment figures only."""
 MAX_PAGE = 500
-
-
-WORKER_KPI_ROLES = frozenset(
-    {Role.ADMIN, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR}
-)
-"""Who sees KPIs per named worker: the operators who manage those workers (within their scope)."""
-
-
-def require_worker_kpis(principal: Principal) -> None:
-    """403 for roles that do not manage workers: planners see aggregates without names."""
-    if principal.role not in WORKER_KPI_ROLES:
-        raise PermissionDeniedError(
-            f"role {principal.role} sees KPIs per grid, community or street only, not per named worker"
-        )
 
 
 def member_of(session: Session, user_id: int) -> int | None:
@@ -49,7 +32,7 @@ def member_of(session: Session, user_id: int) -> int | None:
 def actor_for(session: Session, principal: Principal) -> Actor:
     """The workflow actor behind a logged-in user; 403 for roles that do not handle cases."""
     role = principal.role.value
-    if role not in CASE_ROLES:
+    if not principal.may_work_cases:
         raise PermissionDeniedError(f"role {role} may not work with individual cases")
     member = member_of(session, principal.user_id) if role == "grid_worker" else None
     return Actor(principal.username, role, principal.user_id, principal.scope_code, member)

@@ -65,11 +65,14 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
+    from gis_api.auth.models import Role
+    from gis_api.auth.scope import ScopeLevel
+
     user = sub_parser(commands, "user", cmd_user, help="manage accounts")
     user.add_argument("action", choices=["add", "list", "disable", "enable"])
     user.add_argument("name", nargs="?")
-    user.add_argument("--role")
-    user.add_argument("--scope", help="area code: district, street, community or grid")
+    user.add_argument("--role", help=", ".join(role.value for role in Role))
+    user.add_argument("--scope", help=f"area code: {', '.join(level.value for level in ScopeLevel)}")
     user.add_argument("--password", help="default: a random one, printed")
     user.add_argument("--member", type=int, help="team_member id this account acts as (grid workers)")
     auth = sub_parser(commands, "auth", cmd_auth, help="token signing keys")

@@ -19,9 +19,6 @@ from gis_api.events.stream import Audience, Holder, event_stream
 from gis_api.inputs import parse_int
 
 router = APIRouter(prefix="/events", tags=["events"])
-STREAM_ROLES = frozenset(
-    {"admin", "district_operator", "street_operator", "community_operator", "grid_worker"}
-)
 
 
 def hub_of(request: Request) -> EventHub:
@@ -69,7 +66,7 @@ async def stream(
 ) -> StreamingResponse:
     """Events the caller may see; resume with Last-Event-ID (or ?after=). The stream ends after
     max_seconds and EventSource clients reconnect by themselves, resuming where they were."""
-    if user.role.value not in STREAM_ROLES:
+    if not user.may_work_cases:
         raise PermissionDeniedError(f"role {user.role} may not follow live events")
     resume = parse_int(last_event_id, "Last-Event-ID", low=0) if last_event_id is not None else after
     member = member_of(session, user.user_id) if user.role.value == "grid_worker" else None

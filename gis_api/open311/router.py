@@ -3,12 +3,15 @@
 Errors use the spec's own format ([{"code", "description"}] / <errors>) so Open311 clients can show
 them; bad input is 400 as the spec expects. Posting needs the channel's `api_key` and is rate
 limited per client address and per key (429 with Retry-After); reading lists public cases only.
+Jurisdictions (every district, 6 digits, and every city, 4 digits) come from the database
+(gis_api.open311.jurisdictions); a district refuses points outside it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -21,9 +24,9 @@ from starlette.datastructures import UploadFile
 from gis_api.cases import media
 from gis_api.db.session import SessionDep
 from gis_api.errors import DomainError, InvalidInputError, NotFoundError, TooManyRequestsError, status_for
-from gis_api.inputs import parse_int
+from gis_api.inputs import clean_text, parse_int
 from gis_api.middleware import client_address
-from gis_api.open311 import service
+from gis_api.open311 import jurisdictions, service
 from gis_api.open311.formats import FORMATS, errors, render
 from gis_api.open311.keys import channel_of
 from gis_api.ratelimit import Limit, take
@@ -70,10 +73,11 @@ def _guarded(fmt: str, produce: Callable[[], Response]) -> Response:
         raise
 
 
-def _check_jurisdiction(request: Request, jurisdiction_id: str | None) -> None:
-    district = request.app.state.settings.district_code
-    if jurisdiction_id and jurisdiction_id != district:
-        raise NotFoundError(f"jurisdiction_id {jurisdiction_id!r} not served here: use {district}")
+def _served(session: Session, jurisdiction_id: str | None) -> jurisdictions.Jurisdiction:
+    """The jurisdiction a request names (control characters are a 400 like in any other field)."""
+    if jurisdiction_id is not None:
+        clean_text(jurisdiction_id, "jurisdiction_id")
+    return jurisdictions.resolve(session, jurisdiction_id)
 
 
 def media_link(request: Request) -> service.MediaLink:
@@ -83,12 +87,28 @@ def media_link(request: Request) -> service.MediaLink:
 
 
 @router.get("/discovery.{fmt}", responses=DOCUMENTED, response_class=Response)
-def discovery(request: Request, fmt: str) -> Response:
-    """Service discovery: where the GeoReport v2 endpoint is and which formats it speaks."""
+def discovery(
+    request: Request, session: SessionDep, fmt: str, jurisdiction_id: str | None = None
+) -> Response:
+    """Service discovery: where the GeoReport v2 endpoint is, which formats it speaks, and the
+    jurisdictions served (every district and city)."""
     base = request.app.state.settings.public_link("/open311/v2/")
-    document = {
+
+    def produce() -> Response:
+        served = _served(session, jurisdiction_id)
+        document = _discovery_document(base, served.contact)
+        document["jurisdictions"] = [
+            {"jurisdiction_id": item.code, "name": item.name} for item in jurisdictions.jurisdictions(session)
+        ]
+        return render(fmt, "discovery", "", document)
+
+    return _guarded(fmt, produce)
+
+
+def _discovery_document(base: str, contact: str) -> dict[str, Any]:
+    return {
         "changeset": "2026-11-28T00:00:00+08:00",
-        "contact": "武昌区城市运行管理中心",
+        "contact": contact,
         "key_service": "",
         "endpoints": [
             {
@@ -100,24 +120,25 @@ def discovery(request: Request, fmt: str) -> Response:
             }
         ],
     }
-    return _guarded(fmt, lambda: render(fmt, "discovery", "", document))
 
 
 @router.get("/v2/services.{fmt}", responses=DOCUMENTED, response_class=Response)
-def services(request: Request, fmt: str, jurisdiction_id: str | None = None) -> Response:
+def services(session: SessionDep, fmt: str, jurisdiction_id: str | None = None) -> Response:
     """Every category a resident may report."""
 
     def produce() -> Response:
-        _check_jurisdiction(request, jurisdiction_id)
+        _served(session, jurisdiction_id)
         return render(fmt, "services", "service", service.services())
 
     return _guarded(fmt, produce)
 
 
 @router.get("/v2/services/{code}.{fmt}", responses=DOCUMENTED, response_class=Response)
-def service_definition(request: Request, code: str, fmt: str, jurisdiction_id: str | None = None) -> Response:
+def service_definition(
+    session: SessionDep, code: str, fmt: str, jurisdiction_id: str | None = None
+) -> Response:
     def produce() -> Response:
-        _check_jurisdiction(request, jurisdiction_id)
+        _served(session, jurisdiction_id)
         return render(fmt, "service_definition", "", service.service_definition(code))
 
     return _guarded(fmt, produce)
@@ -188,10 +209,10 @@ async def create_request(
 
     def produce() -> Response:
         channel = _admit(request, session, fields.pop("api_key", None))
-        _check_jurisdiction(request, fields.get("jurisdiction_id"))
         service.RequestInput.parse(fields)  # validate before storing any photo
-        refs = _store_photos(request, photos)
-        case_id, created = service.submit(session, fields, idempotency_key, channel, refs)
+        served = _served(session, fields.get("jurisdiction_id"))
+        came = service.Submission(served, channel, _store_photos(request, photos))
+        case_id, created = service.submit(session, fields, idempotency_key, came)
         session.commit()
         notice = "已受理，请保存编号以便查询" if created else "重复提交：返回原编号"
         answer = [{"service_request_id": case_id, "service_notice": notice, "account_id": None}]
@@ -203,13 +224,14 @@ async def create_request(
 
 @router.get("/v2/requests.{fmt}", responses=DOCUMENTED, response_class=Response)
 def list_requests(request: Request, session: SessionDep, fmt: str) -> Response:
-    """Public requests by id list, service code, status and date span (default the last 90 days,
-    max 1000)."""
+    """Public requests of a jurisdiction by id list, service code, status and date span (default the
+    last 90 days, max 1000)."""
 
     def produce() -> Response:
         params = dict(request.query_params)
-        _check_jurisdiction(request, params.get("jurisdiction_id"))
-        found = service.requests(session, service.RequestQuery.parse(params), media_link(request))
+        query = service.RequestQuery.parse(params)  # control characters in any parameter: 400
+        served = _served(session, params.get("jurisdiction_id"))
+        found = service.requests(session, replace(query, area=served.code), media_link(request))
         return render(fmt, "service_requests", "request", found)
 
     return _guarded(fmt, produce)
@@ -220,14 +242,13 @@ def get_request(
     request: Request, session: SessionDep, request_id: str, fmt: str, jurisdiction_id: str | None = None
 ) -> Response:
     def produce() -> Response:
-        _check_jurisdiction(request, jurisdiction_id)
+        served = _served(session, jurisdiction_id)
         try:
             number = parse_int(request_id, "service_request_id")
         except InvalidInputError:
             raise NotFoundError(f"service_request_id {request_id[:30]!r} not found") from None
-        return render(
-            fmt, "service_requests", "request", service.one_request(session, number, media_link(request))
-        )
+        found = service.one_request(session, number, media_link(request), served.code)
+        return render(fmt, "service_requests", "request", found)
 
     return _guarded(fmt, produce)
 

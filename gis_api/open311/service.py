@@ -23,11 +23,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.cases.categories import KIND_NAME, default_catalog
 from gis_api.cases.media import REF_PATTERN, is_web_url
 from gis_api.cases.service import Actor, create_case, now_utc
-from gis_api.errors import InvalidInputError, NotFoundError
+from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError
 from gis_api.inputs import clean_text, parse_float, parse_int, parse_moment
+from gis_api.open311.jurisdictions import Jurisdiction
 
 RESIDENT = Actor(username="open311", role="resident")
 MAX_DESCRIPTION = 4000
@@ -121,41 +123,65 @@ class RequestInput:
         return f"o311:{digest}"
 
 
+@dataclass(frozen=True)
+class Submission:
+    """Where a request came in: the jurisdiction it was filed in, the API key's channel, and the
+    stored references of the photos the reporter attached."""
+
+    served: Jurisdiction
+    channel: str = ""
+    photos: Sequence[str] = ()
+
+    @property
+    def actor(self) -> Actor:
+        name = f"open311:{self.channel}" if self.channel else RESIDENT.username
+        return Actor(username=name, role=RESIDENT.role)
+
+
 def submit(
-    session: Session,
-    fields: Mapping[str, str],
-    idempotency_key: str | None,
-    channel: str = "",
-    photos: Sequence[str] = (),
+    session: Session, fields: Mapping[str, str], idempotency_key: str | None, came: Submission
 ) -> tuple[int, bool]:
-    """Create (or find the retried) public case for a resident's request; (case id, created).
-    `channel` names the API key it came through; `photos` are stored media references."""
+    """Create (or find the retried) public case for a resident's request in a jurisdiction; (case
+    id, created). A point outside the jurisdiction is refused with a message naming it."""
     request = RequestInput.parse(fields)
     if idempotency_key is not None:
         clean_text(idempotency_key, "Idempotency-Key")
         if not 1 <= len(idempotency_key) <= 100:
             raise InvalidInputError("Idempotency-Key must be 1 to 100 characters long")
     key = f"o311k:{idempotency_key}" if idempotency_key else request.fingerprint(now_utc())
-    media = [*photos, *([request.media_url] if request.media_url else [])]
+    served = came.served
+    try:
+        return _create(session, request, key, came)
+    except OutOfDistrictError as error:
+        if not served.code:
+            raise
+        raise OutOfDistrictError(
+            f"{error}: jurisdiction_id {served.code} ({served.name}) covers only its own area"
+        ) from None
+
+
+def _create(session: Session, request: RequestInput, key: str, came: Submission) -> tuple[int, bool]:
     report = create_case(
         session,
         category_code=request.service_code,
         lon=request.long,
         lat=request.lat,
-        actor=Actor(username=f"open311:{channel}" if channel else RESIDENT.username, role=RESIDENT.role),
+        actor=came.actor,
         crs=request.crs,
         description=request.description,
         source="open311",
         idempotency_key=key,
-        media=media,
+        media=[*came.photos, *([request.media_url] if request.media_url else [])],
+        within=came.served.code,
     )
     return report.case.id, report.created
 
 
-REQUESTS_SQL = """
+REQUESTS_SQL = f"""
 SELECT i.id, i.state, i.category_code, coalesce(r.details ->> 'description', i.description) AS description,
        i.created_at, i.updated_at, i.stage_deadline,
-       ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, s.name AS street, c.name AS community, g.name AS grid,
+       ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, d.name AS district, s.name AS street,
+       c.name AS community, g.name AS grid,
        i.grid_code,
        -- media of the report only, and only when the public reporter attached it
        CASE WHEN r.role = 'resident' THEN r.media ->> 0 END AS media_ref
@@ -167,7 +193,8 @@ LEFT JOIN LATERAL (
 LEFT JOIN grid g ON g.id = i.grid_id
 LEFT JOIN community c ON c.id = g.community_id
 LEFT JOIN street s ON s.code = i.street_code
-WHERE i.public AND {where}
+LEFT JOIN district d ON d.code = left(i.grid_code, {DISTRICT_CODE_LENGTH})
+WHERE i.public AND {{where}}
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT :limit
 """
@@ -189,9 +216,11 @@ class RequestQuery:
     statuses: list[str] | None = None
     start: datetime | None = None
     end: datetime | None = None
+    area: str = ""
+    """City or district code of the jurisdiction ('' = all)."""
 
     @classmethod
-    def parse(cls, params: Mapping[str, str]) -> RequestQuery:
+    def parse(cls, params: Mapping[str, str], area: str = "") -> RequestQuery:
         for name, value in params.items():
             clean_text(value, name)
         ids = _csv(params.get("service_request_id"))
@@ -203,11 +232,11 @@ class RequestQuery:
             raise InvalidInputError(f"at most {MAX_IDS} service_request_id values at once")
         numbers = [parse_int(i, "service_request_id") for i in ids] if ids else None
         start, end = _date(params.get("start_date"), "start_date"), _date(params.get("end_date"), "end_date")
-        return cls(numbers, _csv(params.get("service_code")), statuses, start, end)
+        return cls(numbers, _csv(params.get("service_code")), statuses, start, end, area)
 
     def sql(self) -> tuple[str, dict[str, Any]]:
-        clauses: list[str] = ["true"]
-        values: dict[str, Any] = {}
+        clauses: list[str] = ["i.grid_code LIKE :area"]
+        values: dict[str, Any] = {"area": f"{self.area}%"}
         if self.ids:
             clauses.append("i.id = ANY(:ids)")
             values["ids"] = self.ids
@@ -241,10 +270,12 @@ def requests(session: Session, query: RequestQuery, media_link: MediaLink) -> li
     return [_request(row, media_link) for row in rows]
 
 
-def one_request(session: Session, request_id: int, media_link: MediaLink) -> list[dict[str, Any]]:
-    """The single public request as a one-element list (the spec's shape); NotFoundError otherwise
-    (a case that is not public is not found, whether it exists or not)."""
-    found = requests(session, RequestQuery(ids=[request_id]), media_link)
+def one_request(
+    session: Session, request_id: int, media_link: MediaLink, area: str = ""
+) -> list[dict[str, Any]]:
+    """The single public request (of the jurisdiction `area`) as a one-element list (the spec's
+    shape); NotFoundError otherwise (a case that is not public is not found, whether it exists or not)."""
+    found = requests(session, RequestQuery(ids=[request_id], area=area), media_link)
     if not found:
         raise NotFoundError(f"service_request_id {request_id} not found")
     return found
@@ -275,7 +306,7 @@ def is_public_media(session: Session, digest: str) -> bool:
 def _request(row: Any, media_link: MediaLink) -> dict[str, Any]:
     category = default_catalog().categories.get(row.category_code)
     closed = row.state in CLOSED_STATES
-    agency = " ".join(part for part in ("武昌区", row.street, row.community, row.grid) if part)
+    agency = " ".join(part for part in (row.district, row.street, row.community, row.grid) if part)
     return {
         "service_request_id": row.id,
         "status": "closed" if closed else "open",

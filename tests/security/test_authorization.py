@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.config import Settings
+from gis_api.members.availability import write_availability
 from tests import tiny_district
 from tests.security.api_world import Api
 
@@ -32,7 +33,9 @@ def audit_rows(session: Session, action: str) -> list[Any]:
 @pytest.fixture
 def second_community(api: Api, db_session: Session) -> int:
     """A second community of the west street (north of the map) with one available grid worker."""
-    plan = db_session.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar_one()
+    plan = db_session.execute(
+        text("SELECT plan_id FROM active_plan WHERE district_code = :d"), {"d": tiny_district.DISTRICT}
+    ).scalar_one()
     shape = tiny_district.box(114.30, 30.56, 114.31, 30.57)
     community = db_session.execute(
         text(
@@ -96,9 +99,9 @@ def test_reassignment_stays_within_the_operators_area(api: Api, second_community
 def test_dispatch_picks_only_members_of_the_operators_area(
     api: Api, second_community: int, db_session: Session
 ) -> None:
-    db_session.execute(
-        text("UPDATE team_member SET status = 'off_duty' WHERE id <> :m"), {"m": second_community}
-    )
+    others = db_session.execute(text("SELECT id FROM team_member WHERE id <> :m"), {"m": second_community})
+    for member in others.scalars().all():
+        write_availability(db_session, member, "off_duty")
     case_id = api.registered()
     refused = api.as_("west_community_op").post(f"/cases/{case_id}/dispatch", {})
     assert refused.status_code == 409 and "of your area" in refused.json()["detail"]

@@ -155,7 +155,10 @@ def test_visits_and_surveys_are_not_in_the_future_nor_before_their_plan(
     future = worker.post("/visits", {"household_id": SW_HOUSEHOLD, "visited_at": "2099-01-01T10:00:00+08:00"})
     assert future.status_code == 422 and "lies in the future" in future.text
     db_session.execute(
-        text("UPDATE plan SET valid_from = '2026-03-01T00:00:00+08:00' WHERE status = 'active'")
+        text(
+            "UPDATE plan SET valid_from = '2026-03-01T00:00:00+08:00' "
+            "WHERE id IN (SELECT plan_id FROM active_plan)"
+        )
     )
     early = worker.post("/visits", {"household_id": SW_HOUSEHOLD, "visited_at": "2026-02-27T10:00:00+08:00"})
     assert early.status_code == 422 and "before the plan" in early.text

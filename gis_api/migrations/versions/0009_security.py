@@ -2,14 +2,14 @@
 process, refresh tokens and token versions, who uploaded which photo, client address in the audit.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
