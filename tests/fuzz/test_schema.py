@@ -11,11 +11,37 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from gis_api.auth.service import create_user
 from gis_api.config import Settings
+from tests import tiny_district
+from tests.api.app_fixtures import PASSWORD
 from tests.fuzz.runner import fuzz_operation, operations
 from tests.security.api_world import Api
 
 EXAMPLES = int(os.environ.get("WANGGE_FUZZ_EXAMPLES", "2"))
+MUST_COVER = {
+    "GET /districts",
+    "GET /auth/me",
+    "GET /open311/discovery.{fmt}",
+    "GET /assessment/streets/ranking",
+}
+"""Routes the districts work added or reshaped: the run must include them."""
+CITY_WIDE = (
+    "/districts",
+    "/auth/me",
+    "/cases",
+    "/cases/counters",
+    "/members",
+    "/layers/grids",
+    "/assessment/kpis",
+    "/assessment/streets/ranking",
+    "/open311/discovery.{fmt}",
+    "/open311/v2/requests.{fmt}",
+)
+"""Operations whose answers span districts for a city scope, fuzzed again as a city operator."""
 
 
 def test_every_operation_conforms_and_never_fails(api: Api, settings: Settings, tmp_path: Path) -> None:
@@ -23,5 +49,21 @@ def test_every_operation_conforms_and_never_fails(api: Api, settings: Settings, 
     app.state.settings = settings.model_copy(update={"var_dir": tmp_path})  # type: ignore[attr-defined]
     results = [fuzz_operation(operation, api.headers("admin"), EXAMPLES) for operation in operations(app)]
     assert len(results) > 40 and sum(r.requests for r in results) > 80
+    assert {r.label for r in results} >= MUST_COVER
+    failures = [f"{r.label}: {r.failure}" for r in results if r.failure]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_city_wide_operations_conform_for_a_city_operator(
+    api: Api, connection: Connection, db_session: Session
+) -> None:
+    """Two districts of one city, fuzzed as the city operator: no 5xx, documented answers."""
+    tiny_district.build_other(connection)
+    create_user(db_session, "city_op", PASSWORD, "city_operator", tiny_district.CITY)
+    db_session.commit()
+    chosen = [op for op in operations(api.client.app) if op.path in CITY_WIDE]
+    assert {operation.path for operation in chosen} == set(CITY_WIDE)
+    results = [fuzz_operation(operation, api.headers("city_op"), EXAMPLES) for operation in chosen]
+    assert sum(r.requests for r in results) >= len(chosen)
     failures = [f"{r.label}: {r.failure}" for r in results if r.failure]
     assert not failures, "\n\n".join(failures)
