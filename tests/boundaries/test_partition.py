@@ -94,10 +94,12 @@ def test_fixed_boundary_keeps_both_sides(rng: np.random.Generator) -> None:
     assert result.assignment[[2, 8]].tolist() == [1, 1]
 
 
-def test_target_above_parent_households_is_infeasible(rng: np.random.Generator) -> None:
-    graph, households = lattice_graph(2, 2), np.full(4, 10.0)
-    with pytest.raises(InfeasibleError, match="target 3000 households is above the parent's 40 households"):
-        partition(graph, households, None, 3000.0, 0.05, rng)
+def test_parent_smaller_than_the_target_is_one_district(rng: np.random.Generator) -> None:
+    graph, households = lattice_graph(2, 2), np.array([749.0, 749, 749, 749])  # 2,996 households
+    result = partition(graph, households, None, 3000.0, 0.05, rng)
+    assert result.k == 1
+    assert result.assignment.tolist() == [0, 0, 0, 0]
+    assert result.out_of_tolerance == ()
 
 
 def test_more_districts_than_units_is_infeasible(rng: np.random.Generator) -> None:
