@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from boundaries.errors import InfeasibleError, InputError
+from boundaries.errors import BoundariesError, InfeasibleError, InputError, SubproblemError
 from boundaries.executor import SerialExecutor, SubproblemExecutor, subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
@@ -88,11 +89,21 @@ class HierarchyResult:
 
 
 def solve_subproblem(task: Subproblem) -> PartitionResult:
-    """Solve one subproblem with the generator derived from (seed, key); errors name the parent."""
+    """Solve one subproblem with the generator derived from (seed, key).
+
+    Every failure leaves as a BoundariesError whose message starts with the parent's key
+    ("street/420106007: ..."): library errors keep their class, anything unexpected becomes a
+    SubproblemError carrying the traceback text. Both pickle with their message, so the error
+    reads the same from a local process or a Dask worker.
+    """
     try:
         return _solve(task)
-    except InfeasibleError as error:
-        raise InfeasibleError(f"{task.key}: {error}") from error
+    except BoundariesError as error:
+        raise type(error)(f"{task.key}: {error}") from None
+    except Exception as error:
+        raise SubproblemError(
+            f"{task.key}: unexpected {type(error).__name__}: {error}", detail=traceback.format_exc()
+        ) from None
 
 
 def _solve(task: Subproblem) -> PartitionResult:
