@@ -9,10 +9,14 @@ large buildings into pieces of at most 2 × 5 % × 3,000 = 300. Each unit is cut
   strips across the unit's long axis, cut midway between consecutive households, so every
   household lies inside its own piece (the stairwell strips of a tower);
 - by order, where they do not (a register geocoding a whole compound to one point, or households
-  spread onto a building from such a point): compact parts whose areas are proportional to their
-  households, by recursive bisection across the long axis, with households taken in register
-  order. These pieces are nominal: a piece cannot separate households that share one point, so
-  the districts built from them are defined by household assignment, not by where the point is.
+  spread onto a building from such a point), households taken in register order:
+  - where the unit has a building footprint: strips across the footprint's long axis, each
+    holding a share of the footprint proportional to its households (the stairwells of the
+    building, by order), extended across the whole unit;
+  - where it has none (a bare address point): compact parts of the unit whose areas are
+    proportional to their households, by recursive bisection across the long axis.
+  These pieces are nominal: no polygon separates households that share one point, so the
+  districts built from them are defined by household assignment, not by where the point is.
 
 Households of a unit keep one list order; `Pieces.start` indexes that list after `Pieces.orders`
 has been applied (a position cut sorts the unit's households along its axis).
@@ -49,6 +53,7 @@ class Pieces:
     geometry: ObjectArray
     by_order: BoolArray
     orders: dict[int, IntArray] = field(default_factory=dict)
+    footprints: ObjectArray | None = None  # the part of the unit's building footprint in each piece
 
     @property
     def n(self) -> int:
@@ -75,8 +80,10 @@ def split_units(
     households: ArrayLike,
     max_households: int,
     positions: Sequence[FloatArray | None] | None = None,
+    footprints: Sequence[shapely.Geometry | None] | ObjectArray | None = None,
 ) -> Pieces:
-    """Cut every unit above `max_households`; `positions[u]` are its households' x, y (n × 2) in list order.
+    """Cut every unit above `max_households`; `positions[u]` are its households' x, y (n × 2) in list
+    order, `footprints[u]` its building's footprint (None: a bare point).
 
     Units without positions, or whose households' points do not separate the pieces, are cut by order.
     """
@@ -86,12 +93,13 @@ def split_units(
         raise InputError(f"households must have one entry per unit ({geom_arr.shape[0]}), got {counts.shape}")
     if np.any(counts < 0):
         raise InputError(f"unit {int(np.flatnonzero(counts < 0)[0])} has a negative household count")
-    parent, start, sizes_out, pieces, by_order = [], [], [], [], []
+    parent, start, sizes_out, pieces, cores, by_order = [], [], [], [], [], []
     orders: dict[int, IntArray] = {}
     for unit, (geom, count) in enumerate(zip(geom_arr, counts.tolist(), strict=True)):
         sizes = piece_sizes(count, max_households)
         xy = None if positions is None else positions[unit]
-        order, parts, ordered = cut_unit(geom, sizes, xy)
+        footprint = None if footprints is None else _polygonal(footprints[unit])
+        order, parts, ordered = cut_unit(geom, sizes, xy, footprint)
         if order is not None:
             orders[unit] = order
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -99,6 +107,7 @@ def split_units(
         start += starts.tolist()
         sizes_out += sizes.tolist()
         pieces += parts
+        cores += _cores(footprint, parts)
         by_order += [ordered and len(parts) > 1] * len(parts)
     return Pieces(
         parent=np.asarray(parent, dtype=np.int64),
@@ -107,11 +116,15 @@ def split_units(
         geometry=np.asarray(pieces, dtype=object),
         by_order=np.asarray(by_order, dtype=bool),
         orders=orders,
+        footprints=np.asarray(cores, dtype=object),
     )
 
 
 def cut_unit(
-    geom: shapely.Geometry, sizes: IntArray, xy: FloatArray | None
+    geom: shapely.Geometry,
+    sizes: IntArray,
+    xy: FloatArray | None,
+    footprint: shapely.Geometry | None = None,
 ) -> tuple[IntArray | None, list[shapely.Geometry], bool]:
     """(household order or None, piece polygons, cut by order?) for one unit and its piece sizes."""
     if sizes.shape[0] <= 1:
@@ -122,7 +135,31 @@ def cut_unit(
         by_position = cut_by_position(geom, np.asarray(xy, dtype=np.float64), sizes)
         if by_position is not None:
             return by_position[0], by_position[1], False
-    return None, cut_by_shares(geom, sizes / max(float(sizes.sum()), 1.0)), True
+    shares = sizes / max(float(sizes.sum()), 1.0)
+    if footprint is not None:
+        along_footprint = cut_along_footprint(geom, footprint, shares)
+        if along_footprint is not None:
+            return None, along_footprint, True
+    return None, cut_by_shares(geom, shares), True
+
+
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
+    """The geometry if it is a polygon with area (a footprint), else None (a point, nothing)."""
+    if geom is None or shapely.is_missing(geom) or shapely.get_type_id(geom) not in (3, 6):
+        return None
+    return geom if geom.area > 0 else None
+
+
+def _cores(
+    footprint: shapely.Geometry | None, parts: list[shapely.Geometry]
+) -> list[shapely.Geometry | None]:
+    """The part of the footprint inside each piece (None without a footprint or where it misses)."""
+    if footprint is None:
+        return [None] * len(parts)
+    if len(parts) == 1:
+        return [footprint]
+    inside = [shapely.intersection(footprint, part) for part in parts]
+    return [core if core.area > 0 else None for core in inside]
 
 
 def cut_by_position(
@@ -140,19 +177,58 @@ def cut_by_position(
     ends = np.cumsum(sizes)[:-1]
     if np.any(sorted_at[ends] <= sorted_at[ends - 1]):
         return None
-    cuts = np.concatenate([[-np.inf], (sorted_at[ends - 1] + sorted_at[ends]) / 2, [np.inf]])
-    reach = float(np.hypot(*np.subtract(geom.bounds[2:], geom.bounds[:2]))) + 1.0
-    origin = np.asarray(geom.centroid.coords[0])
-    strips = []
-    for low, high in itertools.pairwise(cuts.tolist()):
-        low_m = max(low - float(origin @ along), -reach)
-        high_m = min(high - float(origin @ along), reach)
-        corners = [origin + a * along + b * across for a, b in
-                   ((low_m, -reach), (high_m, -reach), (high_m, reach), (low_m, reach))]  # fmt: skip
-        strips.append(shapely.intersection(geom, shapely.Polygon(corners)))
+    cuts = (sorted_at[ends - 1] + sorted_at[ends]) / 2
+    strips = strips_across(geom, along, across, cuts.tolist())
     if any(strip.is_empty or strip.area <= 0 for strip in strips):
         return None
     return order, strips
+
+
+def strips_across(
+    geom: shapely.Geometry, along: FloatArray, across: FloatArray, cuts: list[float]
+) -> list[shapely.Geometry]:
+    """`geom` cut by lines across `along` at the given projections (metres along the axis, sorted)."""
+    reach = float(np.hypot(*np.subtract(geom.bounds[2:], geom.bounds[:2]))) + 1.0
+    origin = np.asarray(geom.centroid.coords[0])
+    offset = float(origin @ along)
+    bounds = [-np.inf, *cuts, np.inf]
+    strips = []
+    for low, high in itertools.pairwise(bounds):
+        low_m, high_m = max(low - offset, -reach), min(high - offset, reach)
+        corners = [origin + a * along + b * across for a, b in
+                   ((low_m, -reach), (high_m, -reach), (high_m, reach), (low_m, reach))]  # fmt: skip
+        strips.append(shapely.intersection(geom, shapely.Polygon(corners)))
+    return strips
+
+
+def cut_along_footprint(
+    geom: shapely.Geometry, footprint: shapely.Geometry, shares: ArrayLike
+) -> list[shapely.Geometry] | None:
+    """Strips of `geom` across its building's long axis, each holding a share of the footprint.
+
+    None when a strip would hold no area of the unit (a footprint reaching outside its unit)."""
+    along, across = long_axis(footprint)
+    projected = shapely.get_coordinates(footprint) @ along
+    low, high = float(projected.min()), float(projected.max())
+    share_arr = np.asarray(shares, dtype=np.float64)
+    cuts = [_footprint_cut(footprint, along, across, low, high, share) for share in np.cumsum(share_arr)[:-1]]
+    strips = strips_across(geom, along, across, cuts)
+    if any(strip.is_empty or strip.area <= 0 for strip in strips):
+        return None
+    return strips
+
+
+def _footprint_cut(
+    footprint: shapely.Geometry, along: FloatArray, across: FloatArray, low: float, high: float, share: float
+) -> float:
+    """Projection along the axis where the footprint's area below it reaches `share`, by bisection."""
+    total = footprint.area
+    lo, hi = low, high
+    for _ in range(BISECTION_STEPS):
+        mid = (lo + hi) / 2
+        below = strips_across(footprint, along, across, [mid])[0].area
+        lo, hi = (mid, hi) if below < share * total else (lo, mid)
+    return (lo + hi) / 2
 
 
 def long_axis(geom: shapely.Geometry) -> tuple[FloatArray, FloatArray]:
@@ -232,4 +308,5 @@ def nest(outer: Pieces, inner: Pieces) -> Pieces:
         geometry=inner.geometry,
         by_order=inner.by_order | outer.by_order[inner.parent],
         orders=orders,
+        footprints=inner.footprints,
     )

@@ -99,3 +99,23 @@ def test_a_compound_cut_for_communities_balances_a_street() -> None:
     assert result.k == 15
     assert result.metrics.dev_max <= 0.05
     assert result.metrics.contiguous
+
+
+def test_a_shared_point_on_a_footprint_cuts_the_building_into_stairwell_strips() -> None:
+    # 240 households spread onto a 60 m slab from their compound's point: four strips across the
+    # slab, each with a quarter of it, reaching across the whole cell
+    slab = shapely.box(170, 140, 230, 155)
+    xy = np.tile([[20.0, 20.0]], (240, 1))
+    pieces = split_units([COMPOUND], [240], 60, [xy], [slab])
+    assert pieces.n == 4 and pieces.by_order.all()
+    assert pieces.footprints is not None
+    assert shapely.area(pieces.footprints) / slab.area == pytest.approx([0.25] * 4, rel=1e-4)
+    assert coverage_problems(COMPOUND, pieces.geometry) == []
+    spans = np.ptp(shapely.bounds(pieces.geometry)[:, [1, 3]], axis=1)
+    assert spans == pytest.approx([300.0] * 4)  # each strip runs from the cell's south edge to its north
+
+
+def test_a_point_footprint_falls_back_to_compact_parts() -> None:
+    pieces = split_units([COMPOUND], [120], 60, None, [shapely.Point(200, 150)])
+    assert pieces.n == 2 and pieces.by_order.all()
+    assert pieces.footprints is not None and list(pieces.footprints) == [None, None]
