@@ -202,7 +202,10 @@ def main() -> int:
         official = service.read_official(OFFICIAL)
         counts = official.groupby("street_code").size().to_dict()
         with engine.connect() as connection:
-            units = build_units(read_inputs(connection, "EPSG:32650", official), 60, log)
+            options = service.RedistrictOptions()
+            inputs = read_inputs(connection, "EPSG:32650", official)
+            groups = service.compound_group(options), service.stairwell_group(options)
+            units = build_units(inputs, *groups, log)
         log("pymetis")
         figures, seconds = run_metis(units, counts)
         peers["pymetis"] = {"scope": "district", "wall_s": round(seconds, 2), **figures}

@@ -137,6 +137,47 @@ def metrics_table(metrics: dict) -> str:
     return f"<table><tr><th></th><th>社区</th><th>网格</th></tr>{rows}</table>"
 
 
+def splits_html(metrics: dict) -> str:
+    """Every building or shared point the plan divides between communities, every shared point, and
+    the grids defined by assignment (households sharing one point that no polygon can separate)."""
+    splits = metrics.get("splits", {})
+    divided = splits.get("communities", [])
+    shared = splits.get("shared_points", [])
+    rows = "".join(
+        f"<tr><td>{html.escape(str(s['street']))}</td><td>{_where(s)}</td><td>{s['households']:,}</td>"
+        f"<td>{'按户序' if s['by_order'] else '按位置'}</td>"
+        f"<td style='text-align:left'>{html.escape(_shares(s['communities']))}</td></tr>"
+        for s in divided
+    )
+    points = "".join(
+        f"<tr><td>{html.escape(str(p['street']))}</td><td>{p['lon']:.6f}, {p['lat']:.6f}</td>"
+        f"<td>{p['households']:,}</td><td>{p['buildings']}</td></tr>"
+        for p in shared
+    )
+    return f"""<h2>拆分 (splits)</h2>
+<p>{len(divided)} 个楼栋/共用点分属多个社区 (divided between communities);
+{metrics.get("grid_splits", 0)} 个楼栋分属多个网格 (divided between grids).</p>
+<table><tr><th>街道</th><th>楼栋 / 共用点</th><th>户数</th><th>切分</th><th>社区: 户数</th></tr>{rows}</table>
+<h2>共用地址点 (shared points)</h2>
+<p>{len(shared)} 个地址点由多户共用 (households registered at one point);
+{metrics.get("shared_points_spread", 0)} 个按建筑面积分摊到周边住宅楼 (spread over buildings by floor area).
+{metrics.get("grids_by_assignment", 0)} 个网格按户分配界定 (grids defined by assignment),
+{metrics.get("households_by_assignment", 0):,} 户的地址点位于所分配网格之外。</p>
+<table><tr><th>街道</th><th>经纬度</th><th>户数</th><th>分摊楼栋数</th></tr>{points}</table>"""
+
+
+def _where(split: dict) -> str:
+    """Building id, or the shared point's position."""
+    if split.get("building") is not None:
+        return f"楼栋 {split['building']}"
+    return f"共用点 {split['lon']:.6f}, {split['lat']:.6f}"
+
+
+def _shares(communities: dict) -> str:
+    """code: households, ... of one divided building."""
+    return ", ".join(f"{code}: {count:,}" for code, count in communities.items())
+
+
 def _cell(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
 
@@ -176,7 +217,7 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
     footer = f"""<div style="font-family:sans-serif;margin:0.5em 1em">
 <style>table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style>
-<h2>户数分布</h2>{figures}<h2>指标</h2>{metrics_table(plan.metrics)}
+<h2>户数分布</h2>{figures}<h2>指标</h2>{metrics_table(plan.metrics)}{splits_html(plan.metrics)}
 <p>households keeping community and grid: {plan.metrics.get("share_unchanged", 0):.1%}</p></div>"""
     fmap.get_root().header.add_child(  # type: ignore[attr-defined]
         folium.Element(f"<title>方案 {plan_id} 报告</title>")

@@ -16,7 +16,8 @@ from boundaries.executor import make_executor
 from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
 from boundaries.score import Weights
 from gis_api.errors import InvalidInputError
-from gis_api.redistrict.inputs import read_inputs
+from gis_api.redistrict.compounds import spread_shared_points
+from gis_api.redistrict.inputs import RedistrictInputs, read_inputs
 from gis_api.redistrict.store import PlanGeometry, plan_geometry, store_plan
 from gis_api.redistrict.units import UnitSet, build_units
 
@@ -40,7 +41,7 @@ class RedistrictOptions:
     barrier_weight: float = 3.0
     change_weight: float = 0.0
     community_counts: dict[str, int] = field(default_factory=dict)
-    """Communities per street code, overriding round(households / target) and the official CSV."""
+    """Communities per street code, overriding the count nearest the target and the official CSV."""
     keep_communities: tuple[str, ...] = ()
     """Active-plan communities whose units stay together (their boundary is kept where targets allow)."""
     locks: Path | None = None
@@ -77,12 +78,27 @@ class RedistrictReport:
 
 
 def read_official(path: Path | None) -> pd.DataFrame:
-    """Official communities (code, name, street_code), or an empty frame."""
+    """Official communities (code, name, street_code), or an empty frame; a bad file is named."""
     if path is None:
         return pd.DataFrame(columns=["code", "name", "street_code"])
-    frame = pd.read_csv(path, dtype=str)
-    frame = frame.rename(columns={"streetCode": "street_code"})[["code", "name", "street_code"]]
-    frame["name"] = frame["name"].str.replace("居委会", "", regex=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InvalidInputError(f"--official-codes {path.name}: cannot read it as CSV: {error}") from None
+    frame = frame.rename(columns={"streetCode": "street_code"})
+    missing = sorted({"code", "name", "street_code"} - set(frame.columns))
+    if missing:
+        raise InvalidInputError(f"--official-codes {path.name}: missing column(s) {missing} "
+                                "(expected code,name,streetCode)")  # fmt: skip
+    frame = frame[["code", "name", "street_code"]].dropna(subset=["code", "street_code"])
+    bad = frame[~frame["code"].str.fullmatch(r"\d{12}") | (frame["code"].str[:9] != frame["street_code"])]
+    if len(bad):
+        code = bad["code"].iloc[0]
+        raise InvalidInputError(
+            f"--official-codes {path.name}: community code {code!r} is not 12 digits "
+            "starting with its streetCode"
+        )
+    frame["name"] = frame["name"].fillna("").str.replace("居委会", "", regex=False)
     return frame
 
 
@@ -90,8 +106,18 @@ def stairwell_group(options: RedistrictOptions) -> int:
     """Largest grid-level piece of a building: the width of the grid tolerance band (2 × 10 % × 300 = 60).
 
     A tower is split by stairwell/floor order into pieces no larger than the band, so a grid can
-    always be brought within tolerance; communities never split a building."""
+    always be brought within tolerance."""
     return max(1, round(2 * options.grid_target * options.grid_tolerance))
+
+
+def compound_group(options: RedistrictOptions) -> int:
+    """Largest community-level piece of a building or compound: the community band (2 × 5 % × 3,000 = 300).
+
+    The same rule as for grids one level up: a compound of 24,000 households at one point, or a
+    tower above the band, is cut into pieces no larger than the band so that every street's
+    communities can be balanced; pieces that end up in different communities are listed in the
+    plan's metrics and report."""
+    return max(1, round(2 * options.community_target * options.community_tolerance))
 
 
 def grid_search_tolerance(options: RedistrictOptions) -> float:
@@ -108,9 +134,11 @@ def run_optimiser(
     """Communities inside each street, then grids inside each community."""
     counts = official.groupby("street_code").size().to_dict() if len(official) else {}
     counts.update(options.community_counts)
-    community_codes = units.units["community_code"].fillna("").to_numpy()
+    community_codes = units.units["community_code"].astype(object).fillna("").to_numpy()
     community_ids = _ids(community_codes)
-    grid_codes = units.grid_units["parent_unit"].map(units.units["grid_code"]).fillna("").to_numpy()
+    grid_codes = (
+        units.grid_units["parent_unit"].map(units.units["grid_code"]).astype(object).fillna("").to_numpy()
+    )
     weights = Weights(
         compactness=options.compactness_weight, barrier=options.barrier_weight, change=options.change_weight
     )
@@ -148,15 +176,36 @@ def community_locks(
             raise InvalidInputError(f"--keep-community {code}: no such community in the active plan")
         locked[codes == code] = id_of[code]
     if options.locks is not None:
-        table = pd.read_csv(options.locks, dtype={"building_id": "Int64", "community_code": str})
-        unit_of = {int(b): u for u, b in enumerate(units.units["building_id"]) if not pd.isna(b)}
+        table = read_locks(options.locks)
+        buildings = units.units["building_id"]
         for building, code in zip(table["building_id"], table["community_code"], strict=True):
-            if code not in id_of or int(building) not in unit_of:
+            pieces = np.flatnonzero((buildings == building).to_numpy())
+            if code not in id_of or pieces.size == 0:
                 raise InvalidInputError(
                     f"{options.locks.name}: building {building} / community {code} unknown"
                 )
-            locked[unit_of[int(building)]] = id_of[code]
+            locked[pieces] = id_of[code]  # every piece of a cut building
     return locked
+
+
+def read_locks(path: Path) -> pd.DataFrame:
+    """building_id, community_code rows of a locks CSV; a bad file is named."""
+    try:
+        table = pd.read_csv(path, dtype={"community_code": str}, encoding="utf-8-sig")
+        table["building_id"] = pd.to_numeric(table["building_id"], errors="raise").astype(np.int64)
+        return table[["building_id", "community_code"]]
+    except (OSError, KeyError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InvalidInputError(
+            f"--locks {path.name}: expected a CSV with columns building_id,community_code ({error})"
+        ) from None
+
+
+def check_counts(inputs: RedistrictInputs, options: RedistrictOptions) -> None:
+    """--count must name loaded streets."""
+    known = set(inputs.streets["code"])
+    unknown = sorted(set(options.community_counts) - known)
+    if unknown:
+        raise InvalidInputError(f"--count {unknown[0]}=...: no such street is loaded")
 
 
 def _ids(codes: np.ndarray) -> np.ndarray:
@@ -187,15 +236,16 @@ def redistrict_on(
         timings[stage] = time.perf_counter() - started - sum(timings.values())
 
     official = read_official(options.official_codes)
-    inputs = read_inputs(connection, "EPSG:32650", official)
+    inputs, spread = spread_shared_points(read_inputs(connection, "EPSG:32650", official))
+    check_counts(inputs, options)
     lap("read")
-    units = build_units(inputs, stairwell_group(options), say)
+    units = build_units(inputs, compound_group(options), stairwell_group(options), say)
     lap("units")
     result = run_optimiser(units, options, official, say)
     lap("optimise")
     geometry: PlanGeometry = plan_geometry(units, result, official)
     lap("polygons")
-    plan_id, metrics = store_plan(connection, inputs, units, result, geometry, options)
+    plan_id, metrics = store_plan(connection, inputs, units, result, geometry, options, spread)
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)
