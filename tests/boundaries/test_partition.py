@@ -131,3 +131,13 @@ def test_oversize_unit_is_reported(rng: np.random.Generator) -> None:
     result = partition(graph, np.array([120.0, 10, 10, 60]), 2, None, 0.05, rng)
     assert result.oversize_units == (0,)
     assert result.out_of_tolerance == (0, 1)  # 120 vs 80: the heavy unit pushes both out
+
+
+def test_a_unit_heavier_than_a_district_gives_a_valid_quiet_seed(capfd: pytest.CaptureFixture[str]) -> None:
+    from boundaries.seed import metis_seed
+
+    graph = lattice_graph(4, 4)
+    households = np.r_[24_000.0, np.full(15, 100.0)]  # METIS complains: "too many parts"
+    labels = metis_seed(graph, households, 8, np.random.default_rng(1))
+    assert sorted(set(labels.tolist())) == list(range(8))
+    assert capfd.readouterr().out == ""
