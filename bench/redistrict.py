@@ -204,8 +204,8 @@ def main() -> int:
         with engine.connect() as connection:
             options = service.RedistrictOptions()
             inputs = read_inputs(connection, "EPSG:32650", official)
-            groups = service.compound_group(options), service.stairwell_group(options)
-            units = build_units(inputs, *groups, log)
+            limits = service.cut_limits(inputs, options, service.street_counts(official, options))
+            units = build_units(inputs, limits, log)
         log("pymetis")
         figures, seconds = run_metis(units, counts)
         peers["pymetis"] = {"scope": "district", "wall_s": round(seconds, 2), **figures}

@@ -14,7 +14,7 @@ from boundaries.executor import SerialExecutor, SubproblemExecutor, subproblem_r
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.score import Weights
-from boundaries.solve import PartitionResult, partition
+from boundaries.solve import PartitionResult, nearest_count, partition
 
 __all__ = [
     "GridUnits",
@@ -31,18 +31,26 @@ __all__ = [
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 ProgressLog = Callable[[str, int, int], None]
+# The narrowest band a parent searches with when its mean lies far off the nominal target.
+MIN_SEARCH_TOLERANCE = 0.01
 DEFAULT_WEIGHTS = Weights()
 
 
 @dataclass(frozen=True)
 class LevelOptions:
-    """Targets and constraints for one level; current/locked hold global district ids per unit (-1 = none)."""
+    """Targets and constraints for one level; current/locked hold global district ids per unit (-1 = none).
+
+    Districts are balanced within `tolerance` of their parent's mean. With `nominal_tolerance`,
+    a parent whose mean lies off the target searches a narrower band, so that its districts also
+    stay within `nominal_tolerance` of the target: a community of 1,960 households makes 7 grids
+    of 280 (-6.7 %), searched at ±3.3 % so that none falls below 270 (-10 %)."""
 
     target: float
     tolerance: float
     counts: Mapping[str, int] | None = None
     current: ArrayLike | None = None
     locked: ArrayLike | None = None
+    nominal_tolerance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -222,7 +230,7 @@ def _level_task(
         households=households[units],
         k=count,
         target=level.target,
-        tolerance=level.tolerance,
+        tolerance=search_tolerance(level, float(households[units].sum()), count),
         seed=seed,
         current=current,
         locked=locked,
@@ -231,6 +239,16 @@ def _level_task(
         label_ids=ids,
         unit_ids=units,
     )
+
+
+def search_tolerance(level: LevelOptions, total: float, count: int | None) -> float:
+    """The tolerance one parent searches with: the level's, narrowed where the parent's mean lies off
+    the target so that its districts stay within the nominal tolerance (never below 1 %)."""
+    if level.nominal_tolerance is None or level.target <= 0:
+        return level.tolerance
+    mean = total / max(count or nearest_count(total, level.target), 1)
+    slack = level.nominal_tolerance - abs(mean - level.target) / level.target
+    return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))
 
 
 def _local_labels(

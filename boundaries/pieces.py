@@ -2,8 +2,10 @@
 
 A unit holding more than `max_households` becomes ceil(households / max_households) pieces of
 near-equal households, so that a district can always be brought within its tolerance band: grids
-cut towers into pieces of at most 2 × 10 % × 300 = 60 households, communities cut compounds and
-large buildings into pieces of at most 2 × 5 % × 3,000 = 300. Each unit is cut one of two ways:
+cut towers into pieces of at most 2 × 10 % × 300 = 60 households, communities cut compounds into
+pieces of at most 2 × 5 % × 3,000 = 300. A building whose households have positions of their own
+can be kept whole up to a limit (`whole_up_to`): communities never divide such a building when it
+fits in one community. Each unit is cut one of two ways:
 
 - by position, where the households' points tell the pieces apart (flats geocoded to their door):
   strips across the unit's long axis, cut midway between consecutive households, so every
@@ -75,17 +77,46 @@ def piece_sizes(households: int, max_households: int) -> IntArray:
     return np.asarray(np.diff(bounds), dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class Cut:
+    """One unit's pieces: polygons, households each, the household order a position cut sorted
+    them into (None: list order), and whether they were cut by order."""
+
+    parts: list[shapely.Geometry]
+    sizes: IntArray
+    order: IntArray | None = None
+    by_order: bool = False
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-unit cut limits: pieces by position (max_households), pieces by order (by_order, never
+    above max_households), and buildings kept whole (whole_up_to; -1: none)."""
+
+    max_households: IntArray
+    by_order: IntArray
+    whole_up_to: IntArray
+
+
 def split_units(
     geoms: ArrayLike,
     households: ArrayLike,
-    max_households: int,
+    max_households: int | ArrayLike,
     positions: Sequence[FloatArray | None] | None = None,
     footprints: Sequence[shapely.Geometry | None] | ObjectArray | None = None,
+    whole_up_to: ArrayLike | None = None,
+    by_order_max: int | ArrayLike | None = None,
 ) -> Pieces:
-    """Cut every unit above `max_households`; `positions[u]` are its households' x, y (n × 2) in list
-    order, `footprints[u]` its building's footprint (None: a bare point).
+    """Cut every unit above its `max_households` (one limit, or one per unit).
 
-    Units without positions, or whose households' points do not separate the pieces, are cut by order.
+    `positions[u]` are the unit's households' x, y (n × 2) in list order, `footprints[u]` its
+    building's footprint (None: a bare point); a building whose households have positions of their
+    own and number at most `whole_up_to[u]` stays whole (households placed on it from a shared
+    point are an estimate by floor area, and are cut like the point they come from). Units
+    without distinct positions, or whose households' points do not separate the pieces, are cut
+    by order into pieces of at most `by_order_max` (default `max_households`): such households
+    carry no stairwell order of their own, so finer pieces cost nothing real and let districts
+    balance more closely.
     """
     geom_arr = np.asarray(geoms, dtype=object)
     counts = np.asarray(households, dtype=np.int64)
@@ -93,22 +124,21 @@ def split_units(
         raise InputError(f"households must have one entry per unit ({geom_arr.shape[0]}), got {counts.shape}")
     if np.any(counts < 0):
         raise InputError(f"unit {int(np.flatnonzero(counts < 0)[0])} has a negative household count")
+    limits = _limits(counts.shape, max_households, by_order_max, whole_up_to)
     parent, start, sizes_out, pieces, cores, by_order = [], [], [], [], [], []
     orders: dict[int, IntArray] = {}
     for unit, (geom, count) in enumerate(zip(geom_arr, counts.tolist(), strict=True)):
-        sizes = piece_sizes(count, max_households)
-        xy = None if positions is None else positions[unit]
         footprint = None if footprints is None else _polygonal(footprints[unit])
-        order, parts, ordered = cut_unit(geom, sizes, xy, footprint)
-        if order is not None:
-            orders[unit] = order
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        parent += [unit] * len(parts)
-        start += starts.tolist()
-        sizes_out += sizes.tolist()
-        pieces += parts
-        cores += _cores(footprint, parts)
-        by_order += [ordered and len(parts) > 1] * len(parts)
+        xy = None if positions is None else positions[unit]
+        cut = cut_unit(geom, count, limits, unit, xy, footprint)
+        if cut.order is not None:
+            orders[unit] = cut.order
+        parent += [unit] * len(cut.parts)
+        start += np.concatenate([[0], np.cumsum(cut.sizes)[:-1]]).tolist()
+        sizes_out += cut.sizes.tolist()
+        pieces += cut.parts
+        cores += _cores(footprint, cut.parts)
+        by_order += [cut.by_order] * len(cut.parts)
     return Pieces(
         parent=np.asarray(parent, dtype=np.int64),
         start=np.asarray(start, dtype=np.int64),
@@ -120,27 +150,53 @@ def split_units(
     )
 
 
+def _limits(
+    shape: tuple[int, ...],
+    max_households: int | ArrayLike,
+    by_order_max: int | ArrayLike | None,
+    whole_up_to: ArrayLike | None,
+) -> Limits:
+    """Per-unit limits from scalars or arrays."""
+    limit = np.broadcast_to(np.asarray(max_households, dtype=np.int64), shape)
+    fine = limit if by_order_max is None else np.broadcast_to(np.asarray(by_order_max, np.int64), shape)
+    whole = np.full(shape, -1, np.int64) if whole_up_to is None else np.asarray(whole_up_to, np.int64)
+    return Limits(limit, np.minimum(fine, limit), whole)
+
+
 def cut_unit(
     geom: shapely.Geometry,
-    sizes: IntArray,
+    count: int,
+    limits: Limits,
+    unit: int,
     xy: FloatArray | None,
     footprint: shapely.Geometry | None = None,
-) -> tuple[IntArray | None, list[shapely.Geometry], bool]:
-    """(household order or None, piece polygons, cut by order?) for one unit and its piece sizes."""
-    if sizes.shape[0] <= 1:
-        return None, [geom], False
-    if xy is not None:
-        if np.asarray(xy).shape != (int(sizes.sum()), 2):
-            raise InputError(f"positions must be one x, y per household ({int(sizes.sum())})")
-        by_position = cut_by_position(geom, np.asarray(xy, dtype=np.float64), sizes)
+) -> Cut:
+    """Pieces of one unit: whole, by position, along its footprint or compact parts (see module doc)."""
+    whole = Cut([geom], np.asarray([count], dtype=np.int64))
+    located = xy is not None and _distinct(np.asarray(xy, dtype=np.float64), count)
+    if located and footprint is not None and count <= limits.whole_up_to[unit]:
+        return whole
+    if count > limits.max_households[unit] and xy is not None:
+        sizes = piece_sizes(count, int(limits.max_households[unit]))
+        by_position = cut_by_position(geom, np.asarray(xy, dtype=np.float64), sizes) if located else None
         if by_position is not None:
-            return by_position[0], by_position[1], False
-    shares = sizes / max(float(sizes.sum()), 1.0)
-    if footprint is not None:
-        along_footprint = cut_along_footprint(geom, footprint, shares)
-        if along_footprint is not None:
-            return None, along_footprint, True
-    return None, cut_by_shares(geom, shares), True
+            return Cut(by_position[1], sizes, by_position[0])
+    elif located or count <= limits.by_order[unit]:
+        return whole
+    sizes = piece_sizes(count, int(limits.by_order[unit]))
+    if sizes.shape[0] <= 1:
+        return whole
+    shares = sizes / float(sizes.sum())
+    along_footprint = None if footprint is None else cut_along_footprint(geom, footprint, shares)
+    parts = along_footprint if along_footprint is not None else cut_by_shares(geom, shares)
+    return Cut(parts, sizes, None, True)
+
+
+def _distinct(xy: FloatArray, count: int) -> bool:
+    """True when every household has a position of its own (checked for shape first)."""
+    if xy.shape != (count, 2):
+        raise InputError(f"positions must be one x, y per household ({count})")
+    return bool(np.unique(xy, axis=0).shape[0] == count)
 
 
 def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:

@@ -15,11 +15,12 @@ from sqlalchemy import Connection, Engine
 from boundaries.executor import make_executor
 from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
 from boundaries.score import Weights
+from boundaries.solve import nearest_count
 from gis_api.errors import InvalidInputError
 from gis_api.redistrict.compounds import spread_shared_points
 from gis_api.redistrict.inputs import RedistrictInputs, read_inputs
 from gis_api.redistrict.store import PlanGeometry, plan_geometry, store_plan
-from gis_api.redistrict.units import UnitSet, build_units
+from gis_api.redistrict.units import CutLimits, UnitSet, build_units
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -110,21 +111,43 @@ def stairwell_group(options: RedistrictOptions) -> int:
     return max(1, round(2 * options.grid_target * options.grid_tolerance))
 
 
-def compound_group(options: RedistrictOptions) -> int:
-    """Largest community-level piece of a building or compound: the community band (2 × 5 % × 3,000 = 300).
+def cut_limits(inputs: RedistrictInputs, options: RedistrictOptions, counts: dict[str, int]) -> CutLimits:
+    """The same rule as for grids one level up, per street (see CutLimits).
 
-    The same rule as for grids one level up: a compound of 24,000 households at one point, or a
-    tower above the band, is cut into pieces no larger than the band so that every street's
-    communities can be balanced; pieces that end up in different communities are listed in the
-    plan's metrics and report."""
-    return max(1, round(2 * options.community_target * options.community_tolerance))
+    A street's communities average mean = households / count (the count given, or the one nearest
+    the target); pieces are at most the band 2 × tolerance × min(target, mean) (300 for 3,000 ±5 %),
+    so that a compound of 24,000 households at one point can be balanced even where official
+    counts make communities small, but never finer than the grids' pieces; a building whose
+    households have addresses of their own stays whole up to mean × (1 + tolerance). Grids cut
+    towers by stairwell at the grid band (60) and households without positions of their own at a
+    third of it (20): a community whose grid mean lies 6.7 % off the target searches ±3.3 %, a
+    window of about 20 households."""
+    totals = inputs.buildings.groupby("street_code")["households"].sum()
+    grid_piece = stairwell_group(options)
+    piece, whole = {}, {}
+    for street in inputs.streets["code"].tolist():
+        total = float(totals.get(street, 0))
+        count = counts.get(street) or nearest_count(total, options.community_target)
+        mean = total / max(count, 1) if total > 0 else options.community_target
+        band = round(2 * options.community_tolerance * min(options.community_target, mean))
+        piece[street] = max(grid_piece, band)
+        whole[street] = max(grid_piece, int(mean * (1 + options.community_tolerance)))
+    return CutLimits(piece, whole, grid_piece, max(1, grid_piece // 3))
+
+
+def street_counts(official: pd.DataFrame, options: RedistrictOptions) -> dict[str, int]:
+    """Communities per street fixed by the official codes, then by --count."""
+    counts = official.groupby("street_code").size().to_dict() if len(official) else {}
+    counts.update(options.community_counts)
+    return {str(street): int(count) for street, count in counts.items()}
 
 
 def grid_search_tolerance(options: RedistrictOptions) -> float:
     """Tolerance around each community's own grid mean that keeps grids inside the nominal band.
 
     A community of 3,113 households makes 10 grids of 311 (+3.8 % over 300): searching for ±10 %
-    around 311 would accept grids at +14 % of the target, so the search aims at half the band."""
+    around 311 would accept grids at +14 % of the target, so the search aims at half the band, and
+    narrower where a community's grid mean lies further off (LevelOptions.nominal_tolerance)."""
     return options.grid_tolerance / 2
 
 
@@ -132,8 +155,7 @@ def run_optimiser(
     units: UnitSet, options: RedistrictOptions, official: pd.DataFrame, progress: Progress
 ) -> HierarchyResult:
     """Communities inside each street, then grids inside each community."""
-    counts = official.groupby("street_code").size().to_dict() if len(official) else {}
-    counts.update(options.community_counts)
+    counts = street_counts(official, options)
     community_codes = units.units["community_code"].astype(object).fillna("").to_numpy()
     community_ids = _ids(community_codes)
     grid_codes = (
@@ -154,7 +176,12 @@ def run_optimiser(
             current=community_ids,
             locked=community_locks(units, options, community_codes, community_ids),
         ),
-        grid=LevelOptions(options.grid_target, grid_search_tolerance(options), current=_ids(grid_codes)),
+        grid=LevelOptions(
+            options.grid_target,
+            grid_search_tolerance(options),
+            current=_ids(grid_codes),
+            nominal_tolerance=options.grid_tolerance,
+        ),
         grid_units=units.grid_inputs(),
         weights=weights,
         minimal_disruption=options.minimal_disruption,
@@ -239,7 +266,7 @@ def redistrict_on(
     inputs, spread = spread_shared_points(read_inputs(connection, "EPSG:32650", official))
     check_counts(inputs, options)
     lap("read")
-    units = build_units(inputs, compound_group(options), stairwell_group(options), say)
+    units = build_units(inputs, cut_limits(inputs, options, street_counts(official, options)), say)
     lap("units")
     result = run_optimiser(units, options, official, say)
     lap("optimise")

@@ -3,7 +3,7 @@ and again for grids, one adjacency graph per level."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -20,6 +20,22 @@ from gis_api.errors import InvalidInputError
 from gis_api.redistrict.inputs import RedistrictInputs
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CutLimits:
+    """How heavy units may be, per level (see boundaries.pieces).
+
+    Per street: the largest community-level piece (the street's community band) and the largest
+    building kept whole for communities (a community's upper bound: communities do not divide a
+    building whose households have addresses of their own when it fits in one). Grids cut towers
+    into pieces of at most `grid_piece`, and households without positions of their own (shared
+    points) into pieces of at most `grid_by_order`."""
+
+    community_piece: Mapping[str, int]
+    community_whole: Mapping[str, int]
+    grid_piece: int
+    grid_by_order: int
 
 
 @dataclass(frozen=True)
@@ -62,9 +78,7 @@ def street_units(inputs: RedistrictInputs, street: pd.Series) -> gpd.GeoDataFram
     )
 
 
-def build_units(
-    inputs: RedistrictInputs, community_max_households: int, grid_max_households: int, progress: Progress
-) -> UnitSet:
+def build_units(inputs: RedistrictInputs, limits: CutLimits, progress: Progress) -> UnitSet:
     """All streets' cells, cut for communities then for grids, with their adjacency (barriers marked)."""
     frames = []
     for index, (_, street) in enumerate(inputs.streets.iterrows(), start=1):
@@ -74,13 +88,18 @@ def build_units(
         )
     cells = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=inputs.metric_crs)
     ids = {int(b): inputs.household_ids.get(int(b), np.empty(0, np.int64)) for b in _buildings(cells)}
-    community = split_units(cells.geometry.to_numpy(), cells["households"].to_numpy(),
-                            community_max_households, _positions(cells, ids, inputs),
-                            _footprints(cells, inputs))  # fmt: skip
+    streets = cells["street_code"]
+    piece, whole = (
+        streets.map(limits.community_piece).to_numpy(),
+        streets.map(limits.community_whole).to_numpy(),
+    )
+    community = split_units(cells.geometry.to_numpy(), cells["households"].to_numpy(), piece,
+                            _positions(cells, ids, inputs), _footprints(cells, inputs), whole)  # fmt: skip
     units = _community_frame(cells, community)
     ordered = _apply_orders(cells, ids, community)
-    grid = split_units(units.geometry.to_numpy(), units["households"].to_numpy(), grid_max_households,
-                       _piece_positions(units, ordered, inputs), community.footprints)  # fmt: skip
+    grid = split_units(units.geometry.to_numpy(), units["households"].to_numpy(), limits.grid_piece,
+                       _piece_positions(units, ordered, inputs), community.footprints,
+                       by_order_max=limits.grid_by_order)  # fmt: skip
     nested = nest(community, grid)
     grid_units = _grid_frame(units, grid, nested)
     household_ids = _apply_orders(cells, ids, nested)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from boundaries.errors import InfeasibleError, InputError
+from boundaries.partition import LevelOptions, search_tolerance
 from boundaries.solve import nearest_count, resolve_count
 
 
@@ -43,3 +44,18 @@ def test_zero_count_is_infeasible() -> None:
 def test_no_count_and_no_target_is_an_input_error() -> None:
     with pytest.raises(InputError, match="positive target"):
         resolve_count(3000, None, 0.0, units=5)
+
+
+@pytest.mark.parametrize(
+    ("total", "tolerance"),
+    [
+        (3000, 0.05),  # grids of 300: half the band, as before
+        (3113, 0.05),  # 311 (+3.8 %): still half the band
+        (1960, 0.1 - 20 / 300),  # 7 grids of 280 (-6.7 %): the rest of the nominal band, ±3.3 %
+        (350, 0.01),  # one grid of 350 (+17 %): the narrowest search
+    ],
+)
+def test_search_tolerance_keeps_districts_in_the_nominal_band(total: float, tolerance: float) -> None:
+    level = LevelOptions(300.0, 0.05, nominal_tolerance=0.10)
+    assert search_tolerance(level, total, None) == pytest.approx(tolerance)
+    assert search_tolerance(LevelOptions(300.0, 0.05), total, None) == 0.05

@@ -119,3 +119,18 @@ def test_a_point_footprint_falls_back_to_compact_parts() -> None:
     pieces = split_units([COMPOUND], [120], 60, None, [shapely.Point(200, 150)])
     assert pieces.n == 2 and pieces.by_order.all()
     assert pieces.footprints is not None and list(pieces.footprints) == [None, None]
+
+
+def test_located_buildings_stay_whole_up_to_a_limit_shared_points_do_not() -> None:
+    slab = shapely.box(170, 140, 230, 155)
+    rng = np.random.default_rng(3)
+    flats = [np.c_[rng.uniform(171, 229, n), rng.uniform(141, 154, n)] for n in (900, 3500)]
+    shared = np.tile([[20.0, 20.0]], (900, 1))
+    pieces = split_units(
+        [COMPOUND] * 4, [900, 3500, 900, 900], 300, [flats[0], flats[1], shared, None],
+        [slab, slab, slab, None], whole_up_to=[3150] * 4,
+    )  # fmt: skip
+    # a 900-household tower stays whole; one of 3,500 is cut by stairwell; 900 households spread
+    # onto a building from a shared point, and a bare point of 900, are cut by order
+    assert np.bincount(pieces.parent).tolist() == [1, 12, 3, 3]
+    assert pieces.by_order.tolist() == [False] + [False] * 12 + [True] * 6
