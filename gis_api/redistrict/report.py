@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -100,6 +100,7 @@ def plan_map(
     plan_id: int,
     old_plan_id: int | None,
     targets: tuple[float, float],
+    overlays: Sequence[folium.FeatureGroup] = (),
 ) -> folium.Map:
     """Leaflet map: new grids by deviation, new and old community outlines, sample of moved households."""
     communities, grids = layers
@@ -119,9 +120,28 @@ def plan_map(
                                  params={"p": plan_id, "every": MOVED_SAMPLE_EVERY})  # fmt: skip
         folium.GeoJson(moved, name=f"换社区的住户 (1/{MOVED_SAMPLE_EVERY} 抽样)", show=False,
                        marker=folium.CircleMarker(radius=1, color="#7b3294")).add_to(fmap)  # fmt: skip
+    for overlay in overlays:  # before the layer control, which refers to every layer by name
+        overlay.add_to(fmap)
     folium.LayerControl().add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return fmap
+
+
+def split_markers(metrics: dict) -> folium.FeatureGroup:
+    """Map layer: shared address points (grey, sized by households) and every building or point
+    divided between communities (red), with their figures in the tooltip."""
+    layer = folium.FeatureGroup(name="拆分与共用地址点 (splits, shared points)")
+    splits = metrics.get("splits", {})
+    for point in splits.get("shared_points", []):
+        radius = 3 + min(float(point["households"]), 25_000.0) ** 0.5 / 10
+        tip = f"共用地址点 {point['households']:,} 户，分摊到 {point['buildings']} 栋楼"
+        folium.CircleMarker([point["lat"], point["lon"]], radius=radius, color="#666", weight=1,
+                            fill=True, fill_opacity=0.3, tooltip=tip).add_to(layer)  # fmt: skip
+    for split in splits.get("communities", []):
+        tip = f"{_where(split)}：{split['households']:,} 户 → {_shares(split['communities'])}"
+        folium.CircleMarker([split["lat"], split["lon"]], radius=5, color="#c0392b", weight=2,
+                            fill=True, fill_opacity=0.8, tooltip=tip).add_to(layer)  # fmt: skip
+    return layer
 
 
 def metrics_table(metrics: dict) -> str:
@@ -201,7 +221,9 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
             float(plan.metrics.get("grid_target", 300)),
         )
         layers = (read_layer(connection, "communities", plan_id), read_layer(connection, "grids", plan_id))
-        fmap = plan_map(connection, layers, plan_id, active if active != plan_id else None, targets)
+        marked = bool(plan.metrics.get("community_splits") or plan.metrics.get("shared_points"))
+        overlays = [split_markers(plan.metrics)] if marked else []
+        fmap = plan_map(connection, layers, plan_id, active if active != plan_id else None, targets, overlays)
     communities, grids = (layer["households"].to_numpy() for layer in layers)
     figures = "".join(
         f'<img alt="{title}" src="data:image/png;base64,{histogram_png(values, target, title)}">'

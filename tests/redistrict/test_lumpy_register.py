@@ -123,6 +123,8 @@ def test_activated_lumpy_plan_checks_clean_with_grids_around_the_buildings(
     page = write_plan_report(connection, report.plan_id, tmp_path / "plan.html").read_text(encoding="utf-8")
     assert "拆分 (splits)" in page and "共用点 114.304000, 30.545000" in page
     assert "grids defined by assignment" in page
+    # the map layer is declared before the layer control that names it (else Leaflet fails)
+    assert 0 < page.index("L.featureGroup(") < page.index("L.control.layers(")
     plans.activate_plan(connection, report.plan_id)
     check = check_plan(connection)
     assert check.ok, str(check)
