@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from gis_api.cli.common import KNOWN_ERRORS, report_error
 from gis_api.config import get_settings
 from gis_api.db.session import default_engine
 from gis_api.plans.service import compare_plans
@@ -47,4 +48,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KNOWN_ERRORS as error:  # one line naming the street or file, as `wangge redistrict` prints
+        sys.exit(report_error(error))
