@@ -22,7 +22,10 @@ communities, as it worked before issue 12.
 
 Prints a table and, last, a JSON line (the headline figures are the footprints + official-codes row).
 
-    .venv/bin/python bench/lumpy_register.py [--compounds 488] [--households 278208] [--seed 12]
+    .venv/bin/python bench/lumpy_register.py [--quick] [--compounds 488] [--households 278208] [--seed 12]
+
+--quick: 150 compounds and 60,000 households (the giants scaled down alike: the largest point
+still holds 5,175, more than a community), only the target-3,000 rows.
 """
 
 from __future__ import annotations
@@ -46,17 +49,18 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
 from boundaries.errors import BoundariesError
+from gis_api.areas.zones import read_zones
 from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
 from gis_api.demo.load import load_demo
+from gis_api.districts.service import resolve_district
 from gis_api.errors import DomainError
 from gis_api.loaders.chinese_datums import from_wgs84
 from gis_api.redistrict import service
 from gis_api.redistrict.units import CutLimits
 
 DATABASE = "wangge_bench_lumpy"
-METRIC_CRS = "EPSG:32650"
 OSM_BUILDINGS = get_settings().data_dir / "osm_buildings_wuchang.geojson"
 OFFICIAL = get_settings().data_dir / "nbs2023_communities.csv"
 # OSM building=* values where people live (yes: untagged, mostly housing in Wuchang's old town).
@@ -83,29 +87,32 @@ def fresh_database() -> tuple[Engine, str]:
     return engine, url
 
 
-def street_shares(engine: Engine) -> pd.DataFrame:
-    """Loaded streets (code, metric outline) with their official community counts (NBS 2023, public)."""
+def street_shares(engine: Engine) -> gpd.GeoDataFrame:
+    """Loaded streets (code, outline in the district's metric CRS) with their official community
+    counts (NBS 2023, public)."""
     with engine.connect() as connection:
+        district = resolve_district(connection, None)  # the bench database holds the demo district only
         streets = gpd.read_postgis(
-            text("SELECT code, geom FROM street ORDER BY code"), connection, geom_col="geom"
-        )
+            text("SELECT code, geom FROM street WHERE district_code = :d ORDER BY code"),
+            connection, geom_col="geom", params={"d": district.code},
+        )  # fmt: skip
     official = service.read_official(OFFICIAL).groupby("street_code").size()
     streets["communities"] = streets["code"].map(official).fillna(1).astype(int)
-    return streets.to_crs(METRIC_CRS)
+    return streets.to_crs(district.metric_crs)
 
 
 def compound_points(streets: gpd.GeoDataFrame, count: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
     """Per street, centres of clusters of real residential footprints (as many compounds as its share
     of the official communities), with each cluster's floor area."""
     footprints = gpd.read_file(OSM_BUILDINGS)
-    footprints = footprints[footprints["building"].isin(RESIDENTIAL_TAGS)].to_crs(METRIC_CRS)
+    footprints = footprints[footprints["building"].isin(RESIDENTIAL_TAGS)].to_crs(streets.crs)
     frames = []
     for street in streets.itertuples():
         inside = street.geom.buffer(-20.0)
         mine = footprints[footprints.centroid.within(inside)]
         wanted = max(1, round(count * street.communities / streets["communities"].sum()))
         frames.append(_clusters(mine, min(wanted, len(mine)), inside, rng).assign(street=street.code))
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=METRIC_CRS)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=streets.crs)
 
 
 def _clusters(
@@ -117,13 +124,27 @@ def _clusters(
     means, label = kmeans2(centres, count, seed=rng, minit="++")
     floor = np.bincount(label, footprints.area.to_numpy() * levels.to_numpy(), minlength=count)
     points = gpd.GeoDataFrame({"floor_m2": floor}, geometry=gpd.points_from_xy(means[:, 0], means[:, 1]),
-                              crs=METRIC_CRS)  # fmt: skip
+                              crs=footprints.crs)  # fmt: skip
     keep = points.within(inside) & (np.bincount(label, minlength=count) > 0)
     return points[keep].reset_index(drop=True)
 
 
+def on_land(engine: Engine, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The compound points outside water and large parks (a k-means centre can fall into a lake,
+    where `wangge load households` rightly refuses a household)."""
+    with engine.connect() as connection:
+        zones = read_zones(connection, resolve_district(connection, None).code)
+    wet = points.within(zones.to_crs(points.crs).union_all()) if len(zones) else np.zeros(len(points), bool)
+    log(f"{int(np.sum(wet))} compound point(s) in water or a park left out")
+    return points[~np.asarray(wet)].reset_index(drop=True)
+
+
 def household_counts(
-    points: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, total: int, rng: np.random.Generator
+    points: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    total: int,
+    rng: np.random.Generator,
+    giants: tuple[int, ...] = GIANTS,
 ) -> np.ndarray:
     """Households per compound: streets get the total in proportion to their official communities;
     the giants go to the largest streets (one each, on the cluster with most floor area) and the
@@ -132,7 +153,7 @@ def household_counts(
     per_street = np.floor(share * total).astype(np.int64)
     per_street[np.argmax(per_street)] += total - per_street.sum()
     giant_of = dict(
-        zip(streets["code"].to_numpy()[np.argsort(-per_street, kind="stable")], GIANTS, strict=False)
+        zip(streets["code"].to_numpy()[np.argsort(-per_street, kind="stable")], giants, strict=False)
     )
     counts = np.zeros(len(points), dtype=np.int64)
     for code, households in zip(streets["code"], per_street.tolist(), strict=True):
@@ -258,15 +279,20 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--compounds", type=int, default=488)
-    parser.add_argument("--households", type=int, default=278_208)
+    parser.add_argument("--compounds", type=int, default=None, help="488 (150 with --quick)")
+    parser.add_argument("--households", type=int, default=None, help="278,208 (60,000 with --quick)")
     parser.add_argument("--seed", type=int, default=12)
+    quick = "a smaller register (giants scaled down alike), target 3,000 rows only"
+    parser.add_argument("--quick", action="store_true", help=quick)
     args = parser.parse_args()
+    compounds = args.compounds or (150 if args.quick else 488)
+    households = args.households or (60_000 if args.quick else 278_208)
+    giants = tuple(round(g * households / 278_208) for g in GIANTS)
     rng = np.random.default_rng(args.seed)
     engine, url = fresh_database()
     streets = street_shares(engine)
-    points = compound_points(streets, args.compounds, rng)
-    counts = household_counts(points, streets, args.households, rng)
+    points = on_land(engine, compound_points(streets, compounds, rng))
+    counts = household_counts(points, streets, households, rng, giants)
     register = get_settings().var_dir / "bench" / "lumpy_register_bd09.csv"
     write_register(points, counts, rng, register)
     log(f"register: {len(points)} compound points, {counts.sum():,} households, largest {counts.max():,}")
@@ -278,24 +304,32 @@ def main() -> int:
         print(loaded.stdout, loaded.stderr, file=sys.stderr)
         return 1
     log(f"loaded in {seconds:.0f} s")
-    official = ("--official-codes", str(OFFICIAL))
-    rows = [redistrict_row(engine, url, "footprints, target 3,000"),
-            redistrict_row(engine, url, "footprints, official codes", *official)]  # fmt: skip
-    rows.append(naive_row(engine))
-    activate_and_check(url, rows[1])
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM building"))
-    rows += [redistrict_row(engine, url, "no footprints, target 3,000"),
-             redistrict_row(engine, url, "no footprints, official codes", *official)]  # fmt: skip
-    activate_and_check(url, rows[-1])
+    rows = run_rows(engine, url, quick=args.quick)
     print_table(rows)
-    headline = rows[1]
+    headline = rows[0] if args.quick else rows[1]
     print(json.dumps({
         "compounds": len(points), "households": int(counts.sum()), "largest_compound": int(counts.max()),
-        **{k: headline.get(k) for k in HEADLINE},
+        "quick": args.quick, **{k: headline.get(k) for k in HEADLINE},
         "rows": rows,
     }, ensure_ascii=False))  # fmt: skip
     return 0
+
+
+def run_rows(engine: Engine, url: str, quick: bool) -> list[dict[str, Any]]:
+    """With footprints, then without (every building deleted): target 3,000 and, unless quick, the
+    official codes and the naive row; each last row of a pair is activated and checked."""
+    official = ("--official-codes", str(OFFICIAL))
+    rows = [redistrict_row(engine, url, "footprints, target 3,000")]
+    if not quick:
+        rows += [redistrict_row(engine, url, "footprints, official codes", *official), naive_row(engine)]
+    activate_and_check(url, rows[0] if quick else rows[1])
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM building"))
+    rows.append(redistrict_row(engine, url, "no footprints, target 3,000"))
+    if not quick:
+        rows.append(redistrict_row(engine, url, "no footprints, official codes", *official))
+    activate_and_check(url, rows[-1])
+    return rows
 
 
 if __name__ == "__main__":

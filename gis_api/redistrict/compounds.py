@@ -1,11 +1,19 @@
 """Households a register puts at one point per compound, spread over the buildings around that point.
 
-A point shared by several households without a building (see inputs.pseudo_buildings) hands its
-households to the residential footprints that belong to it (boundaries.spread: same road block,
-within reach, nearest point), in proportion to floor area, in household-id order. The households'
-points stay where the register put them: a grid is then defined by assignment for them, which
-`wangge check` reports as information, not as an error. A point without such buildings keeps its
-households and is cut by household order (boundaries.pieces).
+Who places which households (each is placed once, by one owner):
+- a counted point inside a building footprint: the loader, when the register is loaded (its
+  households get that building and positions inside it: gis_api.loaders.households);
+- households sharing one point (a plain register, or counts loaded before the footprints) that lies
+  inside a footprint: here, by the same rule (loaders.sql.holding_footprint_sql): they all belong to
+  that building;
+- households sharing one point outside every footprint (a compound's gate or centre): here, handed
+  to the residential footprints that belong to it (boundaries.spread: same road block, within
+  reach, nearest point), in proportion to floor area, in household-id order.
+Buildings that already hold households (from the loader or a register) never take a compound's.
+
+The households' points stay where the register put them: a grid is then defined by assignment for
+them, which `wangge check` reports as information, not as an error. A point without such
+buildings keeps its households and is cut by household order (boundaries.pieces).
 """
 
 from __future__ import annotations
@@ -44,24 +52,30 @@ def spread_shared_points(inputs: RedistrictInputs) -> tuple[RedistrictInputs, li
     household_ids = dict(inputs.household_ids)
     counts = buildings.set_index("id")["households"].astype(np.int64).copy()
     records: list[dict[str, Any]] = []
-    for code, points in shared.groupby("street_code", sort=True):
-        candidates = _candidates(buildings, str(code))
-        blocks = _blocks(inputs, str(code))
+    held = shared["inside_building"].notna()
+    for pseudo, building, code in zip(shared["id"][held], shared["inside_building"][held],
+                                      shared["street_code"][held], strict=True):  # fmt: skip
+        _hand_to_holder(household_ids, counts, int(pseudo), int(building))
+        records.append(_record(inputs, str(code), int(pseudo), 1, int(building)))
+    current = buildings.assign(households=buildings["id"].map(counts).to_numpy())
+    for code, points in shared[~held].groupby("street_code", sort=True):
+        candidates = _candidates(current, str(code))
         result = spread(
             points.geometry.to_numpy(),
             points["households"].to_numpy(),
             candidates.geometry.to_numpy(),
             pd.to_numeric(candidates["levels"], errors="coerce").to_numpy(dtype=float),
-            blocks,
+            _blocks(inputs, str(code)),
         )
         for index, pseudo in enumerate(points["id"].tolist()):
             taken = result.buildings_of(index)
             targets = candidates["id"].to_numpy()[taken]
             _hand_over(household_ids, counts, int(pseudo), targets, result.households[taken])
-            records.append(_record(inputs, str(code), int(pseudo), len(targets)))
+            records.append(_record(inputs, str(code), int(pseudo), len(targets), None))
     kept = buildings["id"].map(counts).fillna(0).astype(np.int64)
     moved = buildings["shared_point"].astype(bool) & (kept == 0)
     updated = buildings.assign(households=kept)[~moved].reset_index(drop=True)
+    records.sort(key=lambda record: (record["street"], record["first"]))  # by street, then first household id
     return replace(inputs, buildings=gpd.GeoDataFrame(updated, crs=buildings.crs),
                    household_ids=household_ids), records  # fmt: skip
 
@@ -102,8 +116,22 @@ def _hand_over(
     counts[pseudo] = int(rest.size)
 
 
-def _record(inputs: RedistrictInputs, street: str, pseudo: int, buildings: int) -> dict[str, Any]:
-    """What the plan metrics list for a shared point: where, how many households, over how many buildings."""
+def _hand_to_holder(
+    household_ids: dict[int, np.ndarray], counts: pd.Series, pseudo: int, building: int
+) -> None:
+    """All of a point's households to the footprint holding the point, merged into its list in id order."""
+    members = household_ids.pop(pseudo)
+    own = household_ids.get(building, np.empty(0, dtype=np.int64))
+    household_ids[building] = np.sort(np.concatenate([own, members]))
+    counts[building] = int(counts.get(building, 0)) + int(members.size)
+    counts[pseudo] = 0
+
+
+def _record(
+    inputs: RedistrictInputs, street: str, pseudo: int, buildings: int, holder: int | None
+) -> dict[str, Any]:
+    """What the plan metrics list for a shared point: where, how many households, over how many
+    buildings, and the building holding the point (None when it lies outside every footprint)."""
     first = -pseudo
     where = inputs.households.loc[first]
     members = inputs.household_ids.get(pseudo, np.empty(0))
@@ -111,6 +139,8 @@ def _record(inputs: RedistrictInputs, street: str, pseudo: int, buildings: int) 
         "street": street,
         "households": len(members),
         "buildings": buildings,
+        "inside_building": holder,
+        "first": first,
         "lon": round(float(where["lon"]), 6),
         "lat": round(float(where["lat"]), 6),
     }

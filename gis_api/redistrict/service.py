@@ -16,6 +16,7 @@ from boundaries.executor import make_executor
 from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
 from boundaries.score import Weights
 from boundaries.solve import nearest_count
+from gis_api.districts.service import resolve_district
 from gis_api.errors import InvalidInputError
 from gis_api.redistrict.compounds import spread_shared_points
 from gis_api.redistrict.inputs import RedistrictInputs, read_inputs
@@ -50,6 +51,8 @@ class RedistrictOptions:
     dask_scheduler: str | None = None
     workers: int | None = None
     name: str | None = None
+    district: str | None = None
+    """The district to redraw (its code); None = the only district loaded."""
 
 
 @dataclass
@@ -263,7 +266,11 @@ def redistrict_on(
         timings[stage] = time.perf_counter() - started - sum(timings.values())
 
     official = read_official(options.official_codes)
-    inputs, spread = spread_shared_points(read_inputs(connection, "EPSG:32650", official))
+    district = resolve_district(connection, options.district)
+    say(f"[redistrict] district {district.code} {district.name}, metric CRS {district.metric_crs}")
+    inputs, spread = spread_shared_points(
+        read_inputs(connection, district.code, district.metric_crs, official)
+    )
     check_counts(inputs, options)
     lap("read")
     units = build_units(inputs, cut_limits(inputs, options, street_counts(official, options)), say)
@@ -272,7 +279,7 @@ def redistrict_on(
     lap("optimise")
     geometry: PlanGeometry = plan_geometry(units, result, official)
     lap("polygons")
-    plan_id, metrics = store_plan(connection, inputs, units, result, geometry, options, spread)
+    plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options, spread)
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)

@@ -9,14 +9,18 @@ streets into a north and a south block.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, text
 
 from gis_api.integrity.service import check_plan
 from gis_api.plans import service as plans
+from gis_api.redistrict.compounds import spread_shared_points
+from gis_api.redistrict.inputs import read_inputs
 from gis_api.redistrict.report import write_plan_report
-from gis_api.redistrict.service import RedistrictOptions, redistrict_on
+from gis_api.redistrict.service import RedistrictOptions, read_official, redistrict_on
 from tests import tiny_district
 
 OPTIONS = RedistrictOptions(community_target=1000, grid_target=100, seed=3, workers=1)
@@ -40,43 +44,71 @@ BUILDINGS = [
 ]
 
 
-def build_register(connection: Connection) -> None:
-    """The tiny district's streets and plan, footprints, one road, and the compounds' households."""
-    tiny_district.build(connection)
-    connection.execute(text("DELETE FROM household"))
+def build_register(connection: Connection, district: str = tiny_district.DISTRICT, east: float = 0.0) -> None:
+    """The tiny district's streets and plan, footprints, one road, and the compounds' households;
+    `district` 420111 builds the second district, `east` degrees further east, beside 420106."""
+    if district == tiny_district.DISTRICT:
+        tiny_district.build(connection)
+    else:
+        tiny_district.build_other(connection)
+    connection.execute(text("DELETE FROM household WHERE district_code = :d"), {"d": district})
     for building_id, kind, levels, lon, lat in BUILDINGS:
         connection.execute(
             text(
-                "INSERT INTO building (id, source, source_id, kind, levels, geom) "
-                "VALUES (:i, 'test', :i, :k, :l, ST_MakeEnvelope(:x, :y, :x + 0.000418, :y + 0.000135, 4326))"
+                "INSERT INTO building (id, source, source_id, kind, levels, geom, district_code) "
+                "VALUES (:i, 'test', :i, :k, :l, "
+                "ST_MakeEnvelope(:x, :y, :x + 0.000418, :y + 0.000135, 4326), :d)"
             ),
-            {"i": building_id, "k": kind, "l": levels, "x": lon, "y": lat},
+            {"i": building_id, "k": kind, "l": levels, "x": lon + east, "y": lat, "d": district},
         )
-    first = 1
+    first = 1 if district == tiny_district.DISTRICT else 100_001  # household ids are one per database
     for lon, lat, count in COMPOUNDS:
         connection.execute(
             text(
-                "INSERT INTO household (id, residents, grid_id, geom) "
-                "SELECT k, 2, (SELECT g.id FROM grid g JOIN plan p ON p.id = g.plan_id "
-                "              WHERE p.status = 'active' AND ST_Covers(g.geom, p0.geom)), p0.geom "
+                "INSERT INTO household (id, residents, grid_id, geom, district_code) "
+                "SELECT k, 2, (SELECT g.id FROM active_grid g "
+                "              WHERE g.district_code = :d AND ST_Covers(g.geom, p0.geom)), p0.geom, :d "
                 "FROM generate_series(:a, :b) k, (SELECT ST_SetSRID(ST_MakePoint(:x, :y), 4326) AS geom) p0"
             ),
-            {"x": lon, "y": lat, "a": first, "b": first + count - 1},
+            {"x": lon + east, "y": lat, "a": first, "b": first + count - 1, "d": district},
         )
         first += count
-    connection.execute(text("INSERT INTO road_node VALUES (1, 0, 'SRID=4326;POINT(114.30 30.55)')"))
-    connection.execute(text("INSERT INTO road_node VALUES (2, 0, 'SRID=4326;POINT(114.32 30.55)')"))
+    west, end = 114.30 + east, 114.32 + east
+    connection.execute(text(f"INSERT INTO road_node VALUES (1, 0, 'SRID=4326;POINT({west} 30.55)')"))
+    connection.execute(text(f"INSERT INTO road_node VALUES (2, 0, 'SRID=4326;POINT({end} 30.55)')"))
     connection.execute(
         text(
             "INSERT INTO road_edge VALUES (1, 1, 2, '测试路', 'primary', false, 1900, 40, 171, 171, 171, "
-            "'SRID=4326;LINESTRING(114.30 30.55, 114.32 30.55)')"
+            f"'SRID=4326;LINESTRING({west} 30.55, {end} 30.55)')"
         )
     )
 
 
-def test_lumpy_register_meets_the_targets_and_lists_every_split(connection: Connection) -> None:
-    build_register(connection)
-    metrics = redistrict_on(connection, OPTIONS).metrics
+@pytest.mark.parametrize(
+    ("district", "east", "metric_crs"),
+    [
+        (tiny_district.DISTRICT, 0.0, "EPSG:32650"),
+        (tiny_district.OTHER, tiny_district.OTHER_OFFSET, "EPSG:4547"),
+    ],
+)
+def test_lumpy_register_meets_the_targets_and_lists_every_split(
+    connection: Connection, district: str, east: float, metric_crs: str
+) -> None:
+    # the second case: the register is the other district's, measured in its own CRS (CGCS2000 3°
+    # GK, CM 114°E), beside 420106, whose plan and households must stay as they are
+    if district != tiny_district.DISTRICT:
+        tiny_district.build(connection)
+    build_register(connection, district, east)
+    connection.execute(
+        text("UPDATE district SET metric_crs = :crs, metric_crs_family = :family WHERE code = :d"),
+        {"crs": metric_crs, "family": "utm" if metric_crs == "EPSG:32650" else "cgcs2000_gk3", "d": district},
+    )
+    said: list[str] = []
+    report = redistrict_on(connection, replace(OPTIONS, district=district), said.append)
+    assert f"[redistrict] district {district} " in said[0] and said[0].endswith(f"metric CRS {metric_crs}")
+    plan_district = "SELECT district_code FROM plan WHERE id = :p"
+    assert connection.execute(text(plan_district), {"p": report.plan_id}).scalar_one() == district
+    metrics = report.metrics
     communities, grids = metrics["communities"], metrics["grids"]
     assert communities["districts"] == 6  # 5 in the west, 1 for the east's 950 households
     assert communities["dev_max"] <= 0.05
@@ -84,11 +116,12 @@ def test_lumpy_register_meets_the_targets_and_lists_every_split(connection: Conn
     assert communities["contiguous"] and grids["contiguous"]
     divided = metrics["splits"]["communities"]
     assert metrics["community_splits"] == len(divided) >= 1
-    big = next(s for s in divided if (s["lon"], s["lat"]) == (114.304, 30.545))
+    big = next(s for s in divided if (s["lon"], s["lat"]) == (round(114.304 + east, 6), 30.545))
     assert big["households"] == 4000 and big["by_order"] and big["building"] is None
     assert len(big["communities"]) >= 4  # the 4,000-household point spans 4+ communities
     points = {
-        (p["lon"], p["lat"]): (p["households"], p["buildings"]) for p in metrics["splits"]["shared_points"]
+        (round(p["lon"] - east, 6), p["lat"]): (p["households"], p["buildings"])
+        for p in metrics["splits"]["shared_points"]
     }
     assert points == {
         (114.304, 30.545): (4000, 0),
@@ -99,6 +132,32 @@ def test_lumpy_register_meets_the_targets_and_lists_every_split(connection: Conn
     }
     assert (metrics["shared_points"], metrics["shared_points_spread"]) == (5, 2)
     assert metrics["grids_by_assignment"] > 0
+
+
+def test_a_shared_point_inside_a_footprint_belongs_to_that_building(connection: Connection) -> None:
+    # a plain register (no counts) puts 3 households at one point inside building 1, which holds
+    # none yet: they are that building's, by the loader's rule for a counted point, and spread nowhere
+    tiny_district.build(connection)
+    connection.execute(
+        text(
+            "INSERT INTO building (id, source, source_id, kind, levels, geom, district_code) VALUES "
+            "(1, 'test', 1, 'residential', 6, ST_MakeEnvelope(114.302, 30.542, 114.3024, 30.5422, 4326), "
+            "'420106'), (2, 'test', 2, 'residential', 6, "
+            "ST_MakeEnvelope(114.3026, 30.542, 114.303, 30.5422, 4326), '420106')"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO household (id, residents, geom, district_code) SELECT 200 + k, 2, "
+            "ST_SetSRID(ST_MakePoint(114.3022, 30.5421), 4326), '420106' FROM generate_series(1, 3) k"
+        )
+    )
+    read = read_inputs(connection, tiny_district.DISTRICT, "EPSG:32650", read_official(None))
+    inputs, records = spread_shared_points(read)
+    assert [(r["households"], r["buildings"], r["inside_building"]) for r in records] == [(3, 1, 1)]
+    assert inputs.household_ids[1].tolist() == [201, 202, 203]
+    assert 2 not in inputs.household_ids  # the neighbouring footprint takes none
+    assert not (inputs.buildings["id"] == -201).any()  # the point is no unit of its own any more
 
 
 def test_activated_lumpy_plan_checks_clean_with_grids_around_the_buildings(
@@ -121,8 +180,9 @@ def test_activated_lumpy_plan_checks_clean_with_grids_around_the_buildings(
     assert [holds[b][0] for b in (1, 2, 3)] == [True] * 3, holds
     assert [holds[b][1] for b in (5, 6)] == [True] * 2, holds
     page = write_plan_report(connection, report.plan_id, tmp_path / "plan.html").read_text(encoding="utf-8")
-    assert "拆分 (splits)" in page and "共用点 114.304000, 30.545000" in page
-    assert "grids defined by assignment" in page
+    assert 'id="wg-splits"' in page and "共用点 114.304000, 30.545000" in page
+    assert 'id="wg-shared-points"' in page
+    assert f"{report.metrics['grids_by_assignment']} grids are defined by assignment" in page
     # the map layer is declared before the layer control that names it (else Leaflet fails)
     assert 0 < page.index("L.featureGroup(") < page.index("L.control.layers(")
     plans.activate_plan(connection, report.plan_id)
