@@ -1,6 +1,7 @@
 """The `wangge` console command, run as a real subprocess against a real database."""
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -97,6 +98,15 @@ def test_external_server_without_postgis_says_how_to_enable_it(cluster: Embedded
         assert "CREATE EXTENSION postgis" in result.stderr
     finally:
         cluster.drop_database(bare)
+
+
+def test_infeasible_redistrict_is_one_line_naming_the_street_and_exit_1(committed_url: str) -> None:
+    # two streets run in two worker processes: the error crosses the process boundary
+    result = wangge("redistrict", "--workers", "2", "--count", "420106001=50", url=committed_url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    pattern = r"error: street/420106001: district count 50 exceeds the \d+ units of the parent\n"
+    assert re.fullmatch(pattern, result.stderr), result.stderr
 
 
 def test_osm_import_for_an_unknown_district_is_one_line(committed_url: str) -> None:
