@@ -29,7 +29,9 @@ from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
 from gis_api.demo.load import load_demo
+from gis_api.districts.service import resolve_district
 from gis_api.redistrict import service
+from gis_api.redistrict.compounds import spread_shared_points
 from gis_api.redistrict.inputs import read_inputs
 from gis_api.redistrict.units import UnitSet, build_units
 
@@ -202,7 +204,13 @@ def main() -> int:
         official = service.read_official(OFFICIAL)
         counts = official.groupby("street_code").size().to_dict()
         with engine.connect() as connection:
-            units = build_units(read_inputs(connection, "420106", "EPSG:32650", official), 60, log)
+            options = service.RedistrictOptions()
+            district = resolve_district(connection, None)  # the bench database holds the demo only
+            inputs, _ = spread_shared_points(
+                read_inputs(connection, district.code, district.metric_crs, official)
+            )
+            limits = service.cut_limits(inputs, options, service.street_counts(official, options))
+            units = build_units(inputs, limits, log)
         log("pymetis")
         figures, seconds = run_metis(units, counts)
         peers["pymetis"] = {"scope": "district", "wall_s": round(seconds, 2), **figures}
