@@ -27,6 +27,7 @@ NO_STORE_PREFIXES = (
     "/open311",
     "/members",
     "/media",
+    "/hotline",
 )
 
 
@@ -64,6 +65,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.cases.router import router as cases_router
     from gis_api.events.router import router as events_router
     from gis_api.health.router import router as health_router
+    from gis_api.hotline.router import router as hotline_router
     from gis_api.households.router import router as households_router
     from gis_api.locate.router import router as locate_router
     from gis_api.members.router import router as members_router
@@ -78,6 +80,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(households_router)
     app.include_router(locate_router)
     app.include_router(cases_router)
+    app.include_router(hotline_router)
     app.include_router(members_router)
     app.include_router(open311_router)
     app.include_router(events_router)

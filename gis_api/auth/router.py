@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from gis_api.auth import models as _models  # noqa: F401  (registers app_user, audit_log)
 from gis_api.auth.dependencies import CurrentUser
 from gis_api.auth.schemas import TokenResponse, UserOut
-from gis_api.auth.scope import HOUSEHOLD_READERS
+from gis_api.auth.scope import CONTACT_READERS, HOUSEHOLD_READERS
 from gis_api.auth.service import authenticate
 from gis_api.auth.tokens import issue_token, signing_secret, token_ttl_s
 from gis_api.db.session import SessionDep
@@ -51,4 +51,5 @@ def me(user: CurrentUser) -> UserOut:
         scope_code=user.scope_code,
         scope_level=user.level.value,
         may_read_households=user.role in HOUSEHOLD_READERS,
+        may_read_contacts=user.role in CONTACT_READERS,
     )

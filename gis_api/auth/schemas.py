@@ -20,3 +20,5 @@ class UserOut(BaseModel):
     scope_code: str
     scope_level: str
     may_read_households: bool
+    may_read_contacts: bool = False
+    """May read hotline callers' names and phone numbers (gis_api.auth.scope.CONTACT_READERS)."""

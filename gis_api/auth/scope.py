@@ -35,6 +35,11 @@ LEVELS_BY_ROLE: dict[Role, frozenset[ScopeLevel]] = {
 # Planners work with aggregated counts only; household points are personal data.
 HOUSEHOLD_READERS = frozenset(Role) - {Role.PLANNER}
 
+# A hotline caller's name and phone number: the district desk that took the call and the street
+# that handles the case (承办单位) call back; community staff and grid workers live and work among
+# the caller's neighbours, planners need no individuals: they never see who complained.
+CONTACT_READERS = frozenset({Role.ADMIN, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR})
+
 
 def scope_level(code: str) -> ScopeLevel:
     """Level of an area code by its length; InvalidInputError for anything that is not one."""
@@ -87,6 +92,10 @@ class Principal:
         if self.level is ScopeLevel.GRID:
             return area_code == self.scope_code
         return area_code.startswith(self.scope_code)
+
+    def require_contact_access(self) -> None:
+        if self.role not in CONTACT_READERS:
+            raise PermissionDeniedError(f"role {self.role} may not read callers' contact details")
 
     def require_household_access(self) -> None:
         if self.role not in HOUSEHOLD_READERS:

@@ -18,6 +18,8 @@ class Building(Base):
     levels: Mapped[int | None] = mapped_column(SmallInteger)
     households: Mapped[int] = mapped_column(Integer, default=0)
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    name: Mapped[str | None] = mapped_column(String(128))
+    """A landmark's name (OSM `name`), for the search box; most buildings have none."""
 
 
 class Household(Base):

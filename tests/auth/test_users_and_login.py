@@ -81,6 +81,7 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
         "scope_code": tiny_district.WEST,
         "scope_level": "street",
         "may_read_households": True,
+        "may_read_contacts": True,
     }
 
 
