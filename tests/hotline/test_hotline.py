@@ -74,7 +74,9 @@ def test_who_reads_the_caller_and_the_audit_trail(api: Api, db_session: Session)
     assert ("west_community_op", "case_contact.denied", 0) in audit
     plain = api.as_("admin").report().json()["id"]
     assert api.as_("admin").get(f"/cases/{plain}/contact").status_code == 404
-    me = {user: api.as_(user).get("/auth/me").json()["may_read_contacts"] for user in ("admin", "west_worker")}
+    me = {
+        user: api.as_(user).get("/auth/me").json()["may_read_contacts"] for user in ("admin", "west_worker")
+    }
     assert me == {"admin": True, "west_worker": False}
 
 
@@ -93,7 +95,13 @@ def test_hotline_intake_refuses_bad_input_and_other_roles(api: Api, db_session: 
 
 def test_retried_call_is_one_case(api: Api, db_session: Session) -> None:
     key = {"Idempotency-Key": "desk-3-0042"}
-    body = {"category_code": "E0201", "lon": INCIDENT[0], "lat": INCIDENT[1], "description": "小广告", **CALLER}
+    body = {
+        "category_code": "E0201",
+        "lon": INCIDENT[0],
+        "lat": INCIDENT[1],
+        "description": "小广告",
+        **CALLER,
+    }
     first = api.post("/hotline/cases", body, headers=key)
     again = api.post("/hotline/cases", body, headers=key)
     assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
@@ -107,12 +115,16 @@ def test_duplicates_are_open_cases_of_the_same_minor_within_100_m(api: Api) -> N
     api.as_("admin").report("E0102", (lon, lat))  # another 小类
     closed = api.as_("admin").report("E0201", (lon, lat)).json()["id"]
     assert api.as_("admin").post(f"/cases/{closed}/actions/void", {}).status_code == 200
-    hints = api.as_("west_op").get("/hotline/duplicates", params={"category": "E0201", "lon": lon, "lat": lat})
+    hints = api.as_("west_op").get(
+        "/hotline/duplicates", params={"category": "E0201", "lon": lon, "lat": lat}
+    )
     assert hints.status_code == 200, hints.text
     items = hints.json()["items"]
     assert [item["id"] for item in items] == [near]
     assert 55 < items[0]["distance_m"] < 65
-    hidden = api.as_("east_op").get("/hotline/duplicates", params={"category": "E0201", "lon": lon, "lat": lat})
+    hidden = api.as_("east_op").get(
+        "/hotline/duplicates", params={"category": "E0201", "lon": lon, "lat": lat}
+    )
     assert hidden.json()["items"] == []
     bad = api.get("/hotline/duplicates", params={"category": "E0201", "lon": 500, "lat": lat})
     assert bad.status_code == 422
