@@ -28,6 +28,7 @@ NO_STORE_PREFIXES = (
     "/members",
     "/media",
     "/hotline",
+    "/search",
 )
 
 
@@ -71,6 +72,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.members.router import router as members_router
     from gis_api.open311.router import router as open311_router
     from gis_api.plans.router import router as plans_router
+    from gis_api.search.router import router as search_router
     from gis_api.tiles.router import router as tiles_router
     from gis_api.webmap import mount_webmap
 
@@ -86,6 +88,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(events_router)
     app.include_router(tiles_router)
     app.include_router(plans_router)
+    app.include_router(search_router)
     mount_webmap(app)
 
 
