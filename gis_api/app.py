@@ -29,6 +29,7 @@ NO_STORE_PREFIXES = (
     "/media",
     "/hotline",
     "/search",
+    "/exports",
 )
 
 
@@ -65,6 +66,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.auth.router import router as auth_router
     from gis_api.cases.router import router as cases_router
     from gis_api.events.router import router as events_router
+    from gis_api.exports.router import router as exports_router
     from gis_api.health.router import router as health_router
     from gis_api.hotline.router import router as hotline_router
     from gis_api.households.router import router as households_router
@@ -89,6 +91,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(tiles_router)
     app.include_router(plans_router)
     app.include_router(search_router)
+    app.include_router(exports_router)
     mount_webmap(app)
 
 

@@ -34,6 +34,7 @@ from gis_api.cases.schemas import SurveyIn
 from gis_api.cases.service import Actor, lock_case, log_event, now_utc
 from gis_api.cases.workflow import OPERATORS, State
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from gis_api.localtime import local_text
 
 LEVEL_COLUMN = {"street": "street_code", "community": "community_code", "grid": "grid_code"}
 STAGE_OF = {
@@ -526,6 +527,6 @@ def ranking_html(ranking: Ranking) -> str:
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #999;padding:4px 8px;text-align:right}</style></head>"
         f"<body><h1>{title}</h1><p>权重: {html.escape(weights)}; "
-        f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>"
+        f"generated {local_text(datetime.now(UTC))} 北京时间</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gis_api.cases.categories import KIND_NAME, default_catalog
 from gis_api.cases.service import Actor, create_case, now_utc
 from gis_api.errors import InvalidInputError, NotFoundError
+from gis_api.localtime import local_iso
 
 RESIDENT = Actor(username="open311", role="resident")
 MAX_DESCRIPTION = 4000
@@ -252,4 +253,5 @@ def _request(row: Any) -> dict[str, Any]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None
+    """GeoReport datetimes in Beijing time with their offset (2026-03-02T09:00:00+08:00)."""
+    return local_iso(moment)
