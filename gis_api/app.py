@@ -30,6 +30,7 @@ NO_STORE_PREFIXES = (
     "/hotline",
     "/search",
     "/exports",
+    "/analytics",
 )
 
 
@@ -62,6 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _include_routers(app: FastAPI) -> None:
     """Mount every domain's router (imported here so the factory stays the single entry point)."""
+    from gis_api.analytics.router import router as analytics_router
     from gis_api.areas.router import router as layers_router
     from gis_api.auth.router import router as auth_router
     from gis_api.cases.router import router as cases_router
@@ -92,6 +94,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(plans_router)
     app.include_router(search_router)
     app.include_router(exports_router)
+    app.include_router(analytics_router)
     mount_webmap(app)
 
 
