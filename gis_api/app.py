@@ -12,6 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gis_api import __version__
+from gis_api.basemaps import resolve_basemap
 from gis_api.config import Settings, get_settings
 from gis_api.db.session import make_engine, session_factory
 from gis_api.errors import add_exception_handlers
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from gis_api.locate.index import LocateIndexCache
 
     settings = settings or get_settings()
+    resolve_basemap(settings)  # a basemap the overlays cannot align with is refused before serving
     app = FastAPI(title="网格 Wangge GIS", version=__version__, lifespan=_lifespan)
     engine = make_engine(settings)
     app.state.settings = settings

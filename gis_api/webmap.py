@@ -8,8 +8,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from gis_api.basemaps import resolve_basemap
 from gis_api.config import PROJECT_ROOT
 from gis_api.errors import NotFoundError
+from gis_api.localtime import local_zone
 
 WEBMAP_DIR = PROJECT_ROOT / "webmap"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -53,11 +55,20 @@ def field_page() -> FileResponse:
     return _page(WEBMAP_DIR / "field.html")
 
 
+@router.get("/screen", include_in_schema=False)
+def screen_page() -> FileResponse:
+    """The command centre's wall screen (1920×1080, dark, live)."""
+    return _page(WEBMAP_DIR / "screen.html")
+
+
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
-    """Public map settings: the optional basemap (empty = none, fully offline) and attribution."""
+    """Public map settings: the basemap preset with its datum and tile layers (none: fully offline),
+    the zone users read times in, attributions."""
     settings = request.app.state.settings
     return {
+        "basemap": resolve_basemap(settings).public(),
+        "timezone": str(local_zone()),
         "basemap_url": settings.basemap_url,
         "basemap_attribution": settings.basemap_attribution,
         "district_code": settings.district_code,
