@@ -82,6 +82,21 @@ def out_of_scope(ok: set[str]) -> dict[str, int]:
     return {role: hidden.get(role, 403) for role in ROLES if role not in ok}
 
 
+_DUPLICATES = f"/hotline/duplicates?category=E0201&lon={INCIDENT[0]}&lat={INCIDENT[1]}"
+
+
+def _call_body() -> dict[str, Any]:
+    return {**_report_body(INCIDENT), "description": "来电反映", "caller_phone": "13800001234"}
+
+
+def hotline_case(api: Api) -> dict[str, Any]:
+    response = api.as_("admin").post("/hotline/cases", _call_body())
+    return {"id": response.json()["id"]}
+
+
+_KPI_PERIOD = "level=street&start=2026-03-01T00:00:00%2B08:00&end=2026-04-01T00:00:00%2B08:00"
+
+
 PROBES: list[Probe] = [
     Probe("POST", "/cases", frozenset(CASE_READERS_WEST), 201, body=lambda a, v: _report_body(INCIDENT)),
     Probe("GET", "/cases", frozenset(AUTHENTICATED - {"planner"})),
@@ -154,6 +169,29 @@ PROBES: list[Probe] = [
     Probe("POST", "/open311/v2/requests.json", frozenset(ROLES), 201, body=lambda a, v: None),
     Probe("GET", "/open311/v2/requests.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/requests/{id}.json", frozenset(ROLES), setup=fresh_case),
+    # the hotline desk: callers' contacts for the district desk and the handling street only
+    Probe("POST", "/hotline/cases", frozenset(SENIOR_WEST), 201, body=lambda a, v: _call_body()),
+    Probe("GET", _DUPLICATES, frozenset(AUTHENTICATED - {"planner"})),
+    Probe(
+        "GET",
+        "/cases/{id}/contact",
+        frozenset(SENIOR_WEST),
+        setup=hotline_case,
+        refused={"north_worker": 403},  # the role check comes first and says nothing about the case
+    ),
+    Probe("GET", "/categories", frozenset(AUTHENTICATED)),
+    Probe("GET", "/search?q=1", frozenset(AUTHENTICATED)),
+    Probe("GET", "/exports/cases.csv", frozenset(AUTHENTICATED - {"planner"})),
+    Probe("GET", f"/exports/kpis.xlsx?{_KPI_PERIOD}", frozenset(AUTHENTICATED)),
+    Probe("GET", "/exports/ranking.csv?month=2026-03", frozenset(AUTHENTICATED)),
+    Probe("GET", "/analytics/heatmap", frozenset(AUTHENTICATED)),
+    Probe("GET", "/analytics/trends", frozenset(AUTHENTICATED)),
+    Probe(
+        "GET",
+        "/members/{id}/track?date=2026-03-02",
+        frozenset(OPERATORS_WEST | {"west_worker"}),
+        setup=lambda a: {"id": a.world.members["worker"]},
+    ),
 ]
 
 
@@ -226,6 +264,7 @@ def test_every_endpoint_is_in_the_matrix(everyone: Api) -> None:
     covered = {(p.method, p.path.split("?")[0]) for p in PROBES}
     covered = {(m, path.replace("{id}", "{case_id}")) for m, path in covered} | covered
     ours = ("/cases", "/positions", "/visits", "/assessment", "/events", "/open311", "/members", "/media")
+    ours += ("/hotline", "/categories", "/search", "/exports", "/analytics")
     missing = []
     for route in everyone.client.app.routes:  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute) or not route.path.startswith(ours):
