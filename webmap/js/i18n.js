@@ -110,6 +110,26 @@ const TEXTS = {
   },
 };
 const LANG_KEY = 'wangge.lang';
+let timeZone = 'Asia/Shanghai'; // users read Beijing time; /config.json may name the calendar's zone
+
+// More texts from a page's own modules: addTexts({ zh: {...}, en: {...} }).
+export function addTexts(extra) {
+  Object.entries(extra).forEach(([lang, texts]) => Object.assign(TEXTS[lang], texts));
+}
+
+export function setTimeZone(zone) {
+  if (zone) timeZone = zone;
+}
+
+export function zoneName() {
+  return timeZone;
+}
+
+// A stored time as users read it: local (Beijing) time, whatever the browser's own zone is.
+export function formatTime(value, options = {}) {
+  if (!value) return '—';
+  return new Date(value).toLocaleString(locale(), { hour12: false, timeZone, ...options });
+}
 
 export function language() {
   const stored = localStorage.getItem(LANG_KEY);

@@ -2,17 +2,23 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, hasEndpoint } from './api.js';
 import { CasePanel } from './cases.js';
-import { t } from './i18n.js';
-import { HeatLayer, casesSince } from './heatmap.js';
-import { renderKpis } from './kpi.js';
+import { HotlineDesk } from './desk.js';
+import { exportButtons } from './exports.js';
+import { setTimeZone, t } from './i18n.js';
+import { HeatLayer, heatBins } from './heatmap.js';
+import { kpiPeriod, renderKpis } from './kpi.js';
+import { addLegend } from './legend.js';
 import { bindFeaturePopups, boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
 import { MemberLayer } from './members.js';
 import { buildScopeSelector } from './scope.js';
+import { buildSearch, flyToHit } from './search.js';
 import { renderShell, showUser } from './shell.js';
+import { TrackPlayer } from './tracks.js';
 
 const CASE_ROLES = new Set(['admin', 'district_operator', 'street_operator', 'community_operator', 'grid_worker']);
+const TEAM_READERS = new Set(['admin', 'district_operator', 'street_operator', 'community_operator']);
 const $ = (id) => document.getElementById(id);
 
 function setStatus(text) {
@@ -43,7 +49,7 @@ function addLayers(map, config, me) {
   return layers;
 }
 
-async function startCases(map, overlays, user) {
+async function startCases(map, overlays, user, me) {
   if (!CASE_ROLES.has(user.role) || !(await hasEndpoint('/cases'))) {
     $('wg-cases').innerHTML = `<p class="muted">${t('cases.unavailable')}</p>`;
     return null;
@@ -51,6 +57,7 @@ async function startCases(map, overlays, user) {
   const panel = new CasePanel({
     map,
     canReassign: user.role !== 'grid_worker',
+    canReadContacts: Boolean(me.may_read_contacts),
     elements: { counters: $('wg-counters'), filters: $('wg-filters'), list: $('wg-case-list'), detail: $('wg-case-detail') },
   });
   panel.layer.addTo(map);
@@ -92,11 +99,56 @@ function startHeatmap(map, overlays, scopeOf) {
   select.disabled = false;
   select.addEventListener('change', async () => {
     if (!select.value) { map.removeLayer(heat); $('wg-heat-count').textContent = ''; return; }
-    const points = await casesSince(Number(select.value), scopeOf());
-    heat.setPoints(points);
+    const result = await heatBins(Number(select.value), scopeOf());
+    heat.setBins(result.bins, result.max_count);
     heat.addTo(map);
-    $('wg-heat-count').textContent = t('heat.count', { n: points.length });
+    $('wg-heat-count').textContent = t('heat.bins', { n: result.total, cells: result.bins.length });
+    $('wg-heat-count').dataset.total = String(result.total);
   });
+}
+
+// The search box: results fly the map there; a case number also opens the case.
+function startSearch(map, panel) {
+  buildSearch($('wg-search'), (hit) => {
+    if (hit.kind !== 'case' || !panel) { flyToHit(map, hit); return; }
+    // open the case first (it pans to its marker), then zoom in on it
+    panel.select(Number(hit.key)).then(() => flyToHit(map, hit)).catch((error) => setStatus(error.message));
+  });
+}
+
+// Category tree for the filter and the hotline desk (district and street desks: may read callers).
+async function startDesk(map, panel, me) {
+  if (!panel || !(await hasEndpoint('/categories'))) return;
+  const tree = await getJson('/categories');
+  panel.setCategories(tree);
+  if (!me.may_read_contacts || !(await hasEndpoint('/hotline/cases'))) return;
+  const desk = new HotlineDesk({
+    map,
+    tree,
+    element: $('wg-desk'),
+    onCreated: (created) => {
+      setStatus(t('desk.created', { id: created.id }));
+      panel.select(created.id).catch((error) => setStatus(error.message));
+    },
+  });
+  const button = $('wg-desk-open');
+  button.textContent = t('desk.open');
+  button.hidden = false;
+  button.addEventListener('click', () => (desk.el.hidden ? desk.open() : desk.close()));
+}
+
+function startExports(panel, me) {
+  const onError = (message) => setStatus(message);
+  if (panel) {
+    exportButtons($('wg-case-tools'), t('export.cases'), () => {
+      const { limit, ...filters } = panel.filters();
+      return ['/exports/cases', filters, 'cases'];
+    }, onError);
+  }
+  if (me.role === 'grid_worker') return;
+  const { month, start, end } = kpiPeriod();
+  exportButtons($('wg-kpi-tools'), t('export.kpis'), () => ['/exports/kpis', { level: 'street', start, end }, `kpi-street-${month}`], onError);
+  exportButtons($('wg-kpi-tools'), t('export.ranking'), () => ['/exports/ranking', { month }, `street-ranking-${month}`], onError);
 }
 
 async function start() {
@@ -104,7 +156,10 @@ async function start() {
   const user = await ensureLogin();
   showUser();
   const [config, me] = await Promise.all([getJson('/config.json'), getJson('/auth/me')]);
+  setTimeZone(config.timezone);
   const map = createMap('map', config);
+  window.wanggeMap = map; // lets an operator (or a test) reach the map from the console
+  addLegend(map);
   const layers = addLayers(map, config, me);
   const overlays = Object.fromEntries(Object.entries(layers).map(([name, layer]) => [t(`layer.${name}`), layer]));
   bindFeaturePopups(map, [['households', layers.households], ['grids', layers.grids]].filter(([, layer]) => layer));
@@ -116,10 +171,13 @@ async function start() {
   map.fitBounds(scope.bounds(user.scope_code));
   if (await hasEndpoint('/members')) {
     members.load(user.role, user.scope_code)
-      .then(() => { document.body.dataset.members = String(members.count); })
+      .then(() => {
+        document.body.dataset.members = String(members.count);
+        if (TEAM_READERS.has(user.role)) new TrackPlayer({ map, element: $('wg-tracks'), members }).render();
+      })
       .catch((error) => setStatus(t('error.load', { reason: error.message })));
   }
-  const panel = await startCases(map, overlays, user).catch((error) => {
+  const panel = await startCases(map, overlays, user, me).catch((error) => {
     setStatus(t('error.load', { reason: error.message }));
     return null;
   });
@@ -129,6 +187,9 @@ async function start() {
     if (panel) await panel.setScope(event.target.value);
   });
   if (panel) startHeatmap(map, overlays, () => $('wg-scope').value);
+  startSearch(map, panel);
+  await startDesk(map, panel, me).catch((error) => setStatus(t('error.load', { reason: error.message })));
+  startExports(panel, me);
   await startLive(panel, members, user);
   if (me.role !== 'grid_worker' && (await hasEndpoint('/assessment/kpis'))) {
     renderKpis($('wg-kpi')).catch((error) => { $('wg-kpi').textContent = t('error.load', { reason: error.message }); });

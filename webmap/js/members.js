@@ -4,7 +4,7 @@ import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson } from './api.js';
 import { escapeHtml, t } from './i18n.js';
 
-const STATUS_COLOURS = { available: '#1a9850', en_route: '#fdae61', on_scene: '#d73027', off_duty: '#999999' };
+export const STATUS_COLOURS = { available: '#1a9850', en_route: '#fdae61', on_scene: '#d73027', off_duty: '#999999' };
 const TEAM_READERS = new Set(['admin', 'district_operator', 'street_operator', 'community_operator']);
 
 function styleOf(status) {

@@ -1,8 +1,9 @@
 // The top bar of every page: title, links to the other faces, language switch, user, logout.
 import { bindLanguageSwitch, escapeHtml, t, translatePage } from './i18n.js';
 import { clearSession, currentUser } from './session.js';
+import './texts-command.js';
 
-const PAGES = [['/', 'nav.command'], ['/planner', 'nav.planner'], ['/field', 'nav.field']];
+const PAGES = [['/', 'nav.command'], ['/planner', 'nav.planner'], ['/field', 'nav.field'], ['/screen', 'nav.screen']];
 
 export function renderShell(titleKey) {
   translatePage();
