@@ -3,6 +3,7 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson } from './api.js';
 import { escapeHtml, t } from './i18n.js';
+import './texts-command.js';
 
 export const STATUS_COLOURS = { available: '#1a9850', en_route: '#fdae61', on_scene: '#d73027', off_duty: '#999999' };
 const TEAM_READERS = new Set(['admin', 'district_operator', 'street_operator', 'community_operator']);
@@ -51,7 +52,7 @@ export class MemberLayer {
       marker.setStyle(styleOf(status));
     }
     const name = this.names.get(id) ?? `${t('role.grid_worker')} ${id}`;
-    marker.bindTooltip(`${escapeHtml(name)} · ${status ?? ''}`);
+    marker.bindTooltip(`${escapeHtml(name)} · ${status ? t(`member.${status}`) : ''}`);
   }
 
   get count() {
