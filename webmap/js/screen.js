@@ -58,7 +58,7 @@ function renderRanking(ranking) {
 function renderOverdue(page) {
   $('wg-screen-overdue').innerHTML = page.items.map((c) => `<li data-case-id="${c.id}">#${c.id} ${escapeHtml(c.category_name.split('/').pop())}
     · ${escapeHtml(state.streetNames.get(c.street_code) ?? c.street_code)}<span class="late">${t(`state.${c.state}`)}</span></li>`).join('')
-    || `<li>${t('screen.none')}</li>`;
+    || `<li class="none">${t('screen.none')}</li>`;
   $('wg-screen-overdue').dataset.count = String(page.items.length);
 }
 
