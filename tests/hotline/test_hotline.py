@@ -48,7 +48,7 @@ def test_hotline_case_keeps_the_caller_apart(api: Api, db_session: Session) -> N
     for reader in ("west_worker", "west_community_op", "admin"):
         detail = api.as_(reader).get(f"/cases/{case['id']}").text
         listing = api.as_(reader).get("/cases").text
-        assert "1234" not in detail + listing and "王女士" not in detail + listing
+        assert "138 0000 1234" not in detail + listing and "王女士" not in detail + listing
 
 
 def test_who_reads_the_caller_and_the_audit_trail(api: Api, db_session: Session) -> None:
