@@ -49,6 +49,18 @@ class Basemap:
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "datum": self.datum, "layers": [asdict(layer) for layer in self.layers]}
 
+    def tile_origins(self) -> list[str]:
+        """Every origin the pages load tiles from (each {s} subdomain spelled out), sorted: what a
+        Content-Security-Policy's img-src must allow besides 'self' (a relative URL is 'self')."""
+        origins = set()
+        for layer in self.layers:
+            for sub in layer.subdomains or " ":
+                url = layer.url.replace("{s}", sub.strip())
+                scheme, _, rest = url.partition("://")
+                if rest:
+                    origins.add(f"{scheme}://{rest.split('/', 1)[0]}")
+        return sorted(origins)
+
 
 def tianditu_layer(layer: str, key: str, labels: bool = False) -> TileSource:
     """Tianditu's WMTS in web mercator (the `_w` services) as an XYZ template over t0-t7."""

@@ -17,9 +17,8 @@ class Settings(BaseSettings):
     """External PostgreSQL/PostGIS URL; None means the embedded cluster under var_dir."""
     var_dir: Path = PROJECT_ROOT / "var"
     data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
-    district_code: str = "420106"
+    """The Wuchang demo's inputs. Districts, their codes and metric CRS are data (`wangge district`)."""
     grid_code_width: int = 2
-    metric_crs: str = "EPSG:32650"
     basemap: str = ""
     """Basemap preset (gis_api.basemaps.PRESETS: tianditu-vec, tianditu-img, amap-vec, amap-img);
     empty = none (fully offline) unless basemap_url is set."""

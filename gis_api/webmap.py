@@ -64,14 +64,14 @@ def screen_page() -> FileResponse:
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
     """Public map settings: the basemap preset with its datum and tile layers (none: fully offline),
-    the zone users read times in, attributions."""
+    the zone users read times in, attributions. Districts and their names come from GET /auth/me
+    after login."""
     settings = request.app.state.settings
     return {
         "basemap": resolve_basemap(settings).public(),
         "timezone": str(local_zone()),
         "basemap_url": settings.basemap_url,
         "basemap_attribution": settings.basemap_attribution,
-        "district_code": settings.district_code,
         "osm_attribution": OSM_ATTRIBUTION,
         "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
     }

@@ -4,31 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from gis_api.analytics.schemas import Heatmap, Trends
 from gis_api.analytics.service import heatmap, trends
-from gis_api.areas.service import metric_srid
 from gis_api.auth.dependencies import CurrentUser
 from gis_api.db.session import SessionDep
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
-Area = Annotated[str | None, Query(max_length=20, description="street, community or grid code")]
+Area = Annotated[str | None, Query(max_length=20, description="district, street, community or grid code")]
 
 
 @router.get("/heatmap")
 def case_heatmap(
-    request: Request,
     session: SessionDep,
     user: CurrentUser,
     days: Annotated[int, Query(ge=1, le=366, description="cases reported in the last N days")] = 7,
     cell_m: Annotated[float, Query(ge=50, le=5000, description="hexagon width in metres")] = 250,
     area: Area = None,
 ) -> Heatmap:
-    """Cases of the caller's area counted per hexagon in SQL (the page draws the bins, not the cases)."""
-    srid = metric_srid(request.app.state.settings.metric_crs)
-    return heatmap(session, user, days, cell_m, srid, area)
+    """Cases of the caller's area counted per hexagon in SQL (the page draws the bins, not the cases),
+    laid out in the metric CRS of each case's district."""
+    return heatmap(session, user, days, cell_m, area)
 
 
 @router.get("/trends")

@@ -14,6 +14,8 @@ class HexBin(BaseModel):
     lon: float
     lat: float
     ring: list[list[float]]
+    metric_crs: str
+    """The CRS the hexagon was laid out in: the metric CRS of its cases' district (e.g. EPSG:32650)."""
 
 
 class Heatmap(BaseModel):

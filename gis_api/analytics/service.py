@@ -1,5 +1,12 @@
-"""Case aggregates in SQL: hexagon bins in the district's metric CRS, hourly and daily series in local
-time. Only counts leave the database, never the cases themselves, and only the caller's area."""
+"""Case aggregates in SQL: hexagon bins in the districts' metric CRS, hourly and daily series in local
+time. Only counts leave the database, never the cases themselves, and only the caller's area.
+
+Hexagons are laid out in metres of each case's own district's metric CRS (district.metric_srid of
+the district its grid code names), never one global CRS. A city scope is binned the same way:
+districts that share a metric CRS (the usual case: a city lies in one UTM or 3° zone) share one
+hexagon lattice, so bins run on across their borders; districts in different CRSs get a lattice
+each, whose hexagons may overlap along the zone border. Either way every case is counted once.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +17,28 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.analytics.schemas import DayPoint, Heatmap, HexBin, HourPoint, Trends
-from gis_api.auth.scope import Principal, ScopeLevel, scope_level
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH, Principal, ScopeLevel, scope_level
 from gis_api.cases.service import now_utc
 from gis_api.errors import PermissionDeniedError
 from gis_api.localtime import local_zone
 
 # each point's own hexagon from ST_HexagonGrid over the point (a lateral call: no grid over the
-# whole extent to join against); a point on a shared edge counts once
-HEXBIN_SQL = """
-WITH pts AS (
-    SELECT id, ST_Transform(geom, :srid) AS g FROM incident
-    WHERE created_at >= :since AND {scope}
+# whole extent to join against); a point on a shared edge counts once. `pts` is MATERIALIZED so each
+# point is transformed once (inlined, the transform also ran again inside the lateral filter)
+HEXBIN_SQL = f"""
+WITH pts AS MATERIALIZED (
+    SELECT i.id, d.metric_srid AS srid, ST_Transform(i.geom, d.metric_srid) AS g FROM incident i
+    JOIN district d ON d.code = left(i.grid_code, {DISTRICT_CODE_LENGTH})
+    WHERE i.created_at >= :since AND {{scope}}
 ),
 binned AS (
-    SELECT DISTINCT ON (p.id) p.id, h.i, h.j, h.geom FROM pts p
+    SELECT DISTINCT ON (p.id) p.id, p.srid, h.i, h.j, h.geom FROM pts p
     CROSS JOIN LATERAL ST_HexagonGrid(:cell, p.g) AS h
     WHERE ST_Intersects(h.geom, p.g) ORDER BY p.id, h.i, h.j
 )
-SELECT count(*) AS n, ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json AS shape,
+SELECT count(*) AS n, srid, ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json AS shape,
        ST_X(ST_Transform(ST_Centroid(geom), 4326)) AS lon, ST_Y(ST_Transform(ST_Centroid(geom), 4326)) AS lat
-FROM binned GROUP BY i, j, geom ORDER BY n DESC, i, j
+FROM binned GROUP BY srid, i, j, geom ORDER BY n DESC, srid, i, j
 """
 
 HOURLY_SQL = """
@@ -54,30 +63,34 @@ SELECT d, sum(reported)::int, sum(closed)::int, sum(reported_closed)::int FROM (
 """
 
 
-def area_condition(principal: Principal, area: str | None) -> tuple[str, dict[str, Any]]:
-    """SQL over incident.grid_code: the caller's area, or a part of it (403 outside)."""
+def area_condition(
+    principal: Principal, area: str | None, column: str = "grid_code"
+) -> tuple[str, dict[str, Any]]:
+    """SQL over incident.grid_code (`column`): the caller's area, or a part of it (403 outside)."""
     code = area or principal.scope_code
     level = scope_level(code)  # a clear 422 for anything that is not an area code
     if not principal.covers_area(code):
         raise PermissionDeniedError(f"area {code} lies outside your scope {principal.scope_code}")
     if level is ScopeLevel.GRID:
-        return "grid_code = :area", {"area": code}
-    return "grid_code LIKE :area", {"area": f"{code}%"}  # digits only: no wildcard gets in
+        return f"{column} = :area", {"area": code}
+    return f"{column} LIKE :area", {"area": f"{code}%"}  # digits only: no wildcard gets in
 
 
-def heatmap(
-    session: Session, principal: Principal, days: int, cell_m: float, srid: int, area: str | None
-) -> Heatmap:
-    """Cases reported in the last `days` days, counted per hexagon of `cell_m` metres (side to side)."""
-    scope, params = area_condition(principal, area)
+def heatmap(session: Session, principal: Principal, days: int, cell_m: float, area: str | None) -> Heatmap:
+    """Cases reported in the last `days` days, counted per hexagon of `cell_m` metres (side to side)
+    in the metric CRS of each case's district."""
+    scope, params = area_condition(principal, area, "i.grid_code")
     since = now_utc() - timedelta(days=days)
     # ST_HexagonGrid's size is the edge length; a hexagon is sqrt(3) edges across its flat sides
-    params |= {"since": since, "srid": srid, "cell": cell_m / 3**0.5}
+    params |= {"since": since, "cell": cell_m / 3**0.5}
     # ST_HexagonGrid's cost estimate (1,000 rows per call) makes the planner JIT-compile this
     # millisecond query for ~0.6 s; it is never worth it here
     session.execute(text("SET LOCAL jit = off"))
     rows = session.execute(text(HEXBIN_SQL.format(scope=scope)), params).all()
-    bins = [HexBin(count=n, lon=lon, lat=lat, ring=shape["coordinates"][0]) for n, shape, lon, lat in rows]
+    bins = [
+        HexBin(count=n, lon=lon, lat=lat, ring=shape["coordinates"][0], metric_crs=f"EPSG:{srid}")
+        for n, srid, shape, lon, lat in rows
+    ]
     total = sum(b.count for b in bins)
     return Heatmap(
         since=since,

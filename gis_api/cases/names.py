@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.cases.categories import default_catalog
 from gis_api.cases.models import Case
 from gis_api.cases.schemas import AssignedMember, CaseDetail
@@ -15,12 +16,13 @@ FROM team_member m LEFT JOIN grid g ON g.id = m.home_grid_id WHERE m.id = :m
 """
 
 # a case keeps the codes of its registration; the active plan's names first, then the newest plan's
-AREA_NAMES_SQL = """
-SELECT (SELECT name FROM street WHERE code = :street) AS street,
-       (SELECT c.name FROM community c JOIN plan p ON p.id = c.plan_id WHERE c.code = :community
-        ORDER BY p.status = 'active' DESC, p.id DESC LIMIT 1) AS community,
-       (SELECT g.name FROM grid g JOIN plan p ON p.id = g.plan_id WHERE g.code = :grid
-        ORDER BY p.status = 'active' DESC, p.id DESC LIMIT 1) AS grid
+AREA_NAMES_SQL = f"""
+SELECT (SELECT name FROM district WHERE code = left(:street, {DISTRICT_CODE_LENGTH})) AS district,
+       (SELECT name FROM street WHERE code = :street) AS street,
+       (SELECT c.name FROM community c WHERE c.code = :community
+        ORDER BY c.plan_id IN (SELECT plan_id FROM active_plan) DESC, c.plan_id DESC LIMIT 1) AS community,
+       (SELECT g.name FROM grid g WHERE g.code = :grid
+        ORDER BY g.plan_id IN (SELECT plan_id FROM active_plan) DESC, g.plan_id DESC LIMIT 1) AS grid
 """
 
 EVENT_ACTOR_NAMES_SQL = """

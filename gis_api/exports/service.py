@@ -11,14 +11,19 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_api.auth.scope import Principal
-from gis_api.cases import kpi
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH, Principal
+from gis_api.cases import kpi, ranking
 from gis_api.cases.reads import CaseFilter, actor_for, list_cases
 from gis_api.cases.schemas import CaseOut
 from gis_api.exports.tables import Cell, Table
 from gis_api.localtime import local_text, local_zone
 
 MAX_EXPORT_ROWS = 50_000
+# a case keeps the codes of its registration; the active plan's names first, then the newest plan's
+COMMUNITY_NAMES_SQL = """
+SELECT DISTINCT ON (c.code) c.code, c.name FROM community c WHERE c.street_code LIKE :p
+ORDER BY c.code, c.plan_id IN (SELECT plan_id FROM active_plan) DESC, c.plan_id DESC
+"""
 Language = str  # "zh" or "en"
 
 CASE_COLUMNS = {
@@ -27,6 +32,7 @@ CASE_COLUMNS = {
     "category_name": ("类别", "Category"),
     "state": ("状态", "State"),
     "source": ("来源", "Source"),
+    "district": ("区", "District"),
     "street": ("街道", "Street"),
     "community": ("社区", "Community"),
     "grid_code": ("网格", "Grid"),
@@ -65,11 +71,13 @@ KPI_COLUMNS = {
 }
 RANKING_COLUMNS = {
     "rank": ("名次", "Rank"),
+    "district_code": ("区代码", "District code"),
+    "district_name": ("区", "District"),
     "street_code": ("街道代码", "Street code"),
     "street_name": ("街道", "Street"),
 }
 RANKING_COLUMNS |= {"score": ("综合得分", "Score")} | {
-    name: KPI_COLUMNS[name] for name in kpi.RANKING_WEIGHTS
+    name: KPI_COLUMNS[name] for name in ranking.RANKING_WEIGHTS
 }
 
 
@@ -87,29 +95,28 @@ def cases_table(session: Session, principal: Principal, filters: CaseFilter, lan
     """The cases the page lists under the same filter (up to MAX_EXPORT_ROWS, newest first)."""
     actor = actor_for(session, principal)
     items = list_cases(session, actor, filters)
-    names = _names(session, items)
+    names = _names(session, items, principal.district_prefix)
     columns = [header(CASE_COLUMNS, lang, key) for key in CASE_COLUMNS]
     rows = [_case_row(case, names, lang) for case in items]
     note = f"{len(rows)} cases; times in {_zone_label(lang)}"
     return Table("案件" if lang != "en" else "Cases", columns, rows, note)
 
 
-def _names(session: Session, items: Sequence[CaseOut]) -> dict[str, dict[str, str]]:
-    """Member, street and community names for the rows (one query each, not one per row)."""
+def _names(session: Session, items: Sequence[CaseOut], districts: str) -> dict[str, dict[str, str]]:
+    """Member, district, street and community names for the rows (one query each, not one per row),
+    from the caller's districts (`districts`: their city or district code prefix)."""
     members = sorted({c.assigned_member_id for c in items if c.assigned_member_id is not None})
     member_rows = session.execute(
         text("SELECT id::text, name FROM team_member WHERE id = ANY(CAST(:ids AS integer[]))"),
         {"ids": members},
     ).all()
-    streets = session.execute(text("SELECT code, name FROM street")).all()
-    communities = session.execute(
-        text(
-            "SELECT DISTINCT ON (c.code) c.code, c.name FROM community c JOIN plan p ON p.id = c.plan_id "
-            "ORDER BY c.code, p.status = 'active' DESC, p.id DESC"
-        )
-    ).all()
+    prefix = {"p": f"{districts}%"}  # digits only: no wildcard gets in
+    district_rows = session.execute(text("SELECT code, name FROM district WHERE code LIKE :p"), prefix).all()
+    streets = session.execute(text("SELECT code, name FROM street WHERE code LIKE :p"), prefix).all()
+    communities = session.execute(text(COMMUNITY_NAMES_SQL), prefix).all()
     return {
         "member": {str(k): str(v) for k, v in member_rows},
+        "district": {str(k): str(v) for k, v in district_rows},
         "street": {str(k): str(v) for k, v in streets},
         "community": {str(k): str(v) for k, v in communities},
     }
@@ -124,6 +131,7 @@ def _case_row(case: CaseOut, names: dict[str, dict[str, str]], lang: Language) -
         case.category_name,
         case.state if english else STATE_NAMES.get(case.state, case.state),
         case.source if english else SOURCE_NAMES.get(case.source, case.source),
+        names["district"].get(case.street_code[:DISTRICT_CODE_LENGTH], ""),
         names["street"].get(case.street_code, case.street_code),
         names["community"].get(case.community_code, case.community_code),
         case.grid_code,
@@ -152,17 +160,19 @@ def kpi_tables(
 
 def ranking_table(session: Session, principal: Principal, month: str, lang: Language) -> Table:
     """The monthly street ranking with the weighted figures behind each score."""
-    ranking = kpi.street_ranking(session, principal, kpi.Period.month(month))
+    ranked = ranking.street_ranking(session, principal, kpi.Period.month(month))
     columns = [header(RANKING_COLUMNS, lang, key) for key in RANKING_COLUMNS]
     rows: list[list[Cell]] = [
         [
             row.rank,
+            row.district_code,
+            row.district_name,
             row.street_code,
             row.street_name,
             row.score,
-            *(row.figures[n] for n in kpi.RANKING_WEIGHTS),
+            *(row.figures[n] for n in ranking.RANKING_WEIGHTS),
         ]
-        for row in ranking.rows
+        for row in ranked.rows
     ]
-    title = f"{ranking.month} 街道排名" if lang != "en" else f"Street ranking {ranking.month}"
-    return Table(title, columns, rows, f"{ranking.month} ({_zone_label(lang)})")
+    title = f"{ranked.month} 街道排名" if lang != "en" else f"Street ranking {ranked.month}"
+    return Table(title, columns, rows, f"{ranked.month} ({_zone_label(lang)})")

@@ -60,7 +60,7 @@ def duplicate_hints(
 
 @router.get("/cases/{case_id}/contact")
 def case_contact(session: SessionDep, user: CurrentUser, case_id: CaseId) -> ContactOut:
-    """The caller of a hotline case: district/street operators of the case's area only; audited."""
+    """The caller of a hotline case: contact readers (CONTACT_READERS) whose scope holds the case; audited."""
     return read_contact(session, user, actor_for(session, user), case_id)
 
 

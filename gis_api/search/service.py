@@ -1,5 +1,8 @@
-"""Search over what the database holds: cases (the caller's, by number), areas of the active plan
+"""Search over what the database holds: cases (the caller's, by number), areas of the active plans
 (name or code), road names and named buildings. Households are never searched.
+
+Areas, roads and buildings come from the caller's districts (a city scope: all of its districts),
+as the map layers show them; cases only from the caller's own scope (`visible`).
 
 Names match by ILIKE substring with pg_trgm GIN indexes behind them and rank by trigram
 similarity; codes match by prefix (varchar_pattern_ops indexes).
@@ -16,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gis_api.auth.scope import Principal
 from gis_api.cases.models import Case
-from gis_api.cases.reads import CASE_ROLES, actor_for, visible
+from gis_api.cases.reads import actor_for, visible
 from gis_api.errors import InvalidInputError
 from gis_api.search.schemas import SearchHit, SearchPage
 
@@ -27,18 +30,17 @@ PER_KIND = 8
 EXTENT = "ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
 
 AREAS_SQL = f"""
-WITH active AS (SELECT id FROM plan WHERE status = 'active'),
-found AS (
+WITH found AS (
     SELECT 'street' AS kind, s.code, s.name, d.name AS parent, s.geom FROM street s
     JOIN district d ON d.code = s.district_code
-    WHERE s.code LIKE :prefix OR s.name ILIKE :pattern ESCAPE '\\'
+    WHERE s.district_code LIKE :districts AND (s.code LIKE :prefix OR s.name ILIKE :pattern ESCAPE '\\')
   UNION ALL
-    SELECT 'community', c.code, c.name, s.name, c.geom FROM community c
+    SELECT 'community', c.code, c.name, s.name, c.geom FROM active_community c
     JOIN street s ON s.code = c.street_code
-    WHERE c.plan_id IN (SELECT id FROM active) AND (c.code LIKE :prefix OR c.name ILIKE :pattern ESCAPE '\\')
+    WHERE c.district_code LIKE :districts AND (c.code LIKE :prefix OR c.name ILIKE :pattern ESCAPE '\\')
   UNION ALL
-    SELECT 'grid', g.code, g.name, c.name, g.geom FROM grid g JOIN community c ON c.id = g.community_id
-    WHERE g.plan_id IN (SELECT id FROM active) AND (g.code LIKE :prefix OR g.name ILIKE :pattern ESCAPE '\\')
+    SELECT 'grid', g.code, g.name, g.community_name, g.geom FROM active_grid g
+    WHERE g.district_code LIKE :districts AND (g.code LIKE :prefix OR g.name ILIKE :pattern ESCAPE '\\')
 )
 SELECT kind, code, name, parent, ST_X(p), ST_Y(p), {EXTENT}
 FROM (SELECT *, ST_PointOnSurface(geom) AS p, box2d(geom) AS e FROM found) f
@@ -50,7 +52,8 @@ ROADS_SQL = f"""
 SELECT name, edges, ST_X(p), ST_Y(p), {EXTENT}
 FROM (SELECT name, count(*) AS edges, ST_Extent(geom) AS e,
              (array_agg(ST_LineInterpolatePoint(geom, 0.5) ORDER BY length_m DESC, id))[1] AS p
-      FROM road_edge WHERE name ILIKE :pattern ESCAPE '\\' GROUP BY name) roads
+      FROM road_edge WHERE district_code LIKE :districts AND name ILIKE :pattern ESCAPE '\\'
+      GROUP BY name) roads
 ORDER BY similarity(name, :query) DESC, name
 LIMIT :limit
 """
@@ -58,7 +61,7 @@ LIMIT :limit
 BUILDINGS_SQL = f"""
 SELECT id, name, kind, ST_X(p), ST_Y(p), {EXTENT}
 FROM (SELECT id, name, kind, ST_PointOnSurface(geom) AS p, box2d(geom) AS e FROM building
-      WHERE name ILIKE :pattern ESCAPE '\\') b
+      WHERE district_code LIKE :districts AND name ILIKE :pattern ESCAPE '\\') b
 ORDER BY similarity(name, :query) DESC, id
 LIMIT :limit
 """
@@ -84,6 +87,7 @@ def search(session: Session, principal: Principal, raw: str) -> SearchPage:
     """Cases first (an exact number), then areas, roads and buildings."""
     query = clean_query(raw)
     params: dict[str, Any] = {"query": query, "pattern": like_pattern(query), "limit": PER_KIND}
+    params["districts"] = f"{principal.district_prefix}%"  # digits only: no wildcard gets in
     # codes are digits only: a non-digit query gets a prefix no code has
     params["prefix"] = f"{query}%" if query.isdigit() and query.isascii() else "-"
     hits = _cases(session, principal, query) + _areas(session, params)
@@ -93,7 +97,7 @@ def search(session: Session, principal: Principal, raw: str) -> SearchPage:
 
 def _cases(session: Session, principal: Principal, query: str) -> list[SearchHit]:
     match = CASE_NUMBER.match(query)
-    if match is None or principal.role.value not in CASE_ROLES:
+    if match is None or not principal.may_work_cases:
         return []
     actor = actor_for(session, principal)
     row = session.execute(

@@ -63,6 +63,8 @@ class SimulationOptions:
     behaviour: Behaviour = field(default_factory=Behaviour)
     photo_refs: tuple[str, ...] = ()
     """Media refs attached to disposals whose category needs a photo (photo_on_dispose)."""
+    district: str = ""
+    """The district simulated (its code): cases elsewhere are not reported; '' = anywhere."""
 
     def check(self) -> None:
         """InvalidInputError naming the first value that cannot work."""
@@ -306,6 +308,7 @@ class Simulation:
                         session, category_code=code, lon=lon, lat=lat, source=plan.source,
                         actor=self.actors.reporter(plan.source), description=f"模拟上报：{category.name}",
                         now=self.now(), catalog=self.catalog, calendar=self.calendar,
+                        within=self.options.district,
                     )  # fmt: skip
                 except OutOfDistrictError:
                     continue

@@ -44,6 +44,23 @@ def test_amap_is_gcj02() -> None:
     assert basemap() == {"name": "none", "datum": "wgs84", "layers": []}
 
 
+def test_tile_origins_for_the_content_security_policy() -> None:
+    def origins(**options: str) -> list[str]:
+        return resolve_basemap(Settings(**options)).tile_origins()  # type: ignore[arg-type]
+
+    assert origins(basemap="tianditu-img", tianditu_key=KEY) == [
+        f"https://t{n}.tianditu.gov.cn" for n in range(8)
+    ]
+    assert origins(basemap="amap-img") == [f"https://webst0{n}.is.autonavi.com" for n in range(1, 5)]
+    assert origins(basemap_url="https://{s}.tiles.example:8443/{z}/{x}/{y}.png") == [
+        "https://a.tiles.example:8443",
+        "https://b.tiles.example:8443",
+        "https://c.tiles.example:8443",
+    ]
+    assert origins(basemap_url="/tiles/base/{z}/{x}/{y}.png") == []  # our own origin: 'self'
+    assert origins() == []
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

@@ -236,7 +236,8 @@ def test_exports_download_in_beijing_time(live_app: LiveApp, open_page: Callable
     with page.expect_download() as ranking_info:
         page.click("#wg-kpi-tools .wg-export:nth-child(2) button[data-format='csv']")
     ranking = list(csv.reader(io.StringIO(Path(ranking_info.value.path()).read_text("utf-8-sig"))))
-    assert ranking[0][:3] == ["名次", "街道代码", "街道"] and len(ranking) == 3
+    assert ranking[0][:5] == ["名次", "区代码", "区", "街道代码", "街道"] and len(ranking) == 3
+    assert {row[2] for row in ranking[1:]} == {"武昌区"}  # the admin's district only
 
 
 def test_heatmap_comes_binned_from_the_server(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:

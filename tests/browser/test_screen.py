@@ -43,6 +43,8 @@ def test_wall_screen_shows_real_values_and_updates_live(
     watched = open_page(viewport=WALL)
     log_in(watched, live_app.base_url, "/screen", "admin")
     page = watched.page
+    assert page.locator(".wg-bar h1").inner_text() == page.title() == "武昌区网格化指挥大屏"  # from the DB
+    assert page.locator("#wg-demo-notice").is_visible()  # the district's households are synthetic
     counters = live_app.get("admin", "/cases/counters")
     assert value(watched, "#wg-screen-count-open") == counters["open"] >= 1
     assert value(watched, "#wg-screen-count-overdue") == counters["overdue"] >= 1
@@ -74,3 +76,29 @@ def test_wall_screen_shows_real_values_and_updates_live(
     snapshot(watched, "screen_1920x1080")
     assert page.evaluate("[window.innerWidth, window.innerHeight]") == [1920, 1080]
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080  # one screen, no scrolling
+
+
+def test_city_wall_ranks_the_streets_of_every_district(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    """A city operator's wall: the city's name, the demo-data notice, city-wide counters and the
+    street ranking across districts with each street's district named."""
+    watched = open_page(viewport=WALL)
+    log_in(watched, live_app.base_url, "/screen", "city")
+    page = watched.page
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator(".wg-bar h1").inner_text() == "武汉市网格化指挥大屏"
+    notice = page.locator("#wg-demo-notice")
+    assert notice.is_visible() and notice.inner_text() == "演示数据"
+    assert value(watched, "#wg-screen-count-open") == live_app.get("city", "/cases/counters")["open"]
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    ranking = live_app.get("city", f"/assessment/streets/ranking?month={month}")
+    rows = page.locator("#wg-screen-ranking tr[data-street]")
+    assert rows.count() == len(ranking["rows"]) == 4
+    shown = {
+        (row.get_attribute("data-district"), row.locator("td.district").inner_text()) for row in rows.all()
+    }
+    assert shown == {("420106", "武昌区"), ("420111", "洪山区")}
+    page.click("#wg-lang")
+    page.wait_for_function("document.querySelector('.wg-bar h1').textContent === '武汉市 Grid Command Wall'")
+    page.click("#wg-lang")

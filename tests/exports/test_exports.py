@@ -37,17 +37,19 @@ def test_case_list_xlsx_in_beijing_time(api: Api, db_session: Session) -> None:
     rows = sheet_rows(response.content)
     assert rows[0][:4] == ["案件号", "类别代码", "类别", "状态"] and "上报时间 (北京时间)" in rows[0]
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert (row["案件号"], row["状态"], row["来源"], row["街道"]) == (
+    assert (row["案件号"], row["状态"], row["来源"], row["区"], row["街道"]) == (
         hotline["id"],
         "上报",
         "12345热线",
+        "武昌区",
         "积玉桥街道",
     )
     created = datetime.fromisoformat(hotline["created_at"]).astimezone(BEIJING)
     assert row["上报时间 (北京时间)"] == created.strftime("%Y-%m-%d %H:%M:%S")
     assert row["描述"] == "=HYPERLINK(1)"  # stored as text, not a formula
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.worksheets[0].cell(row=2, column=10).data_type == "s"
+    description_column = rows[0].index("描述") + 1
+    assert book.worksheets[0].cell(row=2, column=description_column).data_type == "s"
     assert b"13800001234" not in response.content
     assert "13800001234" not in api.as_("admin").get("/exports/cases.csv").text
 
@@ -78,8 +80,8 @@ def test_kpi_and_ranking_downloads(api: Api) -> None:
     assert {row[1] for row in kpis[1:] if row[0]} >= {"积玉桥街道", "杨园街道"}
     assert any("2026-03-01 00:00:00" in str(row[0]) for row in kpis if row and row[0])  # the period note
     ranking = csv_rows(api.as_("west_op").get("/exports/ranking.csv", params={"month": "2026-03"}).content)
-    assert ranking[0][:4] == ["名次", "街道代码", "街道", "综合得分"]
-    assert [row[2] for row in ranking[1:]] == ["积玉桥街道"]
+    assert ranking[0][:6] == ["名次", "区代码", "区", "街道代码", "街道", "综合得分"]
+    assert [row[2:5:2] for row in ranking[1:]] == [["武昌区", "积玉桥街道"]]
     ranking_xlsx = api.as_("admin").get("/exports/ranking.xlsx", params={"month": "2026-03"})
     assert ranking_xlsx.status_code == 200 and len(sheet_rows(ranking_xlsx.content)) >= 3
     assert api.as_("admin").get("/exports/ranking.csv", params={"month": "March"}).status_code == 422

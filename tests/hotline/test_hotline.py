@@ -153,7 +153,12 @@ def test_case_detail_names_the_handler_the_area_and_field_actors(api: Api) -> No
     assert detail["assigned_member"]["name"] == "网格员乙"
     assert detail["assigned_member"]["role"] == "grid_worker"
     assert detail["assigned_member"]["home_grid_name"] == "第01网格"
-    assert detail["area_names"] == {"street": "积玉桥街道", "community": "积玉桥社区", "grid": "第01网格"}
+    assert detail["area_names"] == {
+        "district": "武昌区",
+        "street": "积玉桥街道",
+        "community": "积玉桥社区",
+        "grid": "第01网格",
+    }
     started = next(event for event in detail["events"] if event["action"] == "start")
     assert started["actor_name"] == "网格员乙" and started["actor"] == "west_worker"
     assert detail["events"][0]["actor_name"] is None  # the admin's report: shown by username

@@ -19,10 +19,10 @@ def named(connection: Connection, api: Api) -> None:
     connection.execute(text("UPDATE road_edge SET name = '中山北路' WHERE id = 103"))
     connection.execute(
         text(
-            "INSERT INTO building (id, source, source_id, kind, name, geom) VALUES "
+            "INSERT INTO building (id, source, source_id, kind, name, geom, district_code) VALUES "
             "(900, 'osm', 'w900', 'school', '武昌实验小学', "
             "ST_GeomFromText('POLYGON((114.301 30.541,114.302 30.541,114.302 30.542,114.301 30.542,"
-            "114.301 30.541))', 4326))"
+            "114.301 30.541))', 4326), '420106')"
         )
     )
 

@@ -3,6 +3,7 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { authHeaders, getJson, postJson } from './api.js';
 import { escapeHtml, formatTime, t } from './i18n.js';
+import { narrowing } from './me.js';
 import { beforeAfterHtml, eventPhotosHtml, loadPhotos } from './photos.js';
 import './texts-command.js';
 
@@ -31,8 +32,9 @@ function markerStyle(item) {
 }
 
 export class CasePanel {
-  constructor({ map, elements, canReassign = false, canReadContacts = false }) {
+  constructor({ map, me, elements, canReassign = false, canReadContacts = false }) {
     this.map = map;
+    this.me = me;
     this.canReassign = canReassign;
     this.canReadContacts = canReadContacts;
     this.el = elements; // { counters, filters, list, detail }
@@ -95,7 +97,7 @@ export class CasePanel {
       state: f.querySelector('#wg-filter-state').value,
       category: f.querySelector('#wg-filter-category').value.trim(),
       overdue: f.querySelector('#wg-filter-overdue').checked ? 'true' : '',
-      scope: this.scope.length > 6 ? this.scope : '',
+      scope: narrowing(this.me, this.scope),
       limit: PAGE,
     };
   }
@@ -118,7 +120,7 @@ export class CasePanel {
   // Exact counts from the server (the loaded page holds only the newest cases); debounced on live events.
   async refreshCounters(render = true) {
     try {
-      this.counts = await getJson('/cases/counters', this.scope.length > 6 ? { area: this.scope } : {});
+      this.counts = await getJson('/cases/counters', { area: narrowing(this.me, this.scope) });
     } catch (error) {
       this.counts = null; // fall back to counting the loaded page
     }
@@ -259,7 +261,9 @@ export class CasePanel {
   // names instead of ids: area, handler (with role and home grid), source, caller on request
   whereWhoHtml(c) {
     const names = c.area_names ?? {};
-    const area = [names.street, names.community, names.grid ?? c.grid_code].filter(Boolean).map(escapeHtml).join(' / ');
+    // a city scope spans districts: name the case's district too
+    const district = (this.me?.districts?.length ?? 0) > 1 ? names.district : null;
+    const area = [district, names.street, names.community, names.grid ?? c.grid_code].filter(Boolean).map(escapeHtml).join(' / ');
     const member = c.assigned_member;
     const handler = member
       ? `<b id="wg-detail-member">${escapeHtml(member.name)}</b> (${t(`team.${member.role}`)}${member.home_grid_name ? ` · ${escapeHtml(member.home_grid_name)}` : ''})`

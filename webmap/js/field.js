@@ -9,6 +9,7 @@ import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
 import { Outbox } from './outbox.js';
 import { photoReference } from './photostore.js';
+import { whoAmI } from './me.js';
 import { renderShell, showUser } from './shell.js';
 
 const $ = (id) => document.getElementById(id);
@@ -255,7 +256,7 @@ let outbox = null;
 async function start() {
   renderShell('app.field');
   const user = await ensureLogin();
-  showUser();
+  showUser(await whoAmI());
   outbox = new Outbox(user.username, {
     onChange: showNetwork,
     onDelivered: (entry, body) => {

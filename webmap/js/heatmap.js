@@ -2,6 +2,7 @@
 // (GET /analytics/heatmap), drawn on a canvas over the map, coloured from pale yellow to dark red.
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson } from './api.js';
+import { narrowing } from './me.js';
 
 const RAMP = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
 
@@ -54,7 +55,8 @@ export const HeatLayer = L.Layer.extend({
   },
 });
 
-// Hexagon bins of the cases reported in the last `days` days in the caller's area (or `scope`).
-export function heatBins(days, scope = '') {
-  return getJson('/analytics/heatmap', { days, area: scope.length > 6 ? scope : '' });
+// Hexagon bins of the cases reported in the last `days` days in the caller's area (or the selected
+// `scope`, sent only when it narrows the user's own).
+export function heatBins(days, scope, me) {
+  return getJson('/analytics/heatmap', { days, area: narrowing(me, scope) });
 }

@@ -11,14 +11,13 @@ import { addLegend } from './legend.js';
 import { bindFeaturePopups, boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
+import { whoAmI } from './me.js';
 import { MemberLayer } from './members.js';
 import { buildScopeSelector } from './scope.js';
 import { buildSearch, flyToHit } from './search.js';
-import { renderShell, showUser } from './shell.js';
+import { renderShell, showUser, titleWithArea } from './shell.js';
 import { TrackPlayer } from './tracks.js';
 
-const CASE_ROLES = new Set(['admin', 'district_operator', 'street_operator', 'community_operator', 'grid_worker']);
-const TEAM_READERS = new Set(['admin', 'district_operator', 'street_operator', 'community_operator']);
 const $ = (id) => document.getElementById(id);
 
 function setStatus(text) {
@@ -49,15 +48,16 @@ function addLayers(map, config, me) {
   return layers;
 }
 
-async function startCases(map, overlays, user, me) {
-  if (!CASE_ROLES.has(user.role) || !(await hasEndpoint('/cases'))) {
+async function startCases(map, overlays, me) {
+  if (!me.may_work_cases || !(await hasEndpoint('/cases'))) {
     $('wg-cases').innerHTML = `<p class="muted">${t('cases.unavailable')}</p>`;
     return null;
   }
   const panel = new CasePanel({
     map,
-    canReassign: user.role !== 'grid_worker',
-    canReadContacts: Boolean(me.may_read_contacts),
+    me,
+    canReassign: me.may_operate_cases,
+    canReadContacts: me.may_read_contacts,
     elements: { counters: $('wg-counters'), filters: $('wg-filters'), list: $('wg-case-list'), detail: $('wg-case-detail') },
   });
   panel.layer.addTo(map);
@@ -67,8 +67,8 @@ async function startCases(map, overlays, user, me) {
   return panel;
 }
 
-async function startLive(panel, members, user) {
-  if (!CASE_ROLES.has(user.role) || !(await hasEndpoint('/events/stream'))) {
+async function startLive(panel, members, me) {
+  if (!me.may_work_cases || !(await hasEndpoint('/events/stream'))) {
     $('wg-live').textContent = t('live.unavailable');
     return null;
   }
@@ -91,7 +91,7 @@ async function startLive(panel, members, user) {
   return live;
 }
 
-function startHeatmap(map, overlays, scopeOf) {
+function startHeatmap(map, overlays, scopeOf, me) {
   const heat = new HeatLayer();
   overlays[t('layer.heat')] = heat;
   const select = $('wg-heat');
@@ -99,7 +99,7 @@ function startHeatmap(map, overlays, scopeOf) {
   select.disabled = false;
   select.addEventListener('change', async () => {
     if (!select.value) { map.removeLayer(heat); $('wg-heat-count').textContent = ''; return; }
-    const result = await heatBins(Number(select.value), scopeOf());
+    const result = await heatBins(Number(select.value), scopeOf(), me);
     heat.setBins(result.bins, result.max_count);
     heat.addTo(map);
     $('wg-heat-count').textContent = t('heat.bins', { n: result.total, cells: result.bins.length });
@@ -116,7 +116,7 @@ function startSearch(map, panel) {
   });
 }
 
-// Category tree for the filter and the hotline desk (district and street desks: may read callers).
+// Category tree for the filter and the hotline desk (for the desks that may read callers, /auth/me).
 async function startDesk(map, panel, me) {
   if (!panel || !(await hasEndpoint('/categories'))) return;
   const tree = await getJson('/categories');
@@ -145,7 +145,7 @@ function startExports(panel, me) {
       return ['/exports/cases', filters, 'cases'];
     }, onError);
   }
-  if (me.role === 'grid_worker') return;
+  if (me.scope_level === 'grid') return; // the same rule as the KPI panel below
   const { month, start, end } = kpiPeriod();
   exportButtons($('wg-kpi-tools'), t('export.kpis'), () => ['/exports/kpis', { level: 'street', start, end }, `kpi-street-${month}`], onError);
   exportButtons($('wg-kpi-tools'), t('export.ranking'), () => ['/exports/ranking', { month }, `street-ranking-${month}`], onError);
@@ -154,9 +154,10 @@ function startExports(panel, me) {
 async function start() {
   renderShell('app.command');
   const user = await ensureLogin();
-  showUser();
-  const [config, me] = await Promise.all([getJson('/config.json'), getJson('/auth/me')]);
+  const [config, me] = await Promise.all([getJson('/config.json'), whoAmI()]);
   setTimeZone(config.timezone);
+  showUser(me);
+  titleWithArea('app.command', me);
   const map = createMap('map', config);
   window.wanggeMap = map; // lets an operator (or a test) reach the map from the console
   addLegend(map);
@@ -167,17 +168,17 @@ async function start() {
   members.layer.addTo(map);
   overlays[t('layer.members')] = members.layer;
 
-  const scope = await buildScopeSelector($('wg-scope'), user);
+  const scope = await buildScopeSelector($('wg-scope'), me);
   map.fitBounds(scope.bounds(user.scope_code));
   if (await hasEndpoint('/members')) {
-    members.load(user.role, user.scope_code)
+    members.load(me)
       .then(() => {
         document.body.dataset.members = String(members.count);
-        if (TEAM_READERS.has(user.role)) new TrackPlayer({ map, element: $('wg-tracks'), members }).render();
+        if (me.may_read_tracks) new TrackPlayer({ map, element: $('wg-tracks'), members }).render();
       })
       .catch((error) => setStatus(t('error.load', { reason: error.message })));
   }
-  const panel = await startCases(map, overlays, user, me).catch((error) => {
+  const panel = await startCases(map, overlays, me).catch((error) => {
     setStatus(t('error.load', { reason: error.message }));
     return null;
   });
@@ -186,12 +187,12 @@ async function start() {
     map.fitBounds(scope.bounds(event.target.value));
     if (panel) await panel.setScope(event.target.value);
   });
-  if (panel) startHeatmap(map, overlays, () => $('wg-scope').value);
+  if (panel) startHeatmap(map, overlays, () => $('wg-scope').value, me);
   startSearch(map, panel);
   await startDesk(map, panel, me).catch((error) => setStatus(t('error.load', { reason: error.message })));
   startExports(panel, me);
-  await startLive(panel, members, user);
-  if (me.role !== 'grid_worker' && (await hasEndpoint('/assessment/kpis'))) {
+  await startLive(panel, members, me);
+  if (me.scope_level !== 'grid' && (await hasEndpoint('/assessment/kpis'))) {
     renderKpis($('wg-kpi')).catch((error) => { $('wg-kpi').textContent = t('error.load', { reason: error.message }); });
   } else {
     $('wg-kpi').textContent = t('kpi.unavailable');

@@ -10,13 +10,13 @@ import { kpiPeriod } from './kpi.js';
 import { createMap } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
-import { renderShell, showUser } from './shell.js';
+import { whoAmI } from './me.js';
+import { renderShell, showUser, titleWithArea } from './shell.js';
 import './texts-command.js';
 import { vectorTileLayer } from './vectortiles.js';
 
 const $ = (id) => document.getElementById(id);
 const OPEN = (c) => !['closed', 'void'].includes(c.state);
-const TEAM_READERS = new Set(['admin', 'district_operator', 'street_operator', 'community_operator']);
 const REFRESH_MS = 1000;
 const DARK_STYLES = {
   streets: () => ({ color: '#5cc8ff', weight: 2 }),
@@ -48,10 +48,13 @@ function renderTrends(trends) {
   rateChart($('wg-chart-daily'), trends.daily.map((d) => d.closure_rate), trends.daily.map((d) => d.day.slice(5)));
 }
 
-function renderRanking(ranking) {
+// A scope spanning several districts (a city) ranks all their streets together: name each district.
+function renderRanking(ranking, me) {
+  const several = me.districts.length > 1;
   $('wg-ranking-month').textContent = ranking.month;
-  $('wg-screen-ranking').innerHTML = ranking.rows.slice(0, 10).map((r) => `<tr data-street="${r.street_code}">
-    <td>${r.rank}</td><td>${escapeHtml(r.street_name)}</td><td class="score">${r.score.toFixed(1)}</td></tr>`).join('')
+  $('wg-screen-ranking').innerHTML = ranking.rows.slice(0, 10).map((r) => `<tr data-street="${r.street_code}" data-district="${r.district_code}">
+    <td>${r.rank}</td>${several ? `<td class="district">${escapeHtml(r.district_name)}</td>` : ''}<td>${escapeHtml(r.street_name)}</td>
+    <td class="score">${r.score.toFixed(1)}</td></tr>`).join('')
     || `<tr><td>${t('screen.none')}</td></tr>`;
 }
 
@@ -62,18 +65,18 @@ function renderOverdue(page) {
   $('wg-screen-overdue').dataset.count = String(page.items.length);
 }
 
-async function refresh(user) {
+async function refresh(me) {
   const { month } = kpiPeriod();
   const [counts, trends, ranking, overdue, members] = await Promise.all([
     getJson('/cases/counters'), getJson('/analytics/trends', { hours: 24, days: 14 }),
     getJson('/assessment/streets/ranking', { month }), getJson('/cases', { overdue: 'true', limit: 12 }),
-    TEAM_READERS.has(user.role) ? getJson('/members') : Promise.resolve(null),
+    me.may_read_team ? getJson('/members') : Promise.resolve(null),
   ]);
   state.counts = counts;
   state.members = members ? members.items.filter((m) => m.status !== 'off_duty').length : null;
   renderCounters();
   renderTrends(trends);
-  renderRanking(ranking);
+  renderRanking(ranking, me);
   renderOverdue(overdue);
   $('wg-screen-updated').textContent = t('screen.updated', { time: formatTime(new Date()) });
   document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
@@ -103,9 +106,9 @@ async function startMap(config) {
   return layer;
 }
 
-function startLive(user, layer) {
+function startLive(me, layer) {
   let timer = null;
-  const later = () => { clearTimeout(timer); timer = setTimeout(() => refresh(user).catch(() => {}), REFRESH_MS); };
+  const later = () => { clearTimeout(timer); timer = setTimeout(() => refresh(me).catch(() => {}), REFRESH_MS); };
   followEvents({
     onEvent: async (event) => {
       if (event.kind !== 'case' || !event.case_id) return;
@@ -119,15 +122,16 @@ function startLive(user, layer) {
 
 async function start() {
   renderShell('app.screen');
-  const user = await ensureLogin();
-  showUser();
-  const config = await getJson('/config.json');
+  await ensureLogin();
+  const [config, me] = await Promise.all([getJson('/config.json'), whoAmI()]);
   setTimeZone(config.timezone);
+  showUser(me); // with the demo-data notice while a district in scope is synthetic
+  titleWithArea('app.screen', me);
   const layer = await startMap(config);
   renderCounters();
   if (!(await hasEndpoint('/analytics/trends'))) return;
-  await refresh(user);
-  startLive(user, layer);
+  await refresh(me);
+  startLive(me, layer);
   document.body.dataset.ready = 'true';
 }
 

@@ -3,7 +3,7 @@ import { addTexts } from './i18n.js';
 
 addTexts({
   zh: {
-    'app.screen': '武昌区网格化指挥大屏', 'nav.screen': '大屏',
+    'app.screen': '网格化指挥大屏', 'app.screen_of': '{area}网格化指挥大屏', 'nav.screen': '大屏',
     'readout.hint': '移动鼠标查看坐标',
     'search.placeholder': '搜索案件号、道路、楼栋、街道/社区/网格名称或代码', 'search.none': '没有找到“{q}”',
     'search.kind.case': '案件', 'search.kind.street': '街道', 'search.kind.community': '社区', 'search.kind.grid': '网格',
@@ -14,7 +14,7 @@ addTexts({
     'desk.description': '问题描述', 'desk.caller_name': '来电人', 'desk.caller_phone': '联系电话',
     'desk.submit': '受理并上报', 'desk.cancel': '取消', 'desk.duplicates': '附近 100 米内同类未结案件 {n} 件：',
     'desk.no_duplicates': '附近 100 米内没有同类未结案件', 'desk.created': '已受理，案件号 #{id}',
-    'desk.need_point': '请先选择位置', 'desk.need_minor': '请选择小类', 'desk.private': '来电人信息单独保存，仅区、街道操作员可见',
+    'desk.need_point': '请先选择位置', 'desk.need_minor': '请选择小类', 'desk.private': '来电人信息单独保存，仅市、区热线席位和承办街道可见',
     'legend.title': '图例', 'legend.states': '案件状态', 'legend.grids': '网格户数', 'legend.roads': '道路等级',
     'legend.members': '人员状态', 'legend.overdue': '超期（红圈）', 'legend.other_roads': '其他道路',
     'road.motorway': '高速公路', 'road.trunk': '快速路', 'road.primary': '主干路', 'road.secondary': '次干路',
@@ -35,7 +35,7 @@ addTexts({
     'screen.closed': '结案', 'screen.members_online': '在线人员',
   },
   en: {
-    'app.screen': 'Wuchang Grid Command Wall', 'nav.screen': 'Wall',
+    'app.screen': 'Grid Command Wall', 'app.screen_of': '{area} Grid Command Wall', 'nav.screen': 'Wall',
     'readout.hint': 'Move the pointer for coordinates',
     'search.placeholder': 'Search a case number, road, building, street/community/grid name or code', 'search.none': 'Nothing found for "{q}"',
     'search.kind.case': 'Case', 'search.kind.street': 'Street', 'search.kind.community': 'Community', 'search.kind.grid': 'Grid',
@@ -46,7 +46,7 @@ addTexts({
     'desk.description': 'Description', 'desk.caller_name': 'Caller', 'desk.caller_phone': 'Phone',
     'desk.submit': 'Register the call', 'desk.cancel': 'Cancel', 'desk.duplicates': '{n} open case(s) of this subclass within 100 m:',
     'desk.no_duplicates': 'No open case of this subclass within 100 m', 'desk.created': 'Registered as case #{id}',
-    'desk.need_point': 'Pick a location first', 'desk.need_minor': 'Pick a subclass', 'desk.private': 'The caller is stored apart, visible to district and street operators only',
+    'desk.need_point': 'Pick a location first', 'desk.need_minor': 'Pick a subclass', 'desk.private': 'The caller is stored apart, visible only to the city and district hotline desks and the handling street',
     'legend.title': 'Legend', 'legend.states': 'Case states', 'legend.grids': 'Households per grid', 'legend.roads': 'Road classes',
     'legend.members': 'Team status', 'legend.overdue': 'Overdue (red ring)', 'legend.other_roads': 'Other roads',
     'road.motorway': 'Motorway', 'road.trunk': 'Expressway', 'road.primary': 'Primary', 'road.secondary': 'Secondary',
