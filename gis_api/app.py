@@ -32,6 +32,7 @@ NO_STORE_PREFIXES = (
     "/search",
     "/exports",
     "/analytics",
+    "/residents",
 )
 
 
@@ -79,6 +80,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.members.router import router as members_router
     from gis_api.open311.router import router as open311_router
     from gis_api.plans.router import router as plans_router
+    from gis_api.residents.router import router as residents_router
     from gis_api.search.router import router as search_router
     from gis_api.tiles.router import router as tiles_router
     from gis_api.webmap import mount_webmap
@@ -99,6 +101,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(search_router)
     app.include_router(exports_router)
     app.include_router(analytics_router)
+    app.include_router(residents_router)
     mount_webmap(app)
 
 

@@ -90,6 +90,7 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
         "may_activate_plans": False,
         "may_read_contacts": True,
         "may_read_tracks": True,
+        "may_build_plan_reports": False,
         "districts": [
             {
                 "code": "420106",
@@ -108,6 +109,7 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
     contact_readers = {"admin", "city_operator", "district_operator", "street_operator"}
     assert set(definitions["contact_readers"]) == contact_readers
     assert "city_operator" in definitions["track_readers"] and "planner" not in definitions["track_readers"]
+    assert definitions["plan_report_builders"] == ["admin", "planner"]
 
 
 @pytest.mark.parametrize(

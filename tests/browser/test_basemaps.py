@@ -3,7 +3,7 @@ answered locally (Playwright routes), the preset's config is the server's own (r
 
 The overlays must sit on the basemap: a WGS-84 point of our data is drawn within a pixel of where
 the tile shows it (Tianditu: the same point; Amap: its GCJ-02 position), never ~500 m off. The
-page's GCJ-02 port agrees with gis_api/loaders/chinese_datums.py to far below 0.5 m.
+pages' datum port (webmap/js/datums.js) agrees with gis_api/loaders/chinese_datums.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from gis_api.basemaps import resolve_basemap
 from gis_api.config import Settings
-from gis_api.loaders.chinese_datums import gcj02_to_wgs84, wgs84_to_gcj02
+from gis_api.loaders.chinese_datums import gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from tests.browser.conftest import LiveApp, Watched, log_in, snapshot
 from tests.cases import fixtures as world_fixtures
 
@@ -153,18 +153,37 @@ def test_amap_tiles_are_moved_onto_our_overlays(live_app: LiveApp, open_page: Ca
     snapshot(watched, "command_amap_aligned")
 
 
-def test_javascript_gcj02_matches_the_server(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
+def test_javascript_datums_match_the_server(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
+    """webmap/js/datums.js is the pages' one port (the command centre's Amap tiles and readout, the
+    field app's navigation links): forward GCJ-02 and BD-09 equal the server's to 1e-9°, the inverse
+    GCJ-02 lands within 0.5 m of the server's."""
     watched = open_page()
     watched.page.goto(f"{live_app.base_url}/")  # any of our pages: the module is imported from it
     found = watched.page.evaluate(
         """async (points) => { const m = await import('/static/js/datums.js');
-            return points.map(([lon, lat]) => [m.wgs84ToGcj02(lon, lat), m.gcj02ToWgs84(lon, lat)]); }""",
+            return points.map(([lon, lat]) =>
+              [m.wgs84ToGcj02(lon, lat), m.gcj02ToWgs84(lon, lat), m.wgs84ToBd09(lon, lat)]); }""",
         SAMPLES,
     )
     lons, lats = np.array([p[0] for p in SAMPLES]), np.array([p[1] for p in SAMPLES])
     forward, inverse = wgs84_to_gcj02(lons, lats), gcj02_to_wgs84(lons, lats)
-    for i, ((fx, fy), (ix, iy)) in enumerate(found):
-        assert metres(fx, fy, forward[0][i], forward[1][i]) < 0.5, SAMPLES[i]
+    baidu = wgs84_to_bd09(lons, lats)
+    for i, ((fx, fy), (ix, iy), (bx, by)) in enumerate(found):
+        assert (fx, fy) == pytest.approx((forward[0][i], forward[1][i]), abs=1e-9), SAMPLES[i]
+        assert (bx, by) == pytest.approx((baidu[0][i], baidu[1][i]), abs=1e-9), SAMPLES[i]
         assert metres(ix, iy, inverse[0][i], inverse[1][i]) < 0.5, SAMPLES[i]
-    assert found[-1][0] == list(SAMPLES[-1])  # outside China: unchanged, as on the server
-    assert json.dumps(found[0]) != json.dumps([list(SAMPLES[0])] * 2)  # and inside it does move
+    assert found[-1][:2] == [list(SAMPLES[-1])] * 2  # outside China: unchanged, as on the server
+    assert json.dumps(found[0][:2]) != json.dumps([list(SAMPLES[0])] * 2)  # and inside it does move
+
+
+def test_residents_page_takes_the_same_basemap(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
+    """The public page (no login) draws the configured preset through the same module: Amap tiles in
+    the GCJ-02 layer that moves them, never a plain tile layer ~500 m off."""
+    watched = open_page()
+    outside = serve_offline(watched.page, live_app, "amap-img")
+    watched.page.goto(f"{live_app.base_url}/report")
+    watched.page.wait_for_selector("body[data-ready='true']")
+    watched.page.wait_for_selector("#map[data-basemap-datum='gcj02'] .wg-basemap-labels img.leaflet-tile")
+    assert outside and {url.split("/")[2] for url in outside} <= {
+        f"webst0{n}.is.autonavi.com" for n in range(1, 5)
+    }

@@ -51,6 +51,20 @@ def test_hotline_case_keeps_the_caller_apart(api: Api, db_session: Session) -> N
         assert "138 0000 1234" not in detail + listing and "王女士" not in detail + listing
 
 
+def test_state_changes_of_a_call_are_queued_without_the_caller(api: Api, db_session: Session) -> None:
+    """A caller hears back like an Open311 reporter (the outbox), but the payload names no one: the
+    receiver maps the case number to the caller it keeps (case_contact)."""
+    case_id = call_in(api.as_("west_op")).json()["id"]
+    assert api.as_("west_op").post(f"/cases/{case_id}/actions/accept", {}).status_code == 200
+    rows = db_session.execute(
+        text("SELECT payload FROM notification_outbox WHERE case_id = :c ORDER BY id"), {"c": case_id}
+    ).all()
+    states = [(row.payload["from_state"], row.payload["state"]) for row in rows]
+    assert states == [(None, "reported"), ("reported", "accepted")]  # received, then each change
+    assert all(row.payload["jurisdiction_id"] == "420106" for row in rows)
+    assert all("1234" not in str(row.payload) and "王女士" not in str(row.payload) for row in rows)
+
+
 def test_who_reads_the_caller_and_the_audit_trail(api: Api, db_session: Session) -> None:
     case_id = call_in(api.as_("admin")).json()["id"]
     statuses = {

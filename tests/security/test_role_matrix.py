@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,11 @@ from fastapi import FastAPI, routing
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
+from gis_api.auth.links import link_secret
 from gis_api.auth.service import create_user
+from gis_api.cases.surveys import survey_period
 from gis_api.config import Settings
+from gis_api.residents.tokens import survey_token
 from tests.api.app_fixtures import PASSWORD
 from tests.cases.fixtures import GRID_SW
 from tests.security.api_world import EAST_INCIDENT, INCIDENT, Api
@@ -47,8 +51,10 @@ WEST_CODES = ("420106001",)
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
 
-MIN_ROUTES = 40
-"""The app has ~65 routes; an enumeration finding fewer is broken (it once found none and passed)."""
+MIN_ROUTES = 60
+"""The app has ~80 routes; an enumeration finding fewer is broken (it once found none and passed)."""
+JUNK_IDS = ("case_id", "request_id", "member_id", "plan_id", "other_id", "ref", "code", "action", "report_id")
+"""Path parameters the junk probe fills with an absurd number ({token} gets junk text below)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,18 @@ def uploaded_photo(api: Api) -> dict[str, Any]:
     return {"id": response.json()["ref"]}
 
 
+def resident_report(api: Api) -> dict[str, Any]:
+    """A resident's open report and its token (anyone holding the token may rate it once closed)."""
+    form = {"service_code": "E0201", "lat": str(INCIDENT[1]), "long": str(INCIDENT[0])}
+    answer = api.client.post("/open311/v2/requests.json", data=form).json()[0]
+    return {"id": answer["service_request_id"], "token": answer["token"]}
+
+
+def survey_link(api: Api) -> dict[str, Any]:
+    settings = api.client.app.state.settings  # type: ignore[attr-defined]
+    return {"id": survey_token(link_secret(settings), SW_HOUSEHOLD, survey_period(datetime.now(UTC)))}
+
+
 def out_of_scope(ok: set[str]) -> dict[str, int]:
     """Expected refusal per role for an object in the west street's south grid."""
     hidden = {"east_op": 404, "north_worker": 404, "anonymous": 401, "planner": 403}
@@ -144,6 +162,12 @@ def worker_member(api: Api) -> dict[str, Any]:
     return {"id": api.world.members["worker"]}
 
 
+def plan_report(api: Api) -> dict[str, Any]:
+    """The active plan's report, built by an admin: its signed link (no login: the link is the key)."""
+    built = api.as_("admin").post(f"/plans/{api.world.grid_ids['plan']}/report", {})
+    return {"link": built.json()["url"]}
+
+
 def _login_form(api: Api, values: dict[str, Any]) -> dict[str, str]:
     return {"username": "west_op", "password": PASSWORD}
 
@@ -152,7 +176,8 @@ WEST_TILE = "/tiles/{layer}/14/13394/6730.mvt"
 """The z14 tile holding INCIDENT (tests.tiles.mvt.tile_of) in the west street."""
 TILE_ROUTE = "/tiles/{layer}/{z}/{x}/{y}.mvt"
 PLAN = "/plans/{id}"
-PAGES = ("/", "/map", "/command", "/planner", "/field", "/screen", "/config.json")
+PAGES = ("/", "/map", "/command", "/planner", "/field", "/screen", "/report", "/survey", "/config.json")
+FIELD_APP = ("/field-sw.js", "/field.webmanifest")
 DOCS = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 
 
@@ -354,9 +379,50 @@ PROBES: list[Probe] = [
         refused={role: 403 for role in AUTHENTICATED},
         route="/plans/{plan_id}/activate",
     ),
+    # the planner's report: built by planners and admins of the plan's districts, opened by its link
+    Probe(
+        "POST",
+        PLAN + "/report",
+        frozenset({"admin", "planner"}),
+        setup=active_plan,
+        refused={role: 403 for role in AUTHENTICATED},
+        route="/plans/{plan_id}/report",
+    ),
+    Probe("GET", "{link}", PUBLIC, setup=plan_report, route="/plans/{plan_id}/report.html"),
     # the pages, their settings and the API documentation are public (data needs a token)
-    *(Probe("GET", page, PUBLIC) for page in PAGES + DOCS),
+    *(Probe("GET", page, PUBLIC) for page in PAGES + FIELD_APP + DOCS),
     Probe("GET", "/static/js/me.js", PUBLIC, route="/static/{path}"),
+    # the field app's nearby households and the residents' faces
+    Probe(
+        "GET",
+        "/assessment/survey-links?grid=" + GRID_SW,
+        frozenset(OPERATORS_WEST),
+        refused={"east_op": 404, "north_worker": 403, "west_worker": 403, "planner": 403},
+        route="/assessment/survey-links",
+    ),
+    Probe("GET", "/households/nearby?lon=114.305&lat=30.545", frozenset(AUTHENTICATED - {"planner"})),
+    # public: the token, not the role, decides (an open report cannot be rated yet: 409 for all)
+    Probe("GET", "/residents/grid?lon=114.305&lat=30.545", PUBLIC),
+    Probe("GET", "/residents/areas", PUBLIC),
+    Probe(
+        "POST",
+        "/residents/reports/{id}/rating",
+        PUBLIC,
+        409,
+        setup=resident_report,
+        body=lambda a, v: {"token": v["token"], "rating": 5},
+        route="/residents/reports/{report_id}/rating",
+    ),
+    Probe("GET", "/residents/surveys/{id}", PUBLIC, setup=survey_link, route="/residents/surveys/{token}"),
+    Probe(
+        "POST",
+        "/residents/surveys/{id}",
+        PUBLIC,
+        201,
+        setup=survey_link,
+        body=lambda a, v: {"familiarity": 4, "trust": 4, "satisfaction": 5},
+        route="/residents/surveys/{token}",
+    ),
 ]
 
 
@@ -446,9 +512,10 @@ def test_no_route_answers_5xx_to_junk(everyone: Api, role: str) -> None:
     failures = []
     for method, template in routes:
         path = template
-        for name in ("case_id", "request_id", "member_id", "plan_id", "other_id", "ref", "code", "action"):
+        for name in JUNK_IDS:
             path = path.replace("{" + name + "}", "99999999999999999999")
-        path = path.replace("{fmt}", "json").replace("{layer}", "households").replace("{path}", "..%2f..%2fx")
+        path = path.replace("{token}", "1.2026Q1.%00junk").replace("{fmt}", "json")
+        path = path.replace("{layer}", "households").replace("{path}", "..%2f..%2fx")
         path = path.replace("{z}", "99").replace("{x}", "-1").replace("{y}", "abc")
         query = "?max_seconds=0.1" if path.startswith("/events") else "?lon=abc&limit=-1&date=2026-13-45"
         response = everyone.client.request(

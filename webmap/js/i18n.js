@@ -116,11 +116,6 @@ const TEXTS = {
 const LANG_KEY = 'wangge.lang';
 let timeZone = 'Asia/Shanghai'; // users read Beijing time; /config.json may name the calendar's zone
 
-// More texts from a page's own modules: addTexts({ zh: {...}, en: {...} }).
-export function addTexts(extra) {
-  Object.entries(extra).forEach(([lang, texts]) => Object.assign(TEXTS[lang], texts));
-}
-
 export function setTimeZone(zone) {
   if (zone) timeZone = zone;
 }
@@ -133,6 +128,11 @@ export function zoneName() {
 export function formatTime(value, options = {}) {
   if (!value) return '—';
   return new Date(value).toLocaleString(locale(), { hour12: false, timeZone, ...options });
+}
+
+// A page's own texts, merged in by a module of texts ({zh: {...}, en: {...}}) that the page imports.
+export function addTexts(texts) {
+  Object.entries(texts).forEach(([lang, entries]) => Object.assign(TEXTS[lang], entries));
 }
 
 export function language() {
