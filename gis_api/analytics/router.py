@@ -10,10 +10,11 @@ from gis_api.analytics.schemas import Heatmap, Trends
 from gis_api.analytics.service import heatmap, trends
 from gis_api.auth.dependencies import CurrentUser
 from gis_api.db.session import SessionDep
+from gis_api.inputs import Text
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
-Area = Annotated[str | None, Query(max_length=20, description="district, street, community or grid code")]
+Area = Annotated[Text | None, Query(max_length=20, description="district, street, community or grid code")]
 
 
 @router.get("/heatmap")

@@ -15,6 +15,7 @@ from gis_api.db.session import SessionDep
 from gis_api.errors import ConflictError, PermissionDeniedError
 from gis_api.hotline.schemas import CategoryTree, ContactOut, DuplicatePage, HotlineCaseIn
 from gis_api.hotline.service import category_tree, duplicates, read_contact, take_call
+from gis_api.inputs import Text
 
 router = APIRouter(tags=["hotline"])
 
@@ -48,10 +49,10 @@ def hotline_case(
 def duplicate_hints(
     session: SessionDep,
     user: CurrentUser,
-    category: Annotated[str, Query(min_length=1, max_length=16, description="小类 code such as E0201")],
+    category: Annotated[Text, Query(min_length=1, max_length=16, description="小类 code such as E0201")],
     lon: Longitude,
     lat: Latitude,
-    crs: Annotated[str, Query(max_length=16, description="wgs84, gcj02 or bd09")] = "wgs84",
+    crs: Annotated[Text, Query(max_length=16, description="wgs84, gcj02 or bd09")] = "wgs84",
 ) -> DuplicatePage:
     """Open cases of the same 小类 within 100 m of the point (shown in the form before submitting)."""
     actor = actor_for(session, user)

@@ -9,6 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gis_api.cases.schemas import Latitude, Longitude, MediaRef, crs_name
+from gis_api.inputs import Text
 from gis_api.locate.service import Crs
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
@@ -16,10 +17,11 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
 
 
 def _plain_text(value: str, what: str) -> str:
-    """Trimmed text without control characters (NUL, line breaks in a name are typing accidents)."""
+    """Trimmed one-line text: after gis_api.inputs.Text (no control characters), also no line break
+    or tab (in a name or a phone number they are typing accidents)."""
     text = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(char).startswith("C") for char in text):
-        raise ValueError(f"{what} must not contain control characters")
+    if any(char in text for char in "\t\n\r"):
+        raise ValueError(f"{what} must be one line")
     return text
 
 
@@ -27,13 +29,13 @@ class HotlineCaseIn(BaseModel):
     """POST /hotline/cases: what the caller reports, where, and how to call them back."""
 
     model_config = ConfigDict(extra="forbid")
-    category_code: str = Field(min_length=1, max_length=16, description="小类 code such as E0201")
+    category_code: Text = Field(min_length=1, max_length=16, description="小类 code such as E0201")
     lon: Longitude
     lat: Latitude
     crs: Crs = Crs.WGS84
-    description: str = Field(min_length=1, max_length=4000)
-    caller_name: str = Field("", max_length=64)
-    caller_phone: str = Field("", max_length=32)
+    description: Text = Field(min_length=1, max_length=4000)
+    caller_name: Text = Field("", max_length=64)
+    caller_phone: Text = Field("", max_length=32)
     media: list[MediaRef] = Field(default_factory=list, max_length=20)
 
     _normalise_crs = field_validator("crs", mode="before")(crs_name)
@@ -41,7 +43,7 @@ class HotlineCaseIn(BaseModel):
     @field_validator("description")
     @classmethod
     def _description(cls, value: str) -> str:
-        text = unicodedata.normalize("NFC", value).replace("\x00", "").strip()
+        text = unicodedata.normalize("NFC", value).strip()
         if not text:
             raise ValueError("describe the problem the caller reports")
         return text

@@ -12,8 +12,9 @@ from gis_api.auth.models import Role
 from gis_api.auth.scope import Principal, scope_level
 from gis_api.auth.service import record_audit
 from gis_api.cases.calendar import default_calendar
-from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from gis_api.errors import NotFoundError, PermissionDeniedError
 from gis_api.events.publisher import publish
+from gis_api.inputs import check_year
 from gis_api.members.availability import write_availability
 from gis_api.members.models import Availability
 from gis_api.members.schemas import MemberOut, MemberPage, Track, TrackPoint
@@ -22,7 +23,6 @@ MAX_MEMBERS = 10000
 MAX_TRACK_POINTS = 20000
 """A day of 5-second pings is 17,280 fixes; beyond this the track is cut (and says so)."""
 
-TRACK_DAYS = (date(2000, 1, 1), date(2199, 12, 31))
 
 TRACK_SQL = """
 SELECT device_time AS t, ST_X(geom) AS lon, ST_Y(geom) AS lat, accuracy_m FROM position_ping
@@ -82,8 +82,7 @@ def list_members(session: Session, principal: Principal, scope: str | None) -> M
 def member_track(session: Session, principal: Principal, member_id: int, day: date) -> Track:
     """The member's fixes of `day` (local time of the working calendar); audited, scoped: operators
     for members homed in their area, a grid worker for themselves only."""
-    if not TRACK_DAYS[0] <= day <= TRACK_DAYS[1]:
-        raise InvalidInputError(f"date {day.isoformat()} is outside {TRACK_DAYS[0]}..{TRACK_DAYS[1]}")
+    check_year(day.year, "date")  # the one window of sane dates (gis_api.inputs)
     name = _track_member(session, principal, member_id)
     zone = default_calendar().zone
     start = datetime.combine(day, time(0), zone)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from gis_api.auth.dependencies import CurrentUser
 from gis_api.db.session import SessionDep
+from gis_api.inputs import Text
 from gis_api.search.schemas import SearchPage
 from gis_api.search.service import MAX_QUERY, search
 
@@ -18,7 +19,9 @@ router = APIRouter(tags=["search"])
 def search_box(
     session: SessionDep,
     user: CurrentUser,
-    q: Annotated[str, Query(min_length=1, max_length=4 * MAX_QUERY, description="case number, name or code")],
+    q: Annotated[
+        Text, Query(min_length=1, max_length=4 * MAX_QUERY, description="case number, name or code")
+    ],
 ) -> SearchPage:
     """Matches of every kind, best first within each; cases only within the caller's area."""
     return search(session, user, q)

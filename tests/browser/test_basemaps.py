@@ -24,6 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from gis_api.basemaps import resolve_basemap
 from gis_api.config import Settings
 from gis_api.loaders.chinese_datums import gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from gis_api.middleware import content_security_policy
 from tests.browser.conftest import LiveApp, Watched, log_in, snapshot
 from tests.cases import fixtures as world_fixtures
 
@@ -53,16 +54,26 @@ def metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def serve_offline(page: Page, live_app: LiveApp, preset: str) -> list[str]:
-    """The server's config with `preset` as its basemap; every non-loopback request answered with a tile."""
+    """The pages as a server with WANGGE_BASEMAP=`preset` serves them: its /config.json and, on our
+    documents, its Content-Security-Policy (both from the server's own functions, so the CSP's
+    img-src must let the preset's tiles in); every non-loopback request answered with a tile."""
+    basemap = resolve_basemap(Settings(basemap=preset, tianditu_key=KEY))
     config = httpx.get(f"{live_app.base_url}/config.json").json()
-    config["basemap"] = resolve_basemap(Settings(basemap=preset, tianditu_key=KEY)).public()
+    config["basemap"] = basemap.public()
+    policy = content_security_policy(basemap.tile_origins())
     outside: list[str] = []
 
     def tile(route: Route) -> None:
         outside.append(route.request.url)
         route.fulfill(status=200, body=TILE, content_type="image/png")
 
+    def document(route: Route) -> None:
+        served = route.fetch()
+        assert "img-src 'self' data: blob:;" in served.headers["content-security-policy"]  # no basemap
+        route.fulfill(response=served, headers={**served.headers, "content-security-policy": policy})
+
     page.route("**/config.json", lambda route: route.fulfill(json=config))
+    page.route(re.compile(rf"^{re.escape(live_app.base_url)}/(report)?(\?.*)?$"), document)
     # patterns are matched in the browser driver: our own requests never wait on this process
     page.route(NOT_LOOPBACK, tile)
     return outside

@@ -212,7 +212,7 @@ def test_track_play_back(live_app: LiveApp, open_page: Callable[..., Watched]) -
     assert page.inner_text("#wg-track-time").endswith("08:00:00")
     page.click("#wg-track-play")
     page.wait_for_function(
-        "Number(document.querySelector('#wg-track-time').dataset.index) >= 10", timeout=10000
+        "() => Number(document.querySelector('#wg-track-time').dataset.index) >= 10", timeout=10000
     )
     page.fill("#wg-track-slider", "29")
     assert page.inner_text("#wg-track-time").endswith("08:29:00")

@@ -100,5 +100,7 @@ def test_city_wall_ranks_the_streets_of_every_district(
     }
     assert shown == {("420106", "武昌区"), ("420111", "洪山区")}
     page.click("#wg-lang")
-    page.wait_for_function("document.querySelector('.wg-bar h1').textContent === '武汉市 Grid Command Wall'")
+    page.wait_for_function(
+        "() => document.querySelector('.wg-bar h1').textContent === '武汉市 Grid Command Wall'"
+    )
     page.click("#wg-lang")

@@ -87,8 +87,37 @@ def test_kpi_and_ranking_downloads(api: Api) -> None:
     assert api.as_("admin").get("/exports/ranking.csv", params={"month": "March"}).status_code == 422
 
 
+def test_exports_refuse_junk_and_are_audited(api: Api, db_session: Session) -> None:
+    """The input rules of gis_api.inputs (control characters, moments with a zone in 2000–2099, real
+    months) and the audit trail of what left the system, as for the lists they copy."""
+    admin = api.as_("admin")
+    for params in ({"category": "E02\x00"}, {"scope": "\x1b"}):
+        assert admin.get("/exports/cases.csv", params=params).status_code == 422, params
+    naive = {"level": "street", "start": "2026-03-01T00:00:00", "end": "2026-04-01T00:00:00+08:00"}
+    far = {"level": "street", "start": "1900-03-01T00:00:00+08:00", "end": "2026-04-01T00:00:00+08:00"}
+    for params in (naive, far):
+        answer = admin.get("/exports/kpis.csv", params=params)
+        assert answer.status_code == 422 and "start" in answer.text, answer.text
+    for month in ("0000-01", "2026-13", "２０２６-03"):
+        assert admin.get("/exports/ranking.csv", params={"month": month}).status_code in (400, 422), month
+    worker_kpis = {
+        "level": "worker",
+        "start": "2026-03-01T00:00:00+08:00",
+        "end": "2026-04-01T00:00:00+08:00",
+    }
+    assert api.as_("planner").get("/exports/kpis.csv", params=worker_kpis).status_code == 403
+    assert admin.get("/exports/cases.csv", params={"state": "reported"}).status_code == 200
+    assert admin.get("/exports/ranking.xlsx", params={"month": "2026-03"}).status_code == 200
+    audited = db_session.execute(
+        text("SELECT action, target FROM audit_log WHERE action LIKE '%.export' ORDER BY id")
+    ).all()
+    assert [row.action for row in audited] == ["cases.export", "ranking.export"]
+    assert audited[0].target.startswith("csv state=reported")
+
+
 def test_open311_and_ranking_html_speak_beijing_time(api: Api, db_session: Session) -> None:
     case_id = api.as_("admin").report().json()["id"]
+    api.as_("admin").post(f"/cases/{case_id}/visibility", {"public": True})  # an operator's case: publish it
     db_session.execute(
         text("UPDATE incident SET created_at = '2026-03-02 01:00:00+00' WHERE id = :c"), {"c": case_id}
     )

@@ -3,6 +3,7 @@ the photo-on-dispose rule and names in the case detail."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import text
@@ -104,7 +105,21 @@ def test_hotline_intake_refuses_bad_input_and_other_roles(api: Api, db_session: 
     assert call_in(api.as_("admin"), caller_name="王\x00女士").status_code == 422
     assert call_in(api.as_("admin"), description="   ").status_code == 422
     assert call_in(api.as_("admin"), category="X9999").status_code == 422
+    # gis_api.inputs.Text: control characters and lone surrogates anywhere are a 422 naming the field
+    for field, junk in (
+        ("description", "小广告\x00"),
+        ("description", "\ud800"),  # sent as the JSON escape \\ud800 (it cannot be UTF-8)
+        ("caller_phone", "138\x1b"),
+    ):
+        body = {"category_code": "E0201", "lon": INCIDENT[0], "lat": INCIDENT[1], "description": "小广告"}
+        raw = json.dumps({**body, **CALLER, field: junk}).encode()
+        headers = {**api.headers("admin"), "Content-Type": "application/json"}
+        refused = api.client.post("/hotline/cases", content=raw, headers=headers)
+        assert refused.status_code == 422 and field in refused.text, (field, refused.text)
+    assert call_in(api.as_("admin"), caller_name="王\n女士").status_code == 422  # a name is one line
     assert db_session.execute(text("SELECT count(*) FROM incident")).scalar_one() == 0
+    duplicates = api.as_("admin").get("/hotline/duplicates?category=E02%00&lon=114.3&lat=30.55")
+    assert duplicates.status_code == 422 and "category" in duplicates.text
 
 
 def test_retried_call_is_one_case(api: Api, db_session: Session) -> None:

@@ -69,5 +69,5 @@ def test_who_may_follow_whom(api: Api) -> None:
         "planner": 403,
     }
     assert api.get("/members/987654/track", params={"date": "2026-03-02"}).status_code == 404
-    for junk in ("2026-13-01", "9999-12-31", "yesterday"):
+    for junk in ("2026-13-01", "9999-12-31", "1999-12-31", "2100-01-01", "yesterday", "２０２６-03-02"):
         assert api.get(path, params={"date": junk}).status_code == 422, junk

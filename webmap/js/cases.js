@@ -1,7 +1,7 @@
 // The command centre's case panels: counters, filtered list, detail with timeline and dispatch
 // explanation, role-allowed actions, and the incidents layer coloured by state (overdue ringed red).
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
-import { authHeaders, getJson, postJson } from './api.js';
+import { authedFetch, getJson, postJson } from './api.js';
 import { escapeHtml, formatTime, t } from './i18n.js';
 import { narrowing } from './me.js';
 import { beforeAfterHtml, eventPhotosHtml, loadPhotos } from './photos.js';
@@ -287,7 +287,7 @@ export class CasePanel {
     if (!file) return [];
     const form = new FormData();
     form.append('file', file);
-    const response = await fetch('/media', { method: 'POST', headers: authHeaders(), body: form });
+    const response = await authedFetch('/media', { method: 'POST', body: form });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.detail ?? `HTTP ${response.status}`);
     return [body.ref];

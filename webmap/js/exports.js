@@ -1,10 +1,10 @@
 // Downloads (.xlsx / CSV) fetched with the session's token and saved through a blob link.
-import { apiUrl, authHeaders } from './api.js';
+import { apiUrl, authedFetch } from './api.js';
 import { language, t } from './i18n.js';
 import './texts-command.js';
 
 export async function download(path, params, filename) {
-  const response = await fetch(apiUrl(path, { ...params, lang: language() }), { headers: authHeaders() });
+  const response = await authedFetch(apiUrl(path, { ...params, lang: language() }));
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     throw new Error(typeof body.detail === 'string' ? body.detail : `HTTP ${response.status}`);

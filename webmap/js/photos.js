@@ -1,6 +1,6 @@
 // Case photos: fetched with the session's token (fetch → blob → object URL, never a token in an
 // <img src>), shown in the timeline, and before/after side by side while a disposal is checked (核查).
-import { authHeaders } from './api.js';
+import { authedFetch } from './api.js';
 import { escapeHtml, t } from './i18n.js';
 import './texts-command.js';
 
@@ -15,7 +15,7 @@ export function mediaRefs(events, actions) {
 
 async function objectUrl(ref) {
   if (!urls.has(ref)) {
-    const response = await fetch(`/media/${encodeURIComponent(ref)}`, { headers: authHeaders() });
+    const response = await authedFetch(`/media/${encodeURIComponent(ref)}`);
     urls.set(ref, response.ok ? URL.createObjectURL(await response.blob()) : null);
   }
   return urls.get(ref);

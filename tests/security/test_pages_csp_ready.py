@@ -19,7 +19,10 @@ SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.I)
 STYLE_BLOCK = re.compile(r"<style\b", re.I)
 STYLE_ATTRIBUTE = re.compile(r"""\sstyle\s*=\s*["'`$]""", re.I)
 HANDLER_ATTRIBUTE = re.compile(r"""\son[a-z]+\s*=\s*["'`$]""", re.I)
-EVAL = re.compile(r"\beval\s*\(|\bnew\s+Function\s*\(|setAttribute\(\s*['\"](style|on[a-z]+)['\"]")
+EVAL = re.compile(
+    r"\beval\s*\(|\bnew\s+Function\s*\(|set(?:Timeout|Interval)\(\s*['\"`]|setAttribute\(\s*['\"](style|on[a-z]+)['\"]"
+)
+JAVASCRIPT_URL = re.compile(r"javascript:", re.I)
 TOP_LEVEL = re.compile(
     r"^(?:export\s+)?(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)", re.M
 )
@@ -40,6 +43,7 @@ def test_html_has_no_inline_code_or_style(page: Path) -> None:
     assert not STYLE_BLOCK.search(html), f"{page.name}: a <style> block"
     assert not STYLE_ATTRIBUTE.search(html), f"{page.name}: a style attribute"
     assert not HANDLER_ATTRIBUTE.search(html), f"{page.name}: an inline event handler"
+    assert not JAVASCRIPT_URL.search(html), f"{page.name}: a javascript: URL"
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
@@ -70,6 +74,7 @@ def test_the_checks_can_fail() -> None:
     assert STYLE_ATTRIBUTE.search('`<i style="background:${c}">`')
     assert HANDLER_ATTRIBUTE.search('<button onclick="go()">')
     assert EVAL.search("el.setAttribute('style', x)") and EVAL.search("eval(text)")
+    assert EVAL.search("setTimeout('go()', 10)") and not EVAL.search("setTimeout(() => go(), 10)")
     assert not STYLE_ATTRIBUTE.search("swatch.style.background = colour")
     assert not HANDLER_ATTRIBUTE.search("image.onload = show")
 
