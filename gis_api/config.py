@@ -19,9 +19,16 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
     """The Wuchang demo's inputs. Districts, their codes and metric CRS are data (`wangge district`)."""
     grid_code_width: int = 2
+    basemap: str = ""
+    """Basemap preset (gis_api.basemaps.PRESETS: tianditu-vec, tianditu-img, amap-vec, amap-img);
+    empty = none (fully offline) unless basemap_url is set."""
+    tianditu_key: str = ""
+    """Tianditu browser key (天地图 tk) for the tianditu-* presets."""
     basemap_url: str = ""
-    """Tile URL template for a basemap (e.g. Tianditu); empty keeps the map fully offline."""
+    """Tile URL template of another basemap; empty keeps the map fully offline."""
     basemap_attribution: str = ""
+    basemap_datum: str = "wgs84"
+    """Datum basemap_url's tiles are drawn in: wgs84, cgcs2000 or gcj02 (anything else is refused)."""
     demo_seed: int = 420106
     auth_secret: str = ""
     """HMAC key for bearer tokens; empty means a random key kept in <var_dir>/auth_secret."""

@@ -13,6 +13,7 @@ from gis_api.cases.calendar import default_calendar
 from gis_api.cases.categories import default_catalog
 from gis_api.cases.duties import disposed_by
 from gis_api.cases.models import Case, CaseEvent
+from gis_api.cases.names import with_names
 from gis_api.cases.schemas import CaseDetail, CaseOut, EventOut
 from gis_api.cases.service import HANDLER_ACTIONS, Actor, case_lonlat, clock_of, now_utc, snapshot
 from gis_api.cases.workflow import OPEN_STATES, Action, State, allowed_actions
@@ -171,12 +172,13 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
     """A visible case with its timeline, dispatch explanation and the caller's possible actions."""
     case = visible_case(session, actor, case_id)
     base = case_view(session, case)
-    return CaseDetail(
+    detail = CaseDetail(
         **base.model_dump(),
         events=timeline(session, case.id),
         dispatch_explanation=case.dispatch_explanation,
         allowed_actions=possible_actions(session, case, actor),
     )
+    return with_names(session, case, detail)
 
 
 def timeline(session: Session, case_id: int) -> list[EventOut]:

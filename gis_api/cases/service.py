@@ -34,9 +34,10 @@ from gis_api.locate.sql_lookup import locate_point_sql
 from gis_api.members.availability import write_availability
 from gis_api.notify.outbox import enqueue_state_change
 
-SOURCES = ("api", "open311", "patrol")
+SOURCES = ("api", "open311", "patrol", "hotline")
 PUBLIC_SOURCES = frozenset({"open311"})
-"""Cases from these sources are public (on the Open311 feed) unless an operator says otherwise."""
+"""Cases from these sources are public (on the Open311 feed) unless an operator says otherwise. Not
+`hotline`: a caller told the desk, not a public board (an operator may still publish the case)."""
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
 
 # when a handler stops working on a case the team member becomes free again
@@ -270,6 +271,7 @@ def transition_case(
     if action is Action.VERIFY:
         check_not_disposer(session, case, actor)
     step = apply(snapshot(case, catalog), action, actor.role, catalog.policy, now=now, hours=hours)
+    check_photo_rule(catalog, case.category_code, action, media)
     granted = case.extension_requested_hours if action is Action.GRANT_EXTENSION else None
     clock = next_clock(step, clock_of(case), catalog.get(case.category_code), calendar, now, granted)
     apply_step(session, case, step, clock, now)
@@ -283,6 +285,19 @@ def _check_own_case(case: Case, action: Action, actor: Actor) -> None:
         return
     if actor.member_id is None or case.assigned_member_id != actor.member_id:
         raise PermissionDeniedError(f"case {case.id} is not assigned to you: you may not {action} it")
+
+
+PHOTO_ACTIONS = frozenset({Action.DISPOSE, Action.SELF_DISPOSE})
+
+
+def check_photo_rule(catalog: CategoryCatalog, code: str, action: Action, media: Sequence[str]) -> None:
+    """422 when the category says a dispose needs a photo (photo_on_dispose) and none is attached."""
+    category = catalog.categories.get(code)
+    if action in PHOTO_ACTIONS and category is not None and category.photo_on_dispose and not media:
+        raise InvalidInputError(
+            f"rule photo_on_dispose: category {code} ({category.full_name}) needs a photo to {action}; "
+            "upload one with POST /media and send its ref in media"
+        )
 
 
 def _parse_action(action: Action | str) -> Action:

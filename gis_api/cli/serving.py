@@ -13,8 +13,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the API (and the map) with uvicorn."""
     import uvicorn
 
+    from gis_api.basemaps import resolve_basemap
     from gis_api.db.session import default_engine
 
+    resolve_basemap(get_settings())  # a basemap setting that cannot work: one line, exit 1
     default_engine()  # start the embedded database before the workers fork
     uvicorn.run("gis_api.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
     return 0

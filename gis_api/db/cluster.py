@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 SUPERUSER = "wangge"
 DEFAULT_DATABASE = "wangge"
-EXTENSIONS = ("postgis", "pgrouting")
+EXTENSIONS = ("postgis", "pgrouting", "pg_trgm")
 SERVICE_USERS = ("postgres", "wangge")
 
 

@@ -35,6 +35,7 @@ from gis_api.cases.media import REF_PATTERN, is_web_url
 from gis_api.cases.service import Actor, create_case, now_utc
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError
 from gis_api.inputs import clean_text, parse_float, parse_int, parse_moment
+from gis_api.localtime import local_iso
 from gis_api.open311.jurisdictions import Jurisdiction
 
 RESIDENT = Actor(username="open311", role="resident")
@@ -353,4 +354,5 @@ def _request(row: Any, media_link: MediaLink) -> dict[str, Any]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None
+    """GeoReport datetimes in Beijing time with their offset (2026-03-02T09:00:00+08:00)."""
+    return local_iso(moment)

@@ -29,9 +29,12 @@ def test_config_exposes_basemap_setting(database_url: str) -> None:
     settings = Settings(database_url=database_url, basemap_url="https://tiles.example/{z}/{x}/{y}.png")
     with TestClient(create_app(settings)) as client:
         config = client.get("/config.json").json()
-    assert config["basemap_url"] == "https://tiles.example/{z}/{x}/{y}.png"
+    assert [layer["url"] for layer in config["basemap"]["layers"]] == [
+        "https://tiles.example/{z}/{x}/{y}.png"
+    ]
+    assert "basemap_url" not in config  # the pages learn the basemap from one place: config["basemap"]
     assert config["osm_attribution"] == "© OpenStreetMap contributors"
 
 
 def test_default_config_has_no_basemap(client: TestClient) -> None:
-    assert client.get("/config.json").json()["basemap_url"] == ""
+    assert client.get("/config.json").json()["basemap"]["layers"] == []

@@ -17,14 +17,6 @@ from tests.browser.conftest import PHONE, LiveApp, Watched, log_in, snapshot
 from tests.browser.test_field import actions_of, dispatched_case, phone
 
 pytestmark = pytest.mark.browser
-SAMPLES = [
-    (114.3052, 30.5453),
-    (116.391, 39.907),
-    (87.617, 43.793),
-    (126.535, 45.803),
-    (109.512, 18.252),
-    (2.35, 48.85),
-]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +64,7 @@ def test_installable_and_offline_after_the_first_load(
     assert "缓存的任务列表" in banner.inner_text()
     page.click(".wg-tabs button[data-tab='map']")
     page.wait_for_function(
-        "Number(document.body.dataset.gridFeatures ?? 0) > 0", timeout=10000
+        "() => Number(document.body.dataset.gridFeatures ?? 0) > 0", timeout=10000
     )  # cached tiles
     snapshot(watched, "field_offline")
     page.context.set_offline(False)
@@ -128,24 +120,6 @@ def test_navigation_links_carry_gcj02_and_bd09(live_app: LiveApp, open_page: Cal
     assert baidu["coord_type"] == ["bd09ll"]
 
 
-def test_js_datums_match_python(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
-    watched = open_page()
-    page = watched.page
-    page.goto(f"{live_app.base_url}/report")  # any page of ours: the module is imported into it
-    page.wait_for_selector("body[data-ready='true']")
-    converted = page.evaluate(
-        """async (points) => {
-            const d = await import('/static/js/datums.js');
-            return points.map(([lon, lat]) => [d.wgs84ToGcj02(lon, lat), d.wgs84ToBd09(lon, lat)]);
-        }""",
-        SAMPLES,
-    )
-    for (lon, lat), (gcj, bd) in zip(SAMPLES, converted, strict=True):
-        for datum, got in (("gcj02", gcj), ("bd09", bd)):
-            x, y = from_wgs84(datum, [lon], [lat])
-            assert got == pytest.approx([x[0], y[0]], abs=1e-9), (datum, lon, lat)
-
-
 def test_visit_from_nearby_households_or_a_door_code(
     live_app: LiveApp, open_page: Callable[..., Watched], doors: dict[int, str]
 ) -> None:
@@ -153,7 +127,7 @@ def test_visit_from_nearby_households_or_a_door_code(
     page = watched.page
     page.click(".wg-tabs button[data-tab='visit']")
     assert page.locator("#wg-visit-submit").is_disabled()  # no household yet, and no id box to type in
-    page.wait_for_function("document.getElementById('wg-report-position').textContent !== ''")  # a fix
+    page.wait_for_function("() => document.getElementById('wg-report-position').textContent !== ''")  # a fix
     page.click("#wg-nearby-refresh")
     page.wait_for_selector("#wg-nearby[data-count='2']")
     assert doors[21] in page.locator("#wg-nearby").inner_text()

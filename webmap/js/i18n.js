@@ -114,6 +114,21 @@ const TEXTS = {
   },
 };
 const LANG_KEY = 'wangge.lang';
+let timeZone = 'Asia/Shanghai'; // users read Beijing time; /config.json may name the calendar's zone
+
+export function setTimeZone(zone) {
+  if (zone) timeZone = zone;
+}
+
+export function zoneName() {
+  return timeZone;
+}
+
+// A stored time as users read it: local (Beijing) time, whatever the browser's own zone is.
+export function formatTime(value, options = {}) {
+  if (!value) return '—';
+  return new Date(value).toLocaleString(locale(), { hour12: false, timeZone, ...options });
+}
 
 // A page's own texts, merged in by a module of texts ({zh: {...}, en: {...}}) that the page imports.
 export function addTexts(texts) {

@@ -5,6 +5,7 @@
 // handling once closed.
 import './texts-residents.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { addBasemap } from './basemap.js';
 import { bindLanguageSwitch, escapeHtml, locale, t, translatePage } from './i18n.js';
 import { imageKind } from './photostore.js';
 
@@ -111,9 +112,7 @@ function locate() {
 async function buildMap() {
   state.map = L.map('map', { zoomSnap: 0.5 }).fitWorld(); // the served areas' extent once they load
   state.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  if (state.config.basemap_url) {
-    L.tileLayer(state.config.basemap_url, { attribution: state.config.basemap_attribution, maxZoom: 19 }).addTo(state.map);
-  }
+  addBasemap(state.map, state.config); // the configured preset, GCJ-02 tiles moved onto our WGS-84 layers
   L.control.scale({ imperial: false }).addTo(state.map);
   state.map.on('click', (event) => setPoint(event.latlng.lng, event.latlng.lat));
   const areas = await publicJson('/residents/areas');
