@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gis_api import __version__
 from gis_api.config import Settings, get_settings
-from gis_api.db.session import make_engine, session_factory
+from gis_api.db.session import api_engine, session_factory
 from gis_api.errors import add_exception_handlers
 
 # Responses that carry personal data or credentials must not be kept by browsers or proxies.
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     app = FastAPI(title="网格 Wangge GIS", version=__version__, lifespan=_lifespan)
-    engine = make_engine(settings)
+    engine = api_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)

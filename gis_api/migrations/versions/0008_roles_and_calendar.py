@@ -1,0 +1,70 @@
+"""Least privilege and the calendar's edge: QGIS views of the active plan, audit_log append-only,
+deadlines computed past the working calendar's coverage flagged on the case.
+
+The roles and their grants are not part of the schema: gis_api.db.roles applies them after every
+migration (and `wangge db roles` on an external server), so tables added later get them too.
+
+Revision ID: 0008
+Revises: 0005
+Create Date: 2026-12-05
+"""
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+UPGRADE = """
+-- a deadline counted past the last year whose holiday schedule the calendar holds: shown, not hidden
+ALTER TABLE incident ADD COLUMN deadline_uncertain boolean NOT NULL DEFAULT false;
+
+-- the audit log is append-only like case_event; the only change allowed is the foreign key's own
+-- ON DELETE SET NULL when an account is deleted (the row keeps the username)
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.user_id IS NULL
+       AND to_jsonb(NEW) - 'user_id' = to_jsonb(OLD) - 'user_id' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_log is append-only: % is not allowed', TG_OP;
+END $$;
+CREATE TRIGGER tr_audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+-- what the read-only (QGIS) role sees: the active plan's boundaries, buildings, roads and water;
+-- never households, accounts or cases. The views run with their owner's rights, so the role needs
+-- no grant on the tables behind them.
+CREATE SCHEMA qgis;
+CREATE VIEW qgis.district AS SELECT code, name, geom FROM public.district;
+CREATE VIEW qgis.street AS SELECT code, name, district_code, geom FROM public.street;
+CREATE VIEW qgis.community AS
+    SELECT c.id, c.code, c.name, c.street_code, c.households, c.geom
+    FROM public.community c JOIN public.plan p ON p.id = c.plan_id AND p.status = 'active';
+CREATE VIEW qgis.grid AS
+    SELECT g.id, g.code, g.name, c.code AS community_code, c.street_code, g.households, g.geom
+    FROM public.grid g
+    JOIN public.plan p ON p.id = g.plan_id AND p.status = 'active'
+    JOIN public.community c ON c.id = g.community_id;
+CREATE VIEW qgis.building AS SELECT id, kind, levels, households, geom FROM public.building;
+CREATE VIEW qgis.road_edge AS
+    SELECT id, source, target, name, road_class, oneway, length_m, speed_kmh, geom FROM public.road_edge;
+CREATE VIEW qgis.road_node AS SELECT id, component, geom FROM public.road_node;
+CREATE VIEW qgis.water AS SELECT id, name, kind, geom FROM public.water;
+"""
+
+DOWNGRADE = """
+DROP SCHEMA IF EXISTS qgis CASCADE;
+DROP TRIGGER IF EXISTS tr_audit_log_append_only ON audit_log;
+DROP FUNCTION IF EXISTS audit_log_append_only();
+ALTER TABLE incident DROP COLUMN IF EXISTS deadline_uncertain;
+"""
+
+
+def upgrade() -> None:
+    op.execute(UPGRADE)
+
+
+def downgrade() -> None:
+    op.execute(DOWNGRADE)
