@@ -49,6 +49,12 @@ def test_db_url_prints_a_psql_url(cluster: EmbeddedCluster) -> None:
     assert result.stdout.strip() == f"postgresql://wangge@127.0.0.1:{cluster.port()}/wangge"
 
 
+def test_db_url_readonly_is_the_qgis_role(cluster: EmbeddedCluster) -> None:
+    result = wangge("db", "url", "--readonly")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"postgresql://wangge_readonly@127.0.0.1:{cluster.port()}/wangge"
+
+
 def test_check_passes_then_fails_on_planted_overlap(committed_url: str) -> None:
     clean = wangge("check", url=committed_url)
     assert clean.returncode == 0, clean.stdout + clean.stderr

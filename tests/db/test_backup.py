@@ -1,0 +1,188 @@
+"""Restore drill: back up a database with cases and a photo, wipe it, restore it, and find the same
+rows, the same case history and the same photo; a non-empty database is only replaced on --force."""
+
+import base64
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from gis_api.cases import media
+from gis_api.cases.service import Actor, create_case, transition_case
+from gis_api.db import migrate
+from gis_api.db.cluster import EmbeddedCluster
+from gis_api.db.roles import API_ROLE, role_url
+from tests.cases import fixtures
+
+DATABASE = f"wangge_test_backup_{os.getpid()}"
+OPERATOR = Actor("op", "district_operator", scope_code="420106")
+MONDAY_9 = datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+HISTORY = "SELECT id, case_id, at, actor, action, from_state, to_state, note, media::text FROM case_event ORDER BY id"
+
+
+def wangge(url: str, var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"WANGGE_DATABASE_URL": url, "WANGGE_VAR_DIR": str(var_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "gis_api.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def snapshot(engine: Engine) -> tuple[dict[str, int], list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Row counts of the tables we fill, the case history and the cases."""
+    with engine.connect() as connection:
+        counts = {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("incident", "case_event", "team_member", "grid", "household", "road_edge")
+        }
+        history = [tuple(row) for row in connection.execute(text(HISTORY))]
+        cases = [
+            tuple(row)
+            for row in connection.execute(
+                text("SELECT id, state, stage_deadline, ST_AsText(geom) FROM incident ORDER BY id")
+            )
+        ]
+    return counts, history, cases
+
+
+def fill(engine: Engine, var_dir: Path) -> str:
+    """The case world, two cases with some history (one citing a photo); returns the photo's ref."""
+    with engine.begin() as connection:
+        fixtures.build(connection)
+    photo = media.store(var_dir, PNG)
+    with Session(engine) as session:
+        lon, lat = fixtures.INCIDENT
+        first = create_case(
+            session, category_code="E0201", lon=lon, lat=lat, actor=OPERATOR, now=MONDAY_9, media=[photo.ref]
+        ).case
+        create_case(session, category_code="E0102", lon=lon, lat=lat, actor=OPERATOR, now=MONDAY_9)
+        for action in ("accept", "register"):
+            transition_case(session, first.id, action, OPERATOR, now=MONDAY_9)
+        session.commit()
+    return photo.ref
+
+
+@pytest.fixture
+def filled(cluster: EmbeddedCluster, tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
+    cluster.drop_database(DATABASE)
+    url = cluster.create_database(DATABASE)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    var_dir = tmp_path / "var"
+    ref = fill(engine, var_dir)
+    engine.dispose()
+    yield url, var_dir, ref
+    cluster.drop_database(DATABASE)
+
+
+def test_backup_wipe_restore_gives_the_same_data(
+    cluster: EmbeddedCluster, filled: tuple[str, Path, str], tmp_path: Path
+) -> None:
+    url, var_dir, ref = filled
+    engine = create_engine(url)
+    before = snapshot(engine)
+    engine.dispose()
+    archive = tmp_path / "nightly.tar"
+    made = wangge(url, var_dir, "db", "backup", str(archive))
+    assert made.returncode == 0, made.stderr
+    assert "1 photos" in made.stdout
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds the household register
+    digest = ref.removeprefix("media:sha256:")
+    with tarfile.open(archive) as tar:
+        assert {"manifest.json", "database.dump", f"media/{digest}.png"} <= set(tar.getnames())
+
+    cluster.drop_database(DATABASE)  # the wipe: the database and the photos are gone
+    cluster.create_database(DATABASE)
+    fresh_var = tmp_path / "fresh-var"
+    restored = wangge(url, fresh_var, "db", "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert "restored into an empty database" in restored.stdout
+
+    engine = create_engine(url)
+    assert snapshot(engine) == before
+    assert before[0]["case_event"] == 4 and len(before[1]) == 4
+    with engine.connect() as connection:
+        assert migrate.current_revision(engine) is not None
+        cited = connection.execute(text("SELECT media::text FROM case_event WHERE action = 'report' LIMIT 1"))
+        assert ref in cited.scalar_one()
+    engine.dispose()
+    assert (fresh_var / "media" / f"{digest}.png").read_bytes() == PNG
+    # grants are re-applied for this server's roles: the API can read and append again
+    api = create_engine(role_url(url, API_ROLE, fresh_var))
+    with api.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM case_event")).scalar_one() == 4
+    api.dispose()
+
+
+def test_restore_refuses_a_non_empty_database_without_force(
+    filled: tuple[str, Path, str], tmp_path: Path
+) -> None:
+    url, var_dir, _ = filled
+    archive = tmp_path / "backup.tar"
+    assert wangge(url, var_dir, "db", "backup", str(archive)).returncode == 0
+    engine = create_engine(url)
+    with Session(engine) as session:  # work done after the backup
+        lon, lat = fixtures.INCIDENT
+        create_case(session, category_code="E0201", lon=lon, lat=lat, actor=OPERATOR, now=MONDAY_9)
+        session.commit()
+    after_backup = snapshot(engine)
+    refused = wangge(url, var_dir, "db", "restore", str(archive))
+    assert refused.returncode == 1
+    assert "is not empty" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert snapshot(engine) == after_backup  # nothing touched
+
+    forced = wangge(url, var_dir, "db", "restore", "--force", str(archive))
+    assert forced.returncode == 0, forced.stderr
+    assert "replaced the database" in forced.stdout
+    counts, history, _ = snapshot(engine)
+    assert counts["incident"] == after_backup[0]["incident"] - 1
+    assert len(history) == len(after_backup[1]) - 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("damage", ["not a tar", "truncated", "tampered dump"])
+def test_a_damaged_archive_is_refused_and_changes_nothing(
+    filled: tuple[str, Path, str], tmp_path: Path, damage: str
+) -> None:
+    url, var_dir, _ = filled
+    archive = tmp_path / "backup.tar"
+    assert wangge(url, var_dir, "db", "backup", str(archive)).returncode == 0
+    data = archive.read_bytes()
+    if damage == "not a tar":
+        archive.write_bytes(b"PK\x03\x04 a zip file, not ours")
+    elif damage == "truncated":
+        archive.write_bytes(data[:2000])
+    else:
+        with tarfile.open(archive) as tar:
+            dump = tar.extractfile("database.dump").read()  # type: ignore[union-attr]
+        offset = data.find(dump[-4096:])
+        archive.write_bytes(data[:offset] + bytes(4096) + data[offset + 4096 :])
+    engine = create_engine(url)
+    before = snapshot(engine)
+    result = wangge(url, var_dir, "db", "restore", "--force", str(archive))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert snapshot(engine) == before
+    engine.dispose()
+
+
+def test_backup_needs_a_writable_place(filled: tuple[str, Path, str], tmp_path: Path) -> None:
+    url, var_dir, _ = filled
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = wangge(url, var_dir, "db", "backup", str(blocker / "backup.tar"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot write the backup to")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "var"]  # no partial file left
