@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "gis_api.cli.cases",
     "gis_api.cli.users",
     "gis_api.cli.simulate",
+    "gis_api.cli.calendar",
 )
 
 

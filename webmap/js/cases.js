@@ -27,6 +27,12 @@ function markerStyle(item) {
   };
 }
 
+// A deadline counted past the working calendar's covered years: holidays there are not known yet
+function uncertainBadge(c) {
+  return c.deadline_uncertain
+    ? `<span class="wg-badge amber wg-uncertain" title="${t('case.deadline_uncertain_hint')}">${t('case.deadline_uncertain')}</span>` : '';
+}
+
 export class CasePanel {
   constructor({ map, elements, canReassign = false }) {
     this.map = map;
@@ -136,7 +142,7 @@ export class CasePanel {
         class="${c.id === this.selected ? 'selected' : ''}${c.overdue ? ' overdue' : ''}">
         <i style="background:${STATE_COLOURS[c.state]}"></i><b>#${c.id}</b> ${escapeHtml(c.category_name)}
         <span class="wg-state">${t(`state.${c.state}`)}</span>${c.overdue ? `<span class="wg-badge">${t('case.overdue')}</span>` : ''}
-        ${c.supervised ? `<span class="wg-badge blue">${t('case.supervised')}</span>` : ''}</li>`).join('')
+        ${c.supervised ? `<span class="wg-badge blue">${t('case.supervised')}</span>` : ''}${uncertainBadge(c)}</li>`).join('')
       : `<li class="muted">${t('cases.none')}</li>`;
     this.el.list.querySelectorAll('li[data-case-id]').forEach((li) => li.addEventListener('click', () => this.select(Number(li.dataset.caseId))));
   }
@@ -168,7 +174,7 @@ export class CasePanel {
         <span class="wg-state" id="wg-detail-state" data-state="${c.state}">${t(`state.${c.state}`)}</span></h3>
       <div class="muted">${escapeHtml(c.description)}</div>
       <div>${t('case.grid')} ${escapeHtml(c.grid_code)} · ${t('case.assigned')} ${c.assigned_member_id ?? '—'}
-        ${c.overdue ? `<span class="wg-badge">${t('case.overdue')}</span>` : ''}</div>
+        ${c.overdue ? `<span class="wg-badge">${t('case.overdue')}</span>` : ''}${uncertainBadge(c)}</div>
       <div class="wg-actions">${actions}<input id="wg-action-note" placeholder="${t('case.note')}"></div>
       <div class="wg-error" id="wg-action-error" role="alert"></div>
       ${this.explanationHtml(c.dispatch_explanation, this.canReassign && HANDLING.has(c.state))}

@@ -99,8 +99,19 @@ function startHeatmap(map, overlays, scopeOf) {
   });
 }
 
+// The working calendar's coverage from /health: a banner from 60 days before it runs out
+async function showCalendarWarning() {
+  const { calendar } = await getJson('/health');
+  const banner = $('wg-calendar-warning');
+  if (!calendar?.warning) return;
+  const values = { date: calendar.covered_until, n: calendar.days_left, year: calendar.years.at(-1) + 1 };
+  banner.textContent = t(calendar.days_left < 0 ? 'calendar.ended' : 'calendar.ending', values);
+  banner.hidden = false;
+}
+
 async function start() {
   renderShell('app.command');
+  showCalendarWarning().catch((error) => setStatus(t('error.load', { reason: error.message })));
   const user = await ensureLogin();
   showUser();
   const [config, me] = await Promise.all([getJson('/config.json'), getJson('/auth/me')]);
