@@ -28,7 +28,10 @@ MONDAY_9 = datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 )
-HISTORY = "SELECT id, case_id, at, actor, action, from_state, to_state, note, media::text FROM case_event ORDER BY id"
+HISTORY = (
+    "SELECT id, case_id, at, actor, action, from_state, to_state, note, media::text "
+    "FROM case_event ORDER BY id"
+)
 
 
 def wangge(url: str, var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
