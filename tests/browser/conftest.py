@@ -26,6 +26,7 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Page,
+    Playwright,
     Response,
     ViewportSize,
     sync_playwright,
@@ -131,8 +132,10 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
-    """A fresh database and API process per test module (tests inside a module share its data)."""
+def live_app(cluster: EmbeddedCluster, request: pytest.FixtureRequest) -> Iterator[LiveApp]:
+    """A fresh database and API process per test module (tests inside a module share its data).
+
+    A module may define `live_app_env(var_dir) -> dict` to add environment variables for its API."""
     name = f"wangge_browser_{os.getpid()}"
     cluster.drop_database(name)
     url = cluster.create_database(name)
@@ -143,6 +146,7 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
     # uploads (and the token secret) go to a throwaway folder, never the installation's var/
     var_dir = Path(tempfile.mkdtemp(prefix="wangge-browser-"))
     env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_BASEMAP_URL": "", "WANGGE_VAR_DIR": str(var_dir)}
+    env |= getattr(request.module, "live_app_env", lambda folder: {})(var_dir)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -172,11 +176,17 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver for the session (a module may launch its own Chromium with it)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @dataclass

@@ -98,3 +98,17 @@ def test_external_server_without_postgis_says_how_to_enable_it(cluster: Embedded
         assert "CREATE EXTENSION postgis" in result.stderr
     finally:
         cluster.drop_database(bare)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--tls-cert", "server.crt"], "--tls-cert and --tls-key go together"),
+        (["serve", "--tls-cert", "/nonexistent/server.crt", "--tls-key", "/nonexistent/k"], "does not exist"),
+        (["tls", "self-signed", "--host", "not a host"], "neither an IP address nor a DNS name"),
+    ],
+)
+def test_serving_mistakes_are_one_line(args: list[str], message: str) -> None:
+    result = wangge(*args)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr

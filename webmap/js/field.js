@@ -9,6 +9,7 @@ import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
 import { Outbox } from './outbox.js';
 import { photoReference } from './photostore.js';
+import { missingSecureFeatures } from './secure.js';
 import { renderShell, showUser } from './shell.js';
 
 const $ = (id) => document.getElementById(id);
@@ -252,8 +253,21 @@ async function bindAvailability() {
 
 let outbox = null;
 
+// Not a secure context: say why and what to do, and ask for no password over plain HTTP
+function showInsecure(missing) {
+  const box = $('wg-insecure');
+  box.innerHTML = `<h2>${t('field.insecure_title')}</h2><p>${t('field.insecure', { origin: escapeHtml(window.location.origin) })}</p>
+    <p class="muted">${t('field.insecure_missing', { list: escapeHtml(missing.join(', ')) })}</p>`;
+  box.hidden = false;
+  document.querySelectorAll('.wg-tabs, .wg-field-main, .wg-field-status').forEach((element) => { element.hidden = true; });
+  document.body.dataset.secure = 'false';
+}
+
 async function start() {
   renderShell('app.field');
+  const missing = missingSecureFeatures();
+  if (missing.length) { showInsecure(missing); return; }
+  document.body.dataset.secure = 'true';
   const user = await ensureLogin();
   showUser();
   outbox = new Outbox(user.username, {
