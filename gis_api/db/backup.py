@@ -72,8 +72,12 @@ class BackupSummary:
 def libpq_env(url: str) -> dict[str, str]:
     """PG* environment variables for pg_dump/pg_restore/psql (the password never on a command line)."""
     parsed = make_url(url)
-    env = {**os.environ, "PGHOST": parsed.host or "127.0.0.1", "PGDATABASE": parsed.database or ""}
-    env["PGPORT"] = str(parsed.port or 5432)
+    env = {**os.environ, "PGDATABASE": parsed.database or ""}
+    host = parsed.host or parsed.query.get("host")  # ?host=/run/postgresql for a Unix socket
+    if host:
+        env["PGHOST"] = str(host)
+    if parsed.port:
+        env["PGPORT"] = str(parsed.port)
     if parsed.username:
         env["PGUSER"] = parsed.username
     if parsed.password:
