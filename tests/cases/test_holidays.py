@@ -120,6 +120,11 @@ def test_years_are_imported_in_order(calendar_2025: Path, tmp_path: Path) -> Non
         import_year(source, calendar_2025)
 
 
+def test_a_missing_file_is_refused(calendar_2025: Path, tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="No such file"):
+        import_year(tmp_path / "nope.toml", calendar_2025)
+
+
 def test_missing_source_is_refused(calendar_2025: Path, tmp_path: Path) -> None:
     source = tmp_path / "2026.toml"
     source.write_text("\n".join(line for line in shipped_year(2026).splitlines() if "source" not in line))

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from gis_api.cases import media
 from gis_api.cases.service import Actor, create_case, transition_case
 from gis_api.db import migrate
+from gis_api.db.backup import BackupError, backup, restore
 from gis_api.db.cluster import EmbeddedCluster
 from gis_api.db.roles import API_ROLE, role_url
+from gis_api.errors import DomainError
 from tests.cases import fixtures
 
 DATABASE = f"wangge_test_backup_{os.getpid()}"
@@ -76,17 +78,31 @@ def fill(engine: Engine, var_dir: Path) -> str:
     return photo.ref
 
 
-@pytest.fixture
-def filled(cluster: EmbeddedCluster, tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
-    cluster.drop_database(DATABASE)
-    url = cluster.create_database(DATABASE)
+def filled_database(cluster: EmbeddedCluster, name: str, var_dir: Path) -> tuple[str, Path, str]:
+    cluster.drop_database(name)
+    url = cluster.create_database(name)
     engine = create_engine(url)
     migrate.upgrade(engine)
-    var_dir = tmp_path / "var"
     ref = fill(engine, var_dir)
     engine.dispose()
-    yield url, var_dir, ref
+    return url, var_dir, ref
+
+
+@pytest.fixture
+def filled(cluster: EmbeddedCluster, tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
+    """A database of its own, for a test that changes or replaces it."""
+    yield filled_database(cluster, DATABASE, tmp_path / "var")
     cluster.drop_database(DATABASE)
+
+
+@pytest.fixture(scope="module")
+def unchanged(
+    cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path, str]]:
+    """A database shared by the tests that must leave it as it was."""
+    name = f"{DATABASE}_shared"
+    yield filled_database(cluster, name, tmp_path_factory.mktemp("shared") / "var")
+    cluster.drop_database(name)
 
 
 def test_backup_wipe_restore_gives_the_same_data(
@@ -133,8 +149,8 @@ def test_restore_refuses_a_non_empty_database_without_force(
 ) -> None:
     url, var_dir, _ = filled
     archive = tmp_path / "backup.tar"
-    assert wangge(url, var_dir, "db", "backup", str(archive)).returncode == 0
     engine = create_engine(url)
+    backup(engine, var_dir, archive, progress=quiet)
     with Session(engine) as session:  # work done after the backup
         lon, lat = fixtures.INCIDENT
         create_case(session, category_code="E0201", lon=lon, lat=lat, actor=OPERATOR, now=MONDAY_9)
@@ -146,46 +162,65 @@ def test_restore_refuses_a_non_empty_database_without_force(
     assert "Traceback" not in refused.stderr
     assert snapshot(engine) == after_backup  # nothing touched
 
-    forced = wangge(url, var_dir, "db", "restore", "--force", str(archive))
-    assert forced.returncode == 0, forced.stderr
-    assert "replaced the database" in forced.stdout
+    summary = restore(engine, var_dir, archive, force=True, progress=quiet)
+    assert summary.replaced
     counts, history, _ = snapshot(engine)
     assert counts["incident"] == after_backup[0]["incident"] - 1
     assert len(history) == len(after_backup[1]) - 1
     engine.dispose()
 
 
-@pytest.mark.parametrize("damage", ["not a tar", "truncated", "tampered dump"])
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("not a tar", "is not a wangge backup"),
+        ("truncated", "cannot be read whole|holds no database.dump"),
+        ("tampered dump", "does not match its checksum"),
+        ("tampered photo", "does not match its digest"),
+        ("other format", "is not a wangge backup of format"),
+    ],
+)
 def test_a_damaged_archive_is_refused_and_changes_nothing(
-    filled: tuple[str, Path, str], tmp_path: Path, damage: str
+    unchanged: tuple[str, Path, str], tmp_path: Path, damage: str, message: str
 ) -> None:
-    url, var_dir, _ = filled
+    url, var_dir, _ = unchanged
     archive = tmp_path / "backup.tar"
-    assert wangge(url, var_dir, "db", "backup", str(archive)).returncode == 0
+    engine = create_engine(url)
+    backup(engine, var_dir, archive, progress=quiet)
     data = archive.read_bytes()
     if damage == "not a tar":
         archive.write_bytes(b"PK\x03\x04 a zip file, not ours")
     elif damage == "truncated":
         archive.write_bytes(data[:2000])
+    elif damage == "other format":
+        archive.write_bytes(data.replace(b'"wangge-backup-1"', b'"wangge-backup-9"', 1))
     else:
         with tarfile.open(archive) as tar:
-            dump = tar.extractfile("database.dump").read()  # type: ignore[union-attr]
-        offset = data.find(dump[-4096:])
-        archive.write_bytes(data[:offset] + bytes(4096) + data[offset + 4096 :])
-    engine = create_engine(url)
+            name = (
+                "database.dump"
+                if damage == "tampered dump"
+                else next(n for n in tar.getnames() if "media/" in n)
+            )
+            inner = tar.extractfile(name).read()  # type: ignore[union-attr]
+        offset = data.find(inner[-64:])
+        archive.write_bytes(data[:offset] + bytes(64) + data[offset + 64 :])
     before = snapshot(engine)
-    result = wangge(url, var_dir, "db", "restore", "--force", str(archive))
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    with pytest.raises(DomainError, match=message):
+        restore(engine, var_dir, archive, force=True, progress=quiet)
     assert snapshot(engine) == before
     engine.dispose()
 
 
-def test_backup_needs_a_writable_place(filled: tuple[str, Path, str], tmp_path: Path) -> None:
-    url, var_dir, _ = filled
+def test_backup_needs_a_writable_place(unchanged: tuple[str, Path, str], tmp_path: Path) -> None:
+    url, var_dir, _ = unchanged
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    result = wangge(url, var_dir, "db", "backup", str(blocker / "backup.tar"))
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: cannot write the backup to")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "var"]  # no partial file left
+    engine = create_engine(url)
+    with pytest.raises(BackupError, match="cannot write the backup to"):
+        backup(engine, var_dir, blocker / "backup.tar", progress=quiet)
+    engine.dispose()
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]  # no partial file left
+
+
+def quiet(message: str) -> None:
+    """Progress lines are not needed here."""
