@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -32,6 +34,9 @@ from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
 from gis_api.routing.engine import PGR_EDGES_SQL, RoadGraph
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.district_rows import CODE, add_bench_district, claim_rows, create_plan
 
 DATABASE = "wangge_bench_dispatch"
 BBOX = (114.27, 30.50, 114.38, 30.60)  # central Wuchang, about 10.5 x 11 km
@@ -123,7 +128,10 @@ def copy_main_roads(connection: Connection, main_url: str) -> str | None:
             nodes = [
                 dict(r._mapping) for r in source.execute(text("SELECT id, component, geom FROM road_node"))
             ]
-            edges = [dict(r._mapping) for r in source.execute(text("SELECT * FROM road_edge"))]
+            edges = [
+                dict(r._mapping) | {"district_code": CODE}
+                for r in source.execute(text("SELECT * FROM road_edge"))
+            ]
     except Exception as error:  # no main database or no roads table: fall back
         log(f"main database has no usable road network ({type(error).__name__})")
         return None
@@ -145,8 +153,8 @@ def build_areas(connection: Connection) -> None:
         return f"SRID=4326;MULTIPOLYGON((({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0})))"
 
     run = connection.execute
-    run(text("INSERT INTO district VALUES ('420106', '武昌区', :g)"), {"g": box(*BBOX)})
-    plan = run(text("INSERT INTO plan (name, status) VALUES ('bench', 'active') RETURNING id")).scalar_one()
+    add_bench_district(connection, box(*BBOX))
+    plan = create_plan(connection)
     xs, ys = np.linspace(BBOX[0], BBOX[2], 13), np.linspace(BBOX[1], BBOX[3], 13)
     for s in range(4):
         street = f"420106{s + 1:03d}"
@@ -236,8 +244,9 @@ def main() -> None:
 def run(engine: Engine, main_url: str, rng: np.random.Generator, args: argparse.Namespace) -> None:
     migrate.upgrade(engine)
     with engine.begin() as connection:
-        source = copy_main_roads(connection, main_url) or build_synthetic_roads(connection, rng)
         build_areas(connection)
+        source = copy_main_roads(connection, main_url) or build_synthetic_roads(connection, rng)
+        claim_rows(connection)
     log(f"road graph: {source}")
     with engine.connect() as connection:
         start = time.perf_counter()
@@ -303,7 +312,7 @@ def nx_time(digraph: nx.DiGraph, source: int, target: int) -> float:
 def nearest_nodes(graph: RoadGraph, lonlat: np.ndarray) -> np.ndarray:
     from scipy.spatial import cKDTree
 
-    to_metric = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True)
+    to_metric = Transformer.from_crs("EPSG:4326", graph.metric_crs, always_xy=True)
     node_xy = np.column_stack(to_metric.transform(*graph_node_lonlat(graph).T))
     xy = np.column_stack(to_metric.transform(lonlat[:, 0], lonlat[:, 1]))
     return cKDTree(node_xy).query(xy)[1]

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
 from bench.api_process import start_api
+from bench.district_rows import add_bench_district, claim_rows, create_plan
 from gis_api.auth.service import create_user
 from gis_api.config import get_settings
 from gis_api.db import migrate
@@ -57,8 +58,8 @@ def seed_district(connection: Connection, rng: np.random.Generator) -> int:
     """Streets (columns of 2 grid cells), communities (rows of 2 cells), 2 x 2 grids each; members."""
     run = connection.execute
     east, north = WEST + 2 * STREETS * GRID_W, SOUTH + 2 * COMMUNITIES * GRID_H
-    run(text("INSERT INTO district VALUES ('420106', '武昌区', :g)"), {"g": box(WEST, SOUTH, east, north)})
-    plan = run(text("INSERT INTO plan (name, status) VALUES ('bench', 'active') RETURNING id")).scalar_one()
+    add_bench_district(connection, box(WEST, SOUTH, east, north))
+    plan = create_plan(connection)
     members = 0
     for s in range(STREETS):
         street = f"420106{s + 1:03d}"
@@ -157,6 +158,7 @@ def prepare_database(cluster: EmbeddedCluster) -> str:
     with engine.begin() as connection:
         members = seed_district(connection, np.random.default_rng(420106))
         edges = seed_roads(connection)
+        claim_rows(connection)
     with Session(engine) as session:
         create_user(session, OPERATOR, PASSWORD, "district_operator", "420106")
     engine.dispose()

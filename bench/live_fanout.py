@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
 from bench.api_process import start_api
+from bench.district_rows import add_bench_district, create_plan
 from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
@@ -60,11 +61,9 @@ def prepare_database(cluster: EmbeddedCluster) -> str:
     area = box(114.30, 30.54, 114.31, 30.55)
     with engine.begin() as connection:
         run = connection.execute
-        run(text("INSERT INTO district VALUES ('420106', '武昌区', :g)"), {"g": area})
+        add_bench_district(connection, area)
         run(text("INSERT INTO street VALUES ('420106001', '积玉桥街道', '420106', :g)"), {"g": area})
-        plan = run(
-            text("INSERT INTO plan (name, status) VALUES ('bench', 'active') RETURNING id")
-        ).scalar_one()
+        plan = create_plan(connection)
         community = run(
             text(
                 "INSERT INTO community (plan_id, code, name, street_code, geom) "

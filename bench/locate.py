@@ -32,6 +32,9 @@ from gis_api.locate.areas import GridArea
 from gis_api.locate.index import NO_GRID, GridIndex, LocateIndexCache
 from gis_api.locate.sql_lookup import locate_batch_sql, locate_point_sql
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.district_rows import add_bench_district, create_plan
+
 T = TypeVar("T")
 DATABASE = "wangge_bench_locate"
 TARGET_MEMORY_PER_S = 20_000
@@ -78,14 +81,9 @@ def insert_synthetic(engine: Engine, cells: list[shapely.Geometry]) -> str:
     order = np.argsort([cell.centroid.x for cell in cells])
     streets = np.array_split(order, 14)
     with engine.begin() as connection:
-        run = connection.execute
         outline = shapely.union_all(cells)
-        run(
-            text("INSERT INTO district VALUES ('420106', '武昌区', ST_Multi(ST_GeomFromText(:g, 4326)))"),
-            {"g": outline.wkt},
-        )
-        plan_id = run(text("INSERT INTO plan (name, status) VALUES ('synthetic', 'active') RETURNING id"))
-        plan = plan_id.scalar_one()
+        add_bench_district(connection, outline.wkt)
+        plan = create_plan(connection, "synthetic")
         for s, members in enumerate(streets, start=1):
             insert_street(connection, plan, f"420106{s:03d}", [cells[i] for i in members])
     return f"synthetic Voronoi grids ({len(cells):,} cells)"
@@ -161,7 +159,7 @@ def sample_points(index: GridIndex, count: int, rng: np.random.Generator) -> tup
     lons, lats = np.empty(0), np.empty(0)
     while len(lons) < count - outside_n:
         x, y = rng.uniform(min_x, max_x, count), rng.uniform(min_y, max_y, count)
-        keep = index.in_district(x, y)
+        keep = np.array([district is not None for district in index.districts_at(x, y)])
         lons, lats = np.concatenate([lons, x[keep]]), np.concatenate([lats, y[keep]])
     lons = np.concatenate([lons[: count - outside_n], rng.uniform(min_x, max_x, outside_n)])
     lats = np.concatenate([lats[: count - outside_n], rng.uniform(min_y, max_y, outside_n)])
@@ -184,9 +182,9 @@ def run_benchmark(engine: Engine, points: int, sql_points: int, seed: int) -> di
         memory = grid_codes([index.areas[p] if p != NO_GRID else None for p in positions.tolist()])
         single_n = min(points, 5000)
         _, single_s = timed(lambda: [index.lookup(lons[i : i + 1], lats[i : i + 1]) for i in range(single_n)])
-        batch, batch_s = timed(lambda: locate_batch_sql(session, index.plan_id, lons.tolist(), lats.tolist()))
+        batch, batch_s = timed(lambda: locate_batch_sql(session, lons.tolist(), lats.tolist()))
         one_by_one, sql_s = timed(
-            lambda: [locate_point_sql(session, index.plan_id, lons[i], lats[i]) for i in range(sql_points)]
+            lambda: [locate_point_sql(session, lons[i], lats[i]) for i in range(sql_points)]
         )
     mismatches = sum(a != b for a, b in zip(memory, grid_codes(batch), strict=True))
     mismatches += sum(a != b for a, b in zip(memory[:sql_points], grid_codes(one_by_one), strict=True))

@@ -202,7 +202,7 @@ def main() -> int:
         official = service.read_official(OFFICIAL)
         counts = official.groupby("street_code").size().to_dict()
         with engine.connect() as connection:
-            units = build_units(read_inputs(connection, "EPSG:32650", official), 60, log)
+            units = build_units(read_inputs(connection, "420106", "EPSG:32650", official), 60, log)
         log("pymetis")
         figures, seconds = run_metis(units, counts)
         peers["pymetis"] = {"scope": "district", "wall_s": round(seconds, 2), **figures}

@@ -62,6 +62,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.areas.router import router as layers_router
     from gis_api.auth.router import router as auth_router
     from gis_api.cases.router import router as cases_router
+    from gis_api.districts.router import router as districts_router
     from gis_api.events.router import router as events_router
     from gis_api.health.router import router as health_router
     from gis_api.households.router import router as households_router
@@ -74,6 +75,7 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(districts_router)
     app.include_router(layers_router)
     app.include_router(households_router)
     app.include_router(locate_router)

@@ -21,9 +21,8 @@ class Settings(BaseSettings):
     (gis_api.db.roles.API_ROLE), with the password `wangge db roles` kept, if any."""
     var_dir: Path = PROJECT_ROOT / "var"
     data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
-    district_code: str = "420106"
+    """The Wuchang demo's inputs. Districts, their codes and metric CRS are data (`wangge district`)."""
     grid_code_width: int = 2
-    metric_crs: str = "EPSG:32650"
     basemap_url: str = ""
     """Tile URL template for a basemap (e.g. Tianditu); empty keeps the map fully offline."""
     basemap_attribution: str = ""

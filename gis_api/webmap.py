@@ -55,12 +55,12 @@ def field_page() -> FileResponse:
 
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
-    """Public map settings: the optional basemap (empty = none, fully offline) and attribution."""
+    """Public map settings: the optional basemap (empty = none, fully offline) and attribution.
+    Districts and their names come from GET /auth/me after login."""
     settings = request.app.state.settings
     return {
         "basemap_url": settings.basemap_url,
         "basemap_attribution": settings.basemap_attribution,
-        "district_code": settings.district_code,
         "osm_attribution": OSM_ATTRIBUTION,
         "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
     }

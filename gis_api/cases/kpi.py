@@ -14,13 +14,10 @@ on which the grid worker sent a position from inside their grid.
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -47,15 +44,6 @@ STAGE_OF = {
     "verified": "close",
 }
 STAGES = ("accept", "register", "dispatch", "dispose", "verify", "close")
-RANKING_WEIGHTS = {
-    "on_time_closure_rate": 0.30,
-    "closure_rate": 0.20,
-    "satisfaction": 0.15,
-    "familiarity": 0.15,
-    "rework_rate": 0.10,  # lower is better
-    "extension_rate": 0.10,  # lower is better
-}
-LOWER_IS_BETTER = frozenset({"rework_rate", "extension_rate"})
 
 
 @dataclass(frozen=True)
@@ -112,20 +100,6 @@ class KpiTable(BaseModel):
     end: datetime
     familiarity_days: int
     rows: list[KpiRow]
-
-
-class RankingRow(BaseModel):
-    rank: int
-    street_code: str
-    street_name: str
-    score: float
-    figures: dict[str, float | None]
-
-
-class Ranking(BaseModel):
-    month: str
-    weights: dict[str, float]
-    rows: list[RankingRow]
 
 
 class SurveyOut(BaseModel):
@@ -303,14 +277,8 @@ def case_figures(facts: list[CaseFacts]) -> dict[str, Any]:
 
 UNITS_SQL = {
     "street": "SELECT s.code, s.name FROM street s WHERE s.code LIKE :scope",
-    "community": (
-        "SELECT c.code, c.name FROM community c JOIN plan p ON p.id = c.plan_id AND p.status = 'active' "
-        "WHERE c.code LIKE :scope"
-    ),
-    "grid": (
-        "SELECT g.code, g.name FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active' "
-        "WHERE g.code LIKE :scope"
-    ),
+    "community": "SELECT c.code, c.name FROM active_community c WHERE c.code LIKE :scope",
+    "grid": "SELECT g.code, g.name FROM active_grid g WHERE g.code LIKE :scope",
     "worker": (
         "SELECT CAST(m.id AS text), m.name || ' (' || g.code || ')' FROM team_member m "
         "JOIN grid g ON g.id = m.home_grid_id WHERE m.role = 'grid_worker' AND g.code LIKE :scope"
@@ -318,7 +286,7 @@ UNITS_SQL = {
 }
 
 GRID_WORKERS_SQL = """
-SELECT g.code, m.id FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+SELECT g.code, m.id FROM active_grid g
 JOIN team_member m ON m.home_grid_id = g.id AND m.role = 'grid_worker'
 WHERE g.code LIKE :scope
 """
@@ -328,7 +296,7 @@ SELECT g.code, count(*) AS households,
        count(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM visit v WHERE v.household_id = h.id AND v.visited_at >= :since
              AND v.visited_at < :end)) AS visited
-FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+FROM active_grid g
 JOIN household h ON h.grid_id = g.id
 WHERE g.code LIKE :scope GROUP BY g.code
 """
@@ -449,83 +417,4 @@ def _row(code: str, name: str, level: str, facts: list[CaseFacts], grids: GridFa
         familiarity=_ratio(visited, households),
         trust=_mean(s / 5 for s in trust),
         satisfaction=_mean(s / 5 for s in satisfied),
-    )
-
-
-def street_ranking(session: Session, principal: Principal, period: Period) -> Ranking:
-    """Streets of the caller's area ranked by the weighted score of RANKING_WEIGHTS."""
-    table = kpi_table(session, principal, "street", period)
-    scored = []
-    for row in table.rows:
-        figures = {name: getattr(row, name) for name in RANKING_WEIGHTS}
-        scored.append((_score(figures), row, figures))
-    scored.sort(key=lambda item: (-item[0], item[1].code))
-    month = period.start.astimezone(default_calendar().zone).strftime("%Y-%m")
-    return Ranking(
-        month=month,
-        weights=RANKING_WEIGHTS,
-        rows=[
-            RankingRow(rank=i, street_code=r.code, street_name=r.name, score=s, figures=f)
-            for i, (s, r, f) in enumerate(scored, start=1)
-        ],
-    )
-
-
-def _score(figures: dict[str, float | None]) -> float:
-    """Weighted mean of the figures that exist (0..100); a street with no data scores 0."""
-    total = weight_sum = 0.0
-    for name, weight in RANKING_WEIGHTS.items():
-        value = figures[name]
-        if value is None:
-            continue
-        total += weight * ((1 - value) if name in LOWER_IS_BETTER else value)
-        weight_sum += weight
-    return round(100 * total / weight_sum, 2) if weight_sum else 0.0
-
-
-RANKING_COLUMNS = ("rank", "street_code", "street_name", "score", *RANKING_WEIGHTS)
-COLUMN_TITLES = {
-    "rank": "名次",
-    "street_code": "街道代码",
-    "street_name": "街道",
-    "score": "综合得分",
-    "on_time_closure_rate": "按期结案率",
-    "closure_rate": "结案率",
-    "satisfaction": "满意度",
-    "familiarity": "熟悉度",
-    "rework_rate": "返工率",
-    "extension_rate": "延期率",
-}
-
-
-def _cells(row: RankingRow) -> list[str]:
-    values: list[Any] = [row.rank, row.street_code, row.street_name, f"{row.score:.2f}"]
-    values += ["" if row.figures[n] is None else f"{row.figures[n]:.4f}" for n in RANKING_WEIGHTS]
-    return [str(v) for v in values]
-
-
-def ranking_csv(ranking: Ranking) -> str:
-    """UTF-8 CSV with a BOM so spreadsheet programs show the Chinese headers correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([COLUMN_TITLES[c] for c in RANKING_COLUMNS])
-    for row in ranking.rows:
-        writer.writerow(_cells(row))
-    return "\ufeff" + buffer.getvalue()
-
-
-def ranking_html(ranking: Ranking) -> str:
-    """A self-contained HTML page with the ranking table."""
-    title = f"{ranking.month} 街道考核排名"
-    head = "".join(f"<th>{html.escape(COLUMN_TITLES[c])}</th>" for c in RANKING_COLUMNS)
-    cells = ["".join(f"<td>{html.escape(cell)}</td>" for cell in _cells(row)) for row in ranking.rows]
-    body = "".join(f"<tr>{row}</tr>" for row in cells)
-    weights = ", ".join(f"{COLUMN_TITLES[n]} {w:.0%}" for n, w in ranking.weights.items())
-    return (
-        f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{title}</title>'
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
-        "td,th{border:1px solid #999;padding:4px 8px;text-align:right}</style></head>"
-        f"<body><h1>{title}</h1><p>权重: {html.escape(weights)}; "
-        f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
     )

@@ -16,6 +16,7 @@ from gis_api.cli.common import KNOWN_ERRORS, Handler, report_error
 
 COMMAND_MODULES = (
     "gis_api.cli.database",
+    "gis_api.cli.districts",
     "gis_api.cli.data",
     "gis_api.cli.serving",
     "gis_api.cli.plans",

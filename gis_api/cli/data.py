@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gis_api.cli.common import sub_parser
+from gis_api.cli.common import add_district_option, sub_parser
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -18,13 +18,14 @@ def cmd_load(args: argparse.Namespace) -> int:
     path = Path(args.file)
     engine = default_engine()
     report: object
-    common = {"crs": args.crs, "layer": args.layer}
+    common = {"crs": args.crs, "layer": args.layer, "district": args.district}
     with engine.begin() as connection:
         if args.kind == "boundaries":
             report = loaders.load_boundaries(
                 connection, path, level=args.level, plan_name=args.plan, skip_invalid=args.skip_invalid,
                 code_column=args.code_column, name_column=args.name_column,
-                parent_code_column=args.parent_code_column, **common,
+                parent_code_column=args.parent_code_column, code=args.code, name=args.name,
+                city_name=args.city_name, **common,
             )  # fmt: skip
         elif args.kind == "households":
             report = loaders.load_households(connection, path, id_column=args.id_column or "id", **common)
@@ -45,7 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from gis_api.integrity.service import check_plan
 
     with default_engine().connect() as connection:
-        report = check_plan(connection, args.plan)
+        report = check_plan(connection, args.plan, args.district)
     print(report)
     return 0 if report.ok else 1
 
@@ -67,8 +68,13 @@ def register(commands: Any) -> None:
         "--skip-invalid", action="store_true", help="skip unrepairable features instead of failing"
     )
     load.add_argument("--attributes-from", help="roads: OSM lines file to copy names and classes from")
+    load.add_argument("--code", help="boundaries: the code of a file without a code column (one feature)")
+    load.add_argument("--name", help="boundaries: the name of a file without a name column (one feature)")
+    load.add_argument("--city-name", help="boundaries --level district: name of a new city, e.g. 武汉市")
+    add_district_option(load)
 
     check = sub_parser(
         commands, "check", cmd_check, help="report gaps, overlaps, orphans, mismatched households"
     )
-    check.add_argument("--plan", type=int, help="plan id (default: the active plan)")
+    check.add_argument("--plan", type=int, help="plan id (default: the district's active plan)")
+    add_district_option(check)

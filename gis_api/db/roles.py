@@ -3,10 +3,13 @@
 - The owner runs `wangge db up/migrate`, the loaders and the planners' CLI: whoever DATABASE_URL
   names, or the embedded cluster's superuser. It owns every table.
 - API_ROLE is what the web API connects as. It owns nothing and cannot create anything; it reads
-  and writes the tables it serves, only reads the reference geography the loaders write, and may
-  only INSERT and SELECT the append-only logs (the triggers are a second line behind the grants).
-- READONLY_ROLE is for QGIS: it sees the `qgis` views of the active plan (boundaries, buildings,
-  roads) and nothing in `public` (no households, no accounts, no cases).
+  and writes the tables it serves, only reads the cities, districts and reference geography the
+  owner loads and the active-plan views, moves households between grids (grid_id only), draws
+  serial ids only for tables it adds rows to, and may only INSERT and SELECT the append-only logs
+  (the triggers are a second line behind the grants).
+- READONLY_ROLE is for QGIS: it sees the `qgis` views of each district's active plan (boundaries,
+  buildings, roads, water, data provenance; every row with its district) and nothing in `public`
+  (no households, no accounts, no cases).
 
 Roles live in the cluster; grants live in each database and are re-applied after every migration,
 so a table a later migration adds gets its grants without anyone remembering to write them.
@@ -34,29 +37,37 @@ APP_ROLES = (API_ROLE, READONLY_ROLE)
 
 APPEND_ONLY_TABLES = frozenset({"audit_log", "case_event"})
 """History: the API may add rows and read them, never change or remove them (nor TRUNCATE)."""
-REFERENCE_TABLES = frozenset({"district", "street", "water", "building", "road_node", "road_edge"})
-"""Written by the loaders (owner) only; the API reads them."""
-MOVED_ONLY_TABLES = frozenset({"household"})
+REFERENCE_TABLES = frozenset(
+    {"city", "district", "data_layer", "street", "water", "building", "road_node", "road_edge"}
+)
+"""Written by the owner only (`wangge district add`, the loaders, road loads with their id
+offsets and table lock); the API reads them."""
+MOVED_ONLY_COLUMNS = {"household": ("grid_id",)}
 """The register is loaded by the owner; the API reads it and moves households between grids when a
-plan is activated, but never adds or removes one."""
+plan is activated (only `grid_id`), but never adds, removes or rewrites one."""
 HIDDEN_TABLES = frozenset({"alembic_version"})
 """Nothing the API needs."""
+VIEW_PRIVILEGES = "SELECT"
+"""Views of `public` (active_plan, active_community, active_grid) are read-only for the API even
+where PostgreSQL would let a simple view pass writes through to its table."""
 
 API_READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
 PASSWORDS_FILE = "db_roles.json"
 """Under the var directory: the passwords `wangge db roles` set on an external server (mode 0600)."""
 
 
-def api_privileges(table: str) -> str | None:
-    """The privileges API_ROLE holds on a table of `public` (None: none at all)."""
+def api_privileges(table: str, view: bool = False) -> str | None:
+    """The privileges API_ROLE holds on a table or view of `public` (None: none at all)."""
     if table in HIDDEN_TABLES:
         return None
+    if view:
+        return VIEW_PRIVILEGES
     if table in APPEND_ONLY_TABLES:
         return "SELECT, INSERT"
     if table in REFERENCE_TABLES:
         return "SELECT"
-    if table in MOVED_ONLY_TABLES:
-        return "SELECT, UPDATE"
+    if table in MOVED_ONLY_COLUMNS:
+        return f"SELECT, UPDATE ({', '.join(quote(c) for c in MOVED_ONLY_COLUMNS[table])})"
     return API_READ_WRITE
 
 
@@ -81,12 +92,19 @@ def grant_plan(connection: Connection) -> GrantPlan:
     api, readonly = quote(API_ROLE), quote(READONLY_ROLE)
     statements = [f"GRANT CONNECT ON DATABASE {quote(database)} TO {api}, {readonly}"]
     statements += [f"GRANT USAGE ON SCHEMA public TO {api}"]
+    views = set(own_views(connection))
+    inserted: set[str] = set()
     for table in own_tables(connection):
         statements.append(f"REVOKE ALL ON TABLE public.{quote(table)} FROM {api}, {readonly}")
-        privileges = api_privileges(table)
+        privileges = api_privileges(table, view=table in views)
         if privileges:
             statements.append(f"GRANT {privileges} ON TABLE public.{quote(table)} TO {api}")
-    statements.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {api}")
+        if privileges and "INSERT" in privileges:
+            inserted.add(table)
+    for sequence, user_table in own_sequences(connection):
+        statements.append(f"REVOKE ALL ON SEQUENCE public.{quote(sequence)} FROM {api}, {readonly}")
+        if user_table in inserted:  # a serial id is drawn only where the API adds rows
+            statements.append(f"GRANT USAGE ON SEQUENCE public.{quote(sequence)} TO {api}")
     if _schema_exists(connection, QGIS_SCHEMA):
         schema = quote(QGIS_SCHEMA)
         statements.append(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
@@ -110,6 +128,39 @@ def own_tables(connection: Connection) -> list[str]:
         )
     )
     return list(rows.scalars())
+
+
+def own_views(connection: Connection) -> list[str]:
+    """The views among own_tables (read-only for the API)."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm') ORDER BY c.relname
+            """
+        )
+    )
+    return list(rows.scalars())
+
+
+def own_sequences(connection: Connection) -> list[tuple[str, str | None]]:
+    """Sequences of `public` no extension owns, each with the table whose column uses it (serial)."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT s.relname, t.relname FROM pg_class s
+            JOIN pg_namespace n ON n.oid = s.relnamespace
+            LEFT JOIN pg_depend o ON o.classid = 'pg_class'::regclass AND o.objid = s.oid
+                 AND o.refclassid = 'pg_class'::regclass AND o.deptype IN ('a', 'i')
+            LEFT JOIN pg_class t ON t.oid = o.refobjid
+            WHERE n.nspname = 'public' AND s.relkind = 'S'
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                              AND d.objid = s.oid AND d.deptype = 'e')
+            ORDER BY s.relname
+            """
+        )
+    )
+    return [(str(sequence), table) for sequence, table in rows]
 
 
 def _schema_exists(connection: Connection, name: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_api.auth.scope import Principal, ScopeLevel
+from gis_api.auth.scope import WIDE_LEVELS, Principal, ScopeLevel
 from gis_api.auth.service import record_audit
 from gis_api.errors import PermissionDeniedError
 from gis_api.households.schemas import HouseholdQuery
@@ -23,14 +23,18 @@ class HouseholdRows:
 
 
 def scope_clause(principal: Principal) -> tuple[str, dict[str, str]]:
-    """SQL restricting household rows (joined to their grid as g) to the caller's area."""
+    """SQL restricting household rows (as h) to the caller's area: whole districts by the
+    household's district, smaller areas by the codes of the grids the households point at."""
     level = principal.level
-    if level is ScopeLevel.DISTRICT:
-        return "true", {}
-    if level is ScopeLevel.GRID:
-        return "g.code = :scope_code", {"scope_code": principal.scope_code}
     # scope codes are digits only (checked on creation), so they cannot smuggle LIKE wildcards
-    return "g.code LIKE :scope_prefix", {"scope_prefix": principal.scope_code + "%"}
+    if level in WIDE_LEVELS:
+        return "h.district_code LIKE :scope_prefix", {"scope_prefix": principal.scope_code + "%"}
+    # an array of grid ids lets the planner combine the grid index with the spatial one
+    if level is ScopeLevel.GRID:
+        grids = "SELECT g.id FROM grid g WHERE g.code = :scope_code"
+        return f"h.grid_id = ANY(ARRAY({grids}))", {"scope_code": principal.scope_code}
+    grids = "SELECT g.id FROM grid g WHERE g.code LIKE :scope_prefix"
+    return f"h.grid_id = ANY(ARRAY({grids}))", {"scope_prefix": principal.scope_code + "%"}
 
 
 def _feature(row: Any) -> dict[str, Any]:

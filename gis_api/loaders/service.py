@@ -1,5 +1,8 @@
 """`wangge load boundaries|households|buildings FILE`: validate a whole file, then write it at once.
 
+Every file is loaded into one district (see district_scope): boundaries by their codes, the other
+layers by --district (or the only district loaded); each load records the layer as real data.
+
 Transactions (see transaction.py): every loader takes the caller's Session or Connection and
 writes inside a SAVEPOINT of its transaction. On any error the savepoint is rolled back and
 LoadError is raised, so nothing from the file remains even if the caller goes on and commits;
@@ -21,7 +24,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
-from gis_api.config import get_settings
+from gis_api.districts.service import resolve_district
 from gis_api.errors import LoadError
 from gis_api.loaders import sql
 from gis_api.loaders.bulk import copy_frame, hex_ewkb, recreate_temp_table, scalar_list, upsert
@@ -35,16 +38,24 @@ from gis_api.loaders.columns import (
     reject_duplicates,
     require_column,
 )
+from gis_api.loaders.district_scope import (
+    LAYER_OF_LEVEL,
+    district_of_codes,
+    load_district_outlines,
+    record_load,
+    require_inside,
+    with_constant_labels,
+)
 from gis_api.loaders.readers import listed, read_features
 from gis_api.loaders.report import LoadReport
-from gis_api.loaders.transaction import Database, district_outline, one_transaction
+from gis_api.loaders.transaction import Database, one_transaction
 from gis_api.loaders.validate import (
     DEFAULT_OUTSIDE_TOLERANCE_M,
     GeometryKind,
-    outside_district,
     repair_geometries,
     to_multipolygons,
 )
+from gis_api.plans.active import active_plan_id
 from gis_api.plans.service import update_household_counts
 
 log = logging.getLogger(__name__)
@@ -82,28 +93,40 @@ def load_boundaries(
     parent_code_column: str | None = None,
     layer: str | None = None,
     skip_invalid: bool = False,
+    district: str | None = None,
+    code: str | None = None,
+    name: str | None = None,
+    city_name: str | None = None,
 ) -> LoadReport:
     """Upsert district/street/community/grid polygons by code (communities and grids into a plan).
 
-    plan_name: the plan that receives communities/grids; None = the active plan; a new name
-    creates a draft plan. The parent code (district of a street, street of a community, community
-    of a grid) comes from parent_code_column or, by default, from the code's prefix.
+    plan_name: the plan of the codes' district that receives communities/grids; None = its active
+    plan; a new name creates a draft plan. The parent code (district of a street, street of a
+    community, community of a grid) comes from parent_code_column or, by default, from the code's
+    prefix. `code`/`name` label a file without those columns (a bare district outline);
+    `city_name` names the city of a new district.
     """
     started, path = time.perf_counter(), Path(path)
     report = LoadReport(path=path, target=level)
     features = read_features(path, crs=crs, layer=_osm_layer(path, layer, "multipolygons"))
+    features = with_constant_labels(features, path, code, name, level)
+    code_column, name_column = ("code" if code else code_column), ("name" if name else name_column)
     labels = FeatureLabels(features, require_column(features, path, code_column, "--code-column"))
     features, labels = _accepted(features, labels, path, "polygon", skip_invalid, report)
     staged = _boundary_rows(features, labels, path, level, code_column, name_column, parent_code_column)
+    if level == "district":
+        with one_transaction(db, path):
+            load_district_outlines(db, path, staged, features.geometry, labels, report, city_name)
+        return _finish(report, len(staged), started)
+    target = district_of_codes(db, path, list(staged["code"]), district)
     with one_transaction(db, path):
-        if level != "district":
-            _require_inside_district(db, path, features.geometry, labels, SOURCE_DISAGREEMENT_M)
-        plan_id = _plan_for(db, plan_name, report) if level in ("community", "grid") else None
+        require_inside(db, path, features.geometry, labels, SOURCE_DISAGREEMENT_M, target)
+        plan_id = _plan_for(db, plan_name, report, target.code) if level in ("community", "grid") else None
         recreate_temp_table(db, "load_boundary", sql.BOUNDARY_STAGE)
         copy_frame(db, "load_boundary", staged)
-        if level != "district":
-            _require_parents(db, path, level, plan_id)
+        _require_parents(db, path, level, plan_id)
         report.inserted, report.updated = upsert(db, sql.BOUNDARY_UPSERT[level], {"plan_id": plan_id})
+        record_load(db, target.code, LAYER_OF_LEVEL[level], path)
     return _finish(report, len(staged), started)
 
 
@@ -116,8 +139,10 @@ def load_households(
     residents_column: str = "residents",
     building_column: str = "building_id",
     layer: str | None = None,
+    district: str | None = None,
 ) -> LoadReport:
-    """Upsert household points by id and assign each to the active plan's grid that contains it.
+    """Upsert household points by id into a district and assign each to the grid of the
+    district's active plan that holds it (point → grid rule).
 
     Every point must lie in the district and, when a plan is active, in one of its grids (else
     LoadError naming the first offenders). Without an active plan grid_id stays empty. Afterwards
@@ -129,21 +154,23 @@ def load_households(
     labels = FeatureLabels(features, require_column(features, path, id_column, "--id-column"))
     features, labels = _accepted(features, labels, path, "point", False, report)
     staged = _household_rows(features, labels, path, id_column, residents_column, building_column)
+    target = resolve_district(db, district)
     with one_transaction(db, path):
-        _require_inside_district(db, path, features.geometry, labels, HOUSEHOLD_TOLERANCE_M)
+        require_inside(db, path, features.geometry, labels, HOUSEHOLD_TOLERANCE_M, target)
         recreate_temp_table(db, "load_household", sql.HOUSEHOLD_STAGE)
         copy_frame(db, "load_household", staged)
         _require_buildings(db, path)
         db.execute(text("DROP TABLE IF EXISTS pg_temp.load_assignment"))
-        plan_id = _active_plan(db)
+        plan_id = active_plan_id(db, target.code)
         if plan_id is None:
             db.execute(text(sql.NO_GRID_ASSIGNMENT))
             report.messages.append("no active plan: grid_id left empty, load grids to assign them")
         else:
             _assign_grids(db, path, plan_id, len(staged))
-        report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT)
+        report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT, {"district": target.code})
         if plan_id is not None:
             update_household_counts(db, plan_id)
+        record_load(db, target.code, "households", path)
     return _finish(report, len(staged), started)
 
 
@@ -159,8 +186,9 @@ def load_buildings(
     levels_column: str | None = None,
     layer: str | None = None,
     skip_invalid: bool = False,
+    district: str | None = None,
 ) -> LoadReport:
-    """Upsert building footprints (or points) by (source, source_id).
+    """Upsert building footprints (or points) of a district by (source, source_id).
 
     source defaults to the file's stem; source_id comes from id_column or the first of
     id/source_id/osm_id/osm_way_id. kind and levels are read from kind/building and
@@ -186,13 +214,15 @@ def load_buildings(
         kind_column,
         levels_column,
     )
+    target = resolve_district(db, district)
     with one_transaction(db, path):
         points = gpd.GeoSeries(features.geometry.representative_point(), crs=features.crs)
-        _require_inside_district(db, path, points, labels, SOURCE_DISAGREEMENT_M)
+        require_inside(db, path, points, labels, SOURCE_DISAGREEMENT_M, target)
         recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
         copy_frame(db, "load_building", staged)
         db.execute(text(sql.BUILDING_ASSIGN_IDS))
-        report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT)
+        report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT, {"district": target.code})
+        record_load(db, target.code, "buildings", path)
     return _finish(report, len(staged), started)
 
 
@@ -386,48 +416,28 @@ def _building_rows(
     )
 
 
-def _require_inside_district(
-    db: Database,
-    path: Path,
-    geometries: gpd.GeoSeries,
-    labels: FeatureLabels,
-    tolerance_m: float,
-) -> None:
-    outline = district_outline(db, path)
-    outside = outside_district(
-        geometries, outline, metric_crs=get_settings().metric_crs, tolerance_m=tolerance_m
-    )
-    bad = np.flatnonzero(outside)
-    if bad.size:
-        raise LoadError(
-            f"{path.name}: {bad.size} feature(s) lie outside the district (by more than "
-            f"{tolerance_m:g} m), nothing was written: {listed(labels.pick(bad[:5]), bad.size)}"
-        )
-
-
-def _plan_for(db: Database, plan_name: str | None, report: LoadReport) -> int:
-    """The plan receiving communities/grids: the active one, a named one, or a new draft."""
+def _plan_for(db: Database, plan_name: str | None, report: LoadReport, district: str) -> int:
+    """The district's plan receiving communities/grids: the active one, a named one, or a new draft."""
     if plan_name is None:
-        plan_id = _active_plan(db)
+        plan_id = active_plan_id(db, district)
         if plan_id is None:
-            raise LoadError("no active plan: pass --plan NAME to load into a (new) draft plan")
+            raise LoadError(
+                f"district {district} has no active plan: pass --plan NAME to load into a (new) draft plan"
+            )
         return plan_id
-    ids = scalar_list(db, "SELECT id FROM plan WHERE name = :name", {"name": plan_name})
+    where = {"name": plan_name, "district": district}
+    ids = scalar_list(db, "SELECT id FROM plan WHERE name = :name AND district_code = :district", where)
     if len(ids) > 1:
         raise LoadError(f"{len(ids)} plans are called {plan_name!r}; give the plan a unique name")
     if ids:
         return int(ids[0])
-    created = db.execute(text(sql.CREATE_DRAFT_PLAN), {"name": plan_name}).scalar_one()
-    report.messages.append(f"created draft plan {plan_name!r} (id {created})")
+    created = db.execute(text(sql.CREATE_DRAFT_PLAN), where).scalar_one()
+    report.messages.append(f"created draft plan {plan_name!r} (id {created}) of district {district}")
     return int(created)
 
 
-def _active_plan(db: Database) -> int | None:
-    ids = scalar_list(db, "SELECT id FROM plan WHERE status = 'active'")
-    return int(ids[0]) if ids else None
-
-
 def _require_parents(db: Database, path: Path, level: BoundaryLevel, plan_id: int | None) -> None:
+    """The parent of every staged area is loaded (in the same plan for grids)."""
     missing = scalar_list(db, sql.MISSING_PARENTS[level], {"plan_id": plan_id})
     if missing:
         where = " in this plan" if level == "grid" else ""

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gis_api.db.session import SessionDep
 from gis_api.errors import DomainError, InvalidInputError, NotFoundError, status_for
-from gis_api.open311 import service
+from gis_api.open311 import jurisdictions, service
 from gis_api.open311.formats import FORMATS, errors, render
 
 router = APIRouter(prefix="/open311", tags=["open311"])
@@ -39,19 +39,29 @@ def _guarded(fmt: str, produce: Callable[[], Response]) -> Response:
         raise
 
 
-def _check_jurisdiction(request: Request, jurisdiction_id: str | None) -> None:
-    district = request.app.state.settings.district_code
-    if jurisdiction_id and jurisdiction_id != district:
-        raise NotFoundError(f"jurisdiction_id {jurisdiction_id!r} not served here: use {district}")
-
-
 @router.get("/discovery.{fmt}")
-def discovery(request: Request, fmt: str) -> Response:
-    """Service discovery: where the GeoReport v2 endpoint is and which formats it speaks."""
+def discovery(
+    request: Request, session: SessionDep, fmt: str, jurisdiction_id: str | None = None
+) -> Response:
+    """Service discovery: where the GeoReport v2 endpoint is, which formats it speaks, and the
+    jurisdictions served (every district and city)."""
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
-    document = {
+
+    def produce() -> Response:
+        served = jurisdictions.resolve(session, jurisdiction_id)
+        document = _discovery_document(base, served.contact)
+        document["jurisdictions"] = [
+            {"jurisdiction_id": item.code, "name": item.name} for item in jurisdictions.jurisdictions(session)
+        ]
+        return render(fmt, "discovery", "", document)
+
+    return _guarded(fmt, produce)
+
+
+def _discovery_document(base: str, contact: str) -> dict[str, Any]:
+    return {
         "changeset": "2026-11-28T00:00:00+08:00",
-        "contact": "武昌区城市运行管理中心",
+        "contact": contact,
         "key_service": "",
         "endpoints": [
             {
@@ -63,24 +73,25 @@ def discovery(request: Request, fmt: str) -> Response:
             }
         ],
     }
-    return _guarded(fmt, lambda: render(fmt, "discovery", "", document))
 
 
 @router.get("/v2/services.{fmt}")
-def services(request: Request, fmt: str, jurisdiction_id: str | None = None) -> Response:
+def services(session: SessionDep, fmt: str, jurisdiction_id: str | None = None) -> Response:
     """Every category a resident may report."""
 
     def produce() -> Response:
-        _check_jurisdiction(request, jurisdiction_id)
+        jurisdictions.resolve(session, jurisdiction_id)
         return render(fmt, "services", "service", service.services())
 
     return _guarded(fmt, produce)
 
 
 @router.get("/v2/services/{code}.{fmt}")
-def service_definition(request: Request, code: str, fmt: str, jurisdiction_id: str | None = None) -> Response:
+def service_definition(
+    session: SessionDep, code: str, fmt: str, jurisdiction_id: str | None = None
+) -> Response:
     def produce() -> Response:
-        _check_jurisdiction(request, jurisdiction_id)
+        jurisdictions.resolve(session, jurisdiction_id)
         return render(fmt, "service_definition", "", service.service_definition(code))
 
     return _guarded(fmt, produce)
@@ -117,8 +128,8 @@ async def create_request(
         return errors(fmt if fmt in FORMATS else "json", 400, str(error))
 
     def produce() -> Response:
-        _check_jurisdiction(request, fields.get("jurisdiction_id"))
-        case_id, created = service.submit(session, fields, idempotency_key)
+        served = jurisdictions.resolve(session, fields.get("jurisdiction_id"))
+        case_id, created = service.submit(session, fields, idempotency_key, served)
         session.commit()
         notice = "已受理，请保存编号以便查询" if created else "重复提交：返回原编号"
         answer = [{"service_request_id": case_id, "service_notice": notice, "account_id": None}]
@@ -134,8 +145,8 @@ def list_requests(request: Request, session: SessionDep, fmt: str) -> Response:
 
     def produce() -> Response:
         params = dict(request.query_params)
-        _check_jurisdiction(request, params.get("jurisdiction_id"))
-        found = service.requests(session, service.RequestQuery.parse(params))
+        served = jurisdictions.resolve(session, params.get("jurisdiction_id"))
+        found = service.requests(session, service.RequestQuery.parse(params, served.code))
         return render(fmt, "service_requests", "request", found)
 
     return _guarded(fmt, produce)
@@ -143,12 +154,13 @@ def list_requests(request: Request, session: SessionDep, fmt: str) -> Response:
 
 @router.get("/v2/requests/{request_id}.{fmt}")
 def get_request(
-    request: Request, session: SessionDep, request_id: str, fmt: str, jurisdiction_id: str | None = None
+    session: SessionDep, request_id: str, fmt: str, jurisdiction_id: str | None = None
 ) -> Response:
     def produce() -> Response:
-        _check_jurisdiction(request, jurisdiction_id)
+        served = jurisdictions.resolve(session, jurisdiction_id)
         if not request_id.isdigit() or not 0 < int(request_id) < 2**63:
             raise NotFoundError(f"service_request_id {request_id!r} not found")
-        return render(fmt, "service_requests", "request", service.one_request(session, int(request_id)))
+        found = service.one_request(session, int(request_id), served.code)
+        return render(fmt, "service_requests", "request", found)
 
     return _guarded(fmt, produce)

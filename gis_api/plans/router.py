@@ -1,7 +1,8 @@
 """HTTP for plans: list, show, compare (deviation from target, moved households), activate.
 
-Reads are open to any logged-in user (aggregated counts only, never household points);
-activation is for planners and admins with a district scope.
+Reads are open to any logged-in user for the plans of their own districts (aggregated counts only,
+never household points); activation is for planners and admins whose city or district scope
+covers the plan's district.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from gis_api.auth.dependencies import CurrentUser
-from gis_api.auth.models import Role
-from gis_api.auth.scope import Principal, ScopeLevel
+from gis_api.auth.scope import Principal
 from gis_api.auth.service import record_audit
 from gis_api.db.session import SessionDep
 from gis_api.plans import service
@@ -21,7 +21,6 @@ from gis_api.plans.schemas import DEFAULT_GRID_TARGET, MetricRow, PlanComparison
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 GEOJSON = "application/geo+json"
-ACTIVATORS = frozenset({Role.PLANNER, Role.ADMIN})
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1, description="plan id")]
 
 
@@ -34,25 +33,29 @@ def _metric_rows(plan_a: PlanOut, plan_b: PlanOut) -> list[MetricRow]:
     return [MetricRow(key=key, a=plan_a.metrics.get(key), b=plan_b.metrics.get(key)) for key in keys]
 
 
-def _require_activator(user: Principal) -> None:
-    if user.role not in ACTIVATORS:
-        raise HTTPException(403, f"role {user.role} may not activate plans: planners and admins only")
-    if user.level is not ScopeLevel.DISTRICT:
+def _require_activator(user: Principal, district: str) -> None:
+    if not user.may_activate_plans:
         raise HTTPException(
-            403, f"activating a plan changes the whole district; scope {user.scope_code} is not"
+            403,
+            f"role {user.role} with scope {user.scope_code} may not activate plans: planners and "
+            "admins with a city or district scope only",
+        )
+    if not user.covers_district(district):
+        raise HTTPException(
+            403, f"the plan belongs to district {district}, outside your scope {user.scope_code}"
         )
 
 
 @router.get("")
 def plans(session: SessionDep, user: CurrentUser) -> list[PlanOut]:
-    """Every plan, newest first."""
-    return [_plan_out(plan) for plan in service.list_plans(session.connection())]
+    """Every plan of the caller's districts, newest first."""
+    return [_plan_out(plan) for plan in service.list_plans(session.connection(), user.district_prefix)]
 
 
 @router.get("/{plan_id}")
 def plan(plan_id: PlanId, session: SessionDep, user: CurrentUser) -> PlanOut:
     """One plan with its counts and metrics."""
-    return _plan_out(service.get_plan(session.connection(), plan_id))
+    return _plan_out(service.get_plan(session.connection(), plan_id, user.district_prefix))
 
 
 @router.get("/{plan_id}/compare/{other_id}")
@@ -71,8 +74,10 @@ def compare(
     """Plan `plan_id` (a) against `other_id` (b): households keeping community and grid, each area's
     deviation from target under both plans, and both plans' metrics."""
     connection = session.connection()
-    plan_a = _plan_out(service.get_plan(connection, plan_id))
-    plan_b = _plan_out(service.get_plan(connection, other_id))
+    summary_a = service.get_plan(connection, plan_id, user.district_prefix)
+    summary_b = service.get_plan(connection, other_id, user.district_prefix)
+    service.comparable(summary_a, summary_b)
+    plan_a, plan_b = _plan_out(summary_a), _plan_out(summary_b)
     households, same_community, same_grid = service.moved_totals(connection, plan_id, other_id)
     return PlanComparisonOut(
         plan_a=plan_a,
@@ -98,7 +103,10 @@ def compare(
 def moved(plan_id: PlanId, other_id: PlanId, session: SessionDep, user: CurrentUser) -> Response:
     """Buildings (or 50 m cells) with households whose community or grid code differs between the
     plans, as GeoJSON points with the counts."""
-    body = service.moved_geojson(session.connection(), plan_id, other_id)
+    connection = session.connection()
+    summaries = [service.get_plan(connection, plan, user.district_prefix) for plan in (plan_id, other_id)]
+    service.comparable(*summaries)
+    body = service.moved_geojson(connection, plan_id, other_id)
     return Response(content=body, media_type=GEOJSON)
 
 
@@ -106,7 +114,8 @@ def moved(plan_id: PlanId, other_id: PlanId, session: SessionDep, user: CurrentU
 def activate(plan_id: PlanId, request: Request, session: SessionDep, user: CurrentUser) -> PlanOut:
     """Make a draft the active plan (archiving the old one); then every cached tile and the
     locate index are dropped so maps and lookups follow the new boundaries at once."""
-    _require_activator(user)
+    district = service.get_plan(session.connection(), plan_id, user.district_prefix).district_code
+    _require_activator(user, district)
     activated = service.activate_plan(session.connection(), plan_id)
     record_audit(session, user, "plans.activate", f"plan {plan_id}", activated.grids)  # commits both
     _invalidate_caches(request)

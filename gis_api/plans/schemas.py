@@ -17,6 +17,7 @@ class PlanOut(BaseModel):
     id: int
     name: str
     status: str
+    district_code: str
     created_at: datetime
     valid_from: datetime | None
     valid_to: datetime | None

@@ -15,6 +15,8 @@ import geopandas as gpd
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
+from gis_api.districts.service import synthetic_layers
+from gis_api.plans.active import active_plan_id
 from gis_api.plans.service import get_plan
 
 LAYERS_SQL = {
@@ -154,7 +156,8 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
     """Write the report for a plan (compared with the active plan) to `path`."""
     with _connection(bind) as connection:
         plan = get_plan(connection, plan_id)
-        active = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
+        active = active_plan_id(connection, plan.district_code)
+        synthetic = bool(synthetic_layers(connection, plan.district_code))
         targets = (
             float(plan.metrics.get("community_target", 3000)),
             float(plan.metrics.get("grid_target", 300)),
@@ -172,7 +175,7 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
     header = f"""<div style="font-family:sans-serif;margin:0.5em 1em">
 <h1>{html.escape(plan.name)}（方案 {plan_id}，{plan.status}）</h1>
 <p>{plan.communities} 个社区，{plan.grids} 个网格；与现行方案 {active} 对比。
-地图数据 © OpenStreetMap contributors（ODbL）及合成演示数据。</p></div>"""
+地图数据 © OpenStreetMap contributors（ODbL）{"及合成演示数据" if synthetic else ""}。</p></div>"""
     footer = f"""<div style="font-family:sans-serif;margin:0.5em 1em">
 <style>table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style>

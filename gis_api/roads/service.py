@@ -1,11 +1,12 @@
 """`wangge load roads FILE`: build the routable graph and replace road_node/road_edge with it.
 
-The whole network is replaced in one transaction (a savepoint of the caller's, as for the other
-loaders: on error nothing changes; on success the caller commits). Lines are clipped to the
-district outline by default. For a geometry-only file such as WHroad, pass `attributes_from`
-(an OSM lines file with highway/type and name, e.g. osm_roads_l7_wuchang_1km.geojson) to copy
-names and classes from the OSM ways the lines run along; the rest are inferred by
-roads.network from straight-through strokes.
+One district's network is replaced in one transaction (a savepoint of the caller's, as for the
+other loaders: on error nothing changes; on success the caller commits); other districts' roads
+stay, and the new rows take ids after every existing one so networks never collide. Lines are
+clipped to the district outline by default and measured in the district's metric CRS. For a
+geometry-only file such as WHroad, pass `attributes_from` (an OSM lines file with highway/type and
+name, e.g. osm_roads_l7_wuchang_1km.geojson) to copy names and classes from the OSM ways the lines
+run along; the rest are inferred by roads.network from straight-through strokes.
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import text
 
-from gis_api.config import get_settings
+from gis_api.districts.service import resolve_district
 from gis_api.errors import LoadError
 from gis_api.loaders.bulk import copy_frame, hex_ewkb
+from gis_api.loaders.district_scope import district_outline, record_load
 from gis_api.loaders.readers import read_features
 from gis_api.loaders.report import format_messages
 from gis_api.loaders.road_attributes import MatchSummary, attach_osm_attributes
 from gis_api.loaders.road_lines import read_road_lines
-from gis_api.loaders.transaction import Database, district_outline, one_transaction
+from gis_api.loaders.transaction import Database, one_transaction
 from gis_api.roads.network import RoadNetwork, build_network
 
 log = logging.getLogger(__name__)
@@ -79,12 +82,15 @@ def load_roads(
     attributes_from: str | Path | None = None,
     layer: str | None = None,
     snap_tolerance_m: float = 1.0,
+    district: str | None = None,
 ) -> RoadLoadReport:
-    """Read, clip, build and store the road network; see the module docstring."""
+    """Read, clip, build and store a district's road network; see the module docstring."""
     started, path = time.perf_counter(), Path(path)
+    target = resolve_district(db, district)
     network, messages = build_road_network(
         db,
         path,
+        district=target.code,
         crs=crs,
         clip_to_district=clip_to_district,
         attributes_from=attributes_from,
@@ -92,7 +98,8 @@ def load_roads(
         snap_tolerance_m=snap_tolerance_m,
     )
     with one_transaction(db, path):
-        replaced = _replace_network(db, network)
+        replaced = _replace_network(db, network, target.code)
+        record_load(db, target.code, "roads", path)
     report = _report(path, network, replaced, messages, time.perf_counter() - started)
     log.debug("%s", report)
     return report
@@ -102,6 +109,7 @@ def build_road_network(
     db: Database,
     path: Path,
     *,
+    district: str | None = None,
     crs: str | None = None,
     clip_to_district: bool = True,
     attributes_from: str | Path | None = None,
@@ -109,17 +117,16 @@ def build_road_network(
     snap_tolerance_m: float = 1.0,
 ) -> tuple[RoadNetwork, list[str]]:
     """The network load_roads would store (reads the district outline only), with notes."""
+    target = resolve_district(db, district)
     messages: list[str] = []
     lines = read_road_lines(path, crs=crs, layer=layer)
     if clip_to_district:
-        lines = _clipped(lines, district_outline(db, path), path)
+        lines = _clipped(lines, district_outline(db, path, target.code), path)
     if attributes_from is not None:
-        lines, summary = _with_osm_attributes(lines, Path(attributes_from))
+        lines, summary = _with_osm_attributes(lines, Path(attributes_from), target.metric_crs)
         messages.append(str(summary))
     try:
-        network = build_network(
-            lines, snap_tolerance_m=snap_tolerance_m, metric_crs=get_settings().metric_crs
-        )
+        network = build_network(lines, snap_tolerance_m=snap_tolerance_m, metric_crs=target.metric_crs)
     except ValueError as error:
         raise LoadError(f"{path.name}: {error}") from error
     return network, messages
@@ -138,30 +145,44 @@ def _clipped(lines: gpd.GeoDataFrame, outline: shapely.Geometry, path: Path) -> 
 
 
 def _with_osm_attributes(
-    lines: gpd.GeoDataFrame, reference_path: Path
+    lines: gpd.GeoDataFrame, reference_path: Path, metric_crs: str
 ) -> tuple[gpd.GeoDataFrame, MatchSummary]:
     reference = read_features(reference_path)
     try:
-        return attach_osm_attributes(lines, reference, metric_crs=get_settings().metric_crs)
+        return attach_osm_attributes(lines, reference, metric_crs=metric_crs)
     except ValueError as error:
         raise LoadError(f"{reference_path.name}: {error}") from error
 
 
-def _replace_network(db: Database, network: RoadNetwork) -> int:
-    """Delete the old graph and COPY the new one; returns the number of edges replaced."""
-    replaced = int(db.execute(text("SELECT count(*) FROM road_edge")).scalar_one())
-    db.execute(text("DELETE FROM road_edge"))
-    db.execute(text("DELETE FROM road_node"))
+ID_OFFSET_SQL = "SELECT coalesce(max(id), 0) FROM {table}"
+
+
+def _replace_network(db: Database, network: RoadNetwork, district: str) -> int:
+    """Delete the district's old graph and COPY the new one with ids after every existing one
+    (other districts' networks stay); returns the number of edges replaced."""
+    db.execute(text("LOCK TABLE road_node, road_edge IN SHARE ROW EXCLUSIVE MODE"))  # one load at a time
+    where = {"d": district}
+    replaced = int(
+        db.execute(text("SELECT count(*) FROM road_edge WHERE district_code = :d"), where).scalar_one()
+    )
+    db.execute(text("DELETE FROM road_edge WHERE district_code = :d"), where)
+    db.execute(text("DELETE FROM road_node WHERE district_code = :d"), where)
+    node_offset, edge_offset = (
+        int(db.execute(text(ID_OFFSET_SQL.format(table=table))).scalar_one())
+        for table in ("road_node", "road_edge")
+    )
     nodes = pd.DataFrame(
         {
-            "id": network.nodes["id"],
+            "id": network.nodes["id"] + node_offset,
             "component": network.nodes["component"],
+            "district_code": district,
             "geom": hex_ewkb(network.nodes.geometry),
         }
     )
     copy_frame(db, "road_node", nodes)
-    edges = pd.DataFrame(network.edges[EDGE_COLUMNS]).assign(geom=hex_ewkb(network.edges.geometry))
-    copy_frame(db, "road_edge", edges)
+    edges = pd.DataFrame(network.edges[EDGE_COLUMNS])
+    edges[["id", "source", "target"]] += np.array([edge_offset, node_offset, node_offset])
+    copy_frame(db, "road_edge", edges.assign(district_code=district, geom=hex_ewkb(network.edges.geometry)))
     return replaced
 
 

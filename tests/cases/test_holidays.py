@@ -17,12 +17,16 @@ from gis_api.cases.deadlines import Clock, redated, start_clock
 from gis_api.cases.service import Actor, clock_of, create_case, redate_uncertain_deadlines
 from gis_api.cases.workflow import State
 from gis_api.errors import ConflictError, LoadError
+from tests import tiny_district
 from tests.cases import fixtures
 from tests.cases.fixtures import World
 
 CN = ZoneInfo("Asia/Shanghai")
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "gis_api" / "cases" / "calendar_default.toml"
-OPERATOR = Actor("op", "district_operator", scope_code="420106")
+OPERATOR = Actor("op", "district_operator", scope_code=tiny_district.DISTRICT)
+OTHER_OPERATOR = Actor("hs", "district_operator", scope_code=tiny_district.OTHER)
+OTHER_POINT = (114.335, 30.545)
+"""In the second district's south-west grid."""
 
 
 def days_of(year: int) -> list[date]:
@@ -157,19 +161,27 @@ def test_flagged_deadline_is_recounted_when_the_year_arrives() -> None:
 
 
 def test_open_cases_are_recounted_in_the_database(db_session: Session, world: World) -> None:
+    """One calendar per deployment: a flagged case of a second district is recounted the same way."""
+    tiny_district.build_other(db_session.connection())
     after = load_calendar(DEFAULT_FILE)
     before = before_year(after, 2026)
     now = datetime(2025, 12, 31, 17, 45, tzinfo=CN)
-    lon, lat = fixtures.INCIDENT
-    case = create_case(
-        db_session, category_code="E0201", lon=lon, lat=lat, actor=OPERATOR, now=now, calendar=before
-    ).case
-    assert case.deadline_uncertain and case.stage_deadline == datetime(2026, 1, 1, 8, 45, tzinfo=CN)
-    assert redate_uncertain_deadlines(db_session, before, after, now) == [case.id]
-    assert not case.deadline_uncertain
-    assert case.stage_deadline == datetime(2026, 1, 4, 8, 45, tzinfo=CN)
-    assert case.deadlines["accept"] == case.stage_deadline.isoformat()
-    assert clock_of(case).deadline == case.stage_deadline
+    cases = []
+    for actor, (lon, lat) in ((OPERATOR, fixtures.INCIDENT), (OTHER_OPERATOR, OTHER_POINT)):
+        cases.append(
+            create_case(
+                db_session, category_code="E0201", lon=lon, lat=lat, actor=actor, now=now, calendar=before
+            ).case
+        )
+    assert [case.grid_code[:6] for case in cases] == [tiny_district.DISTRICT, tiny_district.OTHER]
+    for case in cases:
+        assert case.deadline_uncertain and case.stage_deadline == datetime(2026, 1, 1, 8, 45, tzinfo=CN)
+    assert redate_uncertain_deadlines(db_session, before, after, now) == [case.id for case in cases]
+    for case in cases:
+        assert not case.deadline_uncertain
+        assert case.stage_deadline == datetime(2026, 1, 4, 8, 45, tzinfo=CN)
+        assert case.deadlines["accept"] == case.stage_deadline.isoformat()
+        assert clock_of(case).deadline == case.stage_deadline
     assert redate_uncertain_deadlines(db_session, before, after, now) == []
 
 

@@ -1,5 +1,6 @@
-"""Restore drill: back up a database with cases and a photo, wipe it, restore it, and find the same
-rows, the same case history and the same photo; a non-empty database is only replaced on --force."""
+"""Restore drill: back up a database of two districts with cases and a photo, wipe it, restore it,
+and find the same rows (cities, districts, their data provenance, each district's active plan), the
+same case history and the same photo; a non-empty database is only replaced on --force."""
 
 import base64
 import os
@@ -21,11 +22,16 @@ from gis_api.db import migrate
 from gis_api.db.backup import BackupError, backup, restore
 from gis_api.db.cluster import EmbeddedCluster
 from gis_api.db.roles import API_ROLE, role_url
+from gis_api.districts.service import record_layer
 from gis_api.errors import DomainError
+from tests import tiny_district
 from tests.cases import fixtures
 
 DATABASE = f"wangge_test_backup_{os.getpid()}"
-OPERATOR = Actor("op", "district_operator", scope_code="420106")
+OPERATOR = Actor("op", "district_operator", scope_code=tiny_district.DISTRICT)
+OTHER_OPERATOR = Actor("hs", "district_operator", scope_code=tiny_district.OTHER)
+OTHER_POINT = (114.335, 30.545)
+"""In the second district's south-west grid."""
 MONDAY_9 = datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
@@ -44,13 +50,35 @@ def wangge(url: str, var_dir: Path, *args: str) -> subprocess.CompletedProcess[s
     )
 
 
+COUNTED = (
+    "incident",
+    "case_event",
+    "team_member",
+    "grid",
+    "household",
+    "road_edge",
+    "city",
+    "district",
+    "data_layer",
+    "plan",
+)
+PER_DISTRICT = {
+    "households": "SELECT count(*) FROM household WHERE district_code = :d",
+    "active_grids": "SELECT count(*) FROM active_grid WHERE district_code = :d",
+    "layers": "SELECT count(*) FROM data_layer WHERE district_code = :d",
+    "cases": "SELECT count(*) FROM incident WHERE grid_code LIKE :d || '%'",
+}
+
+
 def snapshot(engine: Engine) -> tuple[dict[str, int], list[tuple[object, ...]], list[tuple[object, ...]]]:
-    """Row counts of the tables we fill, the case history and the cases."""
+    """Row counts of the tables we fill (and per district), the case history and the cases."""
     with engine.connect() as connection:
         counts = {
-            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in ("incident", "case_event", "team_member", "grid", "household", "road_edge")
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for table in COUNTED
         }
+        for district in (tiny_district.DISTRICT, tiny_district.OTHER):
+            for name, query in PER_DISTRICT.items():
+                counts[f"{district} {name}"] = connection.execute(text(query), {"d": district}).scalar_one()
         history = [tuple(row) for row in connection.execute(text(HISTORY))]
         cases = [
             tuple(row)
@@ -62,9 +90,14 @@ def snapshot(engine: Engine) -> tuple[dict[str, int], list[tuple[object, ...]], 
 
 
 def fill(engine: Engine, var_dir: Path) -> str:
-    """The case world, two cases with some history (one citing a photo); returns the photo's ref."""
+    """The case world and a second district with their data provenance, two cases with some history
+    (one citing a photo) in the first and one in the second; returns the photo's ref."""
     with engine.begin() as connection:
         fixtures.build(connection)
+        tiny_district.build_other(connection)
+        for district, synthetic in ((tiny_district.DISTRICT, False), (tiny_district.OTHER, True)):
+            record_layer(connection, district, "grids", synthetic=synthetic, source="tests")
+        record_layer(connection, tiny_district.DISTRICT, "roads", synthetic=False, source="OSM")
     photo = media.store(var_dir, PNG)
     with Session(engine) as session:
         lon, lat = fixtures.INCIDENT
@@ -74,6 +107,8 @@ def fill(engine: Engine, var_dir: Path) -> str:
         create_case(session, category_code="E0102", lon=lon, lat=lat, actor=OPERATOR, now=MONDAY_9)
         for action in ("accept", "register"):
             transition_case(session, first.id, action, OPERATOR, now=MONDAY_9)
+        lon, lat = OTHER_POINT
+        create_case(session, category_code="E0201", lon=lon, lat=lat, actor=OTHER_OPERATOR, now=MONDAY_9)
         session.commit()
     return photo.ref
 
@@ -130,7 +165,10 @@ def test_backup_wipe_restore_gives_the_same_data(
 
     engine = create_engine(url)
     assert snapshot(engine) == before
-    assert before[0]["case_event"] == 4 and len(before[1]) == 4
+    assert before[0]["case_event"] == 5 and len(before[1]) == 5
+    assert (before[0]["city"], before[0]["district"], before[0]["data_layer"]) == (1, 2, 3)
+    assert [before[0][f"{d} cases"] for d in (tiny_district.DISTRICT, tiny_district.OTHER)] == [2, 1]
+    assert before[0][f"{tiny_district.OTHER} active_grids"] == 4
     with engine.connect() as connection:
         assert migrate.current_revision(engine) is not None
         cited = connection.execute(text("SELECT media::text FROM case_event WHERE action = 'report' LIMIT 1"))
@@ -140,7 +178,8 @@ def test_backup_wipe_restore_gives_the_same_data(
     # grants are re-applied for this server's roles: the API can read and append again
     api = create_engine(role_url(url, API_ROLE, fresh_var))
     with api.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM case_event")).scalar_one() == 4
+        assert connection.execute(text("SELECT count(*) FROM case_event")).scalar_one() == 5
+        assert connection.execute(text("SELECT count(*) FROM active_plan")).scalar_one() == 2
     api.dispose()
 
 

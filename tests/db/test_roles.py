@@ -92,10 +92,27 @@ def test_api_role_cannot_change_the_schema(api: Engine, statement: str) -> None:
         "INSERT INTO household (id, geom) VALUES (1, 'POINT(0 0)')",
         "DELETE FROM household",
         "SELECT * FROM qgis.grid",
+        "INSERT INTO city (code, name) VALUES ('9999', 'x')",
+        "UPDATE district SET metric_crs = 'EPSG:4547'",
+        "DELETE FROM data_layer",
+        "UPDATE household SET district_code = '420111'",
+        "UPDATE household SET residents = 9",
+        "DELETE FROM active_plan",
+        "SELECT nextval('water_id_seq')",
+        "SELECT setval('incident_id_seq', 1)",
     ],
 )
 def test_api_role_only_reads_what_the_loaders_write(api: Engine, statement: str) -> None:
     refused(api, statement)
+
+
+def test_api_role_reads_the_districts_and_moves_households(api: Engine) -> None:
+    with api.connect() as connection:
+        for relation in ("city", "district", "data_layer", "active_plan", "active_community", "active_grid"):
+            connection.execute(text(f"SELECT * FROM {relation} LIMIT 1"))
+        connection.execute(text("UPDATE household SET grid_id = grid_id WHERE false"))
+        connection.execute(text("SELECT nextval('incident_id_seq')"))  # it adds cases
+        connection.rollback()
 
 
 def test_api_role_is_no_superuser_and_owns_nothing(api: Engine) -> None:
@@ -121,27 +138,66 @@ def test_the_app_connects_as_the_api_role(settings: Settings) -> None:
 
 @pytest.fixture
 def committed_areas(engine: Engine) -> Iterator[None]:
-    """The tiny district committed (another role's connection must see it), removed afterwards."""
+    """Two districts committed (another role's connection must see them), removed afterwards; the
+    second one also has an archived plan that QGIS must not show."""
     with engine.begin() as connection:
         tiny_district.build(connection)
+        tiny_district.build_other(connection)
+        connection.execute(
+            text(
+                "INSERT INTO plan (name, status, district_code) VALUES ('old', 'archived', :d);"
+                "INSERT INTO data_layer (district_code, layer, synthetic) VALUES (:d, 'grids', true)"
+            ),
+            {"d": tiny_district.OTHER},
+        )
     yield
     with engine.begin() as connection:
         connection.execute(
-            text("TRUNCATE household, grid, community, plan, street, district RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE household, grid, community, plan, street, data_layer, district, city "
+                "RESTART IDENTITY CASCADE"
+            )
         )
 
 
 def test_readonly_role_sees_the_active_plan_not_households(readonly: Engine, committed_areas: None) -> None:
     with readonly.connect() as connection:
         grids = connection.execute(
-            text("SELECT count(*), count(DISTINCT community_code) FROM qgis.grid")
-        ).one()
-        communities = connection.execute(text("SELECT count(*) FROM qgis.community")).scalar_one()
+            text(
+                "SELECT district_code, count(*), count(DISTINCT community_code) FROM qgis.grid "
+                "GROUP BY 1 ORDER BY 1"
+            )
+        ).all()
+        communities = connection.execute(
+            text("SELECT district_code, count(*) FROM qgis.community GROUP BY 1 ORDER BY 1")
+        ).all()
+        districts = connection.execute(text("SELECT code, city_code, metric_crs FROM qgis.district")).all()
+        layers = connection.execute(text("SELECT district_code, layer, synthetic FROM qgis.data_layer")).all()
         kinds = connection.execute(
             text("SELECT f_table_name, type FROM geometry_columns WHERE f_table_schema = 'qgis'")
         ).all()
-    assert tuple(grids) == (4, 2) and communities == 2
+        with_district = connection.execute(
+            text(
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE table_schema = 'qgis' AND column_name = 'district_code'"
+            )
+        ).scalars()
+    a, b = tiny_district.DISTRICT, tiny_district.OTHER
+    assert [tuple(row) for row in grids] == [(a, 4, 2), (b, 4, 2)]
+    assert [tuple(row) for row in communities] == [(a, 2), (b, 2)]
+    assert sorted(tuple(row) for row in districts) == [(a, "4201", "EPSG:32650"), (b, "4201", "EPSG:32650")]
+    assert [tuple(row) for row in layers] == [(b, "grids", True)]
     assert {name for name, _ in kinds} >= {"district", "street", "community", "grid", "building", "road_edge"}
+    assert set(with_district) == {
+        "street",
+        "community",
+        "grid",
+        "building",
+        "road_edge",
+        "road_node",
+        "water",
+        "data_layer",
+    }
     for table in ("household", "app_user", "incident", "case_event", "audit_log", "team_member", "grid"):
         refused(readonly, f"SELECT * FROM public.{table} LIMIT 1")
 

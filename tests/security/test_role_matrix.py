@@ -21,6 +21,7 @@ from tests.security.api_world import EAST_INCIDENT, INCIDENT, Api
 ROLES = (
     "anonymous",
     "admin",
+    "city_op",
     "district_op",
     "west_op",
     "east_op",
@@ -29,8 +30,8 @@ ROLES = (
     "north_worker",
     "planner",
 )
-OPERATORS_WEST = {"admin", "district_op", "west_op", "west_community_op"}
-SENIOR_WEST = {"admin", "district_op", "west_op"}
+OPERATORS_WEST = {"admin", "city_op", "district_op", "west_op", "west_community_op"}
+SENIOR_WEST = {"admin", "city_op", "district_op", "west_op"}
 AUTHENTICATED = set(ROLES) - {"anonymous"}
 CASE_READERS_WEST = OPERATORS_WEST | {"west_worker"}
 SW_HOUSEHOLD = 2  # tiny_district: the west street's south grid
@@ -148,6 +149,7 @@ PROBES: list[Probe] = [
     ),
     Probe("POST", "/media", frozenset(AUTHENTICATED), 201),
     Probe("GET", "/media/{id}", frozenset(AUTHENTICATED), setup=uploaded_photo),
+    Probe("GET", "/districts", frozenset(AUTHENTICATED)),
     Probe("GET", "/open311/discovery.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services/E0201.xml", frozenset(ROLES)),
@@ -198,6 +200,7 @@ def everyone(api: Api, db_session: Session, settings: Settings, tmp_path: Path) 
     # uploads go to a temporary folder, never the installation's var/media
     api.client.app.state.settings = settings.model_copy(update={"var_dir": tmp_path})  # type: ignore[attr-defined]
     create_user(db_session, "district_op", PASSWORD, "district_operator", "420106")
+    create_user(db_session, "city_op", PASSWORD, "city_operator", "4201")
     return api
 
 
@@ -216,6 +219,7 @@ def test_role_matrix(everyone: Api, role: str) -> None:
             assert east_case not in [c["id"] for c in response.json()["items"]]
         elif probe.path.startswith("/assessment/kpis") and role in CASE_READERS_WEST - {
             "admin",
+            "city_op",
             "district_op",
         }:
             assert all(row["code"].startswith(WEST_CODES) for row in response.json()["rows"])
@@ -226,6 +230,7 @@ def test_every_endpoint_is_in_the_matrix(everyone: Api) -> None:
     covered = {(p.method, p.path.split("?")[0]) for p in PROBES}
     covered = {(m, path.replace("{id}", "{case_id}")) for m, path in covered} | covered
     ours = ("/cases", "/positions", "/visits", "/assessment", "/events", "/open311", "/members", "/media")
+    ours += ("/districts",)
     missing = []
     for route in everyone.client.app.routes:  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute) or not route.path.startswith(ours):

@@ -9,6 +9,7 @@ import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
 import { Outbox } from './outbox.js';
 import { photoReference } from './photostore.js';
+import { whoAmI } from './me.js';
 import { missingSecureFeatures } from './secure.js';
 import { renderShell, showUser } from './shell.js';
 
@@ -269,7 +270,7 @@ async function start() {
   if (missing.length) { showInsecure(missing); return; }
   document.body.dataset.secure = 'true';
   const user = await ensureLogin();
-  showUser();
+  showUser(await whoAmI());
   outbox = new Outbox(user.username, {
     onChange: showNetwork,
     onDelivered: (entry, body) => {

@@ -5,11 +5,11 @@ import { getJson, postJson } from './api.js';
 import { escapeHtml, locale, t } from './i18n.js';
 import { boundaryLayer, createMap } from './layers.js';
 import { ensureLogin } from './login.js';
-import { renderShell, showUser } from './shell.js';
+import { whoAmI } from './me.js';
+import { renderShell, showUser, titleWithArea } from './shell.js';
 import { vectorTileLayer } from './vectortiles.js';
 
 const $ = (id) => document.getElementById(id);
-const ACTIVATORS = new Set(['planner', 'admin']);
 // diverging ramp: under target blue, on target pale, over target red
 const DEVIATION_RAMP = [[-0.10, '#2166ac'], [-0.05, '#92c5de'], [0.05, '#f7f7f7'], [0.10, '#f4a582'], [Infinity, '#b2182b']];
 const percent = (value) => `${(value * 100).toFixed(1)}%`;
@@ -119,8 +119,10 @@ function metricsHtml(comparison) {
 
 async function start() {
   renderShell('app.planner');
-  const user = await ensureLogin();
-  showUser();
+  await ensureLogin();
+  const me = await whoAmI();
+  showUser(me);
+  titleWithArea('app.planner', me);
   const config = await getJson('/config.json');
   const maps = [createMap('map-a', config), createMap('map-b', config)];
   syncMaps(...maps);
@@ -128,16 +130,18 @@ async function start() {
   const sides = [new PlanSide(maps[0], $('wg-title-a')), new PlanSide(maps[1], $('wg-title-b'))];
   const streets = await getJson('/layers/streets', { simplify: 20 });
   maps[0].fitBounds(L.geoJSON(streets).getBounds());
-  const mayActivate = ACTIVATORS.has(user.role) && user.scope_code.length === 6;
+  const mayActivate = me.may_activate_plans;
   let plans = [];
 
   async function loadPlans() {
     plans = await getJson('/plans');
-    const options = plans.map((p) => `<option value="${p.id}">${p.id} · ${escapeHtml(p.name)} (${t(`status.${p.status}`)})</option>`).join('');
+    const options = plans.map((p) => `<option value="${p.id}">${p.id} · ${p.district_code} · ${escapeHtml(p.name)} (${t(`status.${p.status}`)})</option>`).join('');
     $('wg-plan-a').innerHTML = options;
     $('wg-plan-b').innerHTML = options;
     const active = plans.find((p) => p.status === 'active') ?? plans[0];
-    const other = plans.find((p) => p.status === 'draft') ?? plans.find((p) => p.id !== active?.id) ?? active;
+    // plans compare within one district: B defaults to a draft of A's district
+    const sameDistrict = plans.filter((p) => p.district_code === active?.district_code);
+    const other = sameDistrict.find((p) => p.status === 'draft') ?? sameDistrict.find((p) => p.id !== active?.id) ?? active;
     if (active) $('wg-plan-a').value = active.id;
     if (other) $('wg-plan-b').value = other.id;
   }

@@ -5,14 +5,14 @@ The roles and their grants are not part of the schema: gis_api.db.roles applies 
 migration (and `wangge db roles` on an external server), so tables added later get them too.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -33,25 +33,29 @@ END $$;
 CREATE TRIGGER tr_audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 
--- what the read-only (QGIS) role sees: the active plan's boundaries, buildings, roads and water;
--- never households, accounts or cases. The views run with their owner's rights, so the role needs
--- no grant on the tables behind them.
+-- what the read-only (QGIS) role sees: each district's active plan (through the views that own
+-- "the active plan", 0006), its boundaries, buildings, roads and water, each row with its district so
+-- one layer filter shows one district; never households, accounts or cases. The views run with
+-- their owner's rights, so the role needs no grant on the tables behind them.
 CREATE SCHEMA qgis;
-CREATE VIEW qgis.district AS SELECT code, name, geom FROM public.district;
+CREATE VIEW qgis.city AS SELECT code, name FROM public.city;
+CREATE VIEW qgis.district AS
+    SELECT code, name, city_code, metric_crs, geom FROM public.district;
+CREATE VIEW qgis.data_layer AS
+    SELECT district_code, layer, synthetic, source, licence, loaded_at FROM public.data_layer;
 CREATE VIEW qgis.street AS SELECT code, name, district_code, geom FROM public.street;
 CREATE VIEW qgis.community AS
-    SELECT c.id, c.code, c.name, c.street_code, c.households, c.geom
-    FROM public.community c JOIN public.plan p ON p.id = c.plan_id AND p.status = 'active';
+    SELECT id, code, name, street_code, district_code, households, geom FROM public.active_community;
 CREATE VIEW qgis.grid AS
-    SELECT g.id, g.code, g.name, c.code AS community_code, c.street_code, g.households, g.geom
-    FROM public.grid g
-    JOIN public.plan p ON p.id = g.plan_id AND p.status = 'active'
-    JOIN public.community c ON c.id = g.community_id;
-CREATE VIEW qgis.building AS SELECT id, kind, levels, households, geom FROM public.building;
+    SELECT id, code, name, community_code, street_code, district_code, households, geom
+    FROM public.active_grid;
+CREATE VIEW qgis.building AS
+    SELECT id, kind, levels, households, district_code, geom FROM public.building;
 CREATE VIEW qgis.road_edge AS
-    SELECT id, source, target, name, road_class, oneway, length_m, speed_kmh, geom FROM public.road_edge;
-CREATE VIEW qgis.road_node AS SELECT id, component, geom FROM public.road_node;
-CREATE VIEW qgis.water AS SELECT id, name, kind, geom FROM public.water;
+    SELECT id, source, target, name, road_class, oneway, length_m, speed_kmh, district_code, geom
+    FROM public.road_edge;
+CREATE VIEW qgis.road_node AS SELECT id, component, district_code, geom FROM public.road_node;
+CREATE VIEW qgis.water AS SELECT id, name, kind, district_code, geom FROM public.water;
 """
 
 DOWNGRADE = """
