@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "gis_api.cli.database",
     "gis_api.cli.districts",
     "gis_api.cli.data",
+    "gis_api.cli.osm",
     "gis_api.cli.serving",
     "gis_api.cli.plans",
     "gis_api.cli.cases",
@@ -25,6 +26,7 @@ COMMAND_MODULES = (
     "gis_api.cli.simulate",
     "gis_api.cli.calendar",
     "gis_api.cli.tls",
+    "gis_api.cli.notify",
 )
 
 

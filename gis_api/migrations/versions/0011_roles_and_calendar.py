@@ -4,15 +4,15 @@ deadlines computed past the working calendar's coverage flagged on the case.
 The roles and their grants are not part of the schema: gis_api.db.roles applies them after every
 migration (and `wangge db roles` on an external server), so tables added later get them too.
 
-Revision ID: 0008
-Revises: 0006
+Revision ID: 0011
+Revises: 0008
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0006"
+revision = "0011"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -34,7 +34,7 @@ CREATE TRIGGER tr_audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 
 -- what the read-only (QGIS) role sees: each district's active plan (through the views that own
--- "the active plan", 0006), its boundaries, buildings, roads and water, each row with its district so
+-- "the active plan", 0006), its boundaries, buildings, roads, water and parks, each row with its district so
 -- one layer filter shows one district; never households, accounts or cases. The views run with
 -- their owner's rights, so the role needs no grant on the tables behind them.
 CREATE SCHEMA qgis;
@@ -56,6 +56,7 @@ CREATE VIEW qgis.road_edge AS
     FROM public.road_edge;
 CREATE VIEW qgis.road_node AS SELECT id, component, district_code, geom FROM public.road_node;
 CREATE VIEW qgis.water AS SELECT id, name, kind, district_code, geom FROM public.water;
+CREATE VIEW qgis.park AS SELECT id, name, kind, district_code, geom FROM public.park;
 """
 
 DOWNGRADE = """
