@@ -5,11 +5,12 @@
 - API_ROLE is what the web API connects as. It owns nothing and cannot create anything; it reads
   and writes the tables it serves, only reads the cities, districts and reference geography the
   owner loads and the active-plan views, moves households between grids (grid_id only), draws
-  serial ids only for tables it adds rows to, and may only INSERT and SELECT the append-only logs
-  (the triggers are a second line behind the grants).
+  serial ids only for tables it adds rows to, may only INSERT and SELECT the append-only logs
+  (their triggers are a second line behind the grants) and survey answers, and may only INSERT
+  into the notification outbox.
 - READONLY_ROLE is for QGIS: it sees the `qgis` views of each district's active plan (boundaries,
-  buildings, roads, water, data provenance; every row with its district) and nothing in `public`
-  (no households, no accounts, no cases).
+  buildings, roads, water, parks, data provenance; every row with its district) and nothing in
+  `public` (no households, no accounts, no cases, no survey answers).
 
 Roles live in the cluster; grants live in each database and are re-applied after every migration,
 so a table a later migration adds gets its grants without anyone remembering to write them.
@@ -35,13 +36,17 @@ READONLY_ROLE = "wangge_readonly"
 QGIS_SCHEMA = "qgis"
 APP_ROLES = (API_ROLE, READONLY_ROLE)
 
-APPEND_ONLY_TABLES = frozenset({"audit_log", "case_event"})
-"""History: the API may add rows and read them, never change or remove them (nor TRUNCATE)."""
+APPEND_ONLY_TABLES = frozenset({"audit_log", "case_event", "survey_response"})
+"""History: the API may add rows and read them, never change or remove them (nor TRUNCATE). Survey
+answers are records the KPIs are computed from: once given, the API never edits one."""
+QUEUE_TABLES = frozenset({"notification_outbox"})
+"""Filled by the API in the transaction of the change it announces, emptied by another process
+(`wangge notify run`, as the owner): the API may only add rows; it reads none of them back."""
 REFERENCE_TABLES = frozenset(
-    {"city", "district", "data_layer", "street", "water", "building", "road_node", "road_edge"}
+    {"city", "district", "data_layer", "street", "water", "park", "building", "road_node", "road_edge"}
 )
-"""Written by the owner only (`wangge district add`, the loaders, road loads with their id
-offsets and table lock); the API reads them."""
+"""Written by the owner only (`wangge district add`, the loaders and `wangge osm import`, road loads
+with their id offsets and table lock); the API reads them."""
 MOVED_ONLY_COLUMNS = {"household": ("grid_id",)}
 """The register is loaded by the owner; the API reads it and moves households between grids when a
 plan is activated (only `grid_id`), but never adds, removes or rewrites one."""
@@ -64,6 +69,8 @@ def api_privileges(table: str, view: bool = False) -> str | None:
         return VIEW_PRIVILEGES
     if table in APPEND_ONLY_TABLES:
         return "SELECT, INSERT"
+    if table in QUEUE_TABLES:
+        return "INSERT"
     if table in REFERENCE_TABLES:
         return "SELECT"
     if table in MOVED_ONLY_COLUMNS:

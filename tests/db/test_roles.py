@@ -45,6 +45,9 @@ APPEND_ONLY = [
     "UPDATE case_event SET note = 'rewritten'",
     "DELETE FROM case_event",
     "TRUNCATE case_event",
+    "UPDATE survey_response SET trust = 5",
+    "DELETE FROM survey_response",
+    "TRUNCATE survey_response",
 ]
 
 
@@ -100,15 +103,34 @@ def test_api_role_cannot_change_the_schema(api: Engine, statement: str) -> None:
         "DELETE FROM active_plan",
         "SELECT nextval('water_id_seq')",
         "SELECT setval('incident_id_seq', 1)",
+        "INSERT INTO park (kind, geom) VALUES ('park', 'MULTIPOLYGON(((0 0,1 0,1 1,0 0)))')",
+        "DELETE FROM park",
+        "UPDATE water SET source = 'x'",
+        "UPDATE household SET door_label = '1-101'",
     ],
 )
 def test_api_role_only_reads_what_the_loaders_write(api: Engine, statement: str) -> None:
     refused(api, statement)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM notification_outbox",
+        "UPDATE notification_outbox SET delivered_at = now()",
+        "DELETE FROM notification_outbox",
+        "TRUNCATE notification_outbox",
+    ],
+)
+def test_api_role_only_queues_notifications(api: Engine, statement: str) -> None:
+    """The worker (`wangge notify run`, the owner) delivers them; the API neither reads nor marks them."""
+    refused(api, statement)
+
+
 def test_api_role_reads_the_districts_and_moves_households(api: Engine) -> None:
     with api.connect() as connection:
-        for relation in ("city", "district", "data_layer", "active_plan", "active_community", "active_grid"):
+        views = ("active_plan", "active_community", "active_grid")
+        for relation in ("city", "district", "data_layer", "park", "survey_response", *views):
             connection.execute(text(f"SELECT * FROM {relation} LIMIT 1"))
         connection.execute(text("UPDATE household SET grid_id = grid_id WHERE false"))
         connection.execute(text("SELECT nextval('incident_id_seq')"))  # it adds cases
@@ -146,7 +168,9 @@ def committed_areas(engine: Engine) -> Iterator[None]:
         connection.execute(
             text(
                 "INSERT INTO plan (name, status, district_code) VALUES ('old', 'archived', :d);"
-                "INSERT INTO data_layer (district_code, layer, synthetic) VALUES (:d, 'grids', true)"
+                "INSERT INTO data_layer (district_code, layer, synthetic) VALUES (:d, 'grids', true);"
+                "INSERT INTO park (name, kind, district_code, geom) VALUES ('公园', 'park', :d, "
+                "ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(114.4, 30.5), 4326), 0.001)))"
             ),
             {"d": tiny_district.OTHER},
         )
@@ -154,7 +178,7 @@ def committed_areas(engine: Engine) -> Iterator[None]:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE household, grid, community, plan, street, data_layer, district, city "
+                "TRUNCATE household, grid, community, plan, street, data_layer, park, district, city "
                 "RESTART IDENTITY CASCADE"
             )
         )
@@ -173,6 +197,7 @@ def test_readonly_role_sees_the_active_plan_not_households(readonly: Engine, com
         ).all()
         districts = connection.execute(text("SELECT code, city_code, metric_crs FROM qgis.district")).all()
         layers = connection.execute(text("SELECT district_code, layer, synthetic FROM qgis.data_layer")).all()
+        parks = connection.execute(text("SELECT district_code, name, kind FROM qgis.park")).all()
         kinds = connection.execute(
             text("SELECT f_table_name, type FROM geometry_columns WHERE f_table_schema = 'qgis'")
         ).all()
@@ -187,6 +212,7 @@ def test_readonly_role_sees_the_active_plan_not_households(readonly: Engine, com
     assert [tuple(row) for row in communities] == [(a, 2), (b, 2)]
     assert sorted(tuple(row) for row in districts) == [(a, "4201", "EPSG:32650"), (b, "4201", "EPSG:32650")]
     assert [tuple(row) for row in layers] == [(b, "grids", True)]
+    assert [tuple(row) for row in parks] == [(b, "公园", "park")]
     assert {name for name, _ in kinds} >= {"district", "street", "community", "grid", "building", "road_edge"}
     assert set(with_district) == {
         "street",
@@ -196,9 +222,11 @@ def test_readonly_role_sees_the_active_plan_not_households(readonly: Engine, com
         "road_edge",
         "road_node",
         "water",
+        "park",
         "data_layer",
     }
-    for table in ("household", "app_user", "incident", "case_event", "audit_log", "team_member", "grid"):
+    personal = ("household", "app_user", "incident", "case_event", "audit_log", "team_member", "grid")
+    for table in (*personal, "survey_response", "notification_outbox", "park"):
         refused(readonly, f"SELECT * FROM public.{table} LIMIT 1")
 
 

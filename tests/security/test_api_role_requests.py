@@ -1,7 +1,8 @@
 """The HTTP tests run every request as the API role (tests.api.app_fixtures.as_api_role), so a grant
 the API lacks fails in CI, not first on a deployed server. Here: the switch itself, and for each
-main flow (auth, intake, workflow, dispatch, tiles, locate, Open311, districts) proof that taking
-away the one privilege it needs makes the request fail with PostgreSQL's permission error."""
+main flow (auth, intake, workflow, dispatch, tiles, locate, Open311 and its notification,
+districts, residents' surveys) proof that taking away the one privilege it needs makes the request
+fail with PostgreSQL's permission error."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gis_api.db.roles import API_ROLE
 from tests.api.app_fixtures import as_api_role
-from tests.cases.fixtures import INCIDENT
+from tests.cases.fixtures import GRID_SW, INCIDENT
 from tests.open311.test_georeport import BASE, FORM
 from tests.security.api_world import Api
 from tests.tiles.mvt import tile_of
@@ -49,6 +50,12 @@ def login(api: Api) -> None:
 
 def registered(api: Api) -> int:
     return api.registered()
+
+
+def survey_token(api: Api) -> str:
+    """The survey link of the one household in the south-west grid, as its operator prints it."""
+    [item] = api.as_("west_op").get(f"/assessment/survey-links?grid={GRID_SW}").json()["items"]
+    return str(item["url"]).split("/survey?t=", 1)[1]
 
 
 # flow -> (set-up before the privilege is taken away, the privilege, the request, the relation named)
@@ -92,7 +99,21 @@ FLOWS: dict[str, tuple[Setup, str, Request, str]] = {
         lambda api, _: api.client.post(f"{BASE}/requests.json", data=FORM),
         "incident",
     ),
+    "notify": (  # a resident's report queues its notification in the same transaction
+        lambda api: None,
+        "INSERT ON notification_outbox",
+        lambda api, _: api.client.post(f"{BASE}/requests.json", data=FORM),
+        "notification_outbox",
+    ),
     "districts": (login, "SELECT ON data_layer", lambda api, _: api.get("/districts"), "data_layer"),
+    "survey": (
+        survey_token,
+        "INSERT ON survey_response",
+        lambda api, token: api.client.post(
+            f"/residents/surveys/{token}", json={"familiarity": 5, "trust": 4, "satisfaction": 3}
+        ),
+        "survey_response",
+    ),
 }
 
 
