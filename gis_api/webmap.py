@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from gis_api.cases.calendar import default_calendar
 from gis_api.config import PROJECT_ROOT
 from gis_api.errors import NotFoundError
 
@@ -80,8 +81,9 @@ def survey_page() -> FileResponse:
 
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
-    """Public map settings: the optional basemap (empty = none, fully offline) and attribution.
-    Districts and their names come from GET /auth/me after login."""
+    """Public map settings: the optional basemap (empty = none, fully offline) and attribution, and
+    the working calendar's time zone the pages show times in (Beijing time). Districts and their
+    names come from GET /auth/me after login."""
     settings = request.app.state.settings
     return {
         "basemap_url": settings.basemap_url,
@@ -89,6 +91,7 @@ def map_config(request: Request) -> dict[str, object]:
         "osm_attribution": OSM_ATTRIBUTION,
         "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
         "residents_api_key": settings.residents_api_key,
+        "time_zone": default_calendar().zone.key,
     }
 
 

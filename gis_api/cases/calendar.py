@@ -97,7 +97,7 @@ class WorkingCalendar:
         """True when the day of `moment` (in the calendar's zone) lies within the covered years."""
         if not self.schedules:
             return False
-        day = self._local(moment).date()
+        day = self.local(moment).date()
         return date(self.years[0], 1, 1) <= day <= date(self.years[-1], 12, 31)
 
     def status(self, today: date) -> CalendarStatus:
@@ -119,7 +119,7 @@ class WorkingCalendar:
         if seconds < 0:
             raise InvalidInputError(f"cannot add negative working time ({seconds} s)")
         left = seconds
-        for begin, end in self._intervals_from(self._local(start)):
+        for begin, end in self._intervals_from(self.local(start)):
             span = (end - begin).total_seconds()
             if left <= span:
                 return begin + timedelta(seconds=left)
@@ -131,14 +131,15 @@ class WorkingCalendar:
         if end < start:
             return -self.working_seconds_between(end, start)
         total = 0.0
-        limit = self._local(end)
-        for begin, stop in self._intervals_from(self._local(start)):
+        limit = self.local(end)
+        for begin, stop in self._intervals_from(self.local(start)):
             if begin >= limit:
                 break
             total += (min(stop, limit) - begin).total_seconds()
         return total
 
-    def _local(self, moment: datetime) -> datetime:
+    def local(self, moment: datetime) -> datetime:
+        """`moment` in the calendar's zone (Beijing time for the default calendar): what people read."""
         if moment.tzinfo is None:
             raise InvalidInputError(f"time {moment.isoformat()} has no time zone")
         return moment.astimezone(self.zone)
@@ -192,6 +193,14 @@ def imported_dir(var_dir: Path | None = None) -> Path:
 def default_calendar() -> WorkingCalendar:
     """The calendar file in use plus the years imported under the var directory, read once."""
     return load_calendar(calendar_file(), imported_dir())
+
+
+def local_iso(moment: datetime | None, calendar: WorkingCalendar | None = None) -> str | None:
+    """An instant as ISO 8601 in the working calendar's zone, e.g. 2026-12-07T09:30:00+08:00 (None
+    stays None): the one way times leave the service for people and outside systems."""
+    if moment is None:
+        return None
+    return (calendar or default_calendar()).local(moment).isoformat(timespec="seconds")
 
 
 def _calendar(raw: dict[str, Any]) -> WorkingCalendar:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gis_api.auth.links import sign
 from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.cases import media
+from gis_api.cases.calendar import local_iso
 from gis_api.cases.categories import KIND_NAME, default_catalog
 from gis_api.cases.service import Actor, create_case, now_utc
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError
@@ -175,6 +176,7 @@ def _create(
 
 REQUESTS_SQL = f"""
 SELECT i.id, i.state, i.category_code, i.description, i.created_at, i.updated_at, i.stage_deadline,
+       i.deadline_uncertain,
        ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, d.name AS district, s.name AS street,
        c.name AS community, g.name AS grid,
        i.grid_code,
@@ -289,9 +291,11 @@ def _request(row: Any) -> dict[str, Any]:
         "description": row.description,
         "agency_responsible": f"{agency} ({row.grid_code})",
         "service_notice": "",
-        "requested_datetime": _iso(row.created_at),
-        "updated_datetime": _iso(row.updated_at),
-        "expected_datetime": None if closed else _iso(row.stage_deadline),
+        "requested_datetime": local_iso(row.created_at),
+        "updated_datetime": local_iso(row.updated_at),
+        # Beijing time, like the notifications; a deadline counted past the working calendar's
+        # years is not published (it may move when the next year's holidays are imported)
+        "expected_datetime": None if closed or row.deadline_uncertain else local_iso(row.stage_deadline),
         "address": "",
         "address_id": "",
         "zipcode": "",
@@ -299,7 +303,3 @@ def _request(row: Any) -> dict[str, Any]:
         "long": round(float(row.lon), 7),
         "media_url": row.media_url or "",
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None

@@ -1,5 +1,6 @@
 """GET /health, the map page, its static files and /config.json."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,30 @@ def test_config_exposes_basemap_setting(database_url: str) -> None:
 
 def test_default_config_has_no_basemap(client: TestClient) -> None:
     assert client.get("/config.json").json()["basemap_url"] == ""
+
+
+def test_pages_learn_the_time_zone_from_the_working_calendar(client: TestClient) -> None:
+    """One owner: the calendar's zone (Beijing time); no page spells it out itself."""
+    assert client.get("/config.json").json()["time_zone"] == default_calendar().zone.key == "Asia/Shanghai"
+    pages = Path(__file__).resolve().parents[2] / "webmap"
+    spelled = [path.name for path in pages.rglob("*.js") if "Asia/Shanghai" in path.read_text("utf-8")]
+    assert spelled == []
+
+
+def test_the_field_service_worker_keeps_every_module_the_field_app_imports() -> None:
+    """Offline the app starts from the worker's shell cache: a module left out breaks the page."""
+    scripts = Path(__file__).resolve().parents[2] / "webmap" / "js"
+    worker = (scripts.parent / "field-sw.js").read_text(encoding="utf-8")
+    seen: set[str] = set()
+    todo = ["field.js"]
+    imports = re.compile(r"""(?:import|from)\s+'\./([\w.-]+\.js)'""")
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += imports.findall((scripts / module).read_text("utf-8"))
+    assert {"secure.js", "clock.js", "session.js"} <= seen
+    assert sorted(module for module in seen if f"'/static/js/{module}'" not in worker) == []
 
 
 def test_health_reports_the_calendar_coverage(client: TestClient) -> None:

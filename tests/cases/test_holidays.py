@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.cases.calendar import before_year, default_calendar, import_year, load_calendar
@@ -17,6 +18,7 @@ from gis_api.cases.deadlines import Clock, redated, start_clock
 from gis_api.cases.service import Actor, clock_of, create_case, redate_uncertain_deadlines
 from gis_api.cases.workflow import State
 from gis_api.errors import ConflictError, LoadError
+from gis_api.open311.service import one_request
 from tests import tiny_district
 from tests.cases import fixtures
 from tests.cases.fixtures import World
@@ -183,6 +185,36 @@ def test_open_cases_are_recounted_in_the_database(db_session: Session, world: Wo
         assert case.deadlines["accept"] == case.stage_deadline.isoformat()
         assert clock_of(case).deadline == case.stage_deadline
     assert redate_uncertain_deadlines(db_session, before, after, now) == []
+
+
+def test_residents_read_beijing_time_and_no_uncertain_deadline(db_session: Session, world: World) -> None:
+    """A resident's report near the end of the calendar's last year: its notification and the Open311
+    feed give Beijing times, and neither publishes the guessed deadline while it is uncertain."""
+    after = load_calendar(DEFAULT_FILE)
+    before = before_year(after, 2026)
+    now = datetime(2025, 12, 31, 17, 45, tzinfo=CN)
+    resident = Actor("open311:test", "resident", scope_code=tiny_district.DISTRICT)
+    lon, lat = fixtures.INCIDENT
+    made = [
+        create_case(
+            db_session, category_code="E0201", lon=lon, lat=lat, actor=resident, source="open311",
+            now=moment, calendar=before,
+        ).case
+        for moment in (now, now - timedelta(days=1))
+    ]  # fmt: skip
+    assert [case.deadline_uncertain for case in made] == [True, False]
+    payloads = db_session.execute(
+        text("SELECT payload FROM notification_outbox WHERE case_id = ANY(:ids) ORDER BY case_id"),
+        {"ids": [case.id for case in made]},
+    ).scalars()
+    late, early = payloads
+    assert late["at"] == "2025-12-31T17:45:00+08:00"
+    assert (late["expected_datetime"], late["deadline_uncertain"]) == (None, True)
+    assert early["expected_datetime"] == "2025-12-31T08:45:00+08:00" and not early["deadline_uncertain"]
+    [feed] = one_request(db_session, made[0].id)
+    assert feed["requested_datetime"] == "2025-12-31T17:45:00+08:00" and feed["expected_datetime"] is None
+    [feed] = one_request(db_session, made[1].id)
+    assert feed["expected_datetime"] == early["expected_datetime"]
 
 
 @pytest.fixture

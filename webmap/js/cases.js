@@ -2,7 +2,8 @@
 // explanation, role-allowed actions, and the incidents layer coloured by state (overdue ringed red).
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, postJson } from './api.js';
-import { escapeHtml, locale, t } from './i18n.js';
+import { dayOf, formatTime } from './clock.js';
+import { escapeHtml, t } from './i18n.js';
 import { narrowing } from './me.js';
 
 export const STATE_COLOURS = {
@@ -16,8 +17,6 @@ const PAGE = 300;
 // actions with their own endpoint; the rest go through /cases/{id}/actions/{action}
 const ACTION_PATHS = { dispatch: 'dispatch', supervise: 'supervise' };
 
-const time = (value) => (value ? new Date(value).toLocaleString(locale(), { hour12: false }) : '—');
-const today = () => new Date().toDateString();
 
 function markerStyle(item) {
   return {
@@ -137,7 +136,7 @@ export class CasePanel {
     const open = this.counts ? this.counts.open : items.filter((c) => !CLOSED.has(c.state)).length;
     const overdue = this.counts ? this.counts.overdue : items.filter((c) => c.overdue && !CLOSED.has(c.state)).length;
     const closedToday = this.counts ? this.counts.closed_today
-      : items.filter((c) => c.state === 'closed' && c.closed_at && new Date(c.closed_at).toDateString() === today()).length;
+      : items.filter((c) => c.state === 'closed' && c.closed_at && dayOf(c.closed_at) === dayOf(Date.now())).length;
     this.el.counters.innerHTML = [['count.open', open, 'open'], ['count.overdue', overdue, 'overdue'], ['count.closed_today', closedToday, 'closed-today']]
       .map(([key, value, id]) => `<div class="wg-counter" id="wg-count-${id}"><b>${value}</b><span>${t(key)}</span></div>`).join('');
     this.el.list.innerHTML = items.length ? items.map((c) => `<li data-case-id="${c.id}" data-state="${c.state}"
@@ -181,7 +180,7 @@ export class CasePanel {
       <div class="wg-error" id="wg-action-error" role="alert"></div>
       ${this.explanationHtml(c.dispatch_explanation, this.canReassign && HANDLING.has(c.state))}
       <h4>${t('case.timeline')}</h4>
-      <ol class="wg-timeline">${c.events.map((e) => `<li><b>${t(`action.${e.action}`)}</b> ${time(e.at)} · ${escapeHtml(e.actor)}
+      <ol class="wg-timeline">${c.events.map((e) => `<li><b>${t(`action.${e.action}`)}</b> ${formatTime(e.at)} · ${escapeHtml(e.actor)}
         ${e.from_state ? `${t(`state.${e.from_state}`)} → ` : ''}${t(`state.${e.to_state}`)}
         ${e.note ? `<div class="muted">${escapeHtml(e.note)}</div>` : ''}</li>`).join('')}</ol>`;
     this.el.detail.querySelectorAll('button[data-action]').forEach((button) => {

@@ -9,7 +9,7 @@ import { getJson, hasEndpoint, postJson } from './api.js';
 import {
   FIELD_ZOOMS, cacheGridTiles, cachedAssignments, forgetOtherAccounts, registerServiceWorker, saveAssignments,
 } from './fieldcache.js';
-import { escapeHtml, locale, t } from './i18n.js';
+import { escapeHtml, t } from './i18n.js';
 import { boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
@@ -18,6 +18,7 @@ import { Outbox } from './outbox.js';
 import { photoReference } from './photostore.js';
 import { whoAmI } from './me.js';
 import { missingSecureFeatures } from './secure.js';
+import { formatTime, useTimeZone } from './clock.js';
 import { renderShell, showUser } from './shell.js';
 import { bindVisits } from './visits.js';
 
@@ -243,7 +244,7 @@ function showCachedAssignments() {
   const banner = $('wg-cached');
   banner.hidden = false;
   banner.dataset.cachedAt = cached?.at ?? '';
-  const at = cached ? new Date(cached.at).toLocaleString(locale(), { timeZone: 'Asia/Shanghai' }) : null;
+  const at = cached ? formatTime(cached.at) : null;
   banner.textContent = at ? t('field.cached_at', { at }) : t('field.nothing_cached');
   renderList();
 }
@@ -355,7 +356,9 @@ async function start() {
   window.addEventListener('offline', showNetwork);
   showNetwork();
   bindForms();
-  buildMap(await getJson('/config.json'));
+  const config = await getJson('/config.json');
+  useTimeZone(config.time_zone);
+  buildMap(config);
   watchPosition();
   await Promise.all([loadAssignments(), loadCategories().catch(() => {}), bindAvailability()]);
   followEvents({

@@ -2,6 +2,7 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, hasEndpoint } from './api.js';
 import { CasePanel } from './cases.js';
+import { useTimeZone } from './clock.js';
 import { t } from './i18n.js';
 import { HeatLayer, casesSince } from './heatmap.js';
 import { renderKpis } from './kpi.js';
@@ -115,6 +116,7 @@ async function start() {
   showCalendarWarning().catch((error) => setStatus(t('error.load', { reason: error.message })));
   const user = await ensureLogin();
   const [config, me] = await Promise.all([getJson('/config.json'), whoAmI()]);
+  useTimeZone(config.time_zone);
   showUser(me);
   titleWithArea('app.command', me);
   const map = createMap('map', config);
