@@ -1,8 +1,8 @@
 """Phones reach the server over the network, not loopback. Chromium maps the test name wangge.test
 to 127.0.0.1 (no traffic leaves loopback), so the page's origin is a network one: over plain HTTP
 it is not a secure context and the field app must say so on screen; over HTTPS with the certificate
-`wangge tls self-signed` issued (trusted through the test's CA key) it is one, and the offline
-queue works end to end."""
+`wangge tls self-signed` issued (trusted through the test's CA key) it is one: the offline
+queue works end to end, and the service worker installs and starts the app offline."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from gis_api.db.cluster import free_loopback_port
 from gis_api.tls import spki_sha256, tls_files
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveApp, Watched, snapshot
 from tests.browser.test_field import offline_queue_flow, phone
+from tests.browser.test_field_offline import offline_after_the_first_load
 
 pytestmark = pytest.mark.browser
 HOST = "wangge.test"
@@ -130,3 +131,16 @@ def test_https_is_a_secure_context_and_the_offline_queue_works(
     assert not page.locator("#wg-insecure").is_visible()
     offline_queue_flow(watched, live_app, tmp_path)
     snapshot(watched, "field_https_after_offline_queue")
+
+
+def test_https_installs_the_service_worker_and_the_app_works_offline(
+    live_app: LiveApp, tls_server: TlsServer, open_page: Callable[..., Watched]
+) -> None:
+    """Service workers need a secure context with a certificate the phone trusts: here the one
+    `wangge tls self-signed` issued, trusted through its CA as on a phone that installed ca.crt."""
+    watched = phone(open_page, live_app, base_url=tls_server.base_url)
+    page = watched.page
+    assert page.url.startswith(f"https://{HOST}:")
+    offline_after_the_first_load(watched, live_app, "field_https_offline")
+    registration = page.evaluate("navigator.serviceWorker.getRegistration('/field').then((r) => r.scope)")
+    assert registration == f"{tls_server.base_url}/field"
