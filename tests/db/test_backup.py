@@ -1,6 +1,7 @@
 """Restore drill: back up a database of two districts with cases and a photo, wipe it, restore it,
-and find the same rows (cities, districts, their data provenance, each district's active plan), the
-same case history and the same photo; a non-empty database is only replaced on --force."""
+and find the same rows (cities, districts, their data provenance, each district's active plan, a
+resident's report with its queued notification, a survey answer, a park), the same case history
+and the same photo; a non-empty database is only replaced on --force."""
 
 import base64
 import os
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gis_api.cases import media
 from gis_api.cases.service import Actor, create_case, transition_case
+from gis_api.cases.surveys import SurveyAnswers, household_grid, insert_survey
 from gis_api.db import migrate
 from gis_api.db.backup import BackupError, backup, restore
 from gis_api.db.cluster import EmbeddedCluster
@@ -30,6 +32,7 @@ from tests.cases import fixtures
 DATABASE = f"wangge_test_backup_{os.getpid()}"
 OPERATOR = Actor("op", "district_operator", scope_code=tiny_district.DISTRICT)
 OTHER_OPERATOR = Actor("hs", "district_operator", scope_code=tiny_district.OTHER)
+RESIDENT = Actor("open311:test", "resident")
 OTHER_POINT = (114.335, 30.545)
 """In the second district's south-west grid."""
 MONDAY_9 = datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -61,6 +64,9 @@ COUNTED = (
     "district",
     "data_layer",
     "plan",
+    "notification_outbox",
+    "survey_response",
+    "park",
 )
 PER_DISTRICT = {
     "households": "SELECT count(*) FROM household WHERE district_code = :d",
@@ -107,8 +113,20 @@ def fill(engine: Engine, var_dir: Path) -> str:
         create_case(session, category_code="E0102", lon=lon, lat=lat, actor=OPERATOR, now=MONDAY_9)
         for action in ("accept", "register"):
             transition_case(session, first.id, action, OPERATOR, now=MONDAY_9)
-        lon, lat = OTHER_POINT
-        create_case(session, category_code="E0201", lon=lon, lat=lat, actor=OTHER_OPERATOR, now=MONDAY_9)
+        lon, lat = OTHER_POINT  # a resident's report: its notification is queued with it
+        create_case(
+            session, category_code="E0201", lon=lon, lat=lat, actor=RESIDENT, source="open311", now=MONDAY_9
+        )
+        where = household_grid(session, 2)
+        assert where is not None
+        insert_survey(session, 2, where, SurveyAnswers(4, 5, 3), MONDAY_9, channel="resident")
+        session.execute(
+            text(
+                "INSERT INTO park (name, kind, district_code, geom) SELECT '公园', 'park', :d, "
+                "ST_Multi(ST_Buffer(ST_PointOnSurface(geom), 0.0005)) FROM district WHERE code = :d"
+            ),
+            {"d": tiny_district.OTHER},
+        )
         session.commit()
     return photo.ref
 
@@ -167,6 +185,7 @@ def test_backup_wipe_restore_gives_the_same_data(
     assert snapshot(engine) == before
     assert before[0]["case_event"] == 5 and len(before[1]) == 5
     assert (before[0]["city"], before[0]["district"], before[0]["data_layer"]) == (1, 2, 3)
+    assert [before[0][t] for t in ("notification_outbox", "survey_response", "park")] == [1, 1, 1]
     assert [before[0][f"{d} cases"] for d in (tiny_district.DISTRICT, tiny_district.OTHER)] == [2, 1]
     assert before[0][f"{tiny_district.OTHER} active_grids"] == 4
     with engine.connect() as connection:
