@@ -211,9 +211,9 @@ def test_residents_read_beijing_time_and_no_uncertain_deadline(db_session: Sessi
     assert late["at"] == "2025-12-31T17:45:00+08:00"
     assert (late["expected_datetime"], late["deadline_uncertain"]) == (None, True)
     assert early["expected_datetime"] == "2025-12-31T08:45:00+08:00" and not early["deadline_uncertain"]
-    [feed] = one_request(db_session, made[0].id)
+    [feed] = one_request(db_session, made[0].id, str)
     assert feed["requested_datetime"] == "2025-12-31T17:45:00+08:00" and feed["expected_datetime"] is None
-    [feed] = one_request(db_session, made[1].id)
+    [feed] = one_request(db_session, made[1].id, str)
     assert feed["expected_datetime"] == early["expected_datetime"]
 
 

@@ -96,13 +96,13 @@ FLOWS: dict[str, tuple[Setup, str, Request, str]] = {
     "open311": (
         lambda api: None,
         "INSERT ON incident",
-        lambda api, _: api.client.post(f"{BASE}/requests.json", data=FORM),
+        lambda api, _: api.client.post(f"{BASE}/requests.json", data=api.keyed(FORM)),
         "incident",
     ),
     "notify": (  # a resident's report queues its notification in the same transaction
         lambda api: None,
         "INSERT ON notification_outbox",
-        lambda api, _: api.client.post(f"{BASE}/requests.json", data=FORM),
+        lambda api, _: api.client.post(f"{BASE}/requests.json", data=api.keyed(FORM)),
         "notification_outbox",
     ),
     "districts": (login, "SELECT ON data_layer", lambda api, _: api.get("/districts"), "data_layer"),

@@ -5,14 +5,14 @@ The roles and their grants are not part of the schema: gis_api.db.roles applies 
 migration (and `wangge db roles` on an external server), so tables added later get them too.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
