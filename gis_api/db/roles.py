@@ -4,10 +4,11 @@
   names, or the embedded cluster's superuser. It owns every table.
 - API_ROLE is what the web API connects as. It owns nothing and cannot create anything; it reads
   and writes the tables it serves, only reads the cities, districts and reference geography the
-  owner loads and the active-plan views, moves households between grids (grid_id only), draws
-  serial ids only for tables it adds rows to, may only INSERT and SELECT the append-only logs
-  (their triggers are a second line behind the grants) and survey answers, and may only INSERT
-  into the notification outbox.
+  owner loads (and the Open311 keys `wangge apikey` makes) and the active-plan views, moves
+  households between grids (grid_id only), replaces password hashes (no other account column),
+  draws serial ids only for tables it adds rows to, may only INSERT and SELECT the append-only logs
+  (their triggers are a second line behind the grants), survey answers and photo uploads, never
+  deletes refresh tokens, and may only INSERT into the notification outbox.
 - READONLY_ROLE is for QGIS: it sees the `qgis` views of each district's active plan (boundaries,
   buildings, roads, water, parks, data provenance; every row with its district) and nothing in
   `public` (no households, no accounts, no cases, no survey answers).
@@ -36,20 +37,29 @@ READONLY_ROLE = "wangge_readonly"
 QGIS_SCHEMA = "qgis"
 APP_ROLES = (API_ROLE, READONLY_ROLE)
 
-APPEND_ONLY_TABLES = frozenset({"audit_log", "case_event", "survey_response"})
+APPEND_ONLY_TABLES = frozenset({"audit_log", "case_event", "survey_response", "media_upload"})
 """History: the API may add rows and read them, never change or remove them (nor TRUNCATE). Survey
-answers are records the KPIs are computed from: once given, the API never edits one."""
+answers are records the KPIs are computed from, and who uploaded a photo decides who may read it:
+once written, the API never edits either."""
+KEPT_TABLES = frozenset({"refresh_token"})
+"""Rows the API adds and updates but never deletes: a refresh token is revoked (and a replay then
+revokes its whole family), never removed, so the record of a login survives."""
 QUEUE_TABLES = frozenset({"notification_outbox"})
 """Filled by the API in the transaction of the change it announces, emptied by another process
 (`wangge notify run`, as the owner): the API may only add rows; it reads none of them back."""
 REFERENCE_TABLES = frozenset(
-    {"city", "district", "data_layer", "street", "water", "park", "building", "road_node", "road_edge"}
+    {
+        *("city", "district", "data_layer", "street", "water", "park", "building", "road_node", "road_edge"),
+        "api_key",
+    }
 )
 """Written by the owner only (`wangge district add`, the loaders and `wangge osm import`, road loads
-with their id offsets and table lock); the API reads them."""
-MOVED_ONLY_COLUMNS = {"household": ("grid_id",)}
+with their id offsets and table lock; Open311 channel keys by `wangge apikey`); the API reads them."""
+UPDATED_COLUMNS_ONLY = {"household": ("grid_id",), "app_user": ("password_hash",)}
 """The register is loaded by the owner; the API reads it and moves households between grids when a
-plan is activated (only `grid_id`), but never adds, removes or rewrites one."""
+plan is activated (only `grid_id`), but never adds, removes or rewrites one. Accounts are made,
+linked and disabled by `wangge user` (the owner); the API reads them and only replaces a password
+hash with a stronger one at login (never a role, scope, token version or the active flag)."""
 HIDDEN_TABLES = frozenset({"alembic_version"})
 """Nothing the API needs."""
 VIEW_PRIVILEGES = "SELECT"
@@ -71,10 +81,12 @@ def api_privileges(table: str, view: bool = False) -> str | None:
         return "SELECT, INSERT"
     if table in QUEUE_TABLES:
         return "INSERT"
+    if table in KEPT_TABLES:
+        return "SELECT, INSERT, UPDATE"
     if table in REFERENCE_TABLES:
         return "SELECT"
-    if table in MOVED_ONLY_COLUMNS:
-        return f"SELECT, UPDATE ({', '.join(quote(c) for c in MOVED_ONLY_COLUMNS[table])})"
+    if table in UPDATED_COLUMNS_ONLY:
+        return f"SELECT, UPDATE ({', '.join(quote(c) for c in UPDATED_COLUMNS_ONLY[table])})"
     return API_READ_WRITE
 
 

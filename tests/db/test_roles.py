@@ -48,6 +48,10 @@ APPEND_ONLY = [
     "UPDATE survey_response SET trust = 5",
     "DELETE FROM survey_response",
     "TRUNCATE survey_response",
+    "UPDATE media_upload SET user_id = NULL",
+    "DELETE FROM media_upload",
+    "DELETE FROM refresh_token",
+    "TRUNCATE refresh_token",
 ]
 
 
@@ -107,6 +111,10 @@ def test_api_role_cannot_change_the_schema(api: Engine, statement: str) -> None:
         "DELETE FROM park",
         "UPDATE water SET source = 'x'",
         "UPDATE household SET door_label = '1-101'",
+        "INSERT INTO api_key (name, key_hash) VALUES ('intruder', repeat('0', 64))",
+        "UPDATE api_key SET revoked_at = NULL",
+        "DELETE FROM api_key",
+        "SELECT nextval('api_key_id_seq')",
     ],
 )
 def test_api_role_only_reads_what_the_loaders_write(api: Engine, statement: str) -> None:
@@ -125,6 +133,35 @@ def test_api_role_only_reads_what_the_loaders_write(api: Engine, statement: str)
 def test_api_role_only_queues_notifications(api: Engine, statement: str) -> None:
     """The worker (`wangge notify run`, the owner) delivers them; the API neither reads nor marks them."""
     refused(api, statement)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO app_user (username, password_hash, role, scope_code) VALUES ('x', 'x', 'admin', '42')",
+        "UPDATE app_user SET role = 'admin'",
+        "UPDATE app_user SET scope_code = '4201'",
+        "UPDATE app_user SET token_version = 0",
+        "UPDATE app_user SET active = true",
+        "DELETE FROM app_user",
+    ],
+)
+def test_api_role_cannot_make_or_change_accounts(api: Engine, statement: str) -> None:
+    """`wangge user` makes, links and disables accounts as the owner; the API only logs them in."""
+    refused(api, statement)
+
+
+def test_api_role_logs_in_renews_and_limits(api: Engine) -> None:
+    """What login, refresh tokens, lockout, rate limits, Open311 keys and photo uploads need."""
+    with api.connect() as connection:
+        connection.execute(text("UPDATE app_user SET password_hash = password_hash WHERE false"))
+        connection.execute(text("SELECT key_hash FROM api_key LIMIT 1"))
+        connection.execute(text("UPDATE refresh_token SET revoked_at = now() WHERE false"))
+        for table in ("login_failure", "rate_bucket"):
+            connection.execute(text(f"DELETE FROM {table} WHERE false"))
+        connection.execute(text("INSERT INTO media_upload (digest) VALUES (repeat('a', 64))"))
+        connection.execute(text("SELECT nextval('refresh_token_id_seq')"))
+        connection.rollback()
 
 
 def test_api_role_reads_the_districts_and_moves_households(api: Engine) -> None:

@@ -1,8 +1,9 @@
 """The HTTP tests run every request as the API role (tests.api.app_fixtures.as_api_role), so a grant
 the API lacks fails in CI, not first on a deployed server. Here: the switch itself, and for each
-main flow (auth, intake, workflow, dispatch, tiles, locate, Open311 and its notification,
-districts, residents' surveys) proof that taking away the one privilege it needs makes the request
-fail with PostgreSQL's permission error."""
+main flow (auth with its lockout and refresh tokens, intake, workflow, dispatch, photos, tiles,
+locate, Open311 with its channel key, rate limit and notification, districts, residents' surveys)
+proof that taking away the one privilege it needs makes the request fail with PostgreSQL's
+permission error."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gis_api.db.roles import API_ROLE
-from tests.api.app_fixtures import as_api_role
+from tests.api.app_fixtures import PASSWORD, as_api_role
 from tests.cases.fixtures import GRID_SW, INCIDENT
 from tests.open311.test_georeport import BASE, FORM
 from tests.security.api_world import Api
@@ -52,6 +53,15 @@ def registered(api: Api) -> int:
     return api.registered()
 
 
+def refresh_token(api: Api) -> str:
+    """A fresh login's refresh token (the phone keeps it to renew the session)."""
+    response = api.client.post("/auth/token", data={"username": "west_op", "password": PASSWORD})
+    return str(response.json()["refresh_token"])
+
+
+PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(120, 160))
+
+
 def survey_token(api: Api) -> str:
     """The survey link of the one household in the south-west grid, as its operator prints it."""
     [item] = api.as_("west_op").get(f"/assessment/survey-links?grid={GRID_SW}").json()["items"]
@@ -67,6 +77,24 @@ FLOWS: dict[str, tuple[Setup, str, Request, str]] = {
         "SELECT ON app_user",
         lambda api, _: api.headers("west_op"),
         "app_user",
+    ),
+    "lockout": (  # a wrong password is counted, shared by every API process
+        lambda api: None,
+        "INSERT ON login_failure",
+        lambda api, _: api.client.post("/auth/token", data={"username": "west_op", "password": "wrong!"}),
+        "login_failure",
+    ),
+    "refresh": (
+        refresh_token,
+        "UPDATE ON refresh_token",
+        lambda api, token: api.client.post("/auth/refresh", data={"refresh_token": token}),
+        "refresh_token",
+    ),
+    "photo": (  # who uploaded a photo decides who may read it
+        login,
+        "INSERT ON media_upload",
+        lambda api, _: api.post("/media", files={"file": ("p.png", PHOTO, "image/png")}),
+        "media_upload",
     ),
     "intake": (login, "INSERT ON incident", lambda api, _: api.report(), "incident"),
     "workflow": (
@@ -98,6 +126,18 @@ FLOWS: dict[str, tuple[Setup, str, Request, str]] = {
         "INSERT ON incident",
         lambda api, _: api.client.post(f"{BASE}/requests.json", data=api.keyed(FORM)),
         "incident",
+    ),
+    "open311 key": (
+        lambda api: None,
+        "SELECT ON api_key",
+        lambda api, _: api.client.post(f"{BASE}/requests.json", data=api.keyed(FORM)),
+        "api_key",
+    ),
+    "open311 rate limit": (
+        lambda api: None,
+        "INSERT ON rate_bucket",
+        lambda api, _: api.client.post(f"{BASE}/requests.json", data=api.keyed(FORM)),
+        "rate_bucket",
     ),
     "notify": (  # a resident's report queues its notification in the same transaction
         lambda api: None,
