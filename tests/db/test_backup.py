@@ -1,7 +1,8 @@
 """Restore drill: back up a database of two districts with cases and a photo, wipe it, restore it,
 and find the same rows (cities, districts, their data provenance, each district's active plan, a
-resident's report with its queued notification, a survey answer, a park), the same case history
-and the same photo; a non-empty database is only replaced on --force."""
+resident's report with its queued notification, a survey answer, a park, an Open311 key, a photo's
+uploader), the same case history and the same photo; a non-empty database is only replaced on
+--force."""
 
 import base64
 import os
@@ -67,6 +68,8 @@ COUNTED = (
     "notification_outbox",
     "survey_response",
     "park",
+    "api_key",
+    "media_upload",
 )
 PER_DISTRICT = {
     "households": "SELECT count(*) FROM household WHERE district_code = :d",
@@ -127,6 +130,13 @@ def fill(engine: Engine, var_dir: Path) -> str:
             ),
             {"d": tiny_district.OTHER},
         )
+        session.execute(  # who uploaded the photo (it decides who may read it) and a channel's key
+            text(
+                "INSERT INTO media_upload (digest) VALUES (:d);"
+                "INSERT INTO api_key (name, key_hash) VALUES ('wechat', repeat('a', 64))"
+            ),
+            {"d": photo.ref.removeprefix("media:sha256:")},
+        )
         session.commit()
     return photo.ref
 
@@ -185,7 +195,8 @@ def test_backup_wipe_restore_gives_the_same_data(
     assert snapshot(engine) == before
     assert before[0]["case_event"] == 5 and len(before[1]) == 5
     assert (before[0]["city"], before[0]["district"], before[0]["data_layer"]) == (1, 2, 3)
-    assert [before[0][t] for t in ("notification_outbox", "survey_response", "park")] == [1, 1, 1]
+    new_tables = ("notification_outbox", "survey_response", "park", "api_key", "media_upload")
+    assert [before[0][table] for table in new_tables] == [1, 1, 1, 1, 1]
     assert [before[0][f"{d} cases"] for d in (tiny_district.DISTRICT, tiny_district.OTHER)] == [2, 1]
     assert before[0][f"{tiny_district.OTHER} active_grids"] == 4
     with engine.connect() as connection:
