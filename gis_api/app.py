@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from gis_api import __version__
 from gis_api.basemaps import resolve_basemap
 from gis_api.config import Settings, get_settings
-from gis_api.db.session import make_engine, session_factory
+from gis_api.db.session import api_engine, session_factory
 from gis_api.errors import EVERY_ROUTE, SIGNED_IN, add_exception_handlers
 from gis_api.inputs import printable
 from gis_api.middleware import RequestGuard, SecurityHeaders
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     basemap = resolve_basemap(settings)  # one the overlays cannot align with is refused before serving
     app = FastAPI(title="网格 Wangge GIS", version=__version__, lifespan=_lifespan)
-    engine = make_engine(settings)
+    engine = api_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)

@@ -14,7 +14,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
 
     database_url: str | None = None
-    """External PostgreSQL/PostGIS URL; None means the embedded cluster under var_dir."""
+    """External PostgreSQL/PostGIS URL; None means the embedded cluster under var_dir. This is the
+    owner's connection (migrations, loaders, planners' CLI), never the API's."""
+    api_database_url: str | None = None
+    """What the API connects with; None means the owner's server and database as the API role
+    (gis_api.db.roles.API_ROLE), with the password `wangge db roles` kept, if any."""
     var_dir: Path = PROJECT_ROOT / "var"
     data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
     """The Wuchang demo's inputs. Districts, their codes and metric CRS are data (`wangge district`)."""

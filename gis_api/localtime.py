@@ -8,17 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gis_api.cases.calendar import default_calendar
+from gis_api.cases.calendar import default_calendar, local_iso
+
+__all__ = ["local_iso", "local_text", "local_zone"]  # local_iso is the calendar's (one owner)
 
 
 def local_zone() -> ZoneInfo:
     """The zone users read times in: the working calendar's (one owner for both)."""
     return default_calendar().zone
-
-
-def local_iso(moment: datetime | None) -> str | None:
-    """ISO 8601 with the local offset, to the second: 2026-03-02T09:00:00+08:00."""
-    return moment.astimezone(local_zone()).isoformat(timespec="seconds") if moment else None
 
 
 def local_text(moment: datetime | None) -> str:

@@ -90,16 +90,16 @@ def survey_page() -> FileResponse:
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
     """Public map settings: the basemap preset with its datum and tile layers (none: fully offline),
-    the zone users read times in, attributions. Districts and their names come from GET /auth/me
-    after login."""
+    the working calendar's time zone the pages show times in (Beijing time), attributions.
+    Districts and their names come from GET /auth/me after login."""
     settings = request.app.state.settings
     return {
         "basemap": resolve_basemap(settings).public(),
-        "timezone": str(local_zone()),
         "osm_attribution": OSM_ATTRIBUTION,
         "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
         # the residents' page's Open311 channel key: public by design (see gis_api.open311.keys)
         "residents_api_key": residents_page_key(settings),
+        "time_zone": local_zone().key,
     }
 
 

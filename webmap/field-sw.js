@@ -14,7 +14,7 @@ const SHELL = [
   '/static/js/outbox.js', '/static/js/photostore.js', '/static/js/shell.js', '/static/js/session.js',
   '/static/js/datums.js', '/static/js/navigate.js', '/static/js/doorcode.js', '/static/js/fieldcache.js',
   '/static/js/visits.js', '/static/js/texts-field.js', '/static/js/me.js', '/static/js/basemap.js',
-  '/static/js/texts-command.js',
+  '/static/js/texts-command.js', '/static/js/secure.js', '/static/js/clock.js',
 ];
 const EMPTY_TILE_HEADERS = { 'Content-Type': 'application/vnd.mapbox-vector-tile', 'X-Wangge-Offline': '1' };
 

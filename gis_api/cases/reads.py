@@ -141,6 +141,7 @@ def case_out(case: Case, position: tuple[float, float], now: datetime | None = N
         state=case.state,
         stage=case.stage,
         stage_deadline=case.stage_deadline,
+        deadline_uncertain=bool(case.deadline_uncertain),
         remaining_s=round(remaining, 1) if remaining is not None else None,
         overdue=bool(is_open and case.stage_deadline is not None and case.stage_deadline < now),
         supervised=case.supervised,

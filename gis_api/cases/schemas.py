@@ -90,6 +90,8 @@ class CaseOut(BaseModel):
     state: str
     stage: str | None
     stage_deadline: datetime | None
+    deadline_uncertain: bool
+    """The deadline lies past the years the working calendar covers: holidays there are unknown."""
     remaining_s: float | None
     overdue: bool
     supervised: bool

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from gis_api.auth.scope import area_within
 from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.categories import CategoryCatalog, Stage, default_catalog
-from gis_api.cases.deadlines import Clock, next_clock, start_clock
+from gis_api.cases.deadlines import Clock, next_clock, redated, start_clock
 from gis_api.cases.duties import check_not_disposer
 from gis_api.cases.models import Case, CaseEvent
-from gis_api.cases.workflow import SYSTEM, Action, CaseSnapshot, Level, State, Step, apply
+from gis_api.cases.workflow import OPEN_STATES, SYSTEM, Action, CaseSnapshot, Level, State, Step, apply
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError, PermissionDeniedError
 from gis_api.events.publisher import publish
 from gis_api.loaders.chinese_datums import to_wgs84
@@ -241,7 +241,8 @@ def snapshot(case: Case, catalog: CategoryCatalog) -> CaseSnapshot:
 
 
 def clock_of(case: Case) -> Clock:
-    return Clock(Stage(case.stage) if case.stage else None, case.stage_deadline, case.paused_remaining_s)
+    stage = Stage(case.stage) if case.stage else None
+    return Clock(stage, case.stage_deadline, case.paused_remaining_s, bool(case.deadline_uncertain))
 
 
 def transition_case(
@@ -334,6 +335,7 @@ def _set_clock(case: Case, clock: Clock) -> None:
     case.stage = clock.stage.value if clock.stage else None
     case.stage_deadline = clock.deadline
     case.paused_remaining_s = clock.paused_remaining_s
+    case.deadline_uncertain = clock.uncertain
     if clock.stage is not None and clock.deadline is not None:
         case.deadlines = {**(case.deadlines or {}), clock.stage.value: clock.deadline.isoformat()}
 
@@ -481,3 +483,19 @@ def _raise_to(
             report.supervised.append(case.id)
         else:
             report.escalated.append((case.id, step.after.level.value))
+
+
+def redate_uncertain_deadlines(
+    session: Session, before: WorkingCalendar, after: WorkingCalendar, now: datetime | None = None
+) -> list[int]:
+    """After a year's holidays were added to the calendar: recount the open cases whose deadline was
+    uncertain (counted past the old coverage) with the new calendar; returns their ids."""
+    now = now or now_utc()
+    still_open = Case.state.in_([state.value for state in OPEN_STATES])
+    flagged = session.scalars(
+        select(Case).where(Case.deadline_uncertain, still_open).order_by(Case.id).with_for_update()
+    ).all()
+    for case in flagged:
+        _set_clock(case, redated(clock_of(case), before, after, now))
+    session.flush()
+    return [case.id for case in flagged]

@@ -2,7 +2,8 @@
 // explanation, role-allowed actions, and the incidents layer coloured by state (overdue ringed red).
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { authedFetch, getJson, postJson } from './api.js';
-import { escapeHtml, formatTime, t } from './i18n.js';
+import { dayOf, formatTime } from './clock.js';
+import { escapeHtml, t } from './i18n.js';
 import { narrowing } from './me.js';
 import { beforeAfterHtml, eventPhotosHtml, loadPhotos } from './photos.js';
 import './texts-command.js';
@@ -19,8 +20,6 @@ const PAGE = 300;
 const ACTION_PATHS = { dispatch: 'dispatch', supervise: 'supervise' };
 const PHOTO_ACTIONS = new Set(['dispose', 'self_dispose']);
 
-const time = (value) => formatTime(value);
-const today = () => new Date().toDateString();
 
 function markerStyle(item) {
   return {
@@ -29,6 +28,12 @@ function markerStyle(item) {
     dashArray: item.supervised ? '3 2' : null,
     className: `wg-incident wg-state-${item.state}${item.overdue ? ' wg-overdue' : ''}`,
   };
+}
+
+// A deadline counted past the working calendar's covered years: holidays there are not known yet
+function uncertainBadge(c) {
+  return c.deadline_uncertain
+    ? `<span class="wg-badge amber wg-uncertain" title="${t('case.deadline_uncertain_hint')}">${t('case.deadline_uncertain')}</span>` : '';
 }
 
 export class CasePanel {
@@ -172,7 +177,7 @@ export class CasePanel {
     const open = this.counts ? this.counts.open : items.filter((c) => !CLOSED.has(c.state)).length;
     const overdue = this.counts ? this.counts.overdue : items.filter((c) => c.overdue && !CLOSED.has(c.state)).length;
     const closedToday = this.counts ? this.counts.closed_today
-      : items.filter((c) => c.state === 'closed' && c.closed_at && new Date(c.closed_at).toDateString() === today()).length;
+      : items.filter((c) => c.state === 'closed' && c.closed_at && dayOf(c.closed_at) === dayOf(Date.now())).length;
     this.el.counters.innerHTML = [['count.open', open, 'open'], ['count.overdue', overdue, 'overdue'], ['count.closed_today', closedToday, 'closed-today']]
       .map(([key, value, id]) => `<div class="wg-counter" id="wg-count-${id}"><b>${value}</b><span>${t(key)}</span></div>`).join('');
     const hadFocus = this.el.list.contains(document.activeElement);
@@ -180,7 +185,7 @@ export class CasePanel {
         tabindex="-1" aria-selected="${c.id === this.selected}" class="${c.id === this.selected ? 'selected' : ''}${c.overdue ? ' overdue' : ''}">
         <i data-colour="${STATE_COLOURS[c.state]}"></i><b>#${c.id}</b> ${escapeHtml(c.category_name)}
         <span class="wg-state">${t(`state.${c.state}`)}</span>${c.overdue ? `<span class="wg-badge">${t('case.overdue')}</span>` : ''}
-        ${c.supervised ? `<span class="wg-badge blue">${t('case.supervised')}</span>` : ''}</li>`).join('')
+        ${c.supervised ? `<span class="wg-badge blue">${t('case.supervised')}</span>` : ''}${uncertainBadge(c)}</li>`).join('')
       : `<li class="muted">${t('cases.none')}</li>`;
     this.el.list.querySelectorAll('li[data-case-id]').forEach((li) => li.addEventListener('click', () => this.select(Number(li.dataset.caseId))));
     this.el.list.querySelectorAll('i[data-colour]').forEach((dot) => { dot.style.background = dot.dataset.colour; });
@@ -229,7 +234,7 @@ export class CasePanel {
       ${beforeAfterHtml(c)}
       ${this.explanationHtml(c.dispatch_explanation, this.canReassign && HANDLING.has(c.state))}
       <h4>${t('case.timeline')}</h4>
-      <ol class="wg-timeline">${c.events.map((e) => `<li><b>${t(`action.${e.action}`)}</b> ${time(e.at)} · ${escapeHtml(e.actor_name ?? e.actor)}
+      <ol class="wg-timeline">${c.events.map((e) => `<li><b>${t(`action.${e.action}`)}</b> ${formatTime(e.at)} · ${escapeHtml(e.actor_name ?? e.actor)}
         ${e.from_state ? `${t(`state.${e.from_state}`)} → ` : ''}${t(`state.${e.to_state}`)}
         ${e.note ? `<div class="muted">${escapeHtml(e.note)}</div>` : ''}${eventPhotosHtml(e)}</li>`).join('')}</ol>`;
     loadPhotos(this.el.detail);
@@ -271,8 +276,8 @@ export class CasePanel {
     const caller = c.source === 'hotline' && this.canReadContacts
       ? `<div>${t('case.caller')} <span id="wg-caller"><button type="button" id="wg-show-caller">${t('case.show_caller')}</button></span></div>` : '';
     return `<div>${t('case.grid')} ${area}</div>
-      <div>${t('case.assigned')} ${handler} ${c.overdue ? `<span class="wg-badge">${t('case.overdue')}</span>` : ''}</div>
-      <div class="muted">${t('case.source')} ${t(`source.${c.source}`)} · ${time(c.created_at)}</div>${caller}`;
+      <div>${t('case.assigned')} ${handler} ${c.overdue ? `<span class="wg-badge">${t('case.overdue')}</span>` : ''}${uncertainBadge(c)}</div>
+      <div class="muted">${t('case.source')} ${t(`source.${c.source}`)} · ${formatTime(c.created_at)}</div>${caller}`;
   }
 
   photoInputHtml(c) {

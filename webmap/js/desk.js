@@ -2,7 +2,8 @@
 // 大类/小类 tree, description, the caller's contact, duplicate hints before submitting.
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, postJson } from './api.js';
-import { escapeHtml, formatTime, t } from './i18n.js';
+import { formatTime } from './clock.js';
+import { escapeHtml, t } from './i18n.js';
 import { buildSearch, flyToHit } from './search.js';
 import './texts-command.js';
 

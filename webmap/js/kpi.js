@@ -1,7 +1,8 @@
 // Assessment panel: KPI table per street for this month and the monthly street ranking (the month
 // and its bounds in the users' zone, Beijing time, whatever the browser's own zone is).
 import { getJson } from './api.js';
-import { escapeHtml, t, zoneName } from './i18n.js';
+import { zoneName } from './clock.js';
+import { escapeHtml, t } from './i18n.js';
 
 const percent = (value) => (value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`);
 

@@ -2,9 +2,10 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, hasEndpoint } from './api.js';
 import { CasePanel } from './cases.js';
+import { useTimeZone } from './clock.js';
 import { HotlineDesk } from './desk.js';
 import { exportButtons } from './exports.js';
-import { setTimeZone, t } from './i18n.js';
+import { t } from './i18n.js';
 import { HeatLayer, heatBins } from './heatmap.js';
 import { kpiPeriod, renderKpis } from './kpi.js';
 import { addLegend } from './legend.js';
@@ -151,11 +152,22 @@ function startExports(panel, me) {
   exportButtons($('wg-kpi-tools'), t('export.ranking'), () => ['/exports/ranking', { month }, `street-ranking-${month}`], onError);
 }
 
+// The working calendar's coverage from /health: a banner from 60 days before it runs out
+async function showCalendarWarning() {
+  const { calendar } = await getJson('/health');
+  const banner = $('wg-calendar-warning');
+  if (!calendar?.warning) return;
+  const values = { date: calendar.covered_until, n: calendar.days_left, year: calendar.years.at(-1) + 1 };
+  banner.textContent = t(calendar.days_left < 0 ? 'calendar.ended' : 'calendar.ending', values);
+  banner.hidden = false;
+}
+
 async function start() {
   renderShell('app.command');
+  showCalendarWarning().catch((error) => setStatus(t('error.load', { reason: error.message })));
   const user = await ensureLogin();
   const [config, me] = await Promise.all([getJson('/config.json'), whoAmI()]);
-  setTimeZone(config.timezone);
+  useTimeZone(config.time_zone);
   showUser(me);
   titleWithArea('app.command', me);
   const map = createMap('map', config);

@@ -6,6 +6,7 @@
 import './texts-residents.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { addBasemap } from './basemap.js';
+import { formatTime, useTimeZone } from './clock.js';
 import { bindLanguageSwitch, escapeHtml, locale, t, translatePage } from './i18n.js';
 import { imageKind } from './photostore.js';
 
@@ -43,7 +44,7 @@ function randomKey() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const when = (iso) => (iso ? new Date(iso).toLocaleString(locale(), { timeZone: 'Asia/Shanghai' }) : '—');
+const when = (iso) => formatTime(iso);
 const mine = () => JSON.parse(localStorage.getItem(MINE_KEY) ?? '[]');
 const saveMine = (items) => localStorage.setItem(MINE_KEY, JSON.stringify(items.slice(0, 50)));
 
@@ -237,6 +238,7 @@ async function start() {
   document.title = t('res.title');
   bindLanguageSwitch($('wg-lang'));
   state.config = await publicJson('/config.json');
+  useTimeZone(state.config.time_zone);
   bind();
   renderMine();
   await Promise.all([buildMap(), loadCategories()]);

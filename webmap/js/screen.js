@@ -5,7 +5,8 @@ import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, hasEndpoint } from './api.js';
 import { STATE_COLOURS } from './cases.js';
 import { barChart, rateChart } from './charts.js';
-import { escapeHtml, formatTime, setTimeZone, t } from './i18n.js';
+import { formatTime, useTimeZone } from './clock.js';
+import { escapeHtml, t } from './i18n.js';
 import { kpiPeriod } from './kpi.js';
 import { createMap } from './layers.js';
 import { followEvents } from './live.js';
@@ -124,7 +125,7 @@ async function start() {
   renderShell('app.screen');
   await ensureLogin();
   const [config, me] = await Promise.all([getJson('/config.json'), whoAmI()]);
-  setTimeZone(config.timezone);
+  useTimeZone(config.time_zone);
   showUser(me); // with the demo-data notice while a district in scope is synthetic
   titleWithArea('app.screen', me);
   const layer = await startMap(config);

@@ -2,7 +2,8 @@
 // played back with a slider and a play button; times in Beijing time.
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson } from './api.js';
-import { escapeHtml, formatTime, t, zoneName } from './i18n.js';
+import { formatTime, zoneName } from './clock.js';
+import { escapeHtml, t } from './i18n.js';
 import './texts-command.js';
 
 const STEP_MS = 100;
