@@ -5,7 +5,7 @@ The roles and their grants are not part of the schema: gis_api.db.roles applies 
 migration (and `wangge db roles` on an external server), so tables added later get them too.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05
 """
 
