@@ -50,7 +50,7 @@ from gis_api.simulate.households import HouseholdSampler
 DATABASE = "wangge_bench_intake"
 USERNAME, PASSWORD = "bench_intake", "bench-intake-password"
 TARGET_P99_MS = 150.0
-LADDER = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 65.0, 80.0, 100.0)
+LADDER = (0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 65.0, 80.0, 100.0)
 SHIFT_S = 2.0
 GRACE_S = 5.0
 """After a step's last arrival: time for the incidents in flight to finish and their events to arrive."""
