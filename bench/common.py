@@ -31,6 +31,7 @@ from gis_api.db import migrate
 from gis_api.db.cluster import SUPERUSER, EmbeddedCluster
 
 TEMPLATE = "wangge_bench_demo"
+COPY_ATTEMPTS = 15
 STARTED = time.perf_counter()
 
 
@@ -111,15 +112,25 @@ def demo_template() -> str:
 def demo_copy(name: str) -> str:
     """A fresh database `name` holding the demo (a copy of the template); returns its URL."""
     import psycopg2
+    import psycopg2.errors
 
     demo_template()
     embedded = cluster()
     embedded.drop_database(name)
     admin = psycopg2.connect(host="127.0.0.1", port=embedded.port(), user=SUPERUSER, dbname="postgres")
     admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    admin.close()
+    try:
+        for attempt in range(COPY_ATTEMPTS):
+            try:
+                with admin.cursor() as cursor:
+                    cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+                break
+            except psycopg2.errors.ObjectInUse:  # another benchmark is reading the template right now
+                if attempt == COPY_ATTEMPTS - 1:
+                    raise
+                time.sleep(2.0)
+    finally:
+        admin.close()
     return embedded.url(name)
 
 

@@ -103,7 +103,7 @@ def render_geojson(session: Session, principal: Principal, z: int, x: int, y: in
     """The peer: the same features as a FeatureCollection from one SQL, then gzip; (bytes, features)."""
     scope_sql, params = scope_clause(principal)
     if scope_sql != "true":
-        scope_sql = f"h.grid_id IN (SELECT g.id FROM grid g WHERE {scope_sql})"
+        scope_sql = f"h.grid_id = ANY(ARRAY(SELECT g.id FROM grid g WHERE {scope_sql}))"  # as the tile SQL
     rows = GEOJSON_POINTS if z >= HOUSEHOLD_POINTS_MIN_ZOOM else GEOJSON_BUILDINGS
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))  # as the tile SQL does
     body, features = session.execute(
