@@ -71,6 +71,8 @@ def cpu_seconds() -> float:
 def stored_figures(engine: Engine, plan_id: int) -> dict[str, Any]:
     """Community deviation from each street's mean and grid figures, counted from the stored plan."""
     with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(text("ANALYZE plan_assignment, grid, community"))  # the new rows' statistics
         communities = connection.execute(text(RECOUNT_SQL), {"p": plan_id}).all()
         grids = connection.execute(text(GRIDS_SQL), {"p": plan_id}).all()
     streets = np.array([row[0] for row in communities])
@@ -97,6 +99,7 @@ def run_command(engine: Engine, seed: int) -> dict[str, Any]:
     cpu, started = cpu_seconds(), time.perf_counter()
     report = service.redistrict(engine, options, progress=lambda message: None)
     wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    log(f"ours, seed {seed}: draft plan {report.plan_id} stored; recounting it")
     community, grid = report.metrics["communities"], report.metrics["grids"]
     assert isinstance(community, dict) and isinstance(grid, dict)
     figures = {
