@@ -29,6 +29,8 @@ from gis_api.auth.service import create_user
 from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import SUPERUSER, EmbeddedCluster
+from gis_api.districts.service import DistrictRow, resolve_district
+from gis_api.plans.active import require_active_plan
 
 TEMPLATE = "wangge_bench_demo"
 COPY_ATTEMPTS = 15
@@ -138,10 +140,22 @@ def drop(name: str) -> None:
     cluster().drop_database(name)
 
 
-def district_code(engine: Engine) -> str:
-    """The district the database holds (read from the data, not from settings)."""
+def district(engine: Engine) -> DistrictRow:
+    """The district the database holds, with its own metric CRS (read from the data, not from
+    settings: the demo's district today, any district loaded the same way tomorrow)."""
     with engine.connect() as connection:
-        return str(connection.scalar(text("SELECT code FROM district ORDER BY code LIMIT 1")))
+        return resolve_district(connection, None)
+
+
+def district_code(engine: Engine) -> str:
+    """The code of the district the database holds."""
+    return district(engine).code
+
+
+def active_plan(engine: Engine, code: str) -> int:
+    """The district's active plan (the demo's current grids)."""
+    with engine.connect() as connection:
+        return require_active_plan(connection, code)
 
 
 def add_account(engine: Engine, username: str, password: str, role: str, scope_code: str) -> None:

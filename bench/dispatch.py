@@ -57,9 +57,12 @@ USERNAME, PASSWORD = "bench_dispatch", "bench-dispatch-password"
 TARGET_DECISION_P95_MS, TARGET_KERNEL_P95_MS = 50.0, 5.0
 WARMUP = 3
 """Decisions not counted: the first ones load the road graph and warm the caches."""
-MEMBERS_SQL = (
-    "SELECT id, ST_X(last_position), ST_Y(last_position) FROM team_member WHERE last_position IS NOT NULL"
-)
+MEMBERS_SQL = """
+SELECT m.id, ST_X(m.last_position), ST_Y(m.last_position)
+FROM team_member m JOIN grid g ON g.id = m.home_grid_id
+WHERE m.last_position IS NOT NULL AND g.code LIKE :d || '%' ORDER BY m.id
+"""
+"""The district's team members (a grid code starts with its district's code) and their positions."""
 MOVE_SQL = """
 UPDATE team_member m SET last_position = ST_SetSRID(ST_MakePoint(t.x, t.y), 4326), last_seen_at = now()
 FROM unnest(CAST(:i AS int[]), CAST(:x AS float8[]), CAST(:y AS float8[])) AS t(i, x, y) WHERE m.id = t.i
@@ -236,11 +239,12 @@ def decide_over_http(url: str, engine: Engine, cases: list[int], team: peers.Tea
     return result
 
 
-def city_kernels(args: argparse.Namespace) -> tuple[RoadGraph, KernelRun]:
-    """The kernel comparison on the synthetic city lattice, members and incidents spread uniformly."""
+def city_kernels(args: argparse.Namespace, district_graph: RoadGraph) -> tuple[RoadGraph, KernelRun]:
+    """The kernel comparison on the synthetic city lattice (in the district's metric CRS), members
+    and incidents spread uniformly."""
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
-    graph = peers.city_graph(args.city_side, rng)
+    graph = peers.city_graph(args.city_side, rng, district_graph)
     took = time.perf_counter() - started
     log(f"synthetic city: {graph.node_count:,} nodes, {len(graph.edge_ids):,} segments in {took:.0f} s")
     low, high = peers.extent_lonlat(graph)
@@ -393,15 +397,15 @@ def measure(url: str, args: argparse.Namespace) -> Report:
     district = district_code(engine)
     add_account(engine, USERNAME, PASSWORD, "district_operator", district)
     rng = np.random.default_rng(args.seed)
-    graph, team = wuchang(engine, rng)
+    graph, team = wuchang(engine, district, rng)
     with Session(engine) as session:
-        sampler = HouseholdSampler.from_session(session, spread_m=30.0)
+        sampler = HouseholdSampler.from_session(session, spread_m=30.0, district=district)
     incidents = [sampler.draw(rng) for _ in range(args.incidents)]
     counts = {"networkx": args.networkx_incidents, "naive": args.naive_incidents}
     kernel = run_kernels(graph, team, incidents, counts)
     with engine.begin() as connection:
         worst, seconds, pairs = peers.pgrouting(
-            connection, graph, team, incidents[: args.pgrouting_incidents]
+            connection, graph, district, team, incidents[: args.pgrouting_incidents]
         )
     log(f"pgRouting: max relative ETA difference {worst:.1e} over {pairs:,} pairs")
     actor = operator(engine, district)
@@ -411,7 +415,7 @@ def measure(url: str, args: argparse.Namespace) -> Report:
     in_process = decide_in_process(engine, actor, cases[:half], team, WARMUP)
     http = decide_over_http(url, engine, cases[half:], team, WARMUP)
     engine.dispose()
-    city_graph, city = city_kernels(args)
+    city_graph, city = city_kernels(args, graph)
     return Report(
         graph,
         len(team.ids),
@@ -428,13 +432,14 @@ def measure(url: str, args: argparse.Namespace) -> Report:
     )
 
 
-def wuchang(engine: Engine, rng: np.random.Generator) -> tuple[RoadGraph, peers.Team]:
-    """The demo's road graph (as the API loads it) and its team members' positions."""
+def wuchang(engine: Engine, district: str, rng: np.random.Generator) -> tuple[RoadGraph, peers.Team]:
+    """The district's road graph (as the API loads it, in its own metric CRS) and its team members'
+    positions."""
     with engine.connect() as connection:
         started = time.perf_counter()
-        graph = RoadGraph.from_connection(connection)
+        graph = RoadGraph.from_connection(connection, district)
         load_s = time.perf_counter() - started
-        rows = connection.execute(text(MEMBERS_SQL)).all()
+        rows = connection.execute(text(MEMBERS_SQL), {"d": district}).all()
     team = peers.Team([int(r[0]) for r in rows], np.array([(r[1], r[2]) for r in rows], dtype=float), rng)
     log(
         f"Wuchang graph: {graph.node_count:,} nodes, {len(graph.edge_ids):,} segments, loaded in "

@@ -143,8 +143,9 @@ class Workload:
     def draw(cls, url: str, count: int, seed: int) -> Workload:
         rng = np.random.default_rng(seed)
         engine = create_engine(url)
+        district = district_code(engine)
         with Session(engine) as session:
-            sampler = HouseholdSampler.from_session(session, spread_m=30.0)
+            sampler = HouseholdSampler.from_session(session, spread_m=30.0, district=district)
             index = LocateIndexCache().current(session)
         engine.dispose()
         assert index is not None, "the demo copy has no active plan"

@@ -49,12 +49,12 @@ ROLES = {"district": "district_operator", "street": "street_operator", "communit
 STREETS, COMMUNITIES_PER_STREET = 4, 2
 TYPICAL_POLL_S = 5.0
 SCOPES_SQL = """
-SELECT c.street_code, c.code FROM community c JOIN plan p ON p.id = c.plan_id AND p.status = 'active'
-WHERE c.households > 0 ORDER BY c.street_code, c.code
+SELECT c.street_code, c.code FROM community c JOIN active_plan a ON a.plan_id = c.plan_id
+WHERE a.district_code = :d AND c.households > 0 ORDER BY c.street_code, c.code
 """
 GRID_POINTS_SQL = """
 SELECT g.code, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
-FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active' ORDER BY g.code
+FROM grid g JOIN active_plan a ON a.plan_id = g.plan_id WHERE a.district_code = :d ORDER BY g.code
 """
 
 
@@ -93,8 +93,8 @@ def plan_clients_and_cases(engine: Engine, count: int, cases: int, rng: np.rando
     """Scopes (the district, 4 streets, 2 communities in each) and cases spread over them and beyond."""
     district = district_code(engine)
     with engine.connect() as connection:
-        pairs = connection.execute(text(SCOPES_SQL)).all()
-        grids = connection.execute(text(GRID_POINTS_SQL)).all()
+        pairs = connection.execute(text(SCOPES_SQL), {"d": district}).all()
+        grids = connection.execute(text(GRID_POINTS_SQL), {"d": district}).all()
     by_street: dict[str, list[str]] = {}
     for street, community in pairs:
         by_street.setdefault(street, []).append(community)

@@ -64,7 +64,7 @@ def sample_points(index: GridIndex, count: int, rng: np.random.Generator) -> tup
     lons, lats = np.empty(0), np.empty(0)
     while len(lons) < count - outside_n:
         x, y = rng.uniform(min_x, max_x, count), rng.uniform(min_y, max_y, count)
-        keep = index.in_district(x, y)
+        keep = np.array([code is not None for code in index.districts_at(x, y)], dtype=bool)
         lons, lats = np.concatenate([lons, x[keep]]), np.concatenate([lats, y[keep]])
     lons = np.concatenate([lons[: count - outside_n], rng.uniform(min_x, max_x, outside_n)])
     lats = np.concatenate([lats[: count - outside_n], rng.uniform(min_y, max_y, outside_n)])
@@ -92,10 +92,9 @@ def run_benchmark(url: str, points: int, single_points: int, seed: int) -> dict[
         assert index is not None, "no active plan in the benchmark database"
         lons, lats = sample_points(index, points, np.random.default_rng(seed))
         one_lons, one_lats = lons[:single_points], lats[:single_points]
-        plan = index.plan_id
         log(f"{len(index.areas):,} grids indexed in {build_s:.2f} s; per point: {single_points:,} points x 3")
         sql_one, sql_one_s = median_run(
-            lambda: [locate_point_sql(session, plan, x, y) for x, y in zip(one_lons, one_lats, strict=True)]
+            lambda: [locate_point_sql(session, x, y) for x, y in zip(one_lons, one_lats, strict=True)]
         )
         mem_one, mem_one_s = median_run(
             lambda: [
@@ -105,7 +104,7 @@ def run_benchmark(url: str, points: int, single_points: int, seed: int) -> dict[
         log(f"batch: {points:,} points in batches of {MAX_BATCH:,}, x 3")
         chunks = batches(lons, lats)
         sql_all, sql_batch_s = median_run(
-            lambda: [a for x, y in chunks for a in locate_batch_sql(session, plan, x.tolist(), y.tolist())]
+            lambda: [a for x, y in chunks for a in locate_batch_sql(session, x.tolist(), y.tolist())]
         )
         mem_all, mem_batch_s = median_run(lambda: [a for x, y in chunks for a in memory_batch(index, x, y)])
     engine.dispose()

@@ -37,7 +37,7 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
 from bench import redistrict_methods as methods
-from bench.common import Machine, demo_copy, drop, log, spread
+from bench.common import Machine, demo_copy, district, district_code, drop, log, spread
 from boundaries.executor import ProcessExecutor
 from gis_api.config import get_settings
 from gis_api.redistrict import service
@@ -93,9 +93,11 @@ def stored_figures(engine: Engine, plan_id: int) -> dict[str, Any]:
     }
 
 
-def run_command(engine: Engine, seed: int) -> dict[str, Any]:
+def run_command(engine: Engine, district: str, seed: int) -> dict[str, Any]:
     """The whole redistrict job for one seed: wall and CPU seconds and the stored plan's figures."""
-    options = service.RedistrictOptions(official_codes=OFFICIAL, seed=seed, name=f"bench seed {seed}")
+    options = service.RedistrictOptions(
+        official_codes=OFFICIAL, seed=seed, name=f"bench seed {seed}", district=district
+    )
     cpu, started = cpu_seconds(), time.perf_counter()
     report = service.redistrict(engine, options, progress=lambda message: None)
     wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
@@ -135,9 +137,13 @@ class Streets:
 
     @classmethod
     def read(cls, engine: Engine) -> Streets:
+        """The district's units in its own metric CRS, as the redistrict job builds them."""
         official = service.read_official(OFFICIAL)
+        where = district(engine)
+        grid_max = service.stairwell_group(service.RedistrictOptions())
         with engine.connect() as connection:
-            units = build_units(read_inputs(connection, "EPSG:32650", official), 60, lambda message: None)
+            inputs = read_inputs(connection, where.code, where.metric_crs, official)
+            units = build_units(inputs, grid_max, lambda message: None)
         codes = units.units["street_code"].to_numpy()
         keys = sorted(set(codes.tolist()))
         counts = official.groupby("street_code").size().to_dict()
@@ -211,7 +217,7 @@ def main() -> int:
     url = demo_copy(DATABASE)
     engine = create_engine(url)
     try:
-        ours = [run_command(engine, seed) for seed in seeds]
+        ours = [run_command(engine, district_code(engine), seed) for seed in seeds]
         peers = {} if args.skip_peers else compare(engine, seeds, args)
     finally:
         engine.dispose()

@@ -80,7 +80,7 @@ def load_district(connection: Connection, outline_file: Path) -> None:
     outline = read_features(outline_file)[["name", "geometry"]].assign(code="420106")
     staged = Path(get_settings().var_dir) / "bench_district.geojson"
     pyogrio.write_dataframe(outline, staged)
-    load_boundaries(connection, staged, level="district")
+    load_boundaries(connection, staged, level="district", city_name="武汉市")
     staged.unlink()
 
 

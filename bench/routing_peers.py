@@ -32,13 +32,11 @@ import networkx as nx
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis_api.routing.engine import (
     ACCESS_SPEED_MPS,
     DEFAULT_LIMIT_S,
-    METRIC_CRS,
     PGR_EDGES_SQL,
     IncidentSearch,
     RoadGraph,
@@ -233,13 +231,15 @@ def extent_lonlat(graph: RoadGraph) -> tuple[NDArray[np.float64], NDArray[np.flo
     return np.array([lon[0], lat[0]]), np.array([lon[1], lat[1]])
 
 
-def city_graph(side: int, rng: np.random.Generator, spacing_m: float = 100.0) -> RoadGraph:
+def city_graph(side: int, rng: np.random.Generator, origin: RoadGraph, spacing_m: float = 100.0) -> RoadGraph:
     """A synthetic city drive network: a jittered side x side street lattice (spacing ~100 m),
     primary roads every 8th line (40 km/h), secondary every 4th (30 km/h), residential (20 km/h)
-    with 12 % of blocks missing and a quarter one-way. Labelled synthetic wherever it is reported."""
+    with 12 % of blocks missing and a quarter one-way. Laid out in the metric CRS of `origin` (the
+    district's own graph) from its south-west corner. Labelled synthetic wherever it is reported."""
+    x0, y0, _, _ = shapely.total_bounds(origin.lines)
     ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    x = 500_000.0 + jj.ravel() * spacing_m + rng.uniform(-15, 15, side * side)
-    y = 3_370_000.0 + ii.ravel() * spacing_m + rng.uniform(-15, 15, side * side)
+    x = x0 + jj.ravel() * spacing_m + rng.uniform(-15, 15, side * side)
+    y = y0 + ii.ravel() * spacing_m + rng.uniform(-15, 15, side * side)
     node = ii * side + jj
     pairs, lines_of = [], []
     for right in (True, False):
@@ -254,8 +254,7 @@ def city_graph(side: int, rng: np.random.Generator, spacing_m: float = 100.0) ->
     keep = ~(residential & (rng.random(len(edges)) < 0.12))
     edges, road, residential = edges[keep], road[keep], residential[keep]
     two_way = ~(residential & (rng.random(len(edges)) < 0.25))
-    to_lonlat = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
-    lon, lat = to_lonlat.transform(x, y)
+    lon, lat = origin.to_lonlat.transform(x, y)
     node_lonlat = np.column_stack([lon, lat])
     lines = shapely.linestrings(np.stack([node_lonlat[edges[:, 0]], node_lonlat[edges[:, 1]]], axis=1))
     length = np.hypot(x[edges[:, 0]] - x[edges[:, 1]], y[edges[:, 0]] - y[edges[:, 1]])
@@ -268,11 +267,19 @@ def city_graph(side: int, rng: np.random.Generator, spacing_m: float = 100.0) ->
         length / (speed / 3.6),
         two_way,
         np.asarray(lines, dtype=object),
+        origin.metric_crs,
     )
 
 
+def district_edges_sql(district: str) -> str:
+    """pgRouting's edge query (the same directed graph as ours) restricted to one district's roads."""
+    if not district.isdigit():  # a district code is digits only; it is spliced into pgRouting's SQL
+        raise ValueError(f"not a district code: {district!r}")
+    return f"{PGR_EDGES_SQL} WHERE district_code = '{district}'"
+
+
 def pgrouting(
-    connection: Connection, graph: RoadGraph, team: Team, incidents: list[tuple[float, float]]
+    connection: Connection, graph: RoadGraph, district: str, team: Team, incidents: list[tuple[float, float]]
 ) -> tuple[float, list[float], int]:
     """(max relative difference of road ETAs, seconds per many-to-one call, pairs compared).
 
@@ -286,16 +293,17 @@ def pgrouting(
     connection.execute(
         text("CREATE TEMP TABLE bench_points (pid bigint, edge_id bigint, fraction float8, side char)")
     )
+    edges = district_edges_sql(district)
     worst, seconds, pairs = 0.0, [], 0
     for incident in incidents:
         team.move()
         search = graph.search_to(incident)
         total, _, snaps = search.travel_times(team.lonlat)
         ours = total - snaps.offset_m / ACCESS_SPEED_MPS - search.incident_access_s
-        seconds.append(pgr_call(connection, graph, snaps, search.snap, np.arange(len(ours)))[1])
+        seconds.append(pgr_call(connection, graph, edges, snaps, search.snap, np.arange(len(ours)))[1])
         theirs = np.full(len(ours), np.inf)
         for members in one_per_edge(snaps):
-            theirs[members] = pgr_call(connection, graph, snaps, search.snap, members)[0]
+            theirs[members] = pgr_call(connection, graph, edges, snaps, search.snap, members)[0]
         ours = np.where(np.abs(ours) < 1e-9, 0.0, ours)
         worst = max(worst, max_rel_diff(ours, theirs, floor=1.0))
         pairs += int(np.isfinite(theirs).sum())
@@ -320,7 +328,12 @@ def pgr_vertex(graph: RoadGraph, edge: int, fraction: float) -> int | None:
 
 
 def pgr_call(
-    connection: Connection, graph: RoadGraph, snaps: Snaps, incident: Snaps, members: NDArray[np.intp]
+    connection: Connection,
+    graph: RoadGraph,
+    edges: str,
+    snaps: Snaps,
+    incident: Snaps,
+    members: NDArray[np.intp],
 ) -> tuple[NDArray[np.float64], float]:
     """pgr_withPointsCost from the `members` to the incident: their road seconds and the call's time."""
     starts, points = [], []
@@ -340,7 +353,7 @@ def pgr_call(
         pids, edge_ids, fractions = (list(column) for column in zip(*points, strict=True))
         connection.execute(text(POINTS_SQL), {"p": pids, "e": edge_ids, "f": fractions})
     started = time.perf_counter()
-    rows = connection.execute(text(PGR_SQL), {"edges": PGR_EDGES_SQL, "starts": starts, "goal": goal}).all()
+    rows = connection.execute(text(PGR_SQL), {"edges": edges, "starts": starts, "goal": goal}).all()
     took = time.perf_counter() - started
     cost = {int(start): float(agg) for start, agg in rows}
     found = np.array([0.0 if start == goal else cost.get(start, np.inf) for start in starts])

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
 from bench.api_process import start_api
-from bench.common import Machine, add_account, demo_copy, district_code, drop, log, pct
+from bench.common import Machine, active_plan, add_account, demo_copy, district_code, drop, log, pct
 from gis_api.auth.models import Role
 from gis_api.auth.scope import Principal
 from gis_api.households.service import scope_clause
@@ -95,15 +95,13 @@ def render_mvt(
 ) -> tuple[int, int]:
     """Our tile: the API's SQL, then gzip; (bytes sent, features)."""
     request = TileRequest("households", TileAddress(z, x, y), principal)
-    tile = compressed(render_tile(session, request, plan_id))
+    tile = compressed(render_tile(session, request, [plan_id]))
     return len(tile.gzipped if tile.gzipped is not None else tile.body), tile.features
 
 
 def render_geojson(session: Session, principal: Principal, z: int, x: int, y: int) -> tuple[int, int]:
     """The peer: the same features as a FeatureCollection from one SQL, then gzip; (bytes, features)."""
-    scope_sql, params = scope_clause(principal)
-    if scope_sql != "true":
-        scope_sql = f"h.grid_id = ANY(ARRAY(SELECT g.id FROM grid g WHERE {scope_sql}))"  # as the tile SQL
+    scope_sql, params = scope_clause(principal)  # the caller's area, as the tile SQL restricts it
     rows = GEOJSON_POINTS if z >= HOUSEHOLD_POINTS_MIN_ZOOM else GEOJSON_BUILDINGS
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))  # as the tile SQL does
     body, features = session.execute(
@@ -126,8 +124,7 @@ def median_of(runs: int, action: Callable[[], tuple[int, int]]) -> tuple[float, 
 def compare_in_process(url: str, principal: Principal, tiles: dict[int, list[tuple[int, int]]]) -> list[dict]:
     """Ours and GeoJSON on every tile, median of 3 each, the side that goes first alternating."""
     engine = create_engine(url)
-    with engine.connect() as connection:
-        plan_id = int(connection.scalar(text("SELECT id FROM plan WHERE status = 'active'")))
+    plan_id = active_plan(engine, principal.scope_code)
     rows = []
     with Session(engine) as session:
         for z, addresses in tiles.items():

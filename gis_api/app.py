@@ -27,6 +27,7 @@ NO_STORE_PREFIXES = (
     "/open311",
     "/members",
     "/media",
+    "/residents",
 )
 
 
@@ -62,6 +63,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.areas.router import router as layers_router
     from gis_api.auth.router import router as auth_router
     from gis_api.cases.router import router as cases_router
+    from gis_api.districts.router import router as districts_router
     from gis_api.events.router import router as events_router
     from gis_api.health.router import router as health_router
     from gis_api.households.router import router as households_router
@@ -69,11 +71,13 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.members.router import router as members_router
     from gis_api.open311.router import router as open311_router
     from gis_api.plans.router import router as plans_router
+    from gis_api.residents.router import router as residents_router
     from gis_api.tiles.router import router as tiles_router
     from gis_api.webmap import mount_webmap
 
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(districts_router)
     app.include_router(layers_router)
     app.include_router(households_router)
     app.include_router(locate_router)
@@ -83,6 +87,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(events_router)
     app.include_router(tiles_router)
     app.include_router(plans_router)
+    app.include_router(residents_router)
     mount_webmap(app)
 
 

@@ -17,9 +17,8 @@ class Settings(BaseSettings):
     """External PostgreSQL/PostGIS URL; None means the embedded cluster under var_dir."""
     var_dir: Path = PROJECT_ROOT / "var"
     data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
-    district_code: str = "420106"
+    """The Wuchang demo's inputs. Districts, their codes and metric CRS are data (`wangge district`)."""
     grid_code_width: int = 2
-    metric_crs: str = "EPSG:32650"
     basemap_url: str = ""
     """Tile URL template for a basemap (e.g. Tianditu); empty keeps the map fully offline."""
     basemap_attribution: str = ""
@@ -27,6 +26,17 @@ class Settings(BaseSettings):
     auth_secret: str = ""
     """HMAC key for bearer tokens; empty means a random key kept in <var_dir>/auth_secret."""
     token_ttl_s: int = 28800
+    public_url: str = ""
+    """Where residents reach the server (https://…), for printed survey links; empty: the request's URL."""
+    residents_api_key: str = ""
+    """The residents' page's Open311 channel key (sent as api_key); empty until keys are required."""
+    notifier: str = ""
+    """How state changes of residents' reports go out: 'log', 'webhook', or 'package.module:Class' (a
+    Notifier, e.g. an SMS provider); empty: 'webhook' when notify_webhook_url is set, else 'log'."""
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    """HMAC key for the webhook's X-Wangge-Signature header; empty: unsigned."""
+    notify_max_attempts: int = 8
 
 
 @lru_cache

@@ -11,10 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy import text
-
 from gis_api.config import get_settings
 from gis_api.db.session import default_engine
+from gis_api.demo.sources import DISTRICT_CODE
+from gis_api.plans.active import active_plan_id
 from gis_api.plans.service import compare_plans
 from gis_api.redistrict.report import write_plan_report
 from gis_api.redistrict.service import RedistrictOptions, redistrict
@@ -33,13 +33,14 @@ def main() -> int:
         minimal_disruption=args.minimal_disruption,
         official_codes=get_settings().data_dir / "nbs2023_communities.csv",
         name=f"武昌区 142 社区方案 (seed {args.seed})",
+        district=DISTRICT_CODE,
     )
     result = redistrict(engine, options, progress=print)
     print(result)
     report = write_plan_report(engine, result.plan_id, Path(args.out) / f"plan_{result.plan_id}.html")
     print(f"report: {report}")
     with engine.connect() as connection:
-        active = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
+        active = active_plan_id(connection, DISTRICT_CODE)
         if active is not None:
             print(compare_plans(connection, int(active), result.plan_id))
     print(f"\nto publish it: .venv/bin/wangge plan activate {result.plan_id}")

@@ -49,7 +49,7 @@ class LayerQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     plan_id: int | None = Field(
-        None, ge=1, le=2**31 - 1, description="plan to show; default: the active plan"
+        None, ge=1, le=2**31 - 1, description="plan to show; default: the active plan of each district"
     )
     bbox: BBoxText = Field(None, description="minlon,minlat,maxlon,maxlat (WGS84)")
     street: str | None = Field(None, pattern=r"^[0-9]{9}$", description="9-digit street code")
@@ -78,7 +78,9 @@ class LayerCollection(BaseModel):
 
     type: str = "FeatureCollection"
     layer: str
-    plan_id: int
+    plan_ids: list[int] = Field(
+        description="the plans drawn: the active plan of each district, or the one asked"
+    )
     households_source: str = Field(
         description="'live' (counted from household rows, active plan) or 'stored' (plan's own figures)"
     )

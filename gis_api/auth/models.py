@@ -13,6 +13,7 @@ class Role(enum.StrEnum):
     """What a user does; together with the scope code it decides what they may read."""
 
     ADMIN = "admin"
+    CITY_OPERATOR = "city_operator"
     DISTRICT_OPERATOR = "district_operator"
     STREET_OPERATOR = "street_operator"
     COMMUNITY_OPERATOR = "community_operator"
@@ -21,7 +22,7 @@ class Role(enum.StrEnum):
 
 
 class AppUser(Base):
-    """A login account; scope_code is an area code (district 6, street 9, community 12, grid 13+)."""
+    """A login account; scope_code is an area code (city 4, district 6, street 9, community 12, grid 13+)."""
 
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,10 @@
 """Request and response bodies of the auth endpoints."""
 
-from pydantic import BaseModel
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from gis_api.districts.schemas import DistrictRef
 
 
 class TokenResponse(BaseModel):
@@ -15,8 +19,19 @@ class TokenResponse(BaseModel):
 
 
 class UserOut(BaseModel):
+    """Who the caller is, what their scope is called, what they may do, and the rules the pages
+    need (so no page re-spells roles or code lengths)."""
+
     username: str
     role: str
     scope_code: str
     scope_level: str
+    scope_name: str = Field(description="the name of the scope's area, e.g. 武汉市 or 中南路街道")
     may_read_households: bool
+    may_work_cases: bool
+    may_operate_cases: bool
+    may_read_team: bool
+    may_activate_plans: bool
+    may_build_plan_reports: bool
+    districts: list[DistrictRef] = Field(description="the districts the scope touches")
+    definitions: dict[str, Any] = Field(description="levels with their code lengths, roles and their rights")

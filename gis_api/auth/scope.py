@@ -1,39 +1,65 @@
-"""Area scopes: a user's scope code is an area-code prefix that bounds what they may read.
+"""Roles, area levels and scopes: the one place that says what each role may do and see.
 
-District 420106 sees everything; street 420106011 its communities, grids and households;
-community (12 digits) its grids and households; a grid worker exactly one grid.
+A user's scope code is an area-code prefix that bounds what they may read. City 4201 sees all its
+districts; district 420106 everything of that district; street 420106011 its communities, grids
+and households; community (12 digits) its grids and households; a grid worker exactly one grid.
+The pages learn these rules from GET /auth/me (`definitions`) instead of re-spelling them.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from gis_api.auth.models import Role
 from gis_api.errors import InvalidInputError, PermissionDeniedError
 
 
 class ScopeLevel(enum.StrEnum):
+    CITY = "city"
     DISTRICT = "district"
     STREET = "street"
     COMMUNITY = "community"
     GRID = "grid"
 
 
-LEVEL_BY_LENGTH = {6: ScopeLevel.DISTRICT, 9: ScopeLevel.STREET, 12: ScopeLevel.COMMUNITY}
+LEVEL_BY_LENGTH = {4: ScopeLevel.CITY, 6: ScopeLevel.DISTRICT, 9: ScopeLevel.STREET, 12: ScopeLevel.COMMUNITY}
 GRID_CODE_LENGTHS = range(13, 21)
+CODE_LENGTHS: dict[ScopeLevel, tuple[int, ...]] = {
+    **{level: (length,) for length, level in LEVEL_BY_LENGTH.items()},
+    ScopeLevel.GRID: tuple(GRID_CODE_LENGTHS),
+}
+DISTRICT_CODE_LENGTH = 6
+WIDE_LEVELS = frozenset({ScopeLevel.CITY, ScopeLevel.DISTRICT})
+"""Levels that cover whole districts (may activate plans, see whole-district figures)."""
 
 LEVELS_BY_ROLE: dict[Role, frozenset[ScopeLevel]] = {
-    Role.ADMIN: frozenset({ScopeLevel.DISTRICT}),
+    Role.ADMIN: WIDE_LEVELS,
+    Role.CITY_OPERATOR: frozenset({ScopeLevel.CITY}),
     Role.DISTRICT_OPERATOR: frozenset({ScopeLevel.DISTRICT}),
     Role.STREET_OPERATOR: frozenset({ScopeLevel.STREET}),
     Role.COMMUNITY_OPERATOR: frozenset({ScopeLevel.COMMUNITY}),
     Role.GRID_WORKER: frozenset({ScopeLevel.GRID}),
-    Role.PLANNER: frozenset({ScopeLevel.DISTRICT, ScopeLevel.STREET, ScopeLevel.COMMUNITY}),
+    Role.PLANNER: frozenset({ScopeLevel.CITY, ScopeLevel.DISTRICT, ScopeLevel.STREET, ScopeLevel.COMMUNITY}),
 }
 
 # Planners work with aggregated counts only; household points are personal data.
 HOUSEHOLD_READERS = frozenset(Role) - {Role.PLANNER}
+CASE_OPERATORS = frozenset(
+    {Role.ADMIN, Role.CITY_OPERATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR}
+)
+"""Roles that accept, register, dispatch and close cases."""
+SENIOR_OPERATORS = CASE_OPERATORS - {Role.COMMUNITY_OPERATOR}
+"""Operators who also supervise, escalate, suspend and grant extensions."""
+CASE_ROLES = CASE_OPERATORS | {Role.GRID_WORKER}
+"""Roles that work with individual cases (and follow live events); planners see aggregates only."""
+TEAM_READERS = CASE_OPERATORS
+"""Operators see their area's team; workers see only themselves, planners no individuals."""
+PLAN_ACTIVATORS = frozenset({Role.PLANNER, Role.ADMIN})
+"""Who may activate a plan (with a city or district scope covering the plan's district)."""
+PLAN_REPORT_BUILDERS = frozenset({Role.PLANNER, Role.ADMIN})
+"""Who may build a plan's report from the planner page (for plans of the districts they work in)."""
 
 
 def scope_level(code: str) -> ScopeLevel:
@@ -45,9 +71,14 @@ def scope_level(code: str) -> ScopeLevel:
     if len(code) in GRID_CODE_LENGTHS:
         return ScopeLevel.GRID
     raise InvalidInputError(
-        f"scope code {code!r} has {len(code)} digits: expected 6 (district), 9 (street), "
+        f"scope code {code!r} has {len(code)} digits: expected 4 (city), 6 (district), 9 (street), "
         "12 (community) or 13-20 (grid)"
     )
+
+
+def district_prefix(code: str) -> str:
+    """The city or district part of an area code: what selects the districts it touches."""
+    return code if scope_level(code) in WIDE_LEVELS else code[:DISTRICT_CODE_LENGTH]
 
 
 def parse_role(role: str) -> Role:
@@ -69,6 +100,19 @@ def check_role_scope(role: Role, code: str) -> ScopeLevel:
     return level
 
 
+def definitions() -> dict[str, Any]:
+    """The rules the pages need, as data: levels with their code lengths, roles and what they may do."""
+    return {
+        "levels": [{"level": level.value, "code_lengths": list(CODE_LENGTHS[level])} for level in ScopeLevel],
+        "roles": {role.value: sorted(level.value for level in LEVELS_BY_ROLE[role]) for role in Role},
+        "household_readers": sorted(role.value for role in HOUSEHOLD_READERS),
+        "case_roles": sorted(role.value for role in CASE_ROLES),
+        "team_readers": sorted(role.value for role in TEAM_READERS),
+        "plan_activators": sorted(role.value for role in PLAN_ACTIVATORS),
+        "plan_report_builders": sorted(role.value for role in PLAN_REPORT_BUILDERS),
+    }
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller of a request, as stored in the database right now."""
@@ -82,12 +126,47 @@ class Principal:
     def level(self) -> ScopeLevel:
         return scope_level(self.scope_code)
 
+    @property
+    def district_prefix(self) -> str:
+        """City or district code prefix of the districts this user works in."""
+        return district_prefix(self.scope_code)
+
     def covers_area(self, area_code: str) -> bool:
-        """True when the area (street, community or grid code) lies within this user's scope."""
+        """True when the area (city, district, street, community or grid code) lies within scope."""
         if self.level is ScopeLevel.GRID:
             return area_code == self.scope_code
         return area_code.startswith(self.scope_code)
 
+    def covers_district(self, district_code: str) -> bool:
+        """True when this user's scope covers the whole district (city or district scope)."""
+        return self.level in WIDE_LEVELS and district_code.startswith(self.scope_code)
+
+    def touches_district(self, district_code: str) -> bool:
+        """True when the district is (or contains) part of this user's area."""
+        return district_code.startswith(self.district_prefix)
+
     def require_household_access(self) -> None:
         if self.role not in HOUSEHOLD_READERS:
             raise PermissionDeniedError(f"role {self.role} may not read household points")
+
+    @property
+    def may_work_cases(self) -> bool:
+        return self.role in CASE_ROLES
+
+    @property
+    def may_operate_cases(self) -> bool:
+        """Accept, register, dispatch, reassign: the operators' side of the case loop."""
+        return self.role in CASE_OPERATORS
+
+    @property
+    def may_read_team(self) -> bool:
+        return self.role in TEAM_READERS
+
+    @property
+    def may_activate_plans(self) -> bool:
+        return self.role in PLAN_ACTIVATORS and self.level in WIDE_LEVELS
+
+    @property
+    def may_build_plan_reports(self) -> bool:
+        """Planners and admins, for the plans of the districts their scope touches."""
+        return self.role in PLAN_REPORT_BUILDERS

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from gis_api.auth.models import AppUser, AuditLog, Role
 from gis_api.auth.passwords import hash_password, verify_password
-from gis_api.auth.scope import Principal, ScopeLevel, check_role_scope, parse_role
+from gis_api.auth.scope import Principal, ScopeLevel, check_role_scope, parse_role, scope_level
 from gis_api.errors import AuthenticationError, ConflictError, InvalidInputError
 from gis_api.teams.models import TeamMember
 
@@ -19,16 +19,11 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 MIN_PASSWORD_LENGTH = 8
 
 SCOPE_EXISTS_SQL: dict[ScopeLevel, str] = {
+    ScopeLevel.CITY: "SELECT name FROM city WHERE code = :code",
     ScopeLevel.DISTRICT: "SELECT name FROM district WHERE code = :code",
     ScopeLevel.STREET: "SELECT name FROM street WHERE code = :code",
-    ScopeLevel.COMMUNITY: (
-        "SELECT c.name FROM community c JOIN plan p ON p.id = c.plan_id "
-        "WHERE p.status = 'active' AND c.code = :code"
-    ),
-    ScopeLevel.GRID: (
-        "SELECT g.name FROM grid g JOIN plan p ON p.id = g.plan_id "
-        "WHERE p.status = 'active' AND g.code = :code"
-    ),
+    ScopeLevel.COMMUNITY: "SELECT name FROM active_community WHERE code = :code",
+    ScopeLevel.GRID: "SELECT name FROM active_grid WHERE code = :code",
 }
 
 
@@ -49,9 +44,16 @@ def scope_name(session: Session, level: ScopeLevel, code: str) -> str:
     """Name of the area a scope code denotes; InvalidInputError when no such area exists."""
     name = session.execute(text(SCOPE_EXISTS_SQL[level]), {"code": code}).scalar()
     if name is None:
-        where = "" if level in (ScopeLevel.DISTRICT, ScopeLevel.STREET) else " in the active plan"
+        where = " in the active plans" if level in (ScopeLevel.COMMUNITY, ScopeLevel.GRID) else ""
         raise InvalidInputError(f"scope code {code} is not a known {level}{where}")
     return str(name)
+
+
+def area_name(session: Session, code: str) -> str:
+    """The name of the area a scope code denotes (its code when the area is gone, e.g. a grid of
+    an archived plan)."""
+    found = session.execute(text(SCOPE_EXISTS_SQL[scope_level(code)]), {"code": code}).scalar()
+    return str(found) if found is not None else code
 
 
 def create_user(session: Session, username: str, password: str, role: str, scope_code: str) -> UserReport:

@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.categories import Category, CategoryCatalog, default_catalog
 from gis_api.cases.deadlines import next_clock
@@ -33,7 +34,8 @@ from gis_api.cases.service import (
 )
 from gis_api.cases.workflow import OPERATORS, Action, State, apply
 from gis_api.errors import ConflictError, NotFoundError, PermissionDeniedError
-from gis_api.routing.engine import RoadGraph, road_graph
+from gis_api.members.availability import write_availability
+from gis_api.routing.engine import GraphLookup, RoadGraph, graph_lookup
 
 TIERS = ("grid", "community", "street")
 EXPLAINED_PER_TIER = 20
@@ -80,12 +82,15 @@ def dispatch_case(
     actor: Actor,
     *,
     now: datetime | None = None,
-    graph: RoadGraph | None = None,
+    graph: RoadGraph | GraphLookup | None = None,
     catalog: CategoryCatalog | None = None,
     calendar: WorkingCalendar | None = None,
     note: str = "",
 ) -> DispatchDecision:
-    """Assign the case to the nearest available responsible member by road and log the decision."""
+    """Assign the case to the nearest available responsible member by road and log the decision.
+
+    `graph`: the road graph to use, or a lookup by district; by default the process-wide graph of
+    the case's district (the district is the grid code's 6-digit prefix)."""
     catalog, calendar, now = catalog or default_catalog(), calendar or default_calendar(), now or now_utc()
     case = lock_case(session, case_id, actor)
     step = apply(snapshot(case, catalog), Action.DISPATCH, actor.role, catalog.policy, now=now)
@@ -96,8 +101,7 @@ def dispatch_case(
             f"no available team member who may handle {category.code} in grid {case.grid_code}, "
             f"community {case.community_code} or street {case.street_code}"
         )
-    graph = graph if graph is not None else road_graph(session.get_bind().engine)
-    ranking = rank(graph, case_lonlat(case), candidates)
+    ranking = rank(graph_of_case(session, case, graph), case_lonlat(case), candidates)
     member_id = _claim_first(session, ranking)
     explanation = explain(ranking, member_id, catalog.version)
     case.assigned_member_id = member_id
@@ -117,6 +121,15 @@ def dispatch_case(
         details=details,
     )
     return DispatchDecision(case, member_id, explanation)
+
+
+def graph_of_case(session: Session, case: Case, graph: RoadGraph | GraphLookup | None) -> RoadGraph:
+    """The road graph of the case's district."""
+    if isinstance(graph, RoadGraph):
+        return graph
+    district = case.grid_code[:DISTRICT_CODE_LENGTH]
+    lookup = graph if graph is not None else graph_lookup(session.get_bind().engine)
+    return lookup(district)
 
 
 def _candidates(session: Session, case: Case, category: Category) -> list[Candidate]:
@@ -180,14 +193,7 @@ def _straight_line_m(incident: tuple[float, float], positions: np.ndarray) -> np
 def _claim_first(session: Session, ranking: Ranking) -> int:
     """Mark the best candidate still available as en route (skipping anyone taken meanwhile)."""
     for candidate in ranking.candidates:
-        claimed = session.execute(
-            text(
-                "UPDATE team_member SET status = 'en_route' WHERE id = :m AND status = 'available' "
-                "RETURNING id"
-            ),
-            {"m": candidate.member_id},
-        ).one_or_none()
-        if claimed is not None:
+        if write_availability(session, candidate.member_id, "en_route", expected="available"):
             return candidate.member_id
     raise ConflictError("every candidate was assigned elsewhere while dispatching; retry")
 
@@ -255,7 +261,7 @@ def reassign_case(
     _claim_first(session, Ranking("manual", [Candidate(member_id, "", row[0], 0, 0, 0)], [0.0], [0.0]))
     previous = case.assigned_member_id
     if previous is not None:
-        session.execute(text("UPDATE team_member SET status = 'available' WHERE id = :m"), {"m": previous})
+        write_availability(session, previous, "available")
     case.assigned_member_id, case.updated_at = member_id, now
     details = {"from_member_id": previous, "member_id": member_id}
     dispatched = State.DISPATCHED

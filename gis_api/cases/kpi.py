@@ -6,7 +6,8 @@ Case figures are over the cohort of cases reported in the period (void cases exc
 - 返工率 rework rate = reworked / disposed; 延期率 extension rate = extended / dispatched;
 - hours per stage = mean wall-clock hours a case spent in each stage (from the event log).
 Grid-worker measures: 熟悉度 familiarity = share of the grid's households visited in the last N days
-up to the period end; 信任度 trust = mean survey trust / 5; 满意度 satisfaction = mean of case
+up to the period end, averaged with the residents' own familiarity answers (survey score / 5) where
+the period has any; 信任度 trust = mean survey trust / 5; 满意度 satisfaction = mean of case
 ratings, survey and visit satisfaction / 5; 落实度 implementation = share of closed cases whose
 verification and closure met their deadlines. Patrol coverage = share of the period's working days
 on which the grid worker sent a position from inside their grid.
@@ -14,13 +15,10 @@ on which the grid worker sent a position from inside their grid.
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,6 +30,7 @@ from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.models import Case
 from gis_api.cases.schemas import SurveyIn
 from gis_api.cases.service import Actor, lock_case, log_event, now_utc
+from gis_api.cases.surveys import SurveyAnswers, household_grid, insert_survey
 from gis_api.cases.workflow import OPERATORS, State
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 
@@ -47,15 +46,6 @@ STAGE_OF = {
     "verified": "close",
 }
 STAGES = ("accept", "register", "dispatch", "dispose", "verify", "close")
-RANKING_WEIGHTS = {
-    "on_time_closure_rate": 0.30,
-    "closure_rate": 0.20,
-    "satisfaction": 0.15,
-    "familiarity": 0.15,
-    "rework_rate": 0.10,  # lower is better
-    "extension_rate": 0.10,  # lower is better
-}
-LOWER_IS_BETTER = frozenset({"rework_rate", "extension_rate"})
 
 
 @dataclass(frozen=True)
@@ -114,20 +104,6 @@ class KpiTable(BaseModel):
     rows: list[KpiRow]
 
 
-class RankingRow(BaseModel):
-    rank: int
-    street_code: str
-    street_name: str
-    score: float
-    figures: dict[str, float | None]
-
-
-class Ranking(BaseModel):
-    month: str
-    weights: dict[str, float]
-    rows: list[RankingRow]
-
-
 class SurveyOut(BaseModel):
     id: int
     household_id: int
@@ -153,43 +129,23 @@ def rate_case(session: Session, case_id: int, actor: Actor, rating: int, note: s
     return case
 
 
-SURVEY_HOUSEHOLD_SQL = """
-SELECT g.id, g.code,
-       (SELECT m.id FROM team_member m WHERE m.home_grid_id = g.id AND m.role = 'grid_worker'
-        ORDER BY m.id LIMIT 1)
-FROM household h JOIN grid g ON g.id = h.grid_id WHERE h.id = :h
-"""
-
-
 def record_survey(session: Session, principal: Principal, survey: SurveyIn) -> SurveyOut:
-    """Store one resident survey about the household's grid (and its grid worker)."""
+    """Store one resident survey about the household's grid (and its grid worker); 409 when the
+    household already answered in that quarter."""
     if principal.role.value not in OPERATORS:
         raise PermissionDeniedError(f"role {principal.role} may not record surveys")
-    row = session.execute(text(SURVEY_HOUSEHOLD_SQL), {"h": survey.household_id}).one_or_none()
-    if row is None or not principal.covers_area(str(row[1])):
+    where = household_grid(session, survey.household_id)
+    if where is None or not principal.covers_area(str(where["grid_code"])):
         raise NotFoundError(f"household {survey.household_id} not found in your area")
-    survey_id = session.execute(
-        text(
-            "INSERT INTO survey_response (grid_id, grid_code, member_id, household_id, surveyed_at, "
-            "trust, satisfaction, note, recorded_by) VALUES (:g, :c, :m, :h, :at, :t, :s, :n, :u) "
-            "RETURNING id"
-        ),
-        {
-            "g": row[0],
-            "c": row[1],
-            "m": row[2],
-            "h": survey.household_id,
-            "at": survey.surveyed_at,
-            "t": survey.trust,
-            "s": survey.satisfaction,
-            "n": survey.note,
-            "u": principal.user_id,
-        },
-    ).scalar_one()
+    answers = SurveyAnswers(survey.trust, survey.satisfaction, survey.familiarity, survey.note)
+    survey_id = insert_survey(
+        session, survey.household_id, where, answers, survey.surveyed_at,
+        channel="operator", recorded_by=principal.user_id,
+    )  # fmt: skip
     return SurveyOut(
-        id=int(survey_id),
+        id=survey_id,
         household_id=survey.household_id,
-        grid_code=str(row[1]),
+        grid_code=str(where["grid_code"]),
         surveyed_at=survey.surveyed_at,
     )
 
@@ -303,14 +259,8 @@ def case_figures(facts: list[CaseFacts]) -> dict[str, Any]:
 
 UNITS_SQL = {
     "street": "SELECT s.code, s.name FROM street s WHERE s.code LIKE :scope",
-    "community": (
-        "SELECT c.code, c.name FROM community c JOIN plan p ON p.id = c.plan_id AND p.status = 'active' "
-        "WHERE c.code LIKE :scope"
-    ),
-    "grid": (
-        "SELECT g.code, g.name FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active' "
-        "WHERE g.code LIKE :scope"
-    ),
+    "community": "SELECT c.code, c.name FROM active_community c WHERE c.code LIKE :scope",
+    "grid": "SELECT g.code, g.name FROM active_grid g WHERE g.code LIKE :scope",
     "worker": (
         "SELECT CAST(m.id AS text), m.name || ' (' || g.code || ')' FROM team_member m "
         "JOIN grid g ON g.id = m.home_grid_id WHERE m.role = 'grid_worker' AND g.code LIKE :scope"
@@ -318,7 +268,7 @@ UNITS_SQL = {
 }
 
 GRID_WORKERS_SQL = """
-SELECT g.code, m.id FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+SELECT g.code, m.id FROM active_grid g
 JOIN team_member m ON m.home_grid_id = g.id AND m.role = 'grid_worker'
 WHERE g.code LIKE :scope
 """
@@ -328,7 +278,7 @@ SELECT g.code, count(*) AS households,
        count(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM visit v WHERE v.household_id = h.id AND v.visited_at >= :since
              AND v.visited_at < :end)) AS visited
-FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+FROM active_grid g
 JOIN household h ON h.grid_id = g.id
 WHERE g.code LIKE :scope GROUP BY g.code
 """
@@ -343,7 +293,10 @@ GROUP BY m.id
 """
 
 OPINIONS_SQL = """
-SELECT grid_code, 'survey_trust' AS kind, trust AS score FROM survey_response
+SELECT grid_code, 'survey_familiarity' AS kind, familiarity AS score FROM survey_response
+ WHERE familiarity IS NOT NULL AND surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
+UNION ALL
+SELECT grid_code, 'survey_trust', trust FROM survey_response
  WHERE surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
 UNION ALL
 SELECT grid_code, 'survey_satisfaction', satisfaction FROM survey_response
@@ -437,6 +390,7 @@ def _row(code: str, name: str, level: str, facts: list[CaseFacts], grids: GridFa
     visited = sum(grids.visited.get(g, 0) for g in own_grids)
     opinions = [grids.opinions[g] for g in own_grids if g in grids.opinions]
     trust = [s for o in opinions for s in o["survey_trust"]]
+    known = [s for o in opinions for s in o["survey_familiarity"]]
     satisfied = ratings + [s for o in opinions for s in o["survey_satisfaction"] + o["visit_satisfaction"]]
     members = [int(code)] if level == "worker" else [m for g in own_grids for m in grids.worker_of.get(g, [])]
     days = grids.working_days
@@ -446,86 +400,13 @@ def _row(code: str, name: str, level: str, facts: list[CaseFacts], grids: GridFa
         name=name,
         **figures,
         patrol_coverage=_mean(min(c, 1.0) for c in coverage),
-        familiarity=_ratio(visited, households),
+        familiarity=_familiarity(_ratio(visited, households), _mean(s / 5 for s in known)),
         trust=_mean(s / 5 for s in trust),
         satisfaction=_mean(s / 5 for s in satisfied),
     )
 
 
-def street_ranking(session: Session, principal: Principal, period: Period) -> Ranking:
-    """Streets of the caller's area ranked by the weighted score of RANKING_WEIGHTS."""
-    table = kpi_table(session, principal, "street", period)
-    scored = []
-    for row in table.rows:
-        figures = {name: getattr(row, name) for name in RANKING_WEIGHTS}
-        scored.append((_score(figures), row, figures))
-    scored.sort(key=lambda item: (-item[0], item[1].code))
-    month = period.start.astimezone(default_calendar().zone).strftime("%Y-%m")
-    return Ranking(
-        month=month,
-        weights=RANKING_WEIGHTS,
-        rows=[
-            RankingRow(rank=i, street_code=r.code, street_name=r.name, score=s, figures=f)
-            for i, (s, r, f) in enumerate(scored, start=1)
-        ],
-    )
-
-
-def _score(figures: dict[str, float | None]) -> float:
-    """Weighted mean of the figures that exist (0..100); a street with no data scores 0."""
-    total = weight_sum = 0.0
-    for name, weight in RANKING_WEIGHTS.items():
-        value = figures[name]
-        if value is None:
-            continue
-        total += weight * ((1 - value) if name in LOWER_IS_BETTER else value)
-        weight_sum += weight
-    return round(100 * total / weight_sum, 2) if weight_sum else 0.0
-
-
-RANKING_COLUMNS = ("rank", "street_code", "street_name", "score", *RANKING_WEIGHTS)
-COLUMN_TITLES = {
-    "rank": "名次",
-    "street_code": "街道代码",
-    "street_name": "街道",
-    "score": "综合得分",
-    "on_time_closure_rate": "按期结案率",
-    "closure_rate": "结案率",
-    "satisfaction": "满意度",
-    "familiarity": "熟悉度",
-    "rework_rate": "返工率",
-    "extension_rate": "延期率",
-}
-
-
-def _cells(row: RankingRow) -> list[str]:
-    values: list[Any] = [row.rank, row.street_code, row.street_name, f"{row.score:.2f}"]
-    values += ["" if row.figures[n] is None else f"{row.figures[n]:.4f}" for n in RANKING_WEIGHTS]
-    return [str(v) for v in values]
-
-
-def ranking_csv(ranking: Ranking) -> str:
-    """UTF-8 CSV with a BOM so spreadsheet programs show the Chinese headers correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([COLUMN_TITLES[c] for c in RANKING_COLUMNS])
-    for row in ranking.rows:
-        writer.writerow(_cells(row))
-    return "\ufeff" + buffer.getvalue()
-
-
-def ranking_html(ranking: Ranking) -> str:
-    """A self-contained HTML page with the ranking table."""
-    title = f"{ranking.month} 街道考核排名"
-    head = "".join(f"<th>{html.escape(COLUMN_TITLES[c])}</th>" for c in RANKING_COLUMNS)
-    cells = ["".join(f"<td>{html.escape(cell)}</td>" for cell in _cells(row)) for row in ranking.rows]
-    body = "".join(f"<tr>{row}</tr>" for row in cells)
-    weights = ", ".join(f"{COLUMN_TITLES[n]} {w:.0%}" for n, w in ranking.weights.items())
-    return (
-        f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{title}</title>'
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
-        "td,th{border:1px solid #999;padding:4px 8px;text-align:right}</style></head>"
-        f"<body><h1>{title}</h1><p>权重: {html.escape(weights)}; "
-        f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
-    )
+def _familiarity(visited_share: float | None, surveyed: float | None) -> float | None:
+    """熟悉度: the worker knows the households (visit share) and they know the worker (survey)."""
+    parts = [part for part in (visited_share, surveyed) if part is not None]
+    return round(sum(parts) / len(parts), 4) if parts else None

@@ -17,8 +17,6 @@ from gis_api.cases.service import HANDLER_ACTIONS, Actor, case_lonlat, clock_of,
 from gis_api.cases.workflow import OPEN_STATES, State, allowed_actions
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
-CASE_ROLES = frozenset({"admin", "district_operator", "street_operator", "community_operator", "grid_worker"})
-"""Roles that work with individual cases; planners see aggregated assessment figures only."""
 MAX_PAGE = 500
 
 
@@ -33,7 +31,7 @@ def member_of(session: Session, user_id: int) -> int | None:
 def actor_for(session: Session, principal: Principal) -> Actor:
     """The workflow actor behind a logged-in user; 403 for roles that do not handle cases."""
     role = principal.role.value
-    if role not in CASE_ROLES:
+    if not principal.may_work_cases:
         raise PermissionDeniedError(f"role {role} may not work with individual cases")
     member = member_of(session, principal.user_id) if role == "grid_worker" else None
     return Actor(principal.username, role, principal.user_id, principal.scope_code, member)

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from gis_api.auth.dependencies import CurrentUser
-from gis_api.cases import kpi, media
+from gis_api.cases import kpi, media, ranking
 from gis_api.cases.dispatch import dispatch_case, reassign_case
 from gis_api.cases.pings import VisitInput, record_pings, record_visit
 from gis_api.cases.reads import CaseFilter, actor_for, case_counters, case_detail, case_view, list_cases
@@ -38,15 +38,16 @@ from gis_api.cases.schemas import (
 from gis_api.cases.service import Position, create_case, transition_case
 from gis_api.db.session import SessionDep
 from gis_api.errors import ConflictError, PermissionDeniedError
-from gis_api.routing.engine import RoadGraph, road_graph
+from gis_api.routing.engine import GraphLookup, graph_lookup
 
 router = APIRouter(tags=["cases"])
 
 
-def preloaded_graph(request: Request) -> RoadGraph | None:
-    """A road graph put on app.state (tests, warm starts); None: the process-wide cache loads it."""
-    graph = getattr(request.app.state, "road_graph", None)
-    return graph if isinstance(graph, RoadGraph) else None
+def graphs(request: Request) -> GraphLookup:
+    """Road graphs by district: those put on app.state.road_graphs (tests, warm starts) first,
+    else the process-wide cache loads them."""
+    preloaded = getattr(request.app.state, "road_graphs", None)
+    return graph_lookup(request.app.state.engine, preloaded if isinstance(preloaded, dict) else None)
 
 
 CaseId = Annotated[int, Path(gt=0, le=2**63 - 1, description="case number")]
@@ -140,8 +141,7 @@ def route(
     """The road route from (lon, lat) to the case as a GeoJSON LineString Feature with eta_s, length_m."""
     actor = actor_for(session, user)
     start = Position.parse(lon, lat, crs.strip().lower())
-    graph = preloaded_graph(request) or road_graph(request.app.state.engine)
-    return case_route(session, actor, case_id, start, graph)
+    return case_route(session, actor, case_id, start, graphs(request))
 
 
 @router.post("/cases/{case_id}/actions/{action}")
@@ -157,7 +157,7 @@ def act(
     actor = actor_for(session, user)
     body = body or ActionIn()
     if action == "dispatch":
-        decided = dispatch_case(session, case_id, actor, note=body.note, graph=preloaded_graph(request))
+        decided = dispatch_case(session, case_id, actor, note=body.note, graph=graphs(request))
         session.commit()
         return case_view(session, decided.case)
     changed = transition_case(
@@ -186,7 +186,7 @@ def dispatch(
 ) -> DispatchOut:
     """Assign the nearest available responsible member by road; the ranked candidates explain why."""
     actor, note = actor_for(session, user), (body or DispatchIn()).note
-    decided = dispatch_case(session, case_id, actor, note=note, graph=preloaded_graph(request))
+    decided = dispatch_case(session, case_id, actor, note=note, graph=graphs(request))
     session.commit()
     return DispatchOut(
         case=case_view(session, decided.case), member_id=decided.member_id, explanation=decided.explanation
@@ -269,15 +269,16 @@ def street_ranking(
     user: CurrentUser,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
     format: Literal["json", "csv", "html"] = "json",
-) -> kpi.Ranking | PlainTextResponse | HTMLResponse:
-    """The monthly ranking of streets by composite score, as JSON, CSV or an HTML table."""
-    ranking = kpi.street_ranking(session, user, kpi.Period.month(month))
+) -> ranking.Ranking | PlainTextResponse | HTMLResponse:
+    """The monthly ranking of the streets of the caller's area (a city scope: of all its districts)
+    by composite score, as JSON, CSV or an HTML table."""
+    ranked = ranking.street_ranking(session, user, kpi.Period.month(month))
     if format == "csv":
         headers = {"Content-Disposition": f'attachment; filename="street-ranking-{month}.csv"'}
-        return PlainTextResponse(kpi.ranking_csv(ranking), media_type="text/csv", headers=headers)
+        return PlainTextResponse(ranking.ranking_csv(ranked), media_type="text/csv", headers=headers)
     if format == "html":
-        return HTMLResponse(kpi.ranking_html(ranking))
-    return ranking
+        return HTMLResponse(ranking.ranking_html(ranked))
+    return ranked
 
 
 @router.post("/media", status_code=201)

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gis_api.auth.scope import ScopeLevel, scope_level
 from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.categories import CategoryCatalog, Stage, default_catalog
 from gis_api.cases.deadlines import Clock, next_clock, start_clock
@@ -27,17 +28,13 @@ from gis_api.cases.workflow import SYSTEM, Action, CaseSnapshot, Level, State, S
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError, PermissionDeniedError
 from gis_api.events.publisher import publish
 from gis_api.loaders.chinese_datums import to_wgs84
+from gis_api.locate.areas import GridArea
+from gis_api.locate.sql_lookup import locate_point_sql
+from gis_api.members.availability import write_availability
+from gis_api.notify.outbox import enqueue_state_change
 
 SOURCES = ("api", "open311", "patrol")
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
-
-LOCATE_SQL = """
-SELECT g.id, g.code, c.code, c.street_code FROM grid g
-JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
-JOIN community c ON c.id = g.community_id
-WHERE ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))  -- boundary points too
-ORDER BY g.code LIMIT 1
-"""
 
 # when a handler stops working on a case the team member becomes free again
 MEMBER_STATUS_AFTER: dict[Action, str] = {
@@ -65,7 +62,7 @@ class Actor:
             return True
         if self.member_id is not None and case.assigned_member_id == self.member_id:
             return True
-        if len(self.scope_code) > 12:
+        if scope_level(self.scope_code) is ScopeLevel.GRID:
             return case.grid_code == self.scope_code
         return case.grid_code.startswith(self.scope_code)
 
@@ -129,8 +126,11 @@ def create_case(
     now: datetime | None = None,
     catalog: CategoryCatalog | None = None,
     calendar: WorkingCalendar | None = None,
+    within: str = "",
 ) -> CaseReport:
-    """Report a case at a point: locate its grid, start the accept clock, log the report."""
+    """Report a case at a point: locate its grid, start the accept clock, log the report.
+
+    `within` (a city or district code) refuses points in other districts (Open311 jurisdictions)."""
     catalog, calendar, now = catalog or default_catalog(), calendar or default_calendar(), now or now_utc()
     category = catalog.get(category_code)
     if source not in SOURCES:
@@ -139,17 +139,17 @@ def create_case(
     position = Position.parse(lon, lat, crs)
     if idempotency_key and (existing := _by_key(session, idempotency_key)) is not None:
         return CaseReport(existing, False)
-    grid_id, grid_code, community_code, street_code = locate_grid(session, position)
+    area = locate_grid(session, position, within)
     clock = start_clock(State.REPORTED, category, calendar, now)
     case = Case(
         category_code=category.code,
         categories_version=catalog.version,
         description=description,
         state=State.REPORTED.value,
-        grid_id=grid_id,
-        grid_code=grid_code,
-        community_code=community_code,
-        street_code=street_code,
+        grid_id=area.grid_id,
+        grid_code=area.grid_code,
+        community_code=area.community_code,
+        street_code=area.street_code,
         geom=position.element(),
         reporter=actor.username,
         reporter_user_id=actor.user_id,
@@ -183,14 +183,16 @@ def _by_key(session: Session, key: str) -> Case | None:
     return session.scalars(select(Case).where(Case.idempotency_key == key)).one_or_none()
 
 
-def locate_grid(session: Session, position: Position) -> tuple[int, str, str, str]:
-    """(grid id, grid code, community code, street code) of the active plan's grid at the point."""
-    row = session.execute(text(LOCATE_SQL), {"lon": position.lon, "lat": position.lat}).one_or_none()
-    if row is None:
-        raise OutOfDistrictError(
-            f"point ({position.lon:.6f}, {position.lat:.6f}) lies outside every grid of the active plan"
-        )
-    return int(row[0]), str(row[1]), str(row[2]), str(row[3])
+def locate_grid(session: Session, position: Position, within: str = "") -> GridArea:
+    """The active grid at the point (gis_api.locate.rule); OutOfDistrictError when there is none
+    or when it lies outside the districts under `within` (a city or district code)."""
+    area = locate_point_sql(session, position.lon, position.lat)
+    where = f"point ({position.lon:.6f}, {position.lat:.6f})"
+    if area is None:
+        raise OutOfDistrictError(f"{where} lies outside every grid of the active plans")
+    if not area.grid_code.startswith(within):
+        raise OutOfDistrictError(f"{where} lies in district {area.district_code}, outside {within}")
+    return area
 
 
 def lock_case(session: Session, case_id: int, actor: Actor) -> Case:
@@ -287,10 +289,7 @@ def apply_step(session: Session, case: Case, step: Step, clock: Clock, now: date
     _set_clock(case, clock)
     status = MEMBER_STATUS_AFTER.get(step.action)
     if status and case.assigned_member_id is not None:
-        session.execute(
-            text("UPDATE team_member SET status = CAST(:s AS availability) WHERE id = :m"),
-            {"s": status, "m": case.assigned_member_id},
-        )
+        write_availability(session, case.assigned_member_id, status)
     session.flush()
 
 
@@ -332,6 +331,7 @@ def log_event(
     session.add(event)
     session.flush()
     publish_case_event(session, case, event)
+    enqueue_state_change(session, case, event)
     return event
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from gis_api.auth import scope
 from gis_api.cases.categories import Stage, WorkflowPolicy
 from gis_api.errors import ConflictError, InvalidInputError, PermissionDeniedError
 
@@ -62,9 +63,10 @@ class Level(enum.StrEnum):
 
 SYSTEM = "system"
 """Role of the scheduler that escalates overdue cases (not a login role)."""
-OPERATORS = frozenset({"admin", "district_operator", "street_operator", "community_operator"})
-SENIOR_OPERATORS = frozenset({"admin", "district_operator", "street_operator"})
-WORKER = frozenset({"grid_worker"})
+# role names as the workflow sees them; which roles they are is decided in gis_api.auth.scope
+OPERATORS = frozenset(role.value for role in scope.CASE_OPERATORS)
+SENIOR_OPERATORS = frozenset(role.value for role in scope.SENIOR_OPERATORS)
+WORKER = frozenset(role.value for role in scope.CASE_ROLES - scope.CASE_OPERATORS)
 KNOWN_ROLES = OPERATORS | WORKER | {"planner", SYSTEM}
 
 OPEN_STATES = frozenset(State) - {State.CLOSED, State.VOID}

@@ -31,6 +31,13 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1)
 
 
+def add_district_option(parser: argparse.ArgumentParser) -> None:
+    """--district CODE: the district a command acts on (default: the only district loaded)."""
+    parser.add_argument(
+        "--district", help="6-digit district code (default: the only district; several need this)"
+    )
+
+
 def sub_parser(commands: Any, name: str, handler: Handler, **kwargs: Any) -> argparse.ArgumentParser:
     """Add a sub-command whose arguments run `handler`."""
     parser: argparse.ArgumentParser = commands.add_parser(name, **kwargs)

@@ -6,28 +6,33 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gis_api.cli.common import sub_parser
+from gis_api.cli.common import add_district_option, sub_parser
 from gis_api.config import get_settings
 from gis_api.errors import InvalidInputError
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """plan list|show|compare|activate|export."""
+    """plan list|show|compare|activate|export (list: the district's plans; the others: by id)."""
     from gis_api.db.session import default_engine
+    from gis_api.districts.service import resolve_district
     from gis_api.plans import service as plans
 
     engine = default_engine()
     with engine.begin() as connection:
         if args.action == "list":
-            print("\n".join(str(plan) for plan in plans.list_plans(connection)) or "no plans")
-        elif args.action == "show":
-            plan = plans.get_plan(connection, _one_id(args))
+            district = resolve_district(connection, args.district).code
+            print("\n".join(str(plan) for plan in plans.list_plans(connection, district)) or "no plans")
+            return 0
+        prefix = resolve_district(connection, args.district).code if args.district else ""
+        if args.action == "show":
+            plan = plans.get_plan(connection, _one_id(args), prefix)
             print(plan, *(f"  {k}: {v}" for k, v in sorted(plan.metrics.items())), sep="\n")
         elif args.action == "compare":
             if len(args.ids) != 2:
                 raise InvalidInputError("plan compare takes two plan ids")
             print(plans.compare_plans(connection, args.ids[0], args.ids[1]))
         elif args.action == "activate":
+            plans.get_plan(connection, _one_id(args), prefix)  # in --district, when given
             print(f"activated: {plans.activate_plan(connection, _one_id(args))}")
         else:
             if not args.output:
@@ -57,6 +62,7 @@ def cmd_redistrict(args: argparse.Namespace) -> int:
         dask_scheduler=args.dask_scheduler, workers=args.workers, name=args.name,
         community_counts=dict(_street_count(item) for item in args.count),
         keep_communities=tuple(args.keep_community), locks=Path(args.locks) if args.locks else None,
+        district=args.district,
     )  # fmt: skip
     engine = default_engine()
     report = redistrict(engine, options, progress=print)
@@ -72,7 +78,9 @@ def _street_count(item: str) -> tuple[str, int]:
     """STREET=N from --count."""
     street, _, count = item.partition("=")
     if not (street.isdigit() and len(street) == 9 and count.isdigit()):
-        raise InvalidInputError(f"--count {item!r}: expected STREET_CODE=N, e.g. 420106011=24")
+        raise InvalidInputError(
+            f"--count {item!r}: expected STREET_CODE=N (a 9-digit street code), e.g. 420106011=24"
+        )
     return street, int(count)
 
 
@@ -81,6 +89,7 @@ def register(commands: Any) -> None:
     plan.add_argument("action", choices=["list", "show", "compare", "activate", "export"])
     plan.add_argument("ids", nargs="*", type=int, help="plan id(s)")
     plan.add_argument("--output", help="export target: FILE.gpkg or FILE.geojson")
+    add_district_option(plan)
     _register_redistrict(commands)
 
 
@@ -111,3 +120,4 @@ def _register_redistrict(commands: Any) -> None:
     redistrict.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     redistrict.add_argument("--name", help="plan name")
     redistrict.add_argument("--report", help="write the planner's HTML report to this file")
+    add_district_option(redistrict)

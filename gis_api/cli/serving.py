@@ -21,22 +21,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Create and load the Wuchang demo (if not loaded yet), print demo users, then serve."""
+    """Load the Wuchang demo (if not loaded yet), draw a draft plan (once), print demo users, then
+    serve with the simulation and the notification worker running in the background."""
     from gis_api.db import migrate
     from gis_api.db.session import default_engine
+    from gis_api.demo import living
     from gis_api.demo.load import load_demo
     from gis_api.demo.users import ensure_demo_users
 
-    engine = default_engine()
+    engine, settings = default_engine(), get_settings()
     migrate.upgrade(engine)
     summary = load_demo(engine, seed=args.seed, reload=args.reload, progress=print)
     print(summary)
+    if not args.no_draft:
+        living.ensure_draft_plan(engine, settings.data_dir, args.seed, progress=print)
     print("\ndemo accounts (username, role, scope, password; also in var/demo_users.txt):")
-    print("\n".join(ensure_demo_users(engine, get_settings().var_dir)))
+    print("\n".join(ensure_demo_users(engine, settings.var_dir)))
     if args.no_serve:
         return 0
-    print(f"\nmap: http://{args.host}:{args.port}/   (Ctrl-C to stop)")
-    return cmd_serve(args)
+    jobs = [] if args.no_simulate else living.demo_jobs(settings.var_dir, args.seed)
+    with living.running(jobs):
+        print(f"\nmap: http://{args.host}:{args.port}/   (Ctrl-C to stop)")
+        return cmd_serve(args)
 
 
 def register(commands: Any) -> None:
@@ -47,4 +53,6 @@ def register(commands: Any) -> None:
     demo.add_argument("--seed", type=int, default=get_settings().demo_seed)
     demo.add_argument("--reload", action="store_true", help="regenerate even if already loaded")
     demo.add_argument("--no-serve", action="store_true", help="load only, do not start the server")
+    demo.add_argument("--no-draft", action="store_true", help="do not draw the redistricted draft plan")
+    demo.add_argument("--no-simulate", action="store_true", help="serve without the background simulation")
     add_serve_options(demo)

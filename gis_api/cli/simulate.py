@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gis_api.cli.common import sub_parser
+from gis_api.cli.common import add_district_option, sub_parser
 from gis_api.config import get_settings
 from gis_api.simulate import arguments as simulate_arguments
 
@@ -20,7 +20,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         rate_per_min=args.rate, minutes=args.minutes, speed=args.speed, seed=args.seed,
         ping_interval_s=args.ping_interval, progress_every=args.progress_every, start=args.start,
     )  # fmt: skip
-    print(run_simulation(default_engine(), options))
+    print(run_simulation(default_engine(), options, district=args.district))
     return 0
 
 
@@ -47,3 +47,4 @@ def register(commands: Any) -> None:
     simulate.add_argument(
         "--start", type=simulate_arguments.start_time, help="simulated start time (default: now)"
     )
+    add_district_option(simulate)

@@ -1,8 +1,9 @@
 """Import every domain's models so Base.metadata knows all tables (Alembic, tests)."""
 
-from gis_api.areas.models import District, Street, Water
+from gis_api.areas.models import City, District, Park, Street, Water
 from gis_api.auth.models import AppUser, AuditLog, Role
 from gis_api.cases.models import Case, CaseEvent, PositionPing, Visit
+from gis_api.districts.models import DataLayer
 from gis_api.events.models import LiveEvent
 from gis_api.households.models import Building, Household
 from gis_api.plans.models import Community, Grid, Plan, PlanAssignment, PlanStatus
@@ -16,12 +17,15 @@ __all__ = [
     "Building",
     "Case",
     "CaseEvent",
+    "City",
     "Community",
+    "DataLayer",
     "District",
     "Grid",
     "Household",
     "LiveEvent",
     "MemberRole",
+    "Park",
     "Plan",
     "PlanAssignment",
     "PlanStatus",

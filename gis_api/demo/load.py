@@ -18,7 +18,10 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 
 from gis_api.config import get_settings
+from gis_api.demo.households import door_labels
+from gis_api.demo.sources import DISTRICT_CODE, METRIC_CRS
 from gis_api.demo.teams import demo_team_members
+from gis_api.districts.service import add_district, record_layer
 from gis_api.loaders.bulk import copy_frame, hex_ewkb
 from gis_api.loaders.validate import to_multipolygons
 from gis_api.plans.service import update_household_counts
@@ -30,7 +33,21 @@ log = logging.getLogger(__name__)
 OLD_PLAN_NAME = "旧方案 (180 社区)"
 ROAD_FILE = "whroad_wuchang_1km.shp"
 ROAD_ATTRIBUTES_FILE = "osm_roads_l7_wuchang_1km.geojson"
+CITY_NAME = "武汉市"
+OSM = ("OpenStreetMap", "ODbL 1.0, © OpenStreetMap contributors")
+DEMO_LAYERS: dict[str, tuple[bool, str, str]] = {
+    "outline": (False, "OSM relation 3076297 (data/wuchang)", OSM[1]),
+    "roads": (False, "WHroad (OSM-derived) + OSM ways (data/wuchang)", OSM[1]),
+    "buildings": (True, "OSM footprints with estimated households, plus synthetic compounds", OSM[1]),
+    "streets": (True, "synthetic, calibrated (gis_api.demo; data/README.md)", "CC0"),
+    "communities": (True, "synthetic old plan of 180 communities (gis_api.demo)", "CC0"),
+    "grids": (True, "synthetic old plan grids (gis_api.demo)", "CC0"),
+    "households": (True, "synthetic, calibrated to the 2020 census (gis_api.demo)", "CC0"),
+    "water": (True, "hand-drawn along OSM layers (data/wuchang/water_outlines.geojson)", "CC0"),
+}
+"""Which demo layers are real and which synthetic (data/README.md): the pages say "demo data"."""
 DEMO_TABLES = (
+    "data_layer",
     "incident",
     "team_member",
     "household",
@@ -40,9 +57,9 @@ DEMO_TABLES = (
     "plan",
     "water",
     "street",
-    "district",
     "road_edge",
     "road_node",
+    "district",
 )
 
 
@@ -84,6 +101,8 @@ def load_demo(
         with engine.connect() as connection:
             counts = table_counts(connection)
         if counts["household"] > 0:
+            with engine.begin() as connection:
+                record_demo_layers(connection, only_if_unrecorded=True)
             return DemoSummary(counts, 0.0, loaded_now=False)
     from gis_api.demo.generate import generate_demo
 
@@ -120,10 +139,33 @@ def store_dataset(
     update_household_counts(connection, plan_id)
     report("[demo] building the road network")
     data_dir = get_settings().data_dir
-    roads = load_roads(connection, data_dir / ROAD_FILE, attributes_from=data_dir / ROAD_ATTRIBUTES_FILE)
+    roads = load_roads(
+        connection,
+        data_dir / ROAD_FILE,
+        attributes_from=data_dir / ROAD_ATTRIBUTES_FILE,
+        district=DISTRICT_CODE,
+    )
     report(f"[demo] road network: {roads.edges:,} edges, {roads.km:.0f} km")
     members = demo_team_members(connection, plan_id, rng)
     report(f"[demo] {members:,} team members placed")
+    record_demo_layers(connection)
+
+
+def record_demo_layers(connection: Connection, only_if_unrecorded: bool = False) -> None:
+    """Mark each demo layer real or synthetic (data/README.md says which); with only_if_unrecorded,
+    a demo loaded before districts were data gets its records once (found by its old plan)."""
+    if only_if_unrecorded:
+        recorded = connection.execute(
+            text("SELECT count(*) FROM data_layer WHERE district_code = :d"), {"d": DISTRICT_CODE}
+        ).scalar_one()
+        is_demo = connection.execute(
+            text("SELECT 1 FROM plan WHERE name = :n AND district_code = :d"),
+            {"n": OLD_PLAN_NAME, "d": DISTRICT_CODE},
+        ).scalar()
+        if recorded or not is_demo:
+            return
+    for layer, (synthetic, source, licence) in DEMO_LAYERS.items():
+        record_layer(connection, DISTRICT_CODE, layer, synthetic=synthetic, source=source, licence=licence)
 
 
 def multipolygon_ewkb(frame: gpd.GeoDataFrame) -> list[str]:
@@ -132,11 +174,12 @@ def multipolygon_ewkb(frame: gpd.GeoDataFrame) -> list[str]:
 
 
 def store_areas(connection: Connection, dataset: DemoDataset) -> None:
-    """District, streets and water polygons."""
+    """City 4201 武汉市, the district (kept on EPSG:32650, the CRS the demo was made in, so its
+    figures do not move), streets and water polygons."""
     district = dataset.district.iloc[0]
-    connection.execute(
-        text("INSERT INTO district (code, name, geom) VALUES (:code, :name, :geom)"),
-        {"code": district["code"], "name": district["name"], "geom": multipolygon_ewkb(dataset.district)[0]},
+    outline = dataset.district.to_crs("EPSG:4326").geometry.iloc[0]
+    add_district(
+        connection, district["code"], district["name"], outline, metric_crs=METRIC_CRS, city_name=CITY_NAME
     )
     streets = [
         {"code": row.code, "name": row.name, "district": district["code"], "geom": geom}
@@ -144,20 +187,27 @@ def store_areas(connection: Connection, dataset: DemoDataset) -> None:
     ]
     connection.execute(text("INSERT INTO street VALUES (:code, :name, :district, :geom)"), streets)
     water = [
-        {"name": row.name, "kind": row.kind, "geom": geom}
+        {"name": row.name, "kind": row.kind, "geom": geom, "district": district["code"]}
         for row, geom in zip(dataset.water.itertuples(), multipolygon_ewkb(dataset.water), strict=True)
     ]
-    connection.execute(text("INSERT INTO water (name, kind, geom) VALUES (:name, :kind, :geom)"), water)
+    connection.execute(
+        text("INSERT INTO water (name, kind, geom, district_code) VALUES (:name, :kind, :geom, :district)"),
+        water,
+    )
 
 
 def store_old_plan(connection: Connection, dataset: DemoDataset) -> int:
     """The 180-community starting plan, active; returns its id."""
     plan_id = connection.execute(
         text(
-            "INSERT INTO plan (name, status, description, valid_from) VALUES (:n, 'active', :d, now()) "
-            "RETURNING id"
+            "INSERT INTO plan (name, status, description, valid_from, district_code) "
+            "VALUES (:n, 'active', :d, now(), :district) RETURNING id"
         ),
-        {"n": OLD_PLAN_NAME, "d": "合成的调整前方案：180 个规模不均的社区及其网格（演示数据）"},
+        {
+            "n": OLD_PLAN_NAME,
+            "d": "合成的调整前方案：180 个规模不均的社区及其网格（演示数据）",
+            "district": dataset.district.iloc[0]["code"],
+        },
     ).scalar_one()
     communities = [
         {"p": plan_id, "code": row.code, "name": row.name, "street": row.street_code, "geom": geom}
@@ -209,6 +259,7 @@ def building_frame(buildings: gpd.GeoDataFrame) -> pd.DataFrame:
             "levels": buildings["levels"].to_numpy(),
             "households": buildings["households"].to_numpy(),
             "geom": hex_ewkb(buildings.geometry),
+            "district_code": DISTRICT_CODE,
         }
     )
 
@@ -221,6 +272,8 @@ def household_frame(dataset: DemoDataset, grid_ids: dict[str, int]) -> pd.DataFr
         missing = frame.loc[grid_id.isna(), "grid_code"].unique()[:5]
         raise ValueError(f"households refer to unknown grid codes, e.g. {list(missing)}")
     points = gpd.GeoSeries(shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy()))
+    levels = dataset.buildings.set_index("building_id")["levels"].astype(float)
+    building_ids = frame["building_id"].to_numpy()
     return pd.DataFrame(
         {
             "id": frame["household_id"].to_numpy(),
@@ -228,5 +281,7 @@ def household_frame(dataset: DemoDataset, grid_ids: dict[str, int]) -> pd.DataFr
             "residents": frame["residents"].to_numpy(),
             "grid_id": grid_id.astype(int).to_numpy(),
             "geom": hex_ewkb(points),
+            "door_label": door_labels(building_ids, levels.reindex(building_ids).to_numpy()),
+            "district_code": DISTRICT_CODE,
         }
     )

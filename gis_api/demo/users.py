@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from gis_api.auth.models import AppUser
 from gis_api.auth.service import create_user, link_team_member
+from gis_api.demo.sources import DISTRICT_CODE
 
-DEMO_STREET = "420106011"  # 中南路街道: the street with the most communities
+DEMO_STREET = DISTRICT_CODE + "011"  # 中南路街道: the street with the most communities
 
 
 def demo_accounts(engine: Engine) -> list[tuple[str, str, str]]:
@@ -20,19 +21,19 @@ def demo_accounts(engine: Engine) -> list[tuple[str, str, str]]:
     with engine.connect() as connection:
         community, grid = connection.execute(
             text(
-                "SELECT c.code, g.code FROM grid g JOIN community c ON c.id = g.community_id "
-                "JOIN plan p ON p.id = g.plan_id AND p.status = 'active' "
-                "WHERE c.street_code = :s ORDER BY g.code LIMIT 1"
+                "SELECT g.community_code, g.code FROM active_grid g "
+                "WHERE g.street_code = :s ORDER BY g.code LIMIT 1"
             ),
             {"s": DEMO_STREET},
         ).one()
     return [
-        ("admin", "admin", "420106"),
-        ("district", "district_operator", "420106"),
+        ("admin", "admin", DISTRICT_CODE),
+        ("city", "city_operator", DISTRICT_CODE[:4]),
+        ("district", "district_operator", DISTRICT_CODE),
         ("street", "street_operator", DEMO_STREET),
         ("community", "community_operator", community),
         ("worker", "grid_worker", grid),
-        ("planner", "planner", "420106"),
+        ("planner", "planner", DISTRICT_CODE),
     ]
 
 
@@ -62,8 +63,7 @@ def _grid_worker_of(engine: Engine, grid_code: str) -> int:
         return int(
             connection.execute(
                 text(
-                    "SELECT t.id FROM team_member t JOIN grid g ON g.id = t.home_grid_id "
-                    "JOIN plan p ON p.id = g.plan_id AND p.status = 'active' "
+                    "SELECT t.id FROM team_member t JOIN active_grid g ON g.id = t.home_grid_id "
                     "WHERE g.code = :g AND t.role = 'grid_worker' ORDER BY t.id LIMIT 1"
                 ),
                 {"g": grid_code},

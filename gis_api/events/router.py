@@ -15,9 +15,6 @@ from gis_api.events.hub import EventHub
 from gis_api.events.stream import Audience, event_stream
 
 router = APIRouter(prefix="/events", tags=["events"])
-STREAM_ROLES = frozenset(
-    {"admin", "district_operator", "street_operator", "community_operator", "grid_worker"}
-)
 
 
 def hub_of(request: Request) -> EventHub:
@@ -40,7 +37,7 @@ async def stream(
 ) -> StreamingResponse:
     """Events the caller may see; resume with Last-Event-ID (or ?after=). The stream ends after
     max_seconds and EventSource clients reconnect by themselves, resuming where they were."""
-    if user.role.value not in STREAM_ROLES:
+    if not user.may_work_cases:
         raise PermissionDeniedError(f"role {user.role} may not follow live events")
     if last_event_id is not None and not last_event_id.isdigit():
         raise InvalidInputError(f"Last-Event-ID {last_event_id!r} must be an event id (digits)")

@@ -17,6 +17,7 @@ class Building(Base):
     kind: Mapped[str] = mapped_column(String(32), default="residential")
     levels: Mapped[int | None] = mapped_column(SmallInteger)
     households: Mapped[int] = mapped_column(Integer, default=0)
+    district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
 
 
@@ -28,4 +29,7 @@ class Household(Base):
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id", ondelete="SET NULL"))
     residents: Mapped[int] = mapped_column(SmallInteger, default=1)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"))
+    district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    door_label: Mapped[str | None] = mapped_column(String(32))
+    """门牌 as printed at the door (unit-floor/room); None when the register has none."""

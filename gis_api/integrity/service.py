@@ -1,7 +1,8 @@
-"""Find gaps, overlaps, nesting errors, orphans and mismatched households in a plan.
+"""Find gaps, overlaps, nesting errors, orphans and mismatched households in one district's plan.
 
-Differences are measured in EPSG:32650 (UTM 50N, metres). A gap or overlap counts when it is more
-than SLIVER_WIDTH_M wide somewhere: thinner slivers are floating-point noise from reprojection.
+Differences are measured in the district's metric CRS (metres). A gap or overlap counts when it is
+more than SLIVER_WIDTH_M wide somewhere: thinner slivers are floating-point noise from reprojection.
+Streets and households are those of the plan's district; other districts are never looked at.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from gis_api.districts.service import get_district, resolve_district
 from gis_api.errors import NotFoundError
+from gis_api.plans.active import is_active, plan_district, require_active_plan
 
 AREA_TOLERANCE_M2 = 1.0
 SLIVER_WIDTH_M = 0.1
@@ -18,31 +21,33 @@ EXAMPLES = 5
 
 GAP_SQL = {
     "street gaps (district not covered by streets)": """
-        SELECT d.code, ST_Transform(ST_Difference(d.geom, ST_Union(s.geom)), 32650)
-        FROM district d JOIN street s ON s.district_code = d.code GROUP BY d.code, d.geom""",
+        SELECT d.code, ST_Transform(ST_Difference(d.geom, ST_Union(s.geom)), :srid)
+        FROM district d JOIN street s ON s.district_code = d.code
+        WHERE d.code = :district GROUP BY d.code, d.geom""",
     "community gaps (street not covered by its communities)": """
-        SELECT s.code, ST_Transform(ST_Difference(s.geom, ST_Union(c.geom)), 32650)
+        SELECT s.code, ST_Transform(ST_Difference(s.geom, ST_Union(c.geom)), :srid)
         FROM street s JOIN community c ON c.street_code = s.code AND c.plan_id = :plan_id
         GROUP BY s.code, s.geom""",
     "grid gaps (community not covered by its grids)": """
-        SELECT c.code, ST_Transform(ST_Difference(c.geom, ST_Union(g.geom)), 32650)
+        SELECT c.code, ST_Transform(ST_Difference(c.geom, ST_Union(g.geom)), :srid)
         FROM community c JOIN grid g ON g.community_id = c.id
         WHERE c.plan_id = :plan_id GROUP BY c.code, c.geom""",
 }
 
 OVERLAP_SQL = {
     "street overlaps": """
-        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), 32650)
+        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), :srid)
         FROM street a JOIN street b ON a.code < b.code AND a.geom && b.geom
-        WHERE ST_Overlaps(a.geom, b.geom) OR ST_Within(a.geom, b.geom) OR ST_Within(b.geom, a.geom)""",
+        WHERE a.district_code = :district AND b.district_code = :district
+          AND (ST_Overlaps(a.geom, b.geom) OR ST_Within(a.geom, b.geom) OR ST_Within(b.geom, a.geom))""",
     "community overlaps": """
-        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), 32650)
+        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), :srid)
         FROM community a JOIN community b
           ON a.plan_id = b.plan_id AND a.id < b.id AND a.geom && b.geom
         WHERE a.plan_id = :plan_id
           AND (ST_Overlaps(a.geom, b.geom) OR ST_Within(a.geom, b.geom) OR ST_Within(b.geom, a.geom))""",
     "grid overlaps": """
-        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), 32650)
+        SELECT a.code || ' × ' || b.code, ST_Transform(ST_Intersection(a.geom, b.geom), :srid)
         FROM grid a JOIN grid b ON a.plan_id = b.plan_id AND a.id < b.id AND a.geom && b.geom
         WHERE a.plan_id = :plan_id
           AND (ST_Overlaps(a.geom, b.geom) OR ST_Within(a.geom, b.geom) OR ST_Within(b.geom, a.geom))""",
@@ -50,10 +55,10 @@ OVERLAP_SQL = {
 
 NESTING_SQL = {
     "communities outside their street": """
-        SELECT c.code, ST_Transform(ST_Difference(c.geom, s.geom), 32650)
+        SELECT c.code, ST_Transform(ST_Difference(c.geom, s.geom), :srid)
         FROM community c JOIN street s ON s.code = c.street_code WHERE c.plan_id = :plan_id""",
     "grids outside their community": """
-        SELECT g.code, ST_Transform(ST_Difference(g.geom, c.geom), 32650)
+        SELECT g.code, ST_Transform(ST_Difference(g.geom, c.geom), :srid)
         FROM grid g JOIN community c ON c.id = g.community_id WHERE g.plan_id = :plan_id""",
 }
 
@@ -65,10 +70,10 @@ COUNT_SQL = {
         SELECT g.code FROM grid g JOIN community c ON c.id = g.community_id
         WHERE g.plan_id = :plan_id AND left(g.code, 12) <> c.code""",
     "households without a grid": """
-        SELECT h.id::text FROM household h WHERE h.grid_id IS NULL""",
+        SELECT h.id::text FROM household h WHERE h.grid_id IS NULL AND h.district_code = :district""",
     "households in a grid of another plan": """
         SELECT h.id::text FROM household h JOIN grid g ON g.id = h.grid_id
-        WHERE g.plan_id <> :plan_id""",
+        WHERE h.district_code = :district AND g.plan_id <> :plan_id""",
     "households outside their grid": """
         SELECT h.id::text FROM household h JOIN grid g ON g.id = h.grid_id
         WHERE g.plan_id = :plan_id AND NOT ST_Covers(g.geom, h.geom)""",
@@ -105,7 +110,20 @@ class IntegrityReport:
         return "\n".join(lines)
 
 
-def _area_findings(connection: Connection, queries: dict[str, str], plan_id: int) -> list[Finding]:
+@dataclass(frozen=True)
+class Target:
+    """The plan checked, its district and the district's metric SRID."""
+
+    plan_id: int
+    district: str
+    srid: int
+
+    @property
+    def params(self) -> dict[str, object]:
+        return {"plan_id": self.plan_id, "district": self.district, "srid": self.srid}
+
+
+def _area_findings(connection: Connection, queries: dict[str, str], target: Target) -> list[Finding]:
     """Rows (label, difference geometry) wider than a sliver become one finding per query."""
     findings = []
     for check, sql in queries.items():
@@ -115,7 +133,7 @@ def _area_findings(connection: Connection, queries: dict[str, str], plan_id: int
         )
         rows = connection.execute(
             text(measured),
-            {"plan_id": plan_id, "min_area": AREA_TOLERANCE_M2, "half_width": SLIVER_WIDTH_M / 2},
+            {**target.params, "min_area": AREA_TOLERANCE_M2, "half_width": SLIVER_WIDTH_M / 2},
         ).all()
         bad = [(label, area) for label, area in rows]
         examples = [f"{label} ({area:,.0f} m²)" for label, area in bad[:EXAMPLES]]
@@ -123,28 +141,30 @@ def _area_findings(connection: Connection, queries: dict[str, str], plan_id: int
     return findings
 
 
-def _count_findings(connection: Connection, plan_id: int, is_active: bool) -> list[Finding]:
+def _count_findings(connection: Connection, target: Target, is_active: bool) -> list[Finding]:
     """Referential checks; household checks only make sense for the active plan they point into."""
     findings = []
     for check, sql in COUNT_SQL.items():
         if check.startswith("households") and not is_active:
             continue
-        labels = list(connection.execute(text(sql), {"plan_id": plan_id}).scalars())
+        labels = list(connection.execute(text(sql), target.params).scalars())
         findings.append(Finding(check, len(labels), labels[:EXAMPLES]))
     return findings
 
 
-def check_plan(connection: Connection, plan_id: int | None = None) -> IntegrityReport:
-    """Run every check on a plan (the active one by default)."""
-    active_id = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar()
+def check_plan(
+    connection: Connection, plan_id: int | None = None, district: str | None = None
+) -> IntegrityReport:
+    """Run every check on a plan: the given one, else the active plan of `district` (or of the
+    only district)."""
     if plan_id is None:
-        if active_id is None:
-            raise NotFoundError("no active plan: load one (wangge demo / wangge load boundaries)")
-        plan_id = int(active_id)
-    elif connection.execute(text("SELECT 1 FROM plan WHERE id = :id"), {"id": plan_id}).scalar() is None:
-        raise NotFoundError(f"plan {plan_id} does not exist")
-    findings = _area_findings(connection, GAP_SQL, plan_id)
-    findings += _area_findings(connection, OVERLAP_SQL, plan_id)
-    findings += _area_findings(connection, NESTING_SQL, plan_id)
-    findings += _count_findings(connection, plan_id, plan_id == active_id)
+        plan_id = require_active_plan(connection, resolve_district(connection, district).code)
+    owner = plan_district(connection, plan_id)
+    if district is not None and owner != district:
+        raise NotFoundError(f"plan {plan_id} belongs to district {owner}, not {district}")
+    target = Target(plan_id, owner, get_district(connection, owner).metric_srid)
+    findings = _area_findings(connection, GAP_SQL, target)
+    findings += _area_findings(connection, OVERLAP_SQL, target)
+    findings += _area_findings(connection, NESTING_SQL, target)
+    findings += _count_findings(connection, target, is_active(connection, plan_id))
     return IntegrityReport(plan_id, findings)

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from gis_api.roads.network import CLASS_RANK, METRIC_CRS, normalise_class, normalise_name
+from gis_api.roads.network import CLASS_RANK, normalise_class, normalise_name
 
 MOTOR_CLASSES = frozenset(
     {
@@ -56,10 +56,10 @@ def attach_osm_attributes(
     lines: gpd.GeoDataFrame,
     reference: gpd.GeoDataFrame,
     *,
+    metric_crs: str,
     max_distance_m: float = 15.0,
     max_angle_deg: float = 20.0,
     min_overlap: float = 0.5,
-    metric_crs: str = METRIC_CRS,
 ) -> tuple[gpd.GeoDataFrame, MatchSummary]:
     """Copy road_class and name from matching reference ways onto lines that lack them.
 

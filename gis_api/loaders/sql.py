@@ -6,13 +6,12 @@ so reloading a file rewrites nothing; geometry `=` is exact coordinate equality 
 
 from __future__ import annotations
 
+from gis_api.locate.rule import plan_assignment_sql
+
 BOUNDARY_STAGE = "code varchar(20), name text, parent varchar(20), geom geometry(MultiPolygon, 4326)"
 
+# district outlines go through gis_api.districts.service (city, metric CRS, provenance)
 BOUNDARY_UPSERT = {
-    "district": """
-        INSERT INTO district (code, name, geom) SELECT code, name, geom FROM load_boundary
-        ON CONFLICT (code) DO UPDATE SET name = excluded.name, geom = excluded.geom
-        WHERE (district.name, district.geom) IS DISTINCT FROM (excluded.name, excluded.geom)""",
     "street": """
         INSERT INTO street (code, name, district_code, geom)
         SELECT code, name, parent, geom FROM load_boundary
@@ -47,8 +46,8 @@ MISSING_PARENTS = {
 }
 
 CREATE_DRAFT_PLAN = """
-    INSERT INTO plan (name, status, description)
-    VALUES (:name, 'draft', 'created by wangge load boundaries') RETURNING id"""
+    INSERT INTO plan (name, status, description, district_code)
+    VALUES (:name, 'draft', 'created by wangge load boundaries', :district) RETURNING id"""
 
 HOUSEHOLD_STAGE = """
     id bigint PRIMARY KEY, building_id bigint, residents smallint,
@@ -58,14 +57,11 @@ HOUSEHOLD_STAGE = """
 HOUSEHOLD_INDEX = "CREATE INDEX ON load_household USING gist (geom); ANALYZE load_household"
 
 # The grid loop is outside (each polygon is prepared once, points found through their index);
-# min(g.id) puts a point on the shared edge of two grids in the same grid on every reload. The
-# result goes to its own table: updating 10^5 staged rows in place costs several times more.
-HOUSEHOLD_ASSIGN_GRID = """
-    CREATE TEMP TABLE load_assignment ON COMMIT DROP AS
-    SELECT s.id, min(g.id) AS grid_id
-    FROM grid g JOIN load_household s ON ST_Intersects(g.geom, s.geom)
-    WHERE g.plan_id = :plan_id
-    GROUP BY s.id"""
+# the point → grid rule (gis_api.locate.rule: smallest grid code on a shared edge) puts a point on
+# the shared edge of two grids in the same grid on every reload. The result goes to its own
+# table: updating 10^5 staged rows in place costs several times more.
+HOUSEHOLD_ASSIGN_GRID = f"""
+    CREATE TEMP TABLE load_assignment ON COMMIT DROP AS {plan_assignment_sql("load_household")}"""
 
 NO_GRID_ASSIGNMENT = "CREATE TEMP TABLE load_assignment (id bigint, grid_id integer) ON COMMIT DROP"
 
@@ -77,19 +73,26 @@ HOUSEHOLDS_WITHOUT_GRID = """
 MISSING_BUILDINGS = """
     SELECT DISTINCT building_id FROM load_household h
     WHERE building_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM building b WHERE b.id = h.building_id)
+      AND NOT EXISTS (SELECT 1 FROM building b WHERE b.id = h.building_id AND b.district_code = :district)
     ORDER BY 1 LIMIT 20"""
 
+# Household ids are global: a register of one district must not take over another's households.
+HOUSEHOLDS_OF_OTHER_DISTRICTS = """
+    SELECT h.id FROM household h JOIN load_household s ON s.id = h.id
+    WHERE h.district_code <> :district ORDER BY h.id LIMIT 20"""
+
 HOUSEHOLD_UPSERT = """
-    INSERT INTO household (id, building_id, residents, grid_id, geom)
-    SELECT h.id, h.building_id, h.residents, a.grid_id, h.geom
+    INSERT INTO household (id, building_id, residents, grid_id, geom, district_code)
+    SELECT h.id, h.building_id, h.residents, a.grid_id, h.geom, :district
     FROM load_household h LEFT JOIN load_assignment a ON a.id = h.id
     ORDER BY h.id  -- primary-key order keeps the btree inserts local: ~1/3 faster on 442k rows
     ON CONFLICT (id) DO UPDATE
     SET building_id = excluded.building_id, residents = excluded.residents,
-        grid_id = excluded.grid_id, geom = excluded.geom
-    WHERE (household.building_id, household.residents, household.grid_id, household.geom)
-        IS DISTINCT FROM (excluded.building_id, excluded.residents, excluded.grid_id, excluded.geom)"""
+        grid_id = excluded.grid_id, geom = excluded.geom, district_code = excluded.district_code
+    WHERE (household.building_id, household.residents, household.grid_id, household.geom,
+           household.district_code)
+        IS DISTINCT FROM (excluded.building_id, excluded.residents, excluded.grid_id, excluded.geom,
+                          excluded.district_code)"""
 
 BUILDING_STAGE = """
     seq integer, id bigint, source varchar(32), source_id varchar(64), kind varchar(32),
@@ -105,11 +108,24 @@ BUILDING_ASSIGN_IDS = """
          numbered
     WHERE s.seq = numbered.seq"""
 
+BUILDINGS_OF_OTHER_DISTRICTS = """
+    SELECT s.source_id FROM load_building s JOIN building b ON b.id = s.id
+    WHERE b.district_code <> :district ORDER BY s.seq LIMIT 20"""
+
 BUILDING_UPSERT = """
-    INSERT INTO building (id, source, source_id, kind, levels, households, geom)
-    SELECT id, source, source_id, kind, levels, households, geom FROM load_building
+    INSERT INTO building (id, source, source_id, kind, levels, households, geom, district_code)
+    SELECT id, source, source_id, kind, levels, households, geom, :district FROM load_building
     ON CONFLICT (id) DO UPDATE
     SET kind = excluded.kind, levels = excluded.levels, households = excluded.households,
-        geom = excluded.geom
-    WHERE (building.kind, building.levels, building.households, building.geom)
-        IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households, excluded.geom)"""
+        geom = excluded.geom, district_code = excluded.district_code
+    WHERE (building.kind, building.levels, building.households, building.geom, building.district_code)
+        IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households, excluded.geom,
+                          excluded.district_code)"""
+
+# The smallest polygonal footprint of the district holding each staged point (nested footprints:
+# the inner one).
+POINT_FOOTPRINTS = """
+    SELECT DISTINCT ON (p.row) p.row, b.id, ST_AsBinary(b.geom)
+    FROM load_point p JOIN building b ON ST_Contains(b.geom, p.geom)
+    WHERE ST_Dimension(b.geom) = 2 AND b.district_code = :district
+    ORDER BY p.row, ST_Area(b.geom), b.id"""

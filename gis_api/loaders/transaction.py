@@ -1,4 +1,4 @@
-"""One file, one transaction: the savepoint every loader writes in, and shared database reads.
+"""One file, one transaction: the savepoint every loader writes in.
 
 Loaders accept either an ORM Session or a Core Connection (the CLI uses engine.begin()). They
 write inside a SAVEPOINT of the caller's transaction: any error rolls the savepoint back and is
@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -44,14 +43,3 @@ def dbapi_cursor(db: Database) -> Any:
     """The psycopg2 cursor of the caller's connection (same transaction), for COPY."""
     connection = db.connection() if isinstance(db, Session) else db
     return connection.connection.cursor()
-
-
-def district_outline(db: Database, path: Path) -> shapely.Geometry:
-    """The union of all loaded districts: the area every other layer must fall in."""
-    wkb = db.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM district")).scalar()
-    if wkb is None:
-        raise LoadError(
-            f"{path.name}: no district is loaded; load its outline first "
-            "(wangge load boundaries --level district)"
-        )
-    return shapely.from_wkb(bytes(wkb))

@@ -1,13 +1,15 @@
-"""What a located point belongs to: a grid of the active plan with its community and street."""
+"""What a located point belongs to: an active grid with its community, street and plan."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
+
 
 @dataclass(frozen=True)
 class GridArea:
-    """A grid and the community and street it lies in (codes and Chinese names)."""
+    """A grid and the community and street it lies in (codes and Chinese names), and its plan."""
 
     grid_id: int
     grid_code: str
@@ -16,8 +18,9 @@ class GridArea:
     community_name: str
     street_code: str
     street_name: str
+    plan_id: int
 
-
-GRID_AREA_COLUMNS = """g.id, g.code, g.name, c.code, c.name, s.code, s.name"""
-GRID_AREA_JOINS = """grid g JOIN community c ON c.id = g.community_id
-    JOIN street s ON s.code = c.street_code"""
+    @property
+    def district_code(self) -> str:
+        """A grid's district is its code's 6-digit prefix."""
+        return self.grid_code[:DISTRICT_CODE_LENGTH]

@@ -33,9 +33,9 @@ def locate_point(
     user: CurrentUser,
     query: Annotated[LocateQuery, Query()],
 ) -> LocateResponse:
-    """Street, community and grid of the active plan at lon/lat; 422 outside the district."""
-    district = request.app.state.settings.district_code
-    located, area = locate_one(session, _cache(request), query.lon, query.lat, query.crs, district)
+    """Street, community and grid of the active plan at lon/lat; 422 outside the caller's districts."""
+    prefix = user.district_prefix
+    located, area = locate_one(session, _cache(request), query.lon, query.lat, query.crs, prefix)
     return LocateResponse(
         **Placement.of(area).model_dump(),
         lon=query.lon,
@@ -43,7 +43,7 @@ def locate_point(
         crs=query.crs,
         wgs84_lon=round(float(located.lons[0]), 7),
         wgs84_lat=round(float(located.lats[0]), 7),
-        plan_id=located.plan_id,
+        plan_id=area.plan_id,
         method=located.method,
     )
 
@@ -55,17 +55,19 @@ def locate_batch(
     """Locate many points at once; points outside every grid get an error text, not a 422."""
     lons = np.array([point.lon for point in body.points])
     lats = np.array([point.lat for point in body.points])
-    located = locate(session, _cache(request), lons, lats, body.crs)
-    district = request.app.state.settings.district_code
+    prefix = user.district_prefix
+    located = locate(session, _cache(request), lons, lats, body.crs).within(prefix)
     items = [
         BatchItem(
             index=i,
             wgs84_lon=round(float(located.lons[i]), 7),
             wgs84_lat=round(float(located.lats[i]), 7),
             placement=Placement.of(area) if area is not None else None,
-            error=None if area is not None else located.reason(i, district),
+            error=None if area is not None else located.reason(i, prefix),
         )
         for i, area in enumerate(located.areas)
     ]
     located_count = sum(area is not None for area in located.areas)
-    return BatchResponse(plan_id=located.plan_id, method=located.method, located=located_count, results=items)
+    return BatchResponse(
+        plan_ids=located.plan_ids, method=located.method, located=located_count, results=items
+    )

@@ -91,7 +91,7 @@ class BatchItem(BaseModel):
 
 
 class BatchResponse(BaseModel):
-    plan_id: int
+    plan_ids: list[int] = Field(description="the active plans (one per district) the points fell in")
     method: str
     located: int
     results: list[BatchItem]

@@ -7,15 +7,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_api.auth.models import Role
 from gis_api.auth.scope import Principal, scope_level
 from gis_api.errors import PermissionDeniedError
 from gis_api.events.publisher import publish
+from gis_api.members.availability import write_availability
 from gis_api.members.models import Availability
 from gis_api.members.schemas import MemberOut, MemberPage
 
-TEAM_READERS = frozenset({Role.ADMIN, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR, Role.COMMUNITY_OPERATOR})
-"""Operators see their area's team; workers see only themselves, planners no individuals."""
 MAX_MEMBERS = 10000
 
 MEMBER_SQL = """
@@ -24,20 +22,20 @@ SELECT m.id, m.name, m.role::text AS role, m.status::text AS status, g.code AS h
 FROM team_member m LEFT JOIN grid g ON g.id = m.home_grid_id
 """
 
-SET_STATUS_SQL = """
-UPDATE team_member SET status = CAST(:status AS availability) WHERE id = :m
-RETURNING id, (SELECT code FROM grid WHERE id = team_member.home_grid_id),
-          ST_X(last_position), ST_Y(last_position)
+POSITION_SQL = """
+SELECT (SELECT code FROM grid WHERE id = m.home_grid_id), ST_X(m.last_position), ST_Y(m.last_position)
+FROM team_member m WHERE m.id = :m
 """
 
 
 def set_availability(session: Session, member_id: int, status: Availability) -> MemberOut:
     """Store the member's availability and publish it live (the caller commits)."""
-    row = session.execute(text(SET_STATUS_SQL), {"status": status.value, "m": member_id}).one()
-    payload: dict[str, Any] = {"member_id": member_id, "status": status.value, "lon": row[2], "lat": row[3]}
+    write_availability(session, member_id, status)
+    row = session.execute(text(POSITION_SQL), {"m": member_id}).one()
+    payload: dict[str, Any] = {"member_id": member_id, "status": status.value, "lon": row[1], "lat": row[2]}
     payload["change"] = "availability"
     # a 'position' event: the map's team layer already follows those (status restyles the marker)
-    publish(session, "position", row[1] or "", payload, member_id=member_id)
+    publish(session, "position", row[0] or "", payload, member_id=member_id)
     return member(session, member_id)
 
 
@@ -48,7 +46,7 @@ def member(session: Session, member_id: int) -> MemberOut:
 
 def list_members(session: Session, principal: Principal, scope: str | None) -> MemberPage:
     """Members whose home grid lies in `scope` (default: the caller's whole area)."""
-    if principal.role not in TEAM_READERS:
+    if not principal.may_read_team:
         raise PermissionDeniedError(f"role {principal.role} may not list team members")
     area = scope or principal.scope_code
     scope_level(area)  # digits of a district/street/community/grid length, or a clear 422

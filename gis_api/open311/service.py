@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,9 +17,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.links import sign
+from gis_api.auth.scope import DISTRICT_CODE_LENGTH
+from gis_api.cases import media
 from gis_api.cases.categories import KIND_NAME, default_catalog
 from gis_api.cases.service import Actor, create_case, now_utc
-from gis_api.errors import InvalidInputError, NotFoundError
+from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError
+from gis_api.open311.jurisdictions import Jurisdiction
 
 RESIDENT = Actor(username="open311", role="resident")
 MAX_DESCRIPTION = 4000
@@ -39,6 +43,7 @@ STATUS_NOTES = {
     "void": "已作废",
 }
 CLOSED_STATES = ("closed", "void")
+REPORT_TOKEN_PURPOSE = "report-rating"
 
 
 def services() -> list[dict[str, Any]]:
@@ -109,12 +114,49 @@ def _number(fields: Mapping[str, str], name: str) -> float:
         raise InvalidInputError(f"{name} must be a number, got {fields[name]!r}") from None
 
 
-def submit(session: Session, fields: Mapping[str, str], idempotency_key: str | None) -> tuple[int, bool]:
-    """Create (or find the retried) case for a resident's request; (case id, created)."""
+def checked_photo(data: bytes | None) -> bytes:
+    """The uploaded `media` photo if it is a JPEG, PNG or WebP of at most 5 MB."""
+    if not data:
+        raise InvalidInputError("media is empty: attach a JPEG, PNG or WebP photo")
+    if len(data) > media.MAX_BYTES:
+        raise InvalidInputError(f"media is larger than {media.MAX_BYTES // (1024 * 1024)} MB")
+    if media.image_kind(data) is None:
+        raise InvalidInputError("media must be a JPEG, PNG or WebP photo (checked by its content)")
+    return data
+
+
+def report_token(secret: bytes, case_id: int) -> str:
+    """The per-report secret that lets its reporter rate the handling (see gis_api.auth.links)."""
+    return sign(secret, REPORT_TOKEN_PURPOSE, str(case_id))
+
+
+def submit(
+    session: Session,
+    fields: Mapping[str, str],
+    idempotency_key: str | None,
+    served: Jurisdiction,
+    photos: Sequence[str] = (),
+) -> tuple[int, bool]:
+    """Create (or find the retried) case for a resident's request in a jurisdiction; (case id,
+    created). A point outside the jurisdiction is refused with a message naming it. `photos` are
+    stored media references of the request's uploaded `media`."""
     request = RequestInput.parse(fields)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
         raise InvalidInputError("Idempotency-Key must be 1 to 100 characters long")
     key = f"o311k:{idempotency_key}" if idempotency_key else request.fingerprint(now_utc())
+    try:
+        return _create(session, request, key, served.code, photos)
+    except OutOfDistrictError as error:
+        if not served.code:
+            raise
+        raise OutOfDistrictError(
+            f"{error}: jurisdiction_id {served.code} ({served.name}) covers only its own area"
+        ) from None
+
+
+def _create(
+    session: Session, request: RequestInput, key: str, within: str, photos: Sequence[str]
+) -> tuple[int, bool]:
     report = create_case(
         session,
         category_code=request.service_code,
@@ -125,25 +167,30 @@ def submit(session: Session, fields: Mapping[str, str], idempotency_key: str | N
         description=request.description,
         source="open311",
         idempotency_key=key,
-        media=[request.media_url] if request.media_url else [],
+        media=[*photos, *([request.media_url] if request.media_url else [])],
+        within=within,
     )
     return report.case.id, report.created
 
 
-REQUESTS_SQL = """
+REQUESTS_SQL = f"""
 SELECT i.id, i.state, i.category_code, i.description, i.created_at, i.updated_at, i.stage_deadline,
-       ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, s.name AS street, c.name AS community, g.name AS grid,
+       ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, d.name AS district, s.name AS street,
+       c.name AS community, g.name AS grid,
        i.grid_code,
        -- only resolution notes are public; other notes are internal to the command centre
        (SELECT e.note FROM case_event e WHERE e.case_id = i.id AND e.note <> ''
           AND e.action IN ('dispose', 'self_dispose', 'close', 'void')
          ORDER BY e.id DESC LIMIT 1) AS last_note,
-       (SELECT e.media ->> 0 FROM case_event e WHERE e.case_id = i.id AND e.action = 'report') AS media_url
+       -- a public URL given by the reporter; uploaded photos stay internal (media:sha256 references)
+       (SELECT m.url FROM case_event e, jsonb_array_elements_text(e.media) AS m(url)
+         WHERE e.case_id = i.id AND e.action = 'report' AND m.url ~ '^https?://' LIMIT 1) AS media_url
 FROM incident i
 LEFT JOIN grid g ON g.id = i.grid_id
 LEFT JOIN community c ON c.id = g.community_id
 LEFT JOIN street s ON s.code = i.street_code
-WHERE {where}
+LEFT JOIN district d ON d.code = left(i.grid_code, {DISTRICT_CODE_LENGTH})
+WHERE {{where}}
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT :limit
 """
@@ -158,9 +205,11 @@ class RequestQuery:
     statuses: list[str] | None = None
     start: datetime | None = None
     end: datetime | None = None
+    area: str = ""
+    """City or district code of the jurisdiction ('' = all)."""
 
     @classmethod
-    def parse(cls, params: Mapping[str, str]) -> RequestQuery:
+    def parse(cls, params: Mapping[str, str], area: str = "") -> RequestQuery:
         ids = _csv(params.get("service_request_id"))
         statuses = _csv(params.get("status"))
         for status in statuses or []:
@@ -173,11 +222,11 @@ class RequestQuery:
         if numbers and any(not 0 < n < 2**63 for n in numbers):
             raise InvalidInputError("service_request_id out of range")
         start, end = _date(params.get("start_date"), "start_date"), _date(params.get("end_date"), "end_date")
-        return cls(numbers, _csv(params.get("service_code")), statuses, start, end)
+        return cls(numbers, _csv(params.get("service_code")), statuses, start, end, area)
 
     def sql(self) -> tuple[str, dict[str, Any]]:
-        clauses: list[str] = ["true"]
-        values: dict[str, Any] = {}
+        clauses: list[str] = ["i.grid_code LIKE :area"]
+        values: dict[str, Any] = {"area": f"{self.area}%"}
         if self.ids:
             clauses.append("i.id = ANY(:ids)")
             values["ids"] = self.ids
@@ -217,9 +266,10 @@ def requests(session: Session, query: RequestQuery) -> list[dict[str, Any]]:
     return [_request(row) for row in rows]
 
 
-def one_request(session: Session, request_id: int) -> list[dict[str, Any]]:
-    """The single request as a one-element list (the spec's shape); NotFoundError if unknown."""
-    found = requests(session, RequestQuery(ids=[request_id]))
+def one_request(session: Session, request_id: int, area: str = "") -> list[dict[str, Any]]:
+    """The single request (of the jurisdiction `area`) as a one-element list (the spec's shape);
+    NotFoundError if unknown."""
+    found = requests(session, RequestQuery(ids=[request_id], area=area))
     if not found:
         raise NotFoundError(f"service_request_id {request_id} not found")
     return found
@@ -229,7 +279,7 @@ def _request(row: Any) -> dict[str, Any]:
     category = default_catalog().categories.get(row.category_code)
     closed = row.state in CLOSED_STATES
     notes = STATUS_NOTES.get(row.state, row.state)
-    agency = " ".join(part for part in ("武昌区", row.street, row.community, row.grid) if part)
+    agency = " ".join(part for part in (row.district, row.street, row.community, row.grid) if part)
     return {
         "service_request_id": row.id,
         "status": "closed" if closed else "open",

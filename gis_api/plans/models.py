@@ -1,4 +1,4 @@
-"""Versioned plans of community (社区) and grid (网格) boundaries; exactly one plan is active."""
+"""Versioned plans of community (社区) and grid (网格) boundaries; one active plan per district."""
 
 import enum
 from datetime import datetime
@@ -32,6 +32,7 @@ class Plan(Base):
     valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
 
 
 class Community(Base):

@@ -12,18 +12,26 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError
+from gis_api.locate.rule import plan_assignment_sql
+from gis_api.plans.active import plan_district
 from gis_api.plans.schemas import AreaDeviation, LevelSummary, PlanAreas
 
-# Households of a plan: the stored assignment, else the live one (active plan), else containment.
-ASSIGNMENT_SQL = """
+PLAN_HOUSEHOLDS = (
+    "(SELECT id, geom FROM household WHERE district_code = (SELECT district_code FROM plan WHERE id = :p))"
+)
+"""The households of a plan's district (a plan never holds another district's homes)."""
+
+# Households of a plan: the stored assignment, else the live one (active plan), else the grid
+# holding each household of the plan's district (point → grid rule).
+ASSIGNMENT_SQL = f"""
 SELECT a.household_id, a.grid_id FROM plan_assignment a WHERE a.plan_id = :p
 UNION ALL
 SELECT h.id, h.grid_id FROM household h JOIN grid g ON g.id = h.grid_id
 WHERE g.plan_id = :p AND NOT EXISTS (SELECT 1 FROM plan_assignment x WHERE x.plan_id = :p)
 UNION ALL
-SELECT h.id, g.id FROM household h JOIN grid g ON g.plan_id = :p AND ST_Covers(g.geom, h.geom)
+SELECT contained.* FROM ({plan_assignment_sql(PLAN_HOUSEHOLDS, ":p")}) contained
 WHERE NOT EXISTS (SELECT 1 FROM plan_assignment x WHERE x.plan_id = :p)
-  AND NOT EXISTS (SELECT 1 FROM plan y WHERE y.id = :p AND y.status = 'active')
+  AND NOT EXISTS (SELECT 1 FROM active_plan y WHERE y.plan_id = :p)
 """
 
 
@@ -34,6 +42,7 @@ class PlanSummary:
     id: int
     name: str
     status: str
+    district_code: str
     created_at: datetime
     valid_from: datetime | None
     valid_to: datetime | None
@@ -44,8 +53,8 @@ class PlanSummary:
     def __str__(self) -> str:
         period = f"{_day(self.valid_from)} → {_day(self.valid_to)}" if self.valid_from else "—"
         return (
-            f"{self.id:>4}  {self.status:<8} {self.communities:>4} communities {self.grids:>5} grids  "
-            f"{period:<25} {self.name}"
+            f"{self.id:>4}  {self.district_code} {self.status:<8} {self.communities:>4} communities "
+            f"{self.grids:>5} grids  {period:<25} {self.name}"
         )
 
 
@@ -53,25 +62,28 @@ def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "now"
 
 
-def list_plans(connection: Connection) -> list[PlanSummary]:
-    """Every plan, newest first, with its community and grid counts."""
-    rows = connection.execute(
-        text(
-            "SELECT p.id, p.name, p.status::text, p.created_at, p.valid_from, p.valid_to, "
-            "(SELECT count(*) FROM community c WHERE c.plan_id = p.id), "
-            "(SELECT count(*) FROM grid g WHERE g.plan_id = p.id), p.metrics "
-            "FROM plan p ORDER BY p.id DESC"
-        )
-    ).all()
+PLANS_SQL = """
+SELECT p.id, p.name, p.status::text, p.district_code, p.created_at, p.valid_from, p.valid_to,
+       (SELECT count(*) FROM community c WHERE c.plan_id = p.id),
+       (SELECT count(*) FROM grid g WHERE g.plan_id = p.id), p.metrics
+FROM plan p WHERE p.district_code LIKE :prefix AND (CAST(:id AS integer) IS NULL OR p.id = :id)
+ORDER BY p.id DESC
+"""
+
+
+def list_plans(connection: Connection, prefix: str = "") -> list[PlanSummary]:
+    """Every plan of the districts under `prefix` (a city/district code), newest first, with its
+    community and grid counts."""
+    rows = connection.execute(text(PLANS_SQL), {"prefix": f"{prefix}%", "id": None}).all()
     return [PlanSummary(*row) for row in rows]
 
 
-def get_plan(connection: Connection, plan_id: int) -> PlanSummary:
-    """One plan or NotFoundError."""
-    for plan in list_plans(connection):
-        if plan.id == plan_id:
-            return plan
-    raise NotFoundError(f"plan {plan_id} does not exist")
+def get_plan(connection: Connection, plan_id: int, prefix: str = "") -> PlanSummary:
+    """One plan (of a district under `prefix`) or NotFoundError."""
+    row = connection.execute(text(PLANS_SQL), {"prefix": f"{prefix}%", "id": plan_id}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    return PlanSummary(*row)
 
 
 @dataclass
@@ -106,9 +118,19 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def comparable(summary_a: PlanSummary, summary_b: PlanSummary) -> None:
+    """Two plans can be compared only within one district."""
+    if summary_a.district_code != summary_b.district_code:
+        raise InvalidInputError(
+            f"plan {summary_a.id} (district {summary_a.district_code}) and plan {summary_b.id} "
+            f"(district {summary_b.district_code}) belong to different districts"
+        )
+
+
 def compare_plans(connection: Connection, plan_a: int, plan_b: int) -> PlanComparison:
-    """Households that keep their community / grid code between two plans."""
+    """Households that keep their community / grid code between two plans of one district."""
     summary_a, summary_b = get_plan(connection, plan_a), get_plan(connection, plan_b)
+    comparable(summary_a, summary_b)
     households, same_community, same_grid = moved_totals(connection, plan_a, plan_b)
     return PlanComparison(summary_a, summary_b, households, same_community, same_grid)
 
@@ -233,18 +255,23 @@ def moved_geojson(connection: Connection, plan_a: int, plan_b: int) -> str:
 
 
 def activate_plan(connection: Connection, plan_id: int, now: datetime | None = None) -> PlanSummary:
-    """Make a draft the active plan in the caller's transaction: archive the old one, move households
-    and team members' home grids. Any failure raises and the caller's rollback keeps the old plan."""
-    status = connection.execute(
-        text("SELECT status::text FROM plan WHERE id = :p FOR UPDATE"), {"p": plan_id}
-    ).scalar()
-    if status is None:
+    """Make a draft its district's active plan in the caller's transaction: archive that district's
+    old plan, move that district's households and team members' home grids; other districts are
+    not touched. Any failure raises and the caller's rollback keeps the old plan."""
+    found = connection.execute(
+        text("SELECT status::text, district_code FROM plan WHERE id = :p FOR UPDATE"), {"p": plan_id}
+    ).one_or_none()
+    if found is None:
         raise NotFoundError(f"plan {plan_id} does not exist")
+    status, district = found
     if status != "draft":
         raise ConflictError(f"plan {plan_id} is {status}; only a draft can be activated")
-    moment = {"now": now or datetime.now().astimezone()}
+    moment = {"now": now or datetime.now().astimezone(), "d": district}
     old_id = connection.execute(
-        text("UPDATE plan SET status = 'archived', valid_to = :now WHERE status = 'active' RETURNING id"),
+        text(
+            "UPDATE plan SET status = 'archived', valid_to = :now "
+            "WHERE status = 'active' AND district_code = :d RETURNING id"
+        ),
         moment,
     ).scalar()
     connection.execute(
@@ -258,55 +285,48 @@ def activate_plan(connection: Connection, plan_id: int, now: datetime | None = N
     return get_plan(connection, plan_id)
 
 
+REASSIGN_STORED_SQL = """
+UPDATE household h SET grid_id = a.grid_id FROM plan_assignment a
+WHERE a.plan_id = :p AND a.household_id = h.id
+"""
+REASSIGN_CONTAINED_SQL = f"""
+UPDATE household h SET grid_id = found.grid_id
+FROM ({plan_assignment_sql(PLAN_HOUSEHOLDS, ":p")}) found WHERE found.id = h.id
+"""
+ORPHANS_SQL = """
+SELECT h.id FROM household h LEFT JOIN grid g ON g.id = h.grid_id
+WHERE h.district_code = :d AND g.plan_id IS DISTINCT FROM :p ORDER BY h.id LIMIT 5
+"""
+
+
 def reassign_households(connection: Connection, plan_id: int) -> None:
-    """Point every household at its grid in the plan: the stored assignment, else the containing grid."""
+    """Point every household of the plan's district at its grid in the plan: the stored
+    assignment, else the grid holding it (point → grid rule)."""
     stored = connection.execute(
         text("SELECT count(*) FROM plan_assignment WHERE plan_id = :p"), {"p": plan_id}
     ).scalar_one()
-    if stored:
-        connection.execute(
-            text(
-                "UPDATE household h SET grid_id = a.grid_id FROM plan_assignment a "
-                "WHERE a.plan_id = :p AND a.household_id = h.id"
-            ),
-            {"p": plan_id},
-        )
-    else:
-        connection.execute(
-            text(
-                "UPDATE household h SET grid_id = g.id FROM grid g "
-                "WHERE g.plan_id = :p AND ST_Covers(g.geom, h.geom)"
-            ),
-            {"p": plan_id},
-        )
-    orphans = (
-        connection.execute(
-            text(
-                "SELECT h.id FROM household h LEFT JOIN grid g ON g.id = h.grid_id "
-                "WHERE g.plan_id IS DISTINCT FROM :p LIMIT 5"
-            ),
-            {"p": plan_id},
-        )
-        .scalars()
-        .all()
-    )
+    connection.execute(text(REASSIGN_STORED_SQL if stored else REASSIGN_CONTAINED_SQL), {"p": plan_id})
+    district = plan_district(connection, plan_id)
+    orphans = connection.execute(text(ORPHANS_SQL), {"p": plan_id, "d": district}).scalars().all()
     if orphans:
         raise InvalidInputError(
             f"plan {plan_id} leaves households without a grid (e.g. ids {list(orphans)}); not activated"
         )
 
 
+OLD_CONTAINED = plan_assignment_sql(PLAN_HOUSEHOLDS.replace(":p", ":old"), ":old")
+
+
 def reassign_home_grids(connection: Connection, old_plan_id: int, new_plan_id: int) -> None:
     """Each team member moves to the new grid holding most households of their old home grid."""
     connection.execute(
-        text("""
+        text(f"""
         WITH flows AS (
             SELECT old.grid_id AS old_grid, h.grid_id AS new_grid, count(*) AS n
             FROM household h
             JOIN (SELECT household_id, grid_id FROM plan_assignment WHERE plan_id = :old
                   UNION ALL
-                  SELECT h2.id, g2.id FROM household h2 JOIN grid g2
-                    ON g2.plan_id = :old AND ST_Covers(g2.geom, h2.geom)
+                  SELECT contained.* FROM ({OLD_CONTAINED}) contained
                   WHERE NOT EXISTS (SELECT 1 FROM plan_assignment x WHERE x.plan_id = :old)) old
               ON old.household_id = h.id
             GROUP BY 1, 2

@@ -1,4 +1,6 @@
-"""Read what the optimiser needs from PostGIS, in a projected CRS: streets, buildings, roads, barriers."""
+"""Read what the optimiser needs from PostGIS, in the district's metric CRS: streets, buildings,
+roads, barriers. Only the district's own rows are read (roads, water and parks: those within
+ROAD_BUFFER_M of its outline, whoever loaded them), so districts never see each other's data."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from gis_api.areas.zones import NEAR_DISTRICT, zones_sql
 from gis_api.errors import InvalidInputError, NotFoundError
 from gis_api.loaders.transaction import dbapi_cursor
 
@@ -18,17 +21,22 @@ from gis_api.loaders.transaction import dbapi_cursor
 BARRIER_ROAD_CLASSES = ("motorway", "trunk", "primary", "railway")
 # Households loaded without a building are grouped into pseudo-buildings of this cell size (m).
 PSEUDO_BUILDING_CELL_M = 25.0
+ROAD_BUFFER_M = 500.0
+"""Roads, water and parks this close to the outline still shape blocks and barriers at the district
+edge."""
 
 BUILDINGS_SQL = """
 SELECT b.id, b.geom, count(h.id) AS households
 FROM building b LEFT JOIN household h ON h.building_id = b.id
+WHERE b.district_code = :district
 GROUP BY b.id ORDER BY b.id
 """
 ASSIGNMENT_SQL = """
 SELECT h.building_id, c.code AS community_code, g.code AS grid_code, count(*) AS n
 FROM household h JOIN grid g ON g.id = h.grid_id JOIN community c ON c.id = g.community_id
-WHERE h.building_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+WHERE h.building_id IS NOT NULL AND h.district_code = :district GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
+ROADS_SQL = f"SELECT road_class, geom FROM road_edge WHERE {NEAR_DISTRICT} ORDER BY id"
 
 
 @dataclass(frozen=True)
@@ -45,46 +53,59 @@ class RedistrictInputs:
     official: pd.DataFrame  # community code, name, street_code (may be empty)
 
 
-def read_frame(connection: Connection, sql: str, metric_crs: str) -> gpd.GeoDataFrame:
+def read_frame(
+    connection: Connection, sql: str, metric_crs: str, params: dict[str, object] | None = None
+) -> gpd.GeoDataFrame:
     """A PostGIS query as a GeoDataFrame in the metric CRS."""
-    frame = gpd.read_postgis(text(sql), connection, geom_col="geom", crs="EPSG:4326")
+    frame = gpd.read_postgis(text(sql), connection, geom_col="geom", crs="EPSG:4326", params=params)
     return frame.rename_geometry("geometry").to_crs(metric_crs)
 
 
-def read_inputs(connection: Connection, metric_crs: str, official: pd.DataFrame) -> RedistrictInputs:
-    """Load streets, buildings with their households and current plan, roads and barriers."""
-    streets = read_frame(connection, "SELECT code, name, geom FROM street ORDER BY code", metric_crs)
+def read_inputs(
+    connection: Connection, district: str, metric_crs: str, official: pd.DataFrame
+) -> RedistrictInputs:
+    """Load the district's streets, buildings with their households and current plan, roads and
+    barriers."""
+    where = {"district": district, "buffer_m": ROAD_BUFFER_M}
+    streets = read_frame(
+        connection, "SELECT code, name, geom FROM street WHERE district_code = :district ORDER BY code",
+        metric_crs, where,
+    )  # fmt: skip
     if streets.empty:
-        raise NotFoundError("no streets loaded: load the district first (wangge demo / wangge load)")
-    pseudo = pseudo_buildings(connection, metric_crs)
-    household_ids = households_by_building(connection)
+        raise NotFoundError(f"no streets loaded in district {district}: load them first (wangge load)")
+    pseudo = pseudo_buildings(connection, district, metric_crs)
+    household_ids = households_by_building(connection, district)
     household_ids.update({int(i): ids for i, ids in zip(pseudo["id"], pseudo["members"], strict=True)})
-    buildings = read_frame(connection, BUILDINGS_SQL, metric_crs)
+    buildings = read_frame(connection, BUILDINGS_SQL, metric_crs, where)
     buildings = pd.concat([buildings, pseudo.drop(columns="members")], ignore_index=True)
     buildings = with_street(buildings, streets)
-    buildings = with_current_plan(connection, buildings)
-    roads = read_frame(connection, "SELECT road_class, geom FROM road_edge ORDER BY id", metric_crs)
+    buildings = with_current_plan(connection, buildings, district)
+    roads = read_frame(connection, ROADS_SQL, metric_crs, where)
     return RedistrictInputs(
         metric_crs=metric_crs,
         streets=streets,
         buildings=buildings,
         roads=roads,
-        barriers=barrier_geometry(connection, roads, metric_crs),
+        barriers=barrier_geometry(connection, roads, metric_crs, where),
         household_ids=household_ids,
-        households=household_points(connection, metric_crs),
+        households=household_points(connection, district, metric_crs),
         official=official,
     )
 
 
-def household_points(connection: Connection, metric_crs: str) -> pd.DataFrame:
-    """Every household's position in WGS84 and in the metric CRS, indexed by household id."""
+def household_points(connection: Connection, district: str, metric_crs: str) -> pd.DataFrame:
+    """Every household of the district: position in WGS84 and in the metric CRS, by household id."""
     import pyproj
 
+    if not district.isdigit():  # inlined into COPY below, which takes no parameters
+        raise InvalidInputError(f"district code {district!r} must be digits")
     # COPY + read_csv: an order of magnitude faster than fetching 442k result rows
     buffer = io.StringIO()
     cursor = dbapi_cursor(connection)
     cursor.copy_expert(
-        "COPY (SELECT id, ST_X(geom), ST_Y(geom) FROM household ORDER BY id) TO STDOUT", buffer
+        "COPY (SELECT id, ST_X(geom), ST_Y(geom) FROM household "
+        f"WHERE district_code = '{district}' ORDER BY id) TO STDOUT",
+        buffer,
     )
     buffer.seek(0)
     table = pd.read_csv(buffer, sep="\t", header=None, names=["id", "lon", "lat"], dtype={"id": np.int64})
@@ -96,12 +117,15 @@ def household_points(connection: Connection, metric_crs: str) -> pd.DataFrame:
     )
 
 
-def pseudo_buildings(connection: Connection, metric_crs: str) -> gpd.GeoDataFrame:
+def pseudo_buildings(connection: Connection, district: str, metric_crs: str) -> gpd.GeoDataFrame:
     """Households without a building, grouped by a 25 m cell into point 'buildings' with negative ids.
 
     Column `members` lists the grouped household ids (in id order)."""
     orphans = read_frame(
-        connection, "SELECT id, geom FROM household WHERE building_id IS NULL ORDER BY id", metric_crs
+        connection,
+        "SELECT id, geom FROM household WHERE building_id IS NULL AND district_code = :district ORDER BY id",
+        metric_crs,
+        {"district": district},
     )
     columns: dict[str, list[object]] = {"id": [], "households": [], "members": []}
     if orphans.empty:
@@ -134,10 +158,11 @@ def with_street(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> gpd.G
     return buildings.assign(street_code=joined["code"].to_numpy())
 
 
-def with_current_plan(connection: Connection, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def with_current_plan(connection: Connection, buildings: gpd.GeoDataFrame, district: str) -> gpd.GeoDataFrame:
     """Community and grid of the active plan holding most of each building's households."""
     rows = pd.DataFrame(
-        connection.execute(text(ASSIGNMENT_SQL)).all(), columns=["id", "community", "grid", "n"]
+        connection.execute(text(ASSIGNMENT_SQL), {"district": district}).all(),
+        columns=["id", "community", "grid", "n"],
     )
     # ties between grids holding equal shares of a building go to the lowest grid code
     ordered = rows.sort_values(["id", "n", "grid"], ascending=[True, False, True], kind="stable")
@@ -148,20 +173,27 @@ def with_current_plan(connection: Connection, buildings: gpd.GeoDataFrame) -> gp
     )
 
 
-def households_by_building(connection: Connection) -> dict[int, np.ndarray]:
+def households_by_building(connection: Connection, district: str) -> dict[int, np.ndarray]:
     """Household ids per building in id order (the stairwell/floor order used to split towers)."""
     rows = connection.execute(
         text(
             "SELECT building_id, array_agg(id ORDER BY id) FROM household "
-            "WHERE building_id IS NOT NULL GROUP BY building_id"
-        )
+            "WHERE building_id IS NOT NULL AND district_code = :district GROUP BY building_id"
+        ),
+        {"district": district},
     )
     return {int(building): np.asarray(ids, dtype=np.int64) for building, ids in rows}
 
 
-def barrier_geometry(connection: Connection, roads: gpd.GeoDataFrame, metric_crs: str) -> shapely.Geometry:
-    """Major roads and water outlines: lines that boundaries should follow rather than cross."""
+def barrier_geometry(
+    connection: Connection, roads: gpd.GeoDataFrame, metric_crs: str, where: dict[str, object]
+) -> shapely.Geometry:
+    """Major roads and the outlines of water and parks near the district (the no-household zones
+    of gis_api.areas.zones): lines that boundaries should follow rather than cross."""
     major = roads.geometry[roads["road_class"].isin(BARRIER_ROAD_CLASSES)].to_numpy()
-    water = read_frame(connection, "SELECT geom FROM water ORDER BY id", metric_crs)
-    shores = shapely.boundary(water.geometry.to_numpy())
+    sql, params = zones_sql()
+    zones = read_frame(
+        connection, f"SELECT geom FROM ({sql}) zones ORDER BY layer, id", metric_crs, {**params, **where}
+    )
+    shores = shapely.boundary(zones.geometry.to_numpy())
     return shapely.union_all(np.concatenate([major, shores]))

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from boundaries.executor import make_executor
 from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
 from boundaries.score import Weights
+from gis_api.districts.service import resolve_district
 from gis_api.errors import InvalidInputError
 from gis_api.redistrict.inputs import read_inputs
 from gis_api.redistrict.store import PlanGeometry, plan_geometry, store_plan
@@ -48,6 +49,8 @@ class RedistrictOptions:
     dask_scheduler: str | None = None
     workers: int | None = None
     name: str | None = None
+    district: str | None = None
+    """The district to redraw (its code); None = the only district loaded."""
 
 
 @dataclass
@@ -187,7 +190,9 @@ def redistrict_on(
         timings[stage] = time.perf_counter() - started - sum(timings.values())
 
     official = read_official(options.official_codes)
-    inputs = read_inputs(connection, "EPSG:32650", official)
+    district = resolve_district(connection, options.district)
+    say(f"[redistrict] district {district.code} {district.name}, metric CRS {district.metric_crs}")
+    inputs = read_inputs(connection, district.code, district.metric_crs, official)
     lap("read")
     units = build_units(inputs, stairwell_group(options), say)
     lap("units")
@@ -195,7 +200,7 @@ def redistrict_on(
     lap("optimise")
     geometry: PlanGeometry = plan_geometry(units, result, official)
     lap("polygons")
-    plan_id, metrics = store_plan(connection, inputs, units, result, geometry, options)
+    plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options)
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)

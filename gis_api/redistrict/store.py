@@ -17,6 +17,7 @@ from boundaries.dissolve import dissolve
 from boundaries.partition import HierarchyResult
 from gis_api.loaders.bulk import copy_frame, hex_ewkb
 from gis_api.loaders.validate import as_multipolygon
+from gis_api.locate.rule import first_by_code
 from gis_api.redistrict.inputs import RedistrictInputs
 from gis_api.redistrict.units import UnitSet
 
@@ -124,9 +125,11 @@ def contained_assignment(
         return assignment
     stray = np.flatnonzero(~inside)
     point_idx, grid_idx = shapely.STRtree(grids).query(shapely.points(points[stray]), predicate="intersects")
+    codes = geometry.grids["code"].to_numpy(dtype=object)
+    chosen = first_by_code(point_idx, grid_idx, codes, len(stray))  # shared edge: smallest code
     fixed = planned.copy()
-    first = np.unique(point_idx, return_index=True)[1]  # a point on a shared edge: the first grid
-    fixed[stray[point_idx[first]]] = grid_idx[first]
+    found = chosen >= 0
+    fixed[stray[found]] = chosen[found]
     return assignment.assign(grid=fixed)
 
 
@@ -153,13 +156,15 @@ def grid_deviation(households: np.ndarray, target: float) -> dict[str, float]:
 
 def store_plan(
     connection: Connection,
+    district: str,
     inputs: RedistrictInputs,
     units: UnitSet,
     result: HierarchyResult,
     geometry: PlanGeometry,
     options: RedistrictOptions,
 ) -> tuple[int, dict[str, Any]]:
-    """Insert the draft plan, its communities, grids and household assignment; return id and metrics."""
+    """Insert the district's draft plan, its communities, grids and household assignment; return id
+    and metrics."""
     planned = household_assignment(inputs, units, result)
     assignment = contained_assignment(planned, inputs, geometry)
     recount(geometry, assignment)
@@ -170,9 +175,9 @@ def store_plan(
     metrics["households_regridded_by_position"] = int((assignment["grid"] != planned["grid"]).sum())
     name = options.name or f"调整方案 seed {options.seed}"
     plan_id = connection.execute(
-        text("INSERT INTO plan (name, status, description, metrics) "
-             "VALUES (:n, 'draft', :d, CAST(:m AS jsonb)) RETURNING id"),
-        {"n": name, "d": _describe(options), "m": json.dumps(metrics)},
+        text("INSERT INTO plan (name, status, description, metrics, district_code) "
+             "VALUES (:n, 'draft', :d, CAST(:m AS jsonb), :district) RETURNING id"),
+        {"n": name, "d": _describe(options), "m": json.dumps(metrics), "district": district},
     ).scalar_one()  # fmt: skip
     community_ids = _insert_communities(connection, plan_id, geometry.communities)
     grid_ids = _insert_grids(connection, plan_id, geometry.grids, community_ids)

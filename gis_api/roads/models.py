@@ -1,7 +1,7 @@
 """Routable road network in pgRouting's layout (id, source, target, cost, reverse_cost)."""
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import BigInteger, Boolean, Float, String
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gis_api.db.base import Base
@@ -13,6 +13,8 @@ class RoadNode(Base):
     __tablename__ = "road_node"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     component: Mapped[int] = mapped_column(BigInteger, default=0)
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("district.code"))
+    """The district whose `wangge load roads` brought it (ids are unique across districts)."""
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
 
 
@@ -31,4 +33,5 @@ class RoadEdge(Base):
     travel_time_s: Mapped[float] = mapped_column(Float)
     cost: Mapped[float] = mapped_column(Float)
     reverse_cost: Mapped[float] = mapped_column(Float)
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("district.code"))
     geom: Mapped[WKBElement] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=False))

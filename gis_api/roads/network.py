@@ -1,7 +1,7 @@
 """A routable road graph in pgRouting's layout, built from plain LineStrings (no database here).
 
-Topology comes from the segment endpoints: endpoints closer than `snap_tolerance_m` (1 m in
-EPSG:32650) become one node, so the input must already be split at intersections, as OSM-derived
+Topology comes from the segment endpoints: endpoints closer than `snap_tolerance_m` (1 m in the
+district's metric CRS) become one node, so the input must already be split at intersections, as OSM-derived
 linework and osmnx edges are; crossings without a shared endpoint (bridges over roads) stay
 unconnected, which is what we want. Each edge gets its metric length, a road class, a speed for
 that class, travel_time_s, and pgRouting's cost/reverse_cost (reverse_cost = -1 when one-way).
@@ -28,7 +28,6 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-METRIC_CRS = "EPSG:32650"
 # Effective urban speeds in Wuhan traffic, not legal limits: signals, congestion and e-bikes
 # sharing the lanes keep an expressway near 60 km/h on average and a residential lane near 20.
 SPEED_KMH_BY_CLASS: dict[str, float] = {
@@ -110,8 +109,8 @@ class RoadNetwork:
 def build_network(
     lines: gpd.GeoDataFrame,
     *,
+    metric_crs: str,
     snap_tolerance_m: float = 1.0,
-    metric_crs: str = METRIC_CRS,
 ) -> RoadNetwork:
     """Graph from EPSG:4326 lines with optional road_class, name and oneway columns.
 

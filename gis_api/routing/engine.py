@@ -1,8 +1,9 @@
 """In-memory road routing for dispatch, built on scipy.sparse.csgraph.
 
-The road_node/road_edge tables are read once per process into numpy arrays: a CSR matrix of the
-REVERSED graph (so a single Dijkstra from the incident yields every node's travel time TO it), edge
-geometry in the metric CRS, and a KD-tree over points sampled along the edges. A position is snapped
+Each district's road network (road_node/road_edge rows of its import) is read once per process
+into numpy arrays, measured in that district's metric CRS: a CSR matrix of the REVERSED graph (so
+a single Dijkstra from the incident yields every node's travel time TO it), edge geometry in the
+metric CRS, and a KD-tree over points sampled along the edges. A position is snapped
 to the nearest road edge (not just the nearest node) and the partial edge's travel time is counted,
 so a worker standing mid-block is not charged a detour to a far intersection.
 """
@@ -10,7 +11,7 @@ so a worker standing mid-block is not charged a detour to a far intersection.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,6 @@ from sqlalchemy import Connection, Engine, text
 
 from gis_api.errors import InvalidInputError
 
-METRIC_CRS = "EPSG:32650"
 SAMPLE_SPACING_M = 10.0
 """Spacing of the snapping samples; the chosen edge is the nearest to within half of this."""
 ACCESS_SPEED_MPS = 1.2
@@ -34,9 +34,9 @@ DEFAULT_LIMIT_S = 3 * 3600.0
 """Reverse searches stop here: nobody is dispatched to an incident three hours away."""
 MIN_EDGE_TIME_S = 1e-6
 
-NODES_SQL = "SELECT id, ST_X(geom), ST_Y(geom) FROM road_node ORDER BY id"
+NODES_SQL = "SELECT id, ST_X(geom), ST_Y(geom) FROM road_node WHERE district_code = :d ORDER BY id"
 EDGES_SQL = """SELECT id, source, target, travel_time_s, NOT oneway AND reverse_cost >= 0,
-    ST_AsBinary(geom) FROM road_edge ORDER BY id"""
+    ST_AsBinary(geom) FROM road_edge WHERE district_code = :d ORDER BY id"""
 PGR_EDGES_SQL = """SELECT id, source, target, travel_time_s AS cost,
     CASE WHEN oneway OR reverse_cost < 0 THEN -1 ELSE travel_time_s END AS reverse_cost
     FROM road_edge"""
@@ -80,7 +80,9 @@ class RoadGraph:
         travel_time_s: NDArray[np.float64],
         two_way: NDArray[np.bool_],
         lines: NDArray[np.object_],
+        metric_crs: str,
     ) -> None:
+        self.metric_crs = metric_crs
         self.node_ids = node_ids
         self.edge_ids = edge_ids
         self.edge_nodes = edge_nodes
@@ -88,8 +90,8 @@ class RoadGraph:
         self.two_way = two_way
         self.lines = lines
         self.length_m = shapely.length(lines) if len(lines) else np.zeros(0)
-        self.to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
-        self.to_lonlat = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+        self.to_metric = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+        self.to_lonlat = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
         self._build_reverse_csr()
         self._build_samples()
         self.member_snaps = MemberSnaps(self)
@@ -103,10 +105,14 @@ class RoadGraph:
         return len(self.edge_ids) == 0
 
     @classmethod
-    def from_connection(cls, connection: Connection) -> RoadGraph:
-        """Read road_node and road_edge through `connection` (sees uncommitted test rows too)."""
-        nodes = connection.execute(text(NODES_SQL)).all()
-        edges = connection.execute(text(EDGES_SQL)).all()
+    def from_connection(cls, connection: Connection, district: str | None = None) -> RoadGraph:
+        """Read one district's road_node and road_edge rows (the only district by default) through
+        `connection` (sees uncommitted test rows too)."""
+        from gis_api.districts.service import resolve_district
+
+        target = resolve_district(connection, district)
+        nodes = connection.execute(text(NODES_SQL), {"d": target.code}).all()
+        edges = connection.execute(text(EDGES_SQL), {"d": target.code}).all()
         node_ids = np.array([row[0] for row in nodes], dtype=np.int64)
         lonlat = np.array([(row[1], row[2]) for row in nodes], dtype=float).reshape(-1, 2)
         position = {int(node): index for index, node in enumerate(node_ids)}
@@ -122,6 +128,7 @@ class RoadGraph:
             np.array([row[3] for row in edges], dtype=float),
             np.array([row[4] for row in edges], dtype=bool),
             np.asarray(lines, dtype=object),
+            target.metric_crs,
         )
 
     @classmethod
@@ -134,15 +141,16 @@ class RoadGraph:
         travel_time_s: NDArray[np.float64],
         two_way: NDArray[np.bool_],
         lines_lonlat: NDArray[np.object_],
+        metric_crs: str,
     ) -> RoadGraph:
         """Project lon/lat geometry to the metric CRS and orient each line source -> target."""
-        to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+        to_metric = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
         lines = shapely.transform(
             lines_lonlat, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
         )
         node_xy = np.column_stack(to_metric.transform(node_lonlat[:, 0], node_lonlat[:, 1]))
         lines = _oriented(lines, node_xy[edge_nodes[:, 0]]) if len(lines) else lines
-        return cls(node_ids, edge_ids, edge_nodes, travel_time_s, two_way, lines)
+        return cls(node_ids, edge_ids, edge_nodes, travel_time_s, two_way, lines, metric_crs)
 
     def _build_reverse_csr(self) -> None:
         """CSR of the reversed graph plus one virtual node (the incident) with two spare slots."""
@@ -419,18 +427,31 @@ def _oriented(lines: NDArray[np.object_], source_xy: NDArray[np.float64]) -> NDA
     return lines
 
 
-_CACHE: dict[str, RoadGraph] = {}
+_CACHE: dict[tuple[str, str], RoadGraph] = {}
 _CACHE_LOCK = threading.Lock()
+GraphLookup = Callable[[str], RoadGraph]
+"""District code → that district's road graph (dispatch and routes use the case's district)."""
 
 
-def road_graph(engine: Engine) -> RoadGraph:
-    """The process-wide road graph of this database, loaded on first use."""
-    key = engine.url.render_as_string(hide_password=True)
+def road_graph(engine: Engine, district: str) -> RoadGraph:
+    """The process-wide road graph of one district of this database, loaded on first use."""
+    key = (engine.url.render_as_string(hide_password=True), district)
     with _CACHE_LOCK:
         if key not in _CACHE:
             with engine.connect() as connection:
-                _CACHE[key] = RoadGraph.from_connection(connection)
+                _CACHE[key] = RoadGraph.from_connection(connection, district)
         return _CACHE[key]
+
+
+def graph_lookup(engine: Engine, preloaded: dict[str, RoadGraph] | None = None) -> GraphLookup:
+    """Graphs by district: preloaded ones (tests, warm starts) first, else the process-wide cache."""
+
+    def lookup(district: str) -> RoadGraph:
+        if preloaded and district in preloaded:
+            return preloaded[district]
+        return road_graph(engine, district)
+
+    return lookup
 
 
 def forget_road_graphs() -> None:

@@ -11,14 +11,14 @@ from gis_api.errors import InvalidInputError
 from gis_api.simulate.path import offset_lonlat
 
 HOUSEHOLDS_SQL = """
-SELECT ST_X(h.geom), ST_Y(h.geom) FROM household h
-JOIN grid g ON g.id = h.grid_id JOIN plan p ON p.id = g.plan_id AND p.status = 'active'
+SELECT ST_X(h.geom), ST_Y(h.geom) FROM household h JOIN active_grid g ON g.id = h.grid_id
+WHERE g.district_code = :district
 ORDER BY h.id
 """
 
 
 class HouseholdSampler:
-    """Household positions of the active plan, read once (442k points are about 7 MB)."""
+    """Household positions of one district's active plan, read once (442k points are about 7 MB)."""
 
     def __init__(self, lonlat: NDArray[np.float64], spread_m: float) -> None:
         if len(lonlat) == 0:
@@ -27,8 +27,8 @@ class HouseholdSampler:
         self.spread_m = spread_m
 
     @classmethod
-    def from_session(cls, session: Session, spread_m: float) -> HouseholdSampler:
-        rows = session.execute(text(HOUSEHOLDS_SQL)).all()
+    def from_session(cls, session: Session, spread_m: float, district: str) -> HouseholdSampler:
+        rows = session.execute(text(HOUSEHOLDS_SQL), {"district": district}).all()
         return cls(np.array(rows, dtype=float).reshape(-1, 2), spread_m)
 
     def __len__(self) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis_api.cases.service import now_utc
+from gis_api.districts.service import resolve_district
 from gis_api.routing.engine import road_graph
 from gis_api.simulate.households import HouseholdSampler
 from gis_api.simulate.loop import EventLoop
@@ -21,18 +22,19 @@ from gis_api.simulate.simulation import Progress, Simulation, SimulationOptions,
 
 
 def run_simulation(
-    engine: Engine, options: SimulationOptions, progress: Progress = print
+    engine: Engine, options: SimulationOptions, progress: Progress = print, district: str | None = None
 ) -> SimulationReport:
-    """Load households and the road graph once, then simulate; the first Ctrl-C stops cleanly."""
+    """Load one district's households and road graph once, then simulate; the first Ctrl-C stops
+    cleanly. `district` None: the only district loaded."""
     options.check()
-    graph = road_graph(engine)
     with Session(engine) as session:
-        households = HouseholdSampler.from_session(session, options.behaviour.household_spread_m)
-        if options.start is None:
-            options = replace(options, start=resume_time(session))
+        target = resolve_district(session, district).code
+        households = HouseholdSampler.from_session(session, options.behaviour.household_spread_m, target)
+        options = replace(options, district=target, start=options.start or resume_time(session))
+    graph = road_graph(engine, target)
     simulation = Simulation(lambda: Session(engine), graph, households, options, progress=progress)
     progress(
-        f"[simulate] {len(households):,} households, {graph.node_count:,} road nodes; "
+        f"[simulate] district {target}: {len(households):,} households, {graph.node_count:,} road nodes; "
         f"{options.rate_per_min:g} cases/min at speed {options.speed:g}, seed {options.seed}, "
         f"simulated start {options.start:%Y-%m-%d %H:%M:%S%z} (Ctrl-C stops)"
     )

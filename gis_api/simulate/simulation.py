@@ -61,6 +61,8 @@ class SimulationOptions:
     start: datetime | None = None
     """Simulated time of the first moment (None: now); later stamps run `speed` times faster."""
     behaviour: Behaviour = field(default_factory=Behaviour)
+    district: str = ""
+    """The district simulated (its code): cases elsewhere are not reported; '' = anywhere."""
 
     def check(self) -> None:
         """InvalidInputError naming the first value that cannot work."""
@@ -304,6 +306,7 @@ class Simulation:
                         session, category_code=code, lon=lon, lat=lat, source=plan.source,
                         actor=self.actors.reporter(plan.source), description=f"模拟上报：{category.name}",
                         now=self.now(), catalog=self.catalog, calendar=self.calendar,
+                        within=self.options.district,
                     )  # fmt: skip
                 except OutOfDistrictError:
                     continue

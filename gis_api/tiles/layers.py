@@ -12,7 +12,7 @@ EXTENT = 4096
 BUFFER = 64
 BOUNDARY_LAYERS = ("streets", "communities", "grids")
 PLAN_LAYERS = ("communities", "grids")
-"""Layers drawn from a plan (the active one unless ?plan_id= is given)."""
+"""Layers drawn from plans (each district's active one unless ?plan_id= is given)."""
 HOUSEHOLD_LAYER = "households"
 LAYERS = (*BOUNDARY_LAYERS, "roads", HOUSEHOLD_LAYER)
 MAJOR_ROADS_MAX_ZOOM = 11
@@ -44,13 +44,14 @@ def _mvt(layer: str, rows: str, id_column: str | None = None) -> str:
 STREETS_SQL = _mvt(
     "streets",
     f"""SELECT s.code, s.name, {MVT_GEOM.format(column="s.geom")} AS geom
-        FROM street s, bounds b WHERE s.geom && b.env4326""",
+        FROM street s, bounds b WHERE s.geom && b.env4326 AND s.code LIKE :prefix""",
 )
 
 COMMUNITIES_SQL = _mvt(
     "communities",
     f"""SELECT c.code, c.name, c.street_code, c.households, {MVT_GEOM.format(column="c.geom")} AS geom
-        FROM community c, bounds b WHERE c.plan_id = :plan_id AND c.geom && b.env4326""",
+        FROM community c, bounds b
+        WHERE c.plan_id = ANY(CAST(:plan_ids AS integer[])) AND c.geom && b.env4326""",
 )
 
 GRIDS_SQL = _mvt(
@@ -58,7 +59,7 @@ GRIDS_SQL = _mvt(
     f"""SELECT g.code, g.name, c.code AS community_code, g.households,
                {MVT_GEOM.format(column="g.geom")} AS geom
         FROM grid g JOIN community c ON c.id = g.community_id, bounds b
-        WHERE g.plan_id = :plan_id AND g.geom && b.env4326""",
+        WHERE g.plan_id = ANY(CAST(:plan_ids AS integer[])) AND g.geom && b.env4326""",
 )
 
 
@@ -105,7 +106,7 @@ ROADS_SQL = _mvt(
     "roads",
     f"""SELECT e.name, e.road_class, e.oneway, {MVT_GEOM.format(column="e.geom")} AS geom
         FROM road_edge e, bounds b
-        WHERE e.geom && b.env4326
+        WHERE e.geom && b.env4326 AND e.district_code LIKE :prefix
           AND (:z > {MAJOR_ROADS_MAX_ZOOM} OR e.road_class IN ('motorway', 'trunk', 'primary'))""",
 )
 

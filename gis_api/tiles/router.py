@@ -73,14 +73,14 @@ def vector_tile(
     tile_request = TileRequest(layer, TileAddress(z, x, y), user, plan_id)
     check_request(session, tile_request)
     cache = tile_cache(request.app)
-    resolved_plan, etag = tile_etag(session, tile_request, cache.generation)
+    plan_ids, etag = tile_etag(session, tile_request, cache.generation)
     control = CACHE_CONTROL_PRIVATE if tile_request.is_households else CACHE_CONTROL_PUBLIC
     headers = {"ETag": etag, "Cache-Control": control}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     tile = cache.get(etag)
     if tile is None:
-        tile = compressed(render_tile(session, tile_request, resolved_plan))
+        tile = compressed(render_tile(session, tile_request, plan_ids))
         cache.put(etag, tile)
     audit_delivery(session, tile_request, tile)
     return _tile_response(request, tile, headers)

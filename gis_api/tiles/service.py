@@ -40,9 +40,12 @@ TABLES_BY_LAYER = {
     "households": ("household", "grid", "building"),
 }
 STAMP_SQL = """
-SELECT p.id, p.status::text, extract(epoch FROM coalesce(p.valid_from, p.created_at))::text
+SELECT p.id, p.status::text || '@' || extract(epoch FROM coalesce(p.valid_from, p.created_at))::text
 FROM plan p
-WHERE (CAST(:plan_id AS integer) IS NULL AND p.status = 'active') OR p.id = CAST(:plan_id AS integer)
+WHERE p.district_code LIKE :prefix
+  AND ((CAST(:plan_id AS integer) IS NULL AND p.id IN (SELECT plan_id FROM active_plan))
+       OR p.id = CAST(:plan_id AS integer))
+ORDER BY p.id
 """
 # Cumulative insert/update/delete counters kept by the statistics system; within one transaction
 # they are a stable snapshot, across transactions they grow with every write (about 1 s behind).
@@ -95,7 +98,8 @@ class TileAddress:
 
 @dataclass(frozen=True)
 class TileRequest:
-    """What is asked for, by whom; `plan_id` None means the active plan."""
+    """What is asked for, by whom; `plan_id` None means the active plan of each of the caller's
+    districts (a city scope: every district of the city)."""
 
     layer: str
     address: TileAddress
@@ -105,6 +109,10 @@ class TileRequest:
     @property
     def is_households(self) -> bool:
         return self.layer == HOUSEHOLD_LAYER
+
+    @property
+    def prefix(self) -> str:
+        return self.principal.district_prefix
 
 
 @dataclass(frozen=True)
@@ -143,42 +151,41 @@ def check_request(session: Session, request: TileRequest) -> None:
         )
 
 
-def plan_stamp(session: Session, plan_id: int | None, required: bool) -> tuple[int, str]:
-    """(plan id, text that changes whenever the plan is activated or archived)."""
-    row = session.execute(text(STAMP_SQL), {"plan_id": plan_id}).first()
-    if row is None:
-        if plan_id is not None:
-            raise NotFoundError(f"plan {plan_id} does not exist")
+def plan_stamp(session: Session, request: TileRequest, required: bool) -> tuple[list[int], str]:
+    """(plan ids, text that changes whenever one of them is activated or archived)."""
+    params = {"plan_id": request.plan_id, "prefix": f"{request.prefix}%"}
+    rows = session.execute(text(STAMP_SQL), params).all()
+    if not rows:
+        if request.plan_id is not None:
+            raise NotFoundError(f"plan {request.plan_id} does not exist")
         if required:
             raise NotFoundError("there is no active plan; load the demo or activate a plan")
-        return 0, "no-plan"
-    return int(row[0]), f"{row[1]}@{row[2]}"
+        return [], "no-plan"
+    return [int(row[0]) for row in rows], ",".join(f"{row[0]}:{row[1]}" for row in rows)
 
 
-def tile_etag(session: Session, request: TileRequest, generation: int) -> tuple[int, str]:
-    """(plan id, strong ETag) from the plan, the data version, the tile, the caller's scope."""
-    plan_id, stamp = plan_stamp(session, request.plan_id, required=request.layer in PLAN_LAYERS)
+def tile_etag(session: Session, request: TileRequest, generation: int) -> tuple[list[int], str]:
+    """(plan ids, strong ETag) from the plans, the data version, the tile, the caller's scope."""
+    plan_ids, stamp = plan_stamp(session, request, required=request.layer in PLAN_LAYERS)
     tables = list(TABLES_BY_LAYER[request.layer])
     data_version = session.execute(text(DATA_VERSION_SQL), {"tables": tables}).scalar_one()
-    who = f"{request.principal.role}:{request.principal.scope_code}" if request.is_households else "*"
-    key = f"{request.layer}|{request.address}|{plan_id}|{stamp}|{data_version}|{generation}|{who}"
-    return plan_id, '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    principal = request.principal
+    who = f"{principal.role}:{principal.scope_code}" if request.is_households else request.prefix
+    key = f"{request.layer}|{request.address}|{stamp}|{data_version}|{generation}|{who}"
+    return plan_ids, '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
 def _layer_sql(request: TileRequest) -> tuple[str, dict[str, str]]:
     if not request.is_households:
-        return AREA_SQL[request.layer], {}
+        return AREA_SQL[request.layer], {"prefix": f"{request.prefix}%"}
     scope_sql, scope_params = scope_clause(request.principal)
-    if scope_sql != "true":  # the scope names grid codes: households of those grids (an array of
-        # ids lets the planner combine the grid index with the spatial one; IN (subquery) does not)
-        scope_sql = f"h.grid_id = ANY(ARRAY(SELECT g.id FROM grid g WHERE {scope_sql}))"
     template = (
         HOUSEHOLD_POINTS_SQL if request.address.z >= HOUSEHOLD_POINTS_MIN_ZOOM else HOUSEHOLD_BUILDINGS_SQL
     )
     return template.format(scope=scope_sql), scope_params
 
 
-def render_tile(session: Session, request: TileRequest, plan_id: int) -> Tile:
+def render_tile(session: Session, request: TileRequest, plan_ids: list[int]) -> Tile:
     """The tile's MVT bytes (empty when nothing is there) and its feature count."""
     sql, params = _layer_sql(request)
     address = request.address
@@ -186,7 +193,7 @@ def render_tile(session: Session, request: TileRequest, plan_id: int) -> Tile:
         "z": address.z,
         "x": address.x,
         "y": address.y,
-        "plan_id": plan_id,
+        "plan_ids": plan_ids,
         **address.bounds(),
         **params,
     }

@@ -48,8 +48,8 @@ def test_grids_count_households_live(
 ) -> None:
     connection.execute(
         text(
-            "INSERT INTO household (id, grid_id, geom) VALUES "
-            "(100, :g, ST_SetSRID(ST_MakePoint(114.301, 30.541), 4326))"
+            "INSERT INTO household (id, grid_id, geom, district_code) VALUES "
+            "(100, :g, ST_SetSRID(ST_MakePoint(114.301, 30.541), 4326), '420106')"
         ),
         {"g": areas[WEST_SOUTH_GRID]},
     )
@@ -102,7 +102,9 @@ def test_other_plan_uses_stored_counts(
     client: TestClient, auth_headers: Headers, connection: Connection, areas: dict[str, int]
 ) -> None:
     draft = connection.execute(
-        text("INSERT INTO plan (name, status) VALUES ('draft', 'draft') RETURNING id")
+        text(
+            "INSERT INTO plan (name, status, district_code) VALUES ('draft', 'draft', '420106') RETURNING id"
+        )
     ).scalar_one()
     connection.execute(
         text(

@@ -51,7 +51,7 @@ def test_point_on_shared_edge_gets_one_grid(client: TestClient, auth_headers: He
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("lon=114.5&lat=30.5", "outside district 420106"),
+        ("lon=114.5&lat=30.5", "is outside every loaded district"),
         ("lon=114.305&lat=30.545&crs=utm", "query parameter crs: Input should be 'wgs84', 'gcj02' or 'bd09'"),
         ("lon=abc&lat=30.5", "query parameter lon"),
         ("lon=114.3&lat=", "query parameter lat"),
@@ -79,7 +79,7 @@ def test_gap_inside_district_is_explained(client: TestClient, auth_headers: Head
     connection.execute(text("DELETE FROM grid WHERE code = :c"), {"c": WEST_SOUTH_GRID})
     response = client.get("/locate", params={"lon": 114.305, "lat": 30.545}, headers=auth_headers("admin"))
     assert response.status_code == 422
-    assert "inside district 420106 but in no grid of the active plan" in response.json()["detail"]
+    assert "inside district 420106 but in no grid of its active plan" in response.json()["detail"]
 
 
 def test_batch_locates_each_point_and_explains_misses(client: TestClient, auth_headers: Headers) -> None:
@@ -91,7 +91,8 @@ def test_batch_locates_each_point_and_explains_misses(client: TestClient, auth_h
     assert result["located"] == 1
     assert result["results"][0]["placement"]["grid"]["code"] == WEST_SOUTH_GRID
     assert result["results"][1]["placement"] is None
-    assert "outside district 420106" in result["results"][1]["error"]
+    assert "outside every loaded district" in result["results"][1]["error"]
+    assert len(result["plan_ids"]) == 1
 
 
 @pytest.mark.parametrize(

@@ -75,13 +75,36 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
     assert body["token_type"] == "bearer"
     assert (body["role"], body["scope_code"]) == ("street_operator", tiny_district.WEST)
     me = client.get("/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {
+    found = me.json()
+    definitions = found.pop("definitions")
+    assert found == {
         "username": "west_op",
         "role": "street_operator",
         "scope_code": tiny_district.WEST,
         "scope_level": "street",
+        "scope_name": "积玉桥街道",
         "may_read_households": True,
+        "may_work_cases": True,
+        "may_operate_cases": True,
+        "may_read_team": True,
+        "may_activate_plans": False,
+        "may_build_plan_reports": False,
+        "districts": [
+            {
+                "code": "420106",
+                "name": "武昌区",
+                "city_code": "4201",
+                "city_name": "武汉市",
+                "demo_data": False,
+            }
+        ],
     }
+    levels = {item["level"]: item["code_lengths"] for item in definitions["levels"]}
+    assert levels["city"] == [4] and levels["street"] == [9] and levels["grid"] == list(range(13, 21))
+    assert (
+        "planner" not in definitions["household_readers"] and "city" in definitions["roles"]["city_operator"]
+    )
+    assert definitions["plan_report_builders"] == ["admin", "planner"]
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from gis_api.auth.service import create_user
 from gis_api.config import PROJECT_ROOT
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster, free_loopback_port
+from gis_api.districts.service import record_layer
 from tests import tiny_district
 from tests.cases import fixtures as world_fixtures
 from tests.plans.test_service import draft_split_east_west
@@ -59,6 +60,7 @@ USERS = {
     "planner": ("planner", tiny_district.DISTRICT),
     "west_op": ("street_operator", tiny_district.WEST),
     "worker": ("grid_worker", world_fixtures.GRID_SW),
+    "city": ("city_operator", tiny_district.CITY),
 }
 # The page is a phone of this size for the field app.
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -97,7 +99,8 @@ class LiveApp:
 
 
 def _fill(engine: Engine) -> tuple[dict[str, int], int, int]:
-    """Tiny district, road ladder, team members, a draft plan and one account per role."""
+    """Tiny district (its households marked synthetic), road ladder, team members, a draft plan, a
+    second district of the city, and one account per role."""
     with engine.begin() as connection:
         world = world_fixtures.build(connection)
         # only the grid worker is free in the south-west grid, so dispatch reaches the field app's user
@@ -105,7 +108,11 @@ def _fill(engine: Engine) -> tuple[dict[str, int], int, int]:
             text("UPDATE team_member SET status = 'off_duty' WHERE id <> :w"), {"w": world.members["worker"]}
         )
         draft = draft_split_east_west(connection)
-        active = connection.execute(text("SELECT id FROM plan WHERE status = 'active'")).scalar_one()
+        active = connection.execute(
+            text("SELECT plan_id FROM active_plan WHERE district_code = :d"), {"d": tiny_district.DISTRICT}
+        ).scalar_one()
+        tiny_district.build_other(connection)  # a second district of the city, for the city view
+        record_layer(connection, tiny_district.DISTRICT, "households", synthetic=True, source="tests")
     with Session(engine) as session:
         for username, (role, scope) in USERS.items():
             create_user(session, username, PASSWORD, role, scope)

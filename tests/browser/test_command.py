@@ -57,13 +57,37 @@ def test_english_switch(live_app: LiveApp, open_page: Callable[..., Watched]) ->
     watched = open_page()
     log_in(watched, live_app.base_url, "/", "west_op")
     page = watched.page
-    assert page.locator(".wg-bar h1").inner_text() == "武昌区网格化指挥中心"
+    assert page.locator(".wg-bar h1").inner_text() == "积玉桥街道网格化指挥中心"  # the scope's name
     page.click("#wg-lang")
     page.wait_for_selector("body[data-ready='true']")
-    assert page.locator(".wg-bar h1").inner_text() == "Wuchang Grid Command Centre"
+    assert page.locator(".wg-bar h1").inner_text() == "积玉桥街道 Grid Command Centre"
+    assert page.locator("#wg-demo-notice").inner_text() == "Demo data"
     assert page.locator("html").get_attribute("lang") == "en"
     page.click("#wg-lang")  # back to Chinese for the other tests sharing nothing but the browser
     page.wait_for_selector("body[data-ready='true']")
+
+
+def test_city_view_spans_the_districts_and_says_demo_data(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    """A city operator sees both districts in the scope selector, the city's name in the title, and
+    the demo-data notice because one district's households are synthetic."""
+    watched = open_page()
+    log_in(watched, live_app.base_url, "/", "city")
+    page = watched.page
+    assert page.locator(".wg-bar h1").inner_text() == "武汉市网格化指挥中心"
+    options = page.locator("#wg-scope option").all_inner_texts()
+    assert [o.strip() for o in options[:1]] == ["武汉市"] and {"武昌区", "洪山区"} <= {
+        o.strip() for o in options
+    }
+    notice = page.locator("#wg-demo-notice")
+    assert (
+        notice.is_visible()
+        and notice.inner_text() == "演示数据"
+        and "武昌区" in (notice.get_attribute("title") or "")
+    )
+    page.select_option("#wg-scope", "420111")
+    page.wait_for_function("document.querySelector('#wg-scope').value === '420111'")
 
 
 def test_incident_appears_live_and_dispatch_changes_its_state(

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from gis_api.auth.models import Role
 from gis_api.auth.scope import Principal
 from gis_api.cases.dispatch import dispatch_case
-from gis_api.cases.kpi import Period, kpi_table, ranking_csv, ranking_html, rate_case, street_ranking
+from gis_api.cases.kpi import Period, kpi_table, rate_case
+from gis_api.cases.ranking import ranking_csv, ranking_html, street_ranking
 from gis_api.cases.service import Actor, create_case, escalate_overdue, transition_case
 from gis_api.errors import ConflictError, InvalidInputError
 from gis_api.routing.engine import RoadGraph
@@ -136,8 +137,9 @@ def test_ranking_csv_and_html(db_session: Session, month: World) -> None:
     assert [row.street_code for row in ranking.rows] == [WEST, "420106002"]
     assert ranking.rows[0].score > ranking.rows[1].score
     csv_text = ranking_csv(ranking)
-    assert csv_text.startswith("\ufeff名次,街道代码,街道,综合得分,按期结案率")
-    assert f"1,{WEST},积玉桥街道," in csv_text
+    assert csv_text.startswith("\ufeff名次,区,街道代码,街道,综合得分,按期结案率")
+    assert {(row.district_code, row.district_name) for row in ranking.rows} == {("420106", "武昌区")}
+    assert f"1,武昌区,{WEST},积玉桥街道," in csv_text
     page = ranking_html(ranking)
     assert "<table>" in page and "2026-03 街道考核排名" in page and "杨园街道" in page
 

@@ -1,14 +1,18 @@
 """The embedded cluster and the migrations, against the real server."""
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
+from tests import tiny_district
 
 TABLES = {
     "district",
     "street",
     "water",
+    "park",
     "plan",
     "community",
     "grid",
@@ -18,6 +22,8 @@ TABLES = {
     "road_edge",
     "team_member",
     "incident",
+    "city",
+    "data_layer",
 }
 
 
@@ -49,11 +55,11 @@ def test_migrations_up_down_up(cluster: EmbeddedCluster) -> None:
         cluster.drop_database("wangge_test_migrations")
 
 
-def test_only_one_active_plan(connection) -> None:
-    connection.execute(text("INSERT INTO plan (name, status) VALUES ('a', 'active')"))
-    with_second = "INSERT INTO plan (name, status) VALUES ('b', 'active')"
-    import pytest
-    from sqlalchemy.exc import IntegrityError
-
-    with pytest.raises(IntegrityError, match="uq_plan_one_active"):
-        connection.execute(text(with_second))
+def test_one_active_plan_per_district(connection) -> None:
+    tiny_district.build(connection)
+    tiny_district.build_other(connection)  # its own active plan: allowed
+    active = "SELECT district_code FROM active_plan ORDER BY 1"
+    assert list(connection.execute(text(active)).scalars()) == [tiny_district.DISTRICT, tiny_district.OTHER]
+    second = "INSERT INTO plan (name, status, district_code) VALUES ('b', 'active', '420106')"
+    with pytest.raises(IntegrityError, match="uq_plan_one_active_per_district"):
+        connection.execute(text(second))

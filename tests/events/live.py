@@ -24,6 +24,7 @@ from gis_api.config import Settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster, free_loopback_port
 from gis_api.routing.engine import RoadGraph
+from tests import tiny_district
 from tests.api.app_fixtures import PASSWORD, USERS
 from tests.cases import fixtures
 from tests.cases.fixtures import World
@@ -74,7 +75,7 @@ def live_server(cluster: EmbeddedCluster) -> Iterator[LiveServer]:
     world = _seed(url)
     app = create_app(Settings(database_url=url))
     with app.state.engine.connect() as connection:
-        app.state.road_graph = RoadGraph.from_connection(connection)
+        app.state.road_graphs = {tiny_district.DISTRICT: RoadGraph.from_connection(connection)}
     port = free_loopback_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -59,5 +59,9 @@ def test_gap_between_grids_is_found(connection: Connection) -> None:
 
 
 def test_no_active_plan_is_a_clear_error(connection: Connection) -> None:
-    with pytest.raises(NotFoundError, match="no active plan"):
+    with pytest.raises(NotFoundError, match="no district is loaded"):
+        check_plan(connection)
+    tiny_district.build(connection)
+    connection.execute(text("UPDATE plan SET status = 'archived'"))
+    with pytest.raises(NotFoundError, match="district 420106 has no active plan"):
         check_plan(connection)

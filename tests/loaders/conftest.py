@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from tests.tiny_district import insert_district
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "loaders"
 
 DISTRICT_WKT = "MULTIPOLYGON(((114.30 30.54, 114.32 30.54, 114.32 30.56, 114.30 30.56, 114.30 30.54)))"
@@ -28,12 +30,7 @@ def fixtures() -> Path:
 
 @pytest.fixture
 def district(db_session: Session) -> str:
-    db_session.execute(
-        text(
-            "INSERT INTO district (code, name, geom) VALUES ('420106', '武昌区', ST_GeomFromText(:wkt, 4326))"
-        ),
-        {"wkt": DISTRICT_WKT},
-    )
+    insert_district(db_session.connection(), "420106", "武昌区", f"SRID=4326;{DISTRICT_WKT}")
     return "420106"
 
 
@@ -59,7 +56,10 @@ def active_plan(db_session: Session, streets: list[str]) -> int:
     """An active plan: one community per street, the west one split into two grids."""
     plan_id = int(
         db_session.execute(
-            text("INSERT INTO plan (name, status) VALUES ('测试方案', 'active') RETURNING id")
+            text(
+                "INSERT INTO plan (name, status, district_code) "
+                "VALUES ('测试方案', 'active', '420106') RETURNING id"
+            )
         ).scalar_one()
     )
     communities = {

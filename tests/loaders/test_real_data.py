@@ -24,7 +24,7 @@ def wuchang(db_session: Session, tmp_path: Path) -> None:
     outline = read_features(OUTLINE)[["name", "geometry"]].assign(code="420106")
     staged = tmp_path / "district.geojson"
     pyogrio.write_dataframe(outline, staged)
-    load_boundaries(db_session, staged, level="district")
+    load_boundaries(db_session, staged, level="district", city_name="武汉市")
 
 
 @pytest.mark.skipif(not BUILDINGS.exists(), reason=f"{BUILDINGS} is not in this checkout")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 from sqlalchemy import Connection, text
@@ -15,6 +17,7 @@ from gis_api.loaders.chinese_datums import Transform, wgs84_to_bd09, wgs84_to_gc
 from gis_api.loaders.readers import read_features
 from gis_api.loaders.service import load_boundaries, load_buildings, load_households
 from tests.loaders.conftest import DISTRICT_WKT, FIXTURES, count
+from tests.tiny_district import insert_district
 
 BOUNDARY_TABLES = ("district", "street", "plan", "community", "grid")
 
@@ -39,12 +42,17 @@ def test_real_osm_district_outline_loads(db_session: Session, tmp_path: Path) ->
     outline = outline[["name", "geometry"]].assign(code="420106")
     path = tmp_path / "wuchang.geojson"
     pyogrio.write_dataframe(outline, path)
-    report = load_boundaries(db_session, path, level="district")
+    with pytest.raises(LoadError, match=r"city 4201 is not known yet: give its name with --city-name"):
+        load_boundaries(db_session, path, level="district")
+    report = load_boundaries(db_session, path, level="district", city_name="武汉市")
     assert report.inserted == 1
-    area_km2 = db_session.execute(
-        text("SELECT ST_Area(ST_Transform(geom, 32650)) / 1e6 FROM district WHERE code = '420106'")
-    ).scalar_one()
+    area_km2, crs = db_session.execute(
+        text(
+            "SELECT ST_Area(ST_Transform(geom, 32650)) / 1e6, metric_crs FROM district WHERE code = '420106'"
+        )
+    ).one()
     assert area_km2 == pytest.approx(96.49, abs=0.05)  # PROVENANCE.md: 96.49 km² in EPSG:32650
+    assert crs == "EPSG:4547"  # chosen from the location: CGCS2000 3° Gauss-Krüger, CM 114°E
 
 
 def test_streets_load_then_reload_is_idempotent(db_session: Session, district: str) -> None:
@@ -91,23 +99,29 @@ def test_bow_tie_street_is_rejected_and_nothing_written(db_session: Session, dis
     assert counts(db_session) == before
 
 
-def test_bow_tie_can_be_skipped_on_request(db_session: Session, district: str) -> None:
-    report = load_boundaries(
-        db_session, FIXTURES / "streets_bowtie.geojson", level="street", skip_invalid=True
-    )
+def test_bow_tie_can_be_skipped_on_request(db_session: Session, district: str, tmp_path: Path) -> None:
+    source = tmp_path / "streets_bowtie.geojson"
+    shutil.copy(FIXTURES / "streets_bowtie.geojson", source)
+    report = load_boundaries(db_session, source, level="street", skip_invalid=True)
     assert (report.inserted, report.rejected) == (1, 1)
     assert "skipped feature 2 (420106002)" in str(report)
+    rejected = pd.read_csv(tmp_path / "streets_bowtie.geojson.rejected.csv", dtype=str)
+    assert rejected[["feature", "code"]].values.tolist() == [["2", "420106002"]]
+    assert rejected["reason"].iloc[0].startswith("invalid geometry (Self-intersection")
+    assert rejected["geometry_wkt"].iloc[0].startswith("POLYGON ((114.31")
 
 
 def test_street_outside_district_fails_and_writes_nothing(db_session: Session, district: str) -> None:
     before = counts(db_session)
-    with pytest.raises(LoadError, match=r"1 feature\(s\) lie outside the district.*feature 2 \(420106003\)"):
+    with pytest.raises(
+        LoadError, match=r"1 feature\(s\) lie outside district 420106.*feature 2 \(420106003\)"
+    ):
         load_boundaries(db_session, FIXTURES / "streets_outside.geojson", level="street")
     assert counts(db_session) == before
 
 
 def test_streets_need_a_district(db_session: Session) -> None:
-    with pytest.raises(LoadError, match=r"no district is loaded; load its outline first"):
+    with pytest.raises(LoadError, match=r"district '420106' is not loaded; loaded: none"):
         load_boundaries(db_session, FIXTURES / "streets.geojson", level="street")
 
 
@@ -196,7 +210,7 @@ def test_households_are_assigned_to_grids(db_session: Session, active_plan: int)
 def test_households_outside_district_fail(db_session: Session, active_plan: int) -> None:
     before = counts(db_session)
     with pytest.raises(
-        LoadError, match=r"2 feature\(s\) lie outside the district.*line 4 \(3\), line 5 \(4\)"
+        LoadError, match=r"2 feature\(s\) lie outside district 420106.*line 4 \(3\), line 5 \(4\)"
     ):
         load_households(db_session, FIXTURES / "households_outside.csv", crs="wgs84")
     assert counts(db_session) == before
@@ -238,7 +252,7 @@ def test_household_ids_must_be_unique_and_whole(
 def test_households_with_unknown_building_fail(db_session: Session, active_plan: int, tmp_path: Path) -> None:
     path = tmp_path / "with_building.csv"
     path.write_text("id,lon,lat,building_id\n1,114.302,30.542,999\n", encoding="utf-8")
-    with pytest.raises(LoadError, match=r"refer to 1 unknown building id\(s\): 999"):
+    with pytest.raises(LoadError, match=r"refer to 1 building id\(s\) unknown in district 420106: 999"):
         load_households(db_session, path, crs="wgs84")
     assert count(db_session, "household") == 0
 
@@ -318,10 +332,7 @@ def test_buildings_need_an_id_column(db_session: Session, district: str, tmp_pat
 
 def test_core_connection_works_and_survives_a_failed_load(connection: Connection) -> None:
     """The CLI passes engine.begin()'s Connection; a failed file must leave it usable."""
-    connection.execute(
-        text("INSERT INTO district VALUES ('420106', '武昌区', ST_GeomFromText(:wkt, 4326))"),
-        {"wkt": DISTRICT_WKT},
-    )
+    insert_district(connection, "420106", "武昌区", f"SRID=4326;{DISTRICT_WKT}")
     with pytest.raises(LoadError, match=r"feature 2 \(420106002\): invalid geometry"):
         load_boundaries(connection, FIXTURES / "streets_bowtie.geojson", level="street")
     with pytest.raises(LoadError, match=r"2 community code\(s\) are not loaded"):

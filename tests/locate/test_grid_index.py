@@ -33,7 +33,7 @@ def test_lookup_finds_each_grid_and_misses_outside(db_session: Session, areas: d
 
 def test_shared_edge_goes_to_the_lowest_grid_id(db_session: Session, areas: dict[str, int]) -> None:
     assert codes(LocateIndexCache(), db_session, [114.305], [30.55]) == [WEST_SOUTH_GRID]
-    from_sql = locate_point_sql(db_session, areas["plan"], 114.305, 30.55)
+    from_sql = locate_point_sql(db_session, 114.305, 30.55)
     assert from_sql is not None and from_sql.grid_code == WEST_SOUTH_GRID
 
 
@@ -61,7 +61,7 @@ def test_memory_and_sql_agree_on_random_points(
     rng = np.random.default_rng(7)
     lons, lats = rng.uniform(114.295, 114.325, 400), rng.uniform(30.535, 30.565, 400)
     from_memory = codes(LocateIndexCache(), db_session, lons.tolist(), lats.tolist())
-    from_sql = locate_batch_sql(db_session, areas["plan"], lons.tolist(), lats.tolist())
+    from_sql = locate_batch_sql(db_session, lons.tolist(), lats.tolist())
     assert from_memory == [area.grid_code if area else None for area in from_sql]
     assert None in from_memory and WEST_SOUTH_GRID in from_memory
 
@@ -71,11 +71,11 @@ def test_index_is_rebuilt_when_another_plan_becomes_active(
 ) -> None:
     cache = LocateIndexCache(check_interval_s=0)
     first = cache.current(db_session)
-    assert first is not None and first.plan_id == areas["plan"]
+    assert first is not None and first.plan_ids == [areas["plan"]]
     assert cache.current(db_session) is first  # unchanged rows: no rebuild
     connection.execute(text("UPDATE plan SET status = 'archived' WHERE id = :p"), {"p": areas["plan"]})
     new_plan = connection.execute(
-        text("INSERT INTO plan (name, status) VALUES ('new', 'active') RETURNING id")
+        text("INSERT INTO plan (name, status, district_code) VALUES ('new', 'active', '420106') RETURNING id")
     ).scalar_one()
     community = connection.execute(
         text(
@@ -92,7 +92,7 @@ def test_index_is_rebuilt_when_another_plan_becomes_active(
         {"p": new_plan, "c": community, "code": WEST_SOUTH_GRID},
     )
     rebuilt = cache.current(db_session)
-    assert rebuilt is not None and rebuilt.plan_id == new_plan
+    assert rebuilt is not None and rebuilt.plan_ids == [new_plan]
     assert [area.grid_name for area in rebuilt.areas] == ["新网格"]
 
 

@@ -87,7 +87,10 @@ def test_only_planners_and_admins_activate(
 ) -> None:
     response = client.post(f"/plans/{plan_ids[1]}/activate", headers=auth_headers(user))
     assert response.status_code == 403
-    assert "planners and admins only" in response.json()["detail"]
+    assert (
+        "may not activate plans: planners and admins with a city or district scope only"
+        in response.json()["detail"]
+    )
 
 
 def test_activation_switches_plan_and_invalidates_caches(

@@ -12,7 +12,9 @@ from tests.tiny_district import box
 def draft_split_east_west(connection: Connection, cover_all: bool = True) -> int:
     """A draft with the same communities but grids split west/east instead of south/north."""
     plan_id = connection.execute(
-        text("INSERT INTO plan (name, status) VALUES ('draft', 'draft') RETURNING id")
+        text(
+            "INSERT INTO plan (name, status, district_code) VALUES ('draft', 'draft', '420106') RETURNING id"
+        )
     ).scalar_one()
     for street, west in ((tiny_district.WEST, 114.30), (tiny_district.EAST, 114.31)):
         community_id = connection.execute(

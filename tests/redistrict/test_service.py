@@ -25,9 +25,9 @@ def build_world(connection: Connection) -> None:
     connection.execute(text("DELETE FROM household"))
     connection.execute(
         text("""
-        INSERT INTO building (id, source, source_id, kind, households, geom)
+        INSERT INTO building (id, source, source_id, kind, households, geom, district_code)
         SELECT row_number() OVER (), 'test', row_number() OVER ()::text, 'residential', :n,
-               ST_MakeEnvelope(lon - 0.0001, lat - 0.0001, lon + 0.0001, lat + 0.0001, 4326)
+               ST_MakeEnvelope(lon - 0.0001, lat - 0.0001, lon + 0.0001, lat + 0.0001, 4326), '420106'
         FROM generate_series(0, 2 * :cols - 1) i, generate_series(0, :rows - 1) j,
              LATERAL (SELECT 114.3005 + i * 0.001 AS lon, 30.5407 + j * 0.0019 AS lat) p
         """),
@@ -35,23 +35,23 @@ def build_world(connection: Connection) -> None:
     )
     connection.execute(
         text("""
-        INSERT INTO household (id, building_id, residents, grid_id, geom)
-        SELECT row_number() OVER (ORDER BY b.id, k), b.id, 2, g.id,
+        INSERT INTO household (id, building_id, residents, grid_id, district_code, geom)
+        SELECT row_number() OVER (ORDER BY b.id, k), b.id, 2, g.id, b.district_code,
                -- spread over the footprint like flats over a floor plan (about ±7 m)
                ST_Translate(ST_Centroid(b.geom), (k % 6 - 2.5) * 0.000025 + k * 0.0000007,
                             (k / 6 - 2.5) * 0.000025 + k * 0.0000011)
         FROM building b CROSS JOIN generate_series(1, :n) k
-        JOIN grid g ON g.plan_id = (SELECT id FROM plan WHERE status = 'active')
+        JOIN active_grid g ON g.district_code = b.district_code
          AND ST_Covers(g.geom, ST_Centroid(b.geom))
         """),
         {"n": HOUSEHOLDS_PER_BUILDING},
     )
-    connection.execute(text("INSERT INTO road_node VALUES (1, 0, 'SRID=4326;POINT(114.30 30.55)')"))
-    connection.execute(text("INSERT INTO road_node VALUES (2, 0, 'SRID=4326;POINT(114.32 30.55)')"))
+    connection.execute(text("INSERT INTO road_node VALUES (1, 0, 'SRID=4326;POINT(114.30 30.55)', '420106')"))
+    connection.execute(text("INSERT INTO road_node VALUES (2, 0, 'SRID=4326;POINT(114.32 30.55)', '420106')"))
     connection.execute(
         text(
             "INSERT INTO road_edge VALUES (1, 1, 2, '测试路', 'primary', false, 1900, 40, 171, 171, 171, "
-            "'SRID=4326;LINESTRING(114.30 30.55, 114.32 30.55)')"
+            "'SRID=4326;LINESTRING(114.30 30.55, 114.32 30.55)', '420106')"
         )
     )
 
@@ -73,7 +73,7 @@ def test_draft_plan_meets_targets_and_nests(connection: Connection, tmp_path: Pa
     assert tuple(assigned) == (6000, 6000)
     assert "draft plan" in str(report)
     page = write_plan_report(connection, report.plan_id, tmp_path / "plan.html").read_text()
-    assert "leaflet" in page.lower() and "households per grid" in page
+    assert "leaflet" in page.lower() and "Households per grid" in page and "各网格户数" in page
     assert "cdn.jsdelivr" not in page  # the report works offline
 
 

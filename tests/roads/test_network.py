@@ -20,11 +20,12 @@ from gis_api.roads.network import SPEED_KMH_BY_CLASS, RoadNetwork, build_network
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "loaders"
 GEOD = Geod(ellps="WGS84")
+METRIC = "EPSG:4547"  # CGCS2000 3° Gauss-Krüger CM 114°E: what a Wuhan district gets by default
 
 
 @pytest.fixture(scope="module")
 def network() -> RoadNetwork:
-    return build_network(read_road_lines(FIXTURES / "roads.geojson"))
+    return build_network(read_road_lines(FIXTURES / "roads.geojson"), metric_crs=METRIC)
 
 
 def edge(network: RoadNetwork, start: tuple[float, float], end: tuple[float, float]) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def test_stroke_length_decides_when_nothing_is_known() -> None:
     ]
     side = [LineString([(114.30 + k * 0.0104, 30.55), (114.30 + k * 0.0104, 30.553)]) for k in range(1, 5)]
     lines = gpd.GeoDataFrame(geometry=avenue + side, crs="EPSG:4326")
-    network = build_network(lines)
+    network = build_network(lines, metric_crs=METRIC)
     classes = list(network.edges["road_class"])
     assert classes[:5] == ["primary"] * 5 and classes[5:] == ["tertiary"] * 4
     assert network.class_sources == {"input": 0, "stroke": 0, "stroke_length": 9}
@@ -121,11 +122,11 @@ def test_stroke_length_decides_when_nothing_is_known() -> None:
 def test_osm_attributes_attach_by_nearness_and_direction() -> None:
     lines = read_road_lines(FIXTURES / "roads_geometry_only.geojson")
     reference = read_features(FIXTURES / "roads_osm_reference.geojson")
-    attached, summary = attach_osm_attributes(lines, reference)
+    attached, summary = attach_osm_attributes(lines, reference, metric_crs=METRIC)
     assert summary.matched == 2 and summary.lines == 5
     names = [None if pd.isna(name) else name for name in attached["name"]]
     assert names[:3] == ["中山路", None, "和平大道"]  # not the parallel footway
-    network = build_network(attached)
+    network = build_network(attached, metric_crs=METRIC)
     b_c = edge(network, (114.310, 30.542), (114.318, 30.542))
     assert (b_c["road_class"], b_c["name"]) == ("primary", "中山路")  # by stroke, from A-B
     e_f = edge(network, (114.310, 30.550), (114.318, 30.550))
@@ -137,7 +138,7 @@ def test_osm_attributes_attach_by_nearness_and_direction() -> None:
 
 def test_osm_xml_through_osmnx() -> None:
     lines = read_road_lines(FIXTURES / "roads.osm")
-    network = build_network(lines)
+    network = build_network(lines, metric_crs=METRIC)
     by_class = network.edges.groupby("road_class").size().to_dict()
     assert by_class == {"primary": 2, "tertiary": 2, "residential": 2, "secondary": 2}
     assert len(network.nodes) == 7

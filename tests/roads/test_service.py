@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from gis_api.errors import LoadError
+from gis_api.errors import LoadError, NotFoundError
 from gis_api.loaders.readers import read_features
 from gis_api.loaders.service import load_boundaries
 from gis_api.roads.network import RoadNetwork
 from gis_api.roads.service import build_road_network, load_roads
 from tests.loaders.conftest import DISTRICT_WKT
+from tests.tiny_district import insert_district
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "loaders"
 DATA = Path(__file__).resolve().parents[2] / "data" / "wuchang"
@@ -53,7 +54,15 @@ def test_network_is_stored_for_pgrouting(db_session: Session, district: str) -> 
     assert (report.nodes, report.edges, report.components) == (10, 9, 3)
     assert table_counts(db_session) == (10, 9)
     assert report.largest_component_nodes == 6 and report.largest_component_share == pytest.approx(0.6)
-    assert "3 connected components; the largest holds 6 nodes (60.0%)" in str(report)
+    assert "3 connected components; the largest holds 6 nodes (60.0% of the nodes, " in str(report)
+    largest_m, total_m = db_session.execute(
+        text(
+            "SELECT sum(e.length_m) FILTER (WHERE n.component = 0), sum(e.length_m) "
+            "FROM road_edge e JOIN road_node n ON n.id = e.source"
+        )
+    ).one()
+    assert report.largest_component_km_share == pytest.approx(largest_m / total_m)
+    assert f"{largest_m / total_m:.1%} of the length)" in str(report)
     one_way = db_session.execute(
         text("SELECT road_class, cost > 0, reverse_cost FROM road_edge WHERE oneway ORDER BY road_class")
     ).all()
@@ -116,17 +125,14 @@ def test_lines_are_clipped_to_the_district(db_session: Session, district: str, t
     assert clipped.km == pytest.approx(whole.km / 2, rel=0.01)
 
 
-def test_clipping_needs_a_district(db_session: Session) -> None:
-    with pytest.raises(LoadError, match=r"no district is loaded"):
-        load_roads(db_session, FIXTURES / "roads.geojson")
-    assert load_roads(db_session, FIXTURES / "roads.geojson", clip_to_district=False).edges == 9
+def test_a_network_needs_a_district(db_session: Session) -> None:
+    for clip in (True, False):
+        with pytest.raises(NotFoundError, match=r"no district is loaded: add one with `wangge district add"):
+            load_roads(db_session, FIXTURES / "roads.geojson", clip_to_district=clip)
 
 
 def test_osm_xml_and_pbf_through_a_connection(connection: Connection, tmp_path: Path) -> None:
-    connection.execute(
-        text("INSERT INTO district VALUES ('420106', '武昌区', ST_GeomFromText(:wkt, 4326))"),
-        {"wkt": DISTRICT_WKT},
-    )
+    insert_district(connection, "420106", "武昌区", f"SRID=4326;{DISTRICT_WKT}")
     pbf = tmp_path / "roads.osm.pbf"
     with osmium.SimpleWriter(str(pbf)) as writer:
         for entity in osmium.FileProcessor(str(FIXTURES / "roads.osm")):
@@ -163,7 +169,7 @@ def test_real_wuchang_network(db_session: Session, tmp_path: Path) -> None:
         code="420106"
     )
     pyogrio.write_dataframe(outline, tmp_path / "district.geojson")
-    load_boundaries(db_session, tmp_path / "district.geojson", level="district")
+    load_boundaries(db_session, tmp_path / "district.geojson", level="district", city_name="武汉市")
     road_file = DATA / "whroad_wuchang_1km.shp"
     reference = DATA / "osm_roads_l7_wuchang_1km.geojson"
     report = load_roads(db_session, road_file, attributes_from=reference)

@@ -7,6 +7,8 @@
 
 from sqlalchemy import Connection, text
 
+from tests.tiny_district import DISTRICT, box, insert_district
+
 WEST, NORTH = 114.300, 30.550
 STEP = 0.002
 NODES = {1: (0, 0), 2: (1, 0), 3: (2, 0), 4: (0, -1), 5: (1, -1), 6: (2, -1)}
@@ -32,24 +34,38 @@ def midpoint(a: int, b: int, north_m: float = 0.0) -> tuple[float, float]:
     return ((x1 + x2) / 2, (y1 + y2) / 2 + north_m / 111_000)
 
 
-def build(connection: Connection) -> None:
+def ensure_district(connection: Connection, district: str = DISTRICT) -> str:
+    """The district the ladder's roads belong to (a box around it when none is loaded yet)."""
+    exists = connection.execute(text("SELECT 1 FROM district WHERE code = :d"), {"d": district}).scalar()
+    if exists is None:
+        insert_district(connection, district, "武昌区", box(114.29, 30.54, 114.32, 30.56))
+    return district
+
+
+def build(connection: Connection, district: str = DISTRICT) -> None:
+    """The ladder's nodes and edges as the road network of `district`."""
+    ensure_district(connection, district)
     for node in NODES:
         lon, lat = lonlat(node)
         connection.execute(
-            text("INSERT INTO road_node (id, geom) VALUES (:i, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"),
-            {"i": node, "x": lon, "y": lat},
+            text(
+                "INSERT INTO road_node (id, geom, district_code) "
+                "VALUES (:i, ST_SetSRID(ST_MakePoint(:x, :y), 4326), :d)"
+            ),
+            {"i": node, "x": lon, "y": lat, "d": district},
         )
     for edge, (source, target, seconds, oneway) in EDGES.items():
         (x1, y1), (x2, y2) = lonlat(source), lonlat(target)
         connection.execute(
             text(
                 "INSERT INTO road_edge (id, source, target, road_class, oneway, length_m, speed_kmh, "
-                "travel_time_s, cost, reverse_cost, geom) VALUES (:i, :s, :t, 'residential', :o, "
-                "ST_Length(ST_MakeLine(ST_MakePoint(:x1, :y1), ST_MakePoint(:x2, :y2))::geography), "
+                "travel_time_s, cost, reverse_cost, geom, district_code) VALUES (:i, :s, :t, 'residential', "
+                ":o, ST_Length(ST_MakeLine(ST_MakePoint(:x1, :y1), ST_MakePoint(:x2, :y2))::geography), "
                 "30, :c, :c, CASE WHEN :o THEN -1 ELSE :c END, "
-                "ST_SetSRID(ST_MakeLine(ST_MakePoint(:x1, :y1), ST_MakePoint(:x2, :y2)), 4326))"
+                "ST_SetSRID(ST_MakeLine(ST_MakePoint(:x1, :y1), ST_MakePoint(:x2, :y2)), 4326), :d)"
             ),
             {
+                "d": district,
                 "i": edge,
                 "s": source,
                 "t": target,

@@ -99,7 +99,7 @@ def test_parallel_edges_keep_the_fastest(connection: Connection) -> None:
     connection.execute(
         text(
             "INSERT INTO road_edge SELECT 199, source, target, NULL, 'primary', false, length_m, "
-            "60, 5, 5, 5, geom FROM road_edge WHERE id = 101"
+            "60, 5, 5, 5, geom, district_code FROM road_edge WHERE id = 101"
         )
     )
     graph = RoadGraph.from_connection(connection)
@@ -107,6 +107,7 @@ def test_parallel_edges_keep_the_fastest(connection: Connection) -> None:
 
 
 def test_empty_network_refuses_to_snap(connection: Connection) -> None:
+    ladder.ensure_district(connection)
     graph = RoadGraph.from_connection(connection)
     assert graph.is_empty
     with pytest.raises(InvalidInputError, match="no road network loaded"):
@@ -149,8 +150,12 @@ def test_agrees_with_pgrouting_on_random_lattice(connection: Connection) -> None
     rng = np.random.default_rng(7)
     size = 12
     node_id = {(i, j): 1000 + i * size + j for i in range(size) for j in range(size)}
+    ladder.ensure_district(connection)
     connection.execute(
-        text("INSERT INTO road_node (id, geom) VALUES (:i, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"),
+        text(
+            "INSERT INTO road_node (id, geom, district_code) "
+            "VALUES (:i, ST_SetSRID(ST_MakePoint(:x, :y), 4326), '420106')"
+        ),
         [{"i": v, "x": 114.3 + 0.001 * j, "y": 30.55 + 0.001 * i} for (i, j), v in node_id.items()],
     )
     edges = []
@@ -163,8 +168,8 @@ def test_agrees_with_pgrouting_on_random_lattice(connection: Connection) -> None
     connection.execute(
         text(
             "INSERT INTO road_edge (id, source, target, road_class, oneway, length_m, speed_kmh, "
-            "travel_time_s, cost, reverse_cost, geom) SELECT :i, :s, :t, 'tertiary', :o, 100, 30, :c, :c, "
-            "CASE WHEN :o THEN -1 ELSE :c END, ST_MakeLine(a.geom, b.geom) "
+            "travel_time_s, cost, reverse_cost, geom, district_code) SELECT :i, :s, :t, 'tertiary', :o, 100, "
+            "30, :c, :c, CASE WHEN :o THEN -1 ELSE :c END, ST_MakeLine(a.geom, b.geom), '420106' "
             "FROM road_node a, road_node b WHERE a.id = :s AND b.id = :t"
         ),
         [{"i": 5000 + k, "s": s, "t": t, "c": c, "o": o} for k, (s, t, c, o) in enumerate(edges)],

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gis_api.auth.service import create_user
 from gis_api.routing.engine import RoadGraph
+from tests import tiny_district
 from tests.api.app_fixtures import PASSWORD, app, auth_headers, client, users
 from tests.cases import fixtures
 from tests.cases.fixtures import GRID_NW, INCIDENT, World
@@ -93,5 +94,5 @@ def api(
     link(db_session, "west_worker", world.members["worker"])
     link(db_session, NEIGHBOUR_WORKER, world.members["neighbour"])
     db_session.commit()
-    app.state.road_graph = RoadGraph.from_connection(connection)
+    app.state.road_graphs = {tiny_district.DISTRICT: RoadGraph.from_connection(connection)}
     return Api(client, auth_headers, world)

@@ -26,8 +26,8 @@ def build(connection: Connection) -> fixtures.World:
     for household_id, (lon, lat) in LADDER_HOUSEHOLDS.items():
         connection.execute(
             text(
-                "INSERT INTO household (id, residents, grid_id, geom) "
-                "VALUES (:i, 2, :g, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
+                "INSERT INTO household (id, residents, grid_id, geom, district_code) "
+                "VALUES (:i, 2, :g, ST_SetSRID(ST_MakePoint(:x, :y), 4326), '420106')"
             ),
             {"i": household_id, "g": world.grid_ids[fixtures.GRID_SW], "x": lon, "y": lat},
         )
@@ -44,10 +44,11 @@ def simulate(
         return Session(bind=connection, join_transaction_mode="create_savepoint")
 
     with sessions() as session:
-        households = HouseholdSampler.from_session(session, spread_m=10.0)
+        households = HouseholdSampler.from_session(session, spread_m=10.0, district="420106")
     options = SimulationOptions(
-        rate_per_min=1.0, minutes=minutes, speed=float("inf"), seed=seed, start=MONDAY_9, progress_every=10
-    )
+        rate_per_min=1.0, minutes=minutes, speed=float("inf"), seed=seed, start=MONDAY_9, progress_every=10,
+        district="420106",
+    )  # fmt: skip
     graph = RoadGraph.from_connection(connection)
     simulation = Simulation(sessions, graph, households, options, progress=lines.append)
     return simulation.run(), lines

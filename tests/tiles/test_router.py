@@ -104,16 +104,17 @@ def test_household_tiles_below_16_group_by_building(
     run = db_session.execute
     run(
         text(
-            "INSERT INTO building (id, source, source_id, kind, households, geom) "
-            "VALUES (77, 'test', '77', 'residential', 2, ST_GeomFromEWKT(:g))"
+            "INSERT INTO building (id, source, source_id, kind, households, geom, district_code) "
+            "VALUES (77, 'test', '77', 'residential', 2, ST_GeomFromEWKT(:g), '420106')"
         ),
         {"g": tiny_district.box(114.3050, 30.5450, 114.3052, 30.5452)},
     )
     run(text("UPDATE household SET building_id = 77 WHERE ST_X(geom) < 114.31 AND ST_Y(geom) < 30.55"))
     run(
         text(
-            "INSERT INTO household (id, residents, grid_id, building_id, geom) SELECT 99, 5, grid_id, 77, "
-            "ST_SetSRID(ST_MakePoint(114.3051, 30.5451), 4326) FROM household WHERE building_id = 77"
+            "INSERT INTO household (id, residents, grid_id, building_id, geom, district_code) SELECT 99, 5, "
+            "grid_id, 77, ST_SetSRID(ST_MakePoint(114.3051, 30.5451), 4326), district_code "
+            "FROM household WHERE building_id = 77"
         )
     )
     tile = tile_of(114.305, 30.545, 14)
@@ -213,16 +214,18 @@ def test_roads_tile_keeps_minor_roads_for_high_zooms(
 ) -> None:
     db_session.execute(
         text(
-            "INSERT INTO road_node (id, geom) VALUES (1, ST_SetSRID(ST_MakePoint(114.301, 30.545), 4326)), "
-            "(2, ST_SetSRID(ST_MakePoint(114.319, 30.545), 4326))"
+            "INSERT INTO road_node (id, geom, district_code) VALUES "
+            "(1, ST_SetSRID(ST_MakePoint(114.301, 30.545), 4326), '420106'), "
+            "(2, ST_SetSRID(ST_MakePoint(114.319, 30.545), 4326), '420106')"
         )
     )
     for edge, road_class in ((1, "primary"), (2, "residential")):
         db_session.execute(
             text(
                 "INSERT INTO road_edge (id, source, target, name, road_class, oneway, length_m, speed_kmh, "
-                "travel_time_s, cost, reverse_cost, geom) VALUES (:i, 1, 2, :n, :c, false, 1700, 30, 204, "
-                "204, 204, ST_GeomFromText('LINESTRING(114.301 30.545, 114.319 30.545)', 4326))"
+                "travel_time_s, cost, reverse_cost, geom, district_code) VALUES (:i, 1, 2, :n, :c, false, "
+                "1700, 30, 204, 204, 204, "
+                "ST_GeomFromText('LINESTRING(114.301 30.545, 114.319 30.545)', 4326), '420106')"
             ),
             {"i": edge, "n": f"{road_class}路", "c": road_class},
         )

@@ -3,6 +3,7 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, postJson } from './api.js';
 import { escapeHtml, locale, t } from './i18n.js';
+import { narrowing } from './me.js';
 
 export const STATE_COLOURS = {
   reported: '#e6550d', accepted: '#fd8d3c', registered: '#fdae6b', dispatched: '#3182bd',
@@ -28,8 +29,9 @@ function markerStyle(item) {
 }
 
 export class CasePanel {
-  constructor({ map, elements, canReassign = false }) {
+  constructor({ map, me, elements, canReassign = false }) {
     this.map = map;
+    this.me = me;
     this.canReassign = canReassign;
     this.el = elements; // { counters, filters, list, detail }
     this.cases = new Map();
@@ -54,7 +56,7 @@ export class CasePanel {
       state: f.querySelector('#wg-filter-state').value,
       category: f.querySelector('#wg-filter-category').value.trim(),
       overdue: f.querySelector('#wg-filter-overdue').checked ? 'true' : '',
-      scope: this.scope.length > 6 ? this.scope : '',
+      scope: narrowing(this.me, this.scope),
       limit: PAGE,
     };
   }
@@ -77,7 +79,7 @@ export class CasePanel {
   // Exact counts from the server (the loaded page holds only the newest cases); debounced on live events.
   async refreshCounters(render = true) {
     try {
-      this.counts = await getJson('/cases/counters', this.scope.length > 6 ? { area: this.scope } : {});
+      this.counts = await getJson('/cases/counters', { area: narrowing(this.me, this.scope) });
     } catch (error) {
       this.counts = null; // fall back to counting the loaded page
     }

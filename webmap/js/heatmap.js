@@ -2,6 +2,7 @@
 // the summed intensity coloured from transparent blue to red.
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson } from './api.js';
+import { narrowing } from './me.js';
 
 const RADIUS_PX = 18;
 const PAGES = 10;
@@ -71,12 +72,12 @@ export const HeatLayer = L.Layer.extend({
 });
 
 // Positions of the cases reported in the last `days` days (newest first, at most PAGES pages).
-export async function casesSince(days, scope = '') {
+export async function casesSince(days, scope, me) {
   const since = Date.now() - days * 86400000;
   const points = [];
   let before;
   for (let page = 0; page < PAGES; page += 1) {
-    const result = await getJson('/cases', { limit: 500, before_id: before, scope: scope.length > 6 ? scope : '' });
+    const result = await getJson('/cases', { limit: 500, before_id: before, scope: narrowing(me, scope) });
     const recent = result.items.filter((c) => new Date(c.created_at).getTime() >= since);
     points.push(...recent.map((c) => [c.lat, c.lon]));
     if (!result.next_before_id || recent.length < result.items.length) break;

@@ -1,11 +1,13 @@
 // Interface texts in Simplified Chinese (default) and English; t('key', {name}) fills {name}.
 const TEXTS = {
   zh: {
-    'app.command': '武昌区网格化指挥中心', 'app.planner': '网格规划', 'app.field': '网格员',
+    'app.command': '网格化指挥中心', 'app.command_of': '{area}网格化指挥中心', 'app.planner': '网格规划',
+    'app.planner_of': '{area}网格规划', 'app.field': '网格员', 'app.field_of': '{area}网格员',
+    'notice.demo': '演示数据', 'notice.demo_detail': '{names}的街道、社区或住户为合成的演示数据',
     'nav.command': '指挥中心', 'nav.planner': '规划', 'nav.field': '移动端', 'lang.switch': 'English',
     'login.title': '登录', 'login.username': '用户名', 'login.password': '密码', 'login.submit': '登录',
     'login.failed': '登录失败：{reason}', 'login.bad': '用户名或密码错误', logout: '退出',
-    'role.admin': '管理员', 'role.district_operator': '区级操作员', 'role.street_operator': '街道操作员',
+    'role.admin': '管理员', 'role.city_operator': '市级操作员', 'role.district_operator': '区级操作员', 'role.street_operator': '街道操作员',
     'role.community_operator': '社区操作员', 'role.grid_worker': '网格员', 'role.planner': '规划人员',
     'layer.streets': '街道', 'layer.communities': '社区', 'layer.grids': '网格', 'layer.households': '住户',
     'layer.incidents': '事件', 'layer.members': '人员位置', 'layer.basemap': '底图', 'layer.moved': '变动住户', 'layer.roads': '道路', 'layer.heat': '事件热力',
@@ -55,11 +57,13 @@ const TEXTS = {
     'error.load': '加载失败：{reason}',
   },
   en: {
-    'app.command': 'Wuchang Grid Command Centre', 'app.planner': 'Grid planning', 'app.field': 'Grid worker',
+    'app.command': 'Grid Command Centre', 'app.command_of': '{area} Grid Command Centre', 'app.planner': 'Grid planning',
+    'app.planner_of': '{area} grid planning', 'app.field': 'Grid worker', 'app.field_of': '{area} grid worker',
+    'notice.demo': 'Demo data', 'notice.demo_detail': 'Streets, communities or households of {names} are synthetic demo data',
     'nav.command': 'Command', 'nav.planner': 'Planner', 'nav.field': 'Field', 'lang.switch': '中文',
     'login.title': 'Log in', 'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Log in',
     'login.failed': 'Login failed: {reason}', 'login.bad': 'wrong username or password', logout: 'Log out',
-    'role.admin': 'Administrator', 'role.district_operator': 'District operator', 'role.street_operator': 'Street operator',
+    'role.admin': 'Administrator', 'role.city_operator': 'City operator', 'role.district_operator': 'District operator', 'role.street_operator': 'Street operator',
     'role.community_operator': 'Community operator', 'role.grid_worker': 'Grid worker', 'role.planner': 'Planner',
     'layer.streets': 'Streets', 'layer.communities': 'Communities', 'layer.grids': 'Grids', 'layer.households': 'Households',
     'layer.incidents': 'Incidents', 'layer.members': 'Team positions', 'layer.basemap': 'Basemap', 'layer.moved': 'Moved households', 'layer.roads': 'Roads', 'layer.heat': 'Incident heat',
@@ -110,6 +114,11 @@ const TEXTS = {
   },
 };
 const LANG_KEY = 'wangge.lang';
+
+// A page's own texts, merged in by a module of texts ({zh: {...}, en: {...}}) that the page imports.
+export function addTexts(texts) {
+  Object.entries(texts).forEach(([lang, entries]) => Object.assign(TEXTS[lang], entries));
+}
 
 export function language() {
   const stored = localStorage.getItem(LANG_KEY);

@@ -8,11 +8,11 @@ import { renderKpis } from './kpi.js';
 import { bindFeaturePopups, boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
+import { whoAmI } from './me.js';
 import { MemberLayer } from './members.js';
 import { buildScopeSelector } from './scope.js';
-import { renderShell, showUser } from './shell.js';
+import { renderShell, showUser, titleWithArea } from './shell.js';
 
-const CASE_ROLES = new Set(['admin', 'district_operator', 'street_operator', 'community_operator', 'grid_worker']);
 const $ = (id) => document.getElementById(id);
 
 function setStatus(text) {
@@ -43,14 +43,15 @@ function addLayers(map, config, me) {
   return layers;
 }
 
-async function startCases(map, overlays, user) {
-  if (!CASE_ROLES.has(user.role) || !(await hasEndpoint('/cases'))) {
+async function startCases(map, overlays, me) {
+  if (!me.may_work_cases || !(await hasEndpoint('/cases'))) {
     $('wg-cases').innerHTML = `<p class="muted">${t('cases.unavailable')}</p>`;
     return null;
   }
   const panel = new CasePanel({
     map,
-    canReassign: user.role !== 'grid_worker',
+    me,
+    canReassign: me.may_operate_cases,
     elements: { counters: $('wg-counters'), filters: $('wg-filters'), list: $('wg-case-list'), detail: $('wg-case-detail') },
   });
   panel.layer.addTo(map);
@@ -60,8 +61,8 @@ async function startCases(map, overlays, user) {
   return panel;
 }
 
-async function startLive(panel, members, user) {
-  if (!CASE_ROLES.has(user.role) || !(await hasEndpoint('/events/stream'))) {
+async function startLive(panel, members, me) {
+  if (!me.may_work_cases || !(await hasEndpoint('/events/stream'))) {
     $('wg-live').textContent = t('live.unavailable');
     return null;
   }
@@ -84,7 +85,7 @@ async function startLive(panel, members, user) {
   return live;
 }
 
-function startHeatmap(map, overlays, scopeOf) {
+function startHeatmap(map, overlays, scopeOf, me) {
   const heat = new HeatLayer();
   overlays[t('layer.heat')] = heat;
   const select = $('wg-heat');
@@ -92,7 +93,7 @@ function startHeatmap(map, overlays, scopeOf) {
   select.disabled = false;
   select.addEventListener('change', async () => {
     if (!select.value) { map.removeLayer(heat); $('wg-heat-count').textContent = ''; return; }
-    const points = await casesSince(Number(select.value), scopeOf());
+    const points = await casesSince(Number(select.value), scopeOf(), me);
     heat.setPoints(points);
     heat.addTo(map);
     $('wg-heat-count').textContent = t('heat.count', { n: points.length });
@@ -102,8 +103,9 @@ function startHeatmap(map, overlays, scopeOf) {
 async function start() {
   renderShell('app.command');
   const user = await ensureLogin();
-  showUser();
-  const [config, me] = await Promise.all([getJson('/config.json'), getJson('/auth/me')]);
+  const [config, me] = await Promise.all([getJson('/config.json'), whoAmI()]);
+  showUser(me);
+  titleWithArea('app.command', me);
   const map = createMap('map', config);
   const layers = addLayers(map, config, me);
   const overlays = Object.fromEntries(Object.entries(layers).map(([name, layer]) => [t(`layer.${name}`), layer]));
@@ -112,14 +114,14 @@ async function start() {
   members.layer.addTo(map);
   overlays[t('layer.members')] = members.layer;
 
-  const scope = await buildScopeSelector($('wg-scope'), user);
+  const scope = await buildScopeSelector($('wg-scope'), me);
   map.fitBounds(scope.bounds(user.scope_code));
   if (await hasEndpoint('/members')) {
-    members.load(user.role, user.scope_code)
+    members.load(me)
       .then(() => { document.body.dataset.members = String(members.count); })
       .catch((error) => setStatus(t('error.load', { reason: error.message })));
   }
-  const panel = await startCases(map, overlays, user).catch((error) => {
+  const panel = await startCases(map, overlays, me).catch((error) => {
     setStatus(t('error.load', { reason: error.message }));
     return null;
   });
@@ -128,9 +130,9 @@ async function start() {
     map.fitBounds(scope.bounds(event.target.value));
     if (panel) await panel.setScope(event.target.value);
   });
-  if (panel) startHeatmap(map, overlays, () => $('wg-scope').value);
-  await startLive(panel, members, user);
-  if (me.role !== 'grid_worker' && (await hasEndpoint('/assessment/kpis'))) {
+  if (panel) startHeatmap(map, overlays, () => $('wg-scope').value, me);
+  await startLive(panel, members, me);
+  if (me.scope_level !== 'grid' && (await hasEndpoint('/assessment/kpis'))) {
     renderKpis($('wg-kpi')).catch((error) => { $('wg-kpi').textContent = t('error.load', { reason: error.message }); });
   } else {
     $('wg-kpi').textContent = t('kpi.unavailable');

@@ -5,7 +5,6 @@ import { getJson } from './api.js';
 import { escapeHtml, t } from './i18n.js';
 
 const STATUS_COLOURS = { available: '#1a9850', en_route: '#fdae61', on_scene: '#d73027', off_duty: '#999999' };
-const TEAM_READERS = new Set(['admin', 'district_operator', 'street_operator', 'community_operator']);
 
 function styleOf(status) {
   return {
@@ -22,9 +21,9 @@ export class MemberLayer {
   }
 
   // Everyone homed in the caller's area with a known position (operators only; others see live moves)
-  async load(role, scope) {
-    if (!TEAM_READERS.has(role)) return 0;
-    const page = await getJson('/members', { scope });
+  async load(me) {
+    if (!me.may_read_team) return 0;
+    const page = await getJson('/members', { scope: me.scope_code });
     page.items.forEach((member) => {
       this.names.set(member.id, member.name);
       // a live event may have arrived while the list loaded: it is newer, keep it

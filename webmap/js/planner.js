@@ -1,15 +1,16 @@
 // Planner view: two plans side by side (synchronised maps), households per community or grid as a
 // choropleth of deviation from target, buildings with moved households, metrics, activation.
+import './texts-field.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, postJson } from './api.js';
-import { escapeHtml, locale, t } from './i18n.js';
+import { escapeHtml, language, locale, t } from './i18n.js';
 import { boundaryLayer, createMap } from './layers.js';
 import { ensureLogin } from './login.js';
-import { renderShell, showUser } from './shell.js';
+import { whoAmI } from './me.js';
+import { renderShell, showUser, titleWithArea } from './shell.js';
 import { vectorTileLayer } from './vectortiles.js';
 
 const $ = (id) => document.getElementById(id);
-const ACTIVATORS = new Set(['planner', 'admin']);
 // diverging ramp: under target blue, on target pale, over target red
 const DEVIATION_RAMP = [[-0.10, '#2166ac'], [-0.05, '#92c5de'], [0.05, '#f7f7f7'], [0.10, '#f4a582'], [Infinity, '#b2182b']];
 const percent = (value) => `${(value * 100).toFixed(1)}%`;
@@ -119,8 +120,10 @@ function metricsHtml(comparison) {
 
 async function start() {
   renderShell('app.planner');
-  const user = await ensureLogin();
-  showUser();
+  await ensureLogin();
+  const me = await whoAmI();
+  showUser(me);
+  titleWithArea('app.planner', me);
   const config = await getJson('/config.json');
   const maps = [createMap('map-a', config), createMap('map-b', config)];
   syncMaps(...maps);
@@ -128,16 +131,18 @@ async function start() {
   const sides = [new PlanSide(maps[0], $('wg-title-a')), new PlanSide(maps[1], $('wg-title-b'))];
   const streets = await getJson('/layers/streets', { simplify: 20 });
   maps[0].fitBounds(L.geoJSON(streets).getBounds());
-  const mayActivate = ACTIVATORS.has(user.role) && user.scope_code.length === 6;
+  const mayActivate = me.may_activate_plans;
   let plans = [];
 
   async function loadPlans() {
     plans = await getJson('/plans');
-    const options = plans.map((p) => `<option value="${p.id}">${p.id} · ${escapeHtml(p.name)} (${t(`status.${p.status}`)})</option>`).join('');
+    const options = plans.map((p) => `<option value="${p.id}">${p.id} · ${p.district_code} · ${escapeHtml(p.name)} (${t(`status.${p.status}`)})</option>`).join('');
     $('wg-plan-a').innerHTML = options;
     $('wg-plan-b').innerHTML = options;
     const active = plans.find((p) => p.status === 'active') ?? plans[0];
-    const other = plans.find((p) => p.status === 'draft') ?? plans.find((p) => p.id !== active?.id) ?? active;
+    // plans compare within one district: B defaults to a draft of A's district
+    const sameDistrict = plans.filter((p) => p.district_code === active?.district_code);
+    const other = sameDistrict.find((p) => p.status === 'draft') ?? sameDistrict.find((p) => p.id !== active?.id) ?? active;
     if (active) $('wg-plan-a').value = active.id;
     if (other) $('wg-plan-b').value = other.id;
   }
@@ -158,11 +163,14 @@ async function start() {
     $('wg-metrics').innerHTML = metricsHtml(comparison);
     $('wg-activate').disabled = !mayActivate || comparison.plan_b.status !== 'draft';
     $('wg-activate').title = mayActivate ? '' : t('planner.only_planners');
+    $('wg-report').disabled = !me.may_build_plan_reports;
+    $('wg-report').title = me.may_build_plan_reports ? '' : t('planner.report_only');
     $('wg-status').textContent = '';
     document.body.dataset.compared = `${a}-${b}`;
   }
 
   $('wg-compare').addEventListener('click', () => compare().catch(showError));
+  $('wg-report').addEventListener('click', () => buildReport(Number($('wg-plan-b').value)).catch(showError));
   $('wg-level').addEventListener('change', () => compare().catch(showError));
   $('wg-activate').addEventListener('click', () => {
     const plan = plans.find((p) => p.id === Number($('wg-plan-b').value));
@@ -188,6 +196,23 @@ async function start() {
   if (plans.length < 2) $('wg-status').textContent = t('planner.need_two');
   else await compare();
   document.body.dataset.ready = 'true';
+}
+
+// The report is built on the server (in a worker thread) and opened through a signed link
+async function buildReport(planId) {
+  const link = $('wg-report-link');
+  link.hidden = true;
+  $('wg-report').disabled = true;
+  $('wg-status').textContent = t('planner.report_building');
+  try {
+    const built = await postJson(`/plans/${planId}/report`);
+    link.href = language() === 'en' ? `${built.url}&lang=en` : built.url;
+    link.hidden = false;
+    $('wg-status').textContent = built.cached ? t('planner.report_cached') : t('planner.report_ready', { s: built.built_s });
+    document.body.dataset.report = String(planId);
+  } finally {
+    $('wg-report').disabled = false;
+  }
 }
 
 function showError(error) {

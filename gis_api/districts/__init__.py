@@ -1,0 +1,1 @@
+"""districts domain: cities and districts as data, their metric CRS and data provenance."""
