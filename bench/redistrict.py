@@ -252,9 +252,8 @@ def summary(ours: list[dict[str, Any]], peers: dict[str, dict[str, Any]], seeds:
         "spopt (max-p; not applicable)": "spopt",
     }
     named = {keys[name]: row for name, row in peers.items()}
-    if "spopt" in named:
-        named["spopt"]["applicable"] = False
-        named["spopt"]["why"] = "not applicable (no k, no upper bound)"
+    if peers:
+        methods.label_spopt(named)
     stages = {
         stage: round(statistics.median(run["timings_s"][stage] for run in ours), 2)
         for stage in ours[0]["timings_s"]

@@ -278,6 +278,16 @@ def peer_summary(runs: list[dict[str, Any]], scope: str) -> dict[str, Any]:
     }
 
 
+SPOPT_NOT_APPLICABLE = "not applicable (no k, no upper bound)"
+
+
+def label_spopt(named: dict[str, dict[str, Any]]) -> None:
+    """spopt's entry says it is not applicable; when it was not run (--spopt-seeds 0, --quick),
+    the entry is still there, with 0 seeds, so the JSON keeps the same keys."""
+    entry = named.setdefault("spopt", {"seeds": 0, "run": False})
+    entry.update(applicable=False, why=SPOPT_NOT_APPLICABLE)
+
+
 def print_peer_table(peers: dict[str, dict[str, Any]]) -> None:
     head = f"{'method':<36}{'seeds':>6}{'wall s':>8}{'CPU s':>8}{'comm.':>6}{'dev max (min / med / max)':>28}"
     head += f"{'PP mean':>9}{'barrier':>8}{'contig':>7}"

@@ -161,8 +161,8 @@ def summary(ours: list[dict[str, Any]], peers: dict[str, dict[str, Any]], seeds:
         "ours (communities only)": "ours_communities_only",
     }
     named = {keys[name]: row for name, row in peers.items()}
-    if "spopt" in named:
-        named["spopt"].update(applicable=False, why="not applicable (no k, no upper bound)")
+    if peers:
+        methods.label_spopt(named)
     median = methods.median
     return {
         "graph": "synthetic lattice",
