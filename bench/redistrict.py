@@ -41,6 +41,7 @@ from bench.common import Machine, demo_copy, district, district_code, drop, log,
 from boundaries.executor import ProcessExecutor
 from gis_api.config import get_settings
 from gis_api.redistrict import service
+from gis_api.redistrict.compounds import spread_shared_points
 from gis_api.redistrict.inputs import read_inputs
 from gis_api.redistrict.units import UnitSet, build_units
 
@@ -140,10 +141,11 @@ class Streets:
         """The district's units in its own metric CRS, as the redistrict job builds them."""
         official = service.read_official(OFFICIAL)
         where = district(engine)
-        grid_max = service.stairwell_group(service.RedistrictOptions())
+        options = service.RedistrictOptions()
         with engine.connect() as connection:
-            inputs = read_inputs(connection, where.code, where.metric_crs, official)
-            units = build_units(inputs, grid_max, lambda message: None)
+            inputs, _ = spread_shared_points(read_inputs(connection, where.code, where.metric_crs, official))
+            limits = service.cut_limits(inputs, options, service.street_counts(official, options))
+            units = build_units(inputs, limits, lambda message: None)
         codes = units.units["street_code"].to_numpy()
         keys = sorted(set(codes.tolist()))
         counts = official.groupby("street_code").size().to_dict()

@@ -10,13 +10,18 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol, TypeVar, cast
 
 import numpy as np
 
+from boundaries.errors import ExecutorError
+
 TaskT = TypeVar("TaskT")
 ResultT = TypeVar("ResultT")
 Progress = Callable[[int, int], None]
+# Seconds to wait for a Dask scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 10
 
 
 class SubproblemExecutor(Protocol):
@@ -74,12 +79,17 @@ class ProcessExecutor:
         if len(tasks) <= 1 or self.workers == 1:
             return SerialExecutor().map(fn, tasks, progress)
         results: list[ResultT | None] = [None] * len(tasks)
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
-            futures = {pool.submit(fn, task): index for index, task in enumerate(tasks)}
-            for done, future in enumerate(as_completed(futures), start=1):
-                results[futures[future]] = future.result()
-                if progress is not None:
-                    progress(done, len(tasks))
+        try:
+            with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
+                futures = {pool.submit(fn, task): index for index, task in enumerate(tasks)}
+                for done, future in enumerate(as_completed(futures), start=1):
+                    results[futures[future]] = future.result()
+                    if progress is not None:
+                        progress(done, len(tasks))
+        except BrokenProcessPool as error:
+            raise ExecutorError(
+                f"a worker process died ({error}); out of memory? try fewer --workers"
+            ) from None
         return cast(list[ResultT], results)
 
 
@@ -100,11 +110,16 @@ class DaskExecutor:
         from distributed import Client
         from distributed import as_completed as dask_completed
 
-        with Client(self.address) as client:
+        try:
+            client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as error:
+            raise ExecutorError(f"cannot reach the Dask scheduler at {self.address}: {error}") from None
+        with client:
             futures = client.map(fn, list(tasks), pure=False)
             for done, _ in enumerate(dask_completed(futures), start=1):
                 if progress is not None:
                     progress(done, len(tasks))
+            # a task's own error arrives unpickled with its class and message: BoundariesError
             return list(client.gather(futures))
 
 

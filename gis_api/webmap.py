@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gis_api.config import PROJECT_ROOT
 from gis_api.errors import NotFoundError
+from gis_api.open311.keys import residents_page_key
 
 WEBMAP_DIR = PROJECT_ROOT / "webmap"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -88,7 +89,8 @@ def map_config(request: Request) -> dict[str, object]:
         "basemap_attribution": settings.basemap_attribution,
         "osm_attribution": OSM_ATTRIBUTION,
         "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
-        "residents_api_key": settings.residents_api_key,
+        # the residents' page's Open311 channel key: public by design (see gis_api.open311.keys)
+        "residents_api_key": residents_page_key(settings),
     }
 
 

@@ -56,6 +56,9 @@ CASE_ROLES = CASE_OPERATORS | {Role.GRID_WORKER}
 """Roles that work with individual cases (and follow live events); planners see aggregates only."""
 TEAM_READERS = CASE_OPERATORS
 """Operators see their area's team; workers see only themselves, planners no individuals."""
+WORKER_KPI_READERS = TEAM_READERS
+"""Who sees KPIs per named worker: the operators who manage those workers (within their scope,
+a city operator every district of the city); planners and workers see aggregates only."""
 PLAN_ACTIVATORS = frozenset({Role.PLANNER, Role.ADMIN})
 """Who may activate a plan (with a city or district scope covering the plan's district)."""
 PLAN_REPORT_BUILDERS = frozenset({Role.PLANNER, Role.ADMIN})
@@ -74,6 +77,14 @@ def scope_level(code: str) -> ScopeLevel:
         f"scope code {code!r} has {len(code)} digits: expected 4 (city), 6 (district), 9 (street), "
         "12 (community) or 13-20 (grid)"
     )
+
+
+def area_within(scope_code: str, area_code: str) -> bool:
+    """True when the area (city, district, street, community, grid or member's home-grid code) lies
+    within the scope: a prefix for city to community scopes, the grid itself for a grid scope."""
+    if scope_level(scope_code) is ScopeLevel.GRID:
+        return area_code == scope_code
+    return area_code.startswith(scope_code)
 
 
 def district_prefix(code: str) -> str:
@@ -108,6 +119,7 @@ def definitions() -> dict[str, Any]:
         "household_readers": sorted(role.value for role in HOUSEHOLD_READERS),
         "case_roles": sorted(role.value for role in CASE_ROLES),
         "team_readers": sorted(role.value for role in TEAM_READERS),
+        "worker_kpi_readers": sorted(role.value for role in WORKER_KPI_READERS),
         "plan_activators": sorted(role.value for role in PLAN_ACTIVATORS),
         "plan_report_builders": sorted(role.value for role in PLAN_REPORT_BUILDERS),
     }
@@ -133,9 +145,7 @@ class Principal:
 
     def covers_area(self, area_code: str) -> bool:
         """True when the area (city, district, street, community or grid code) lies within scope."""
-        if self.level is ScopeLevel.GRID:
-            return area_code == self.scope_code
-        return area_code.startswith(self.scope_code)
+        return area_within(self.scope_code, area_code)
 
     def covers_district(self, district_code: str) -> bool:
         """True when this user's scope covers the whole district (city or district scope)."""
@@ -161,6 +171,11 @@ class Principal:
     @property
     def may_read_team(self) -> bool:
         return self.role in TEAM_READERS
+
+    @property
+    def may_read_worker_kpis(self) -> bool:
+        """KPIs per named worker: only the roles that manage workers."""
+        return self.role in WORKER_KPI_READERS
 
     @property
     def may_activate_plans(self) -> bool:

@@ -52,6 +52,8 @@ class Case(Base):
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Published on the Open311 feed: residents' reports by default, others when an operator says so."""
 
 
 class CaseEvent(Base):

@@ -19,10 +19,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gis_api.auth.scope import ScopeLevel, scope_level
+from gis_api.auth.scope import area_within
 from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.categories import CategoryCatalog, Stage, default_catalog
 from gis_api.cases.deadlines import Clock, next_clock, start_clock
+from gis_api.cases.duties import check_not_disposer
 from gis_api.cases.models import Case, CaseEvent
 from gis_api.cases.workflow import SYSTEM, Action, CaseSnapshot, Level, State, Step, apply
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError, PermissionDeniedError
@@ -34,6 +35,8 @@ from gis_api.members.availability import write_availability
 from gis_api.notify.outbox import enqueue_state_change
 
 SOURCES = ("api", "open311", "patrol")
+PUBLIC_SOURCES = frozenset({"open311"})
+"""Cases from these sources are public (on the Open311 feed) unless an operator says otherwise."""
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
 
 # when a handler stops working on a case the team member becomes free again
@@ -62,9 +65,12 @@ class Actor:
             return True
         if self.member_id is not None and case.assigned_member_id == self.member_id:
             return True
-        if scope_level(self.scope_code) is ScopeLevel.GRID:
-            return case.grid_code == self.scope_code
-        return case.grid_code.startswith(self.scope_code)
+        return self.covers_area(case.grid_code)
+
+    def covers_area(self, area_code: str) -> bool:
+        """True when the area (or a member's home-grid code) lies in this actor's scope (None: all),
+        by the one rule of gis_api.auth.scope."""
+        return self.scope_code is None or area_within(self.scope_code, area_code)
 
 
 SYSTEM_ACTOR = Actor(username="system", role=SYSTEM)
@@ -159,6 +165,7 @@ def create_case(
         updated_at=now,
         deadlines={},
         dispatch_explanation=None,
+        public=source in PUBLIC_SOURCES,
     )
     _set_clock(case, clock)
     try:
@@ -170,7 +177,20 @@ def create_case(
         if idempotency_key and (existing := _by_key(session, idempotency_key)) is not None:
             return CaseReport(existing, False)
         raise
-    log_event(session, case, actor, "report", None, State.REPORTED, now, media=media, position=position)
+    # the description as the reporter wrote it, kept in the append-only log (what Open311 publishes)
+    details = {"description": description}
+    log_event(
+        session,
+        case,
+        actor,
+        "report",
+        None,
+        State.REPORTED,
+        now,
+        media=media,
+        position=position,
+        details=details,
+    )
     return CaseReport(case, True)
 
 
@@ -247,6 +267,8 @@ def transition_case(
     position = Position.parse(lon, lat, crs) if lon is not None and lat is not None else None
     case = lock_case(session, case_id, actor)
     _check_own_case(case, action, actor)
+    if action is Action.VERIFY:
+        check_not_disposer(session, case, actor)
     step = apply(snapshot(case, catalog), action, actor.role, catalog.policy, now=now, hours=hours)
     granted = case.extension_requested_hours if action is Action.GRANT_EXTENSION else None
     clock = next_clock(step, clock_of(case), catalog.get(case.category_code), calendar, now, granted)

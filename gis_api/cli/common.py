@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -18,9 +19,14 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (DomainError, ClusterError, Boundari
 
 
 def report_error(error: Exception) -> int:
-    """Print an error raised on purpose as one line (no traceback) and return exit status 1."""
+    """Print an error raised on purpose as one line (no traceback) and return exit status 1.
+
+    An error that carries a worker's traceback (`detail`) shows it too under `wangge -v`."""
     message = " ".join(str(error).split()) or type(error).__name__
     print(f"error: {message}", file=sys.stderr)
+    detail = getattr(error, "detail", "")
+    if detail and logging.getLogger().isEnabledFor(logging.DEBUG):
+        print(detail, file=sys.stderr)
     return 1
 
 

@@ -23,11 +23,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Load the Wuchang demo (if not loaded yet), draw a draft plan (once), print demo users, then
     serve with the simulation and the notification worker running in the background."""
+    from sqlalchemy.orm import Session
+
+    from gis_api.cli.apikeys import residents_key_line
     from gis_api.db import migrate
     from gis_api.db.session import default_engine
     from gis_api.demo import living
     from gis_api.demo.load import load_demo
     from gis_api.demo.users import ensure_demo_users
+    from gis_api.open311.keys import provision_residents_key
 
     engine, settings = default_engine(), get_settings()
     migrate.upgrade(engine)
@@ -37,6 +41,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         living.ensure_draft_plan(engine, settings.data_dir, args.seed, progress=print)
     print("\ndemo accounts (username, role, scope, password; also in var/demo_users.txt):")
     print("\n".join(ensure_demo_users(engine, settings.var_dir)))
+    with Session(engine) as session:
+        print(residents_key_line(provision_residents_key(session, settings.var_dir)))
     if args.no_serve:
         return 0
     jobs = [] if args.no_simulate else living.demo_jobs(settings.var_dir, args.seed)

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gis_api.auth.dependencies import CurrentUser
+from gis_api.auth.service import record_audit
 from gis_api.cases.pings import require_member
 from gis_api.cases.reads import actor_for
 from gis_api.db.session import SessionDep
+from gis_api.inputs import Text
 from gis_api.members.schemas import AvailabilityIn, MemberOut, MemberPage
 from gis_api.members.service import list_members, member, set_availability
 
@@ -20,10 +22,13 @@ router = APIRouter(prefix="/members", tags=["members"])
 def members(
     session: SessionDep,
     user: CurrentUser,
-    scope: Annotated[str | None, Query(max_length=20, description="street/community/grid code")] = None,
+    scope: Annotated[Text | None, Query(max_length=20, description="street/community/grid code")] = None,
 ) -> MemberPage:
-    """Team members homed in the caller's area (or a part of it), with last position and availability."""
-    return list_members(session, user, scope)
+    """Team members homed in the caller's area (or a part of it), with last position and availability
+    (audited: positions of people)."""
+    page = list_members(session, user, scope)
+    record_audit(session, user, "members.read", f"scope {page.scope}", page.count)
+    return page
 
 
 @router.get("/me")

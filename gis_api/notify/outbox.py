@@ -19,8 +19,9 @@ from gis_api.auth.scope import district_prefix
 if TYPE_CHECKING:
     from gis_api.cases.models import Case, CaseEvent
 
-PUBLIC_SOURCES = frozenset({"open311", "hotline"})
-"""Channels whose reporters expect to hear back."""
+NOTIFIED_SOURCES = frozenset({"open311", "hotline"})
+"""Channels whose reporters expect to hear back (not the same as being on the public Open311 feed:
+gis_api.cases.service.PUBLIC_SOURCES; a hotline caller hears back, the call is not published)."""
 CLOSED_STATES = frozenset({"closed", "void"})
 INSERT_SQL = """
 INSERT INTO notification_outbox (case_id, event_id, kind, payload)
@@ -45,7 +46,7 @@ def state_change_payload(case: Case, event: CaseEvent) -> dict[str, object]:
 
 def enqueue_state_change(session: Session, case: Case, event: CaseEvent) -> bool:
     """Queue a notification for a public report whose state changed; True when one was queued."""
-    if case.source not in PUBLIC_SOURCES or event.from_state == event.to_state:
+    if case.source not in NOTIFIED_SOURCES or event.from_state == event.to_state:
         return False
     payload = json.dumps(state_change_payload(case, event), ensure_ascii=False)
     session.execute(text(INSERT_SQL), {"case_id": case.id, "event_id": event.id, "payload": payload})

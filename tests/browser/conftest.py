@@ -38,6 +38,7 @@ from gis_api.config import PROJECT_ROOT
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster, free_loopback_port
 from gis_api.districts.service import record_layer
+from gis_api.open311.keys import provision_residents_key
 from tests import tiny_district
 from tests.cases import fixtures as world_fixtures
 from tests.plans.test_service import draft_split_east_west
@@ -149,6 +150,8 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
     port = free_loopback_port()
     # uploads (and the token secret) go to a throwaway folder, never the installation's var/
     var_dir = Path(tempfile.mkdtemp(prefix="wangge-browser-"))
+    with Session(engine) as session:  # the residents' page's channel key, as `wangge demo` makes it
+        provision_residents_key(session, var_dir)
     env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_BASEMAP_URL": "", "WANGGE_VAR_DIR": str(var_dir)}
     process = subprocess.Popen(
         [

@@ -123,3 +123,28 @@ def test_offline_actions_are_delivered_once_after_reconnect(
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator("#wg-queue").get_attribute("data-count") == "0"
     assert actions_of(live_app, case_id).count("start") == 1
+
+
+def test_a_dropped_tab_comes_back_logged_in_and_csp_holds(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    """The phone drops the tab (sessionStorage gone): the refresh token in localStorage renews the
+    session without the login dialog, and an access token about to expire is renewed before use."""
+    watched = phone(open_page, live_app)
+    page = watched.page
+    first_refresh = page.evaluate("localStorage.getItem('wangge.refresh')")
+    assert first_refresh
+    policy = httpx.get(f"{live_app.base_url}/field").headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    page.evaluate("sessionStorage.clear()")  # what a dropped tab loses
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']", timeout=15000)
+    assert page.locator("#wg-login").count() == 0
+    assert page.evaluate("localStorage.getItem('wangge.refresh')") not in (None, first_refresh)  # rotated
+    before = page.evaluate("sessionStorage.getItem('wangge.token')")
+    page.evaluate("sessionStorage.setItem('wangge.expires', '0')")  # the access token ran out
+    me = page.evaluate(
+        "import('/static/js/api.js').then((api) => api.getJson('/members/me')).then((m) => m.id)"
+    )
+    assert me == live_app.members["worker"]
+    assert page.evaluate("sessionStorage.getItem('wangge.token')") != before  # renewed before the call

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from gis_api.households.doorcode import door_code
 from gis_api.loaders.chinese_datums import from_wgs84
 from tests.browser.conftest import PHONE, LiveApp, Watched, log_in, snapshot
-from tests.browser.test_field import dispatched_case, phone
+from tests.browser.test_field import actions_of, dispatched_case, phone
 
 pytestmark = pytest.mark.browser
 SAMPLES = [
@@ -76,6 +76,35 @@ def test_installable_and_offline_after_the_first_load(
     )  # cached tiles
     snapshot(watched, "field_offline")
     page.context.set_offline(False)
+
+
+def test_reopened_offline_without_the_tab_session_then_renewed_online(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    """Offline, a tab without its session (a new tab, or one the phone dropped) opens as the device's
+    account from the phone's copies, without a login it could not send; the work done offline is
+    queued, and back online the refresh token renews the session and the queue is delivered."""
+    watched = phone(open_page, live_app)
+    page = watched.page
+    case_id = dispatched_case(live_app, "离线重开的任务")
+    page.locator(f".wg-card[data-case-id='{case_id}']").wait_for(timeout=5000)
+    page.wait_for_selector("body[data-offline-ready='true']", timeout=20000)
+    refresh = page.evaluate("localStorage.getItem('wangge.refresh')")
+    page.context.set_offline(True)
+    page.evaluate("sessionStorage.clear()")  # what a new tab starts with
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']", timeout=15000)
+    assert page.locator("#wg-login").count() == 0
+    assert page.locator("#wg-who").inner_text().startswith("worker")
+    assert page.evaluate("sessionStorage.getItem('wangge.token')") is None  # nothing could be renewed
+    card = page.locator(f".wg-card[data-case-id='{case_id}']")
+    card.locator("button[data-action='start']").click()
+    page.wait_for_selector("#wg-queue[data-count='1']")
+    page.context.set_offline(False)
+    page.wait_for_selector("body[data-delivered='1']", timeout=20000)
+    assert page.evaluate("sessionStorage.getItem('wangge.token')")  # renewed by the refresh token
+    assert page.evaluate("localStorage.getItem('wangge.refresh')") not in (None, refresh)  # rotated
+    assert actions_of(live_app, case_id).count("start") == 1
 
 
 def test_navigation_links_carry_gcj02_and_bd09(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:

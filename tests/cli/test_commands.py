@@ -1,9 +1,11 @@
 """The `wangge` console command, run as a real subprocess against a real database."""
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,11 +17,15 @@ from tests import tiny_district
 DATABASE = f"wangge_test_cli_{os.getpid()}"
 
 
-def wangge(*args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+def wangge(
+    *args: str, url: str | None = None, var_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     if url:
         env["WANGGE_DATABASE_URL"] = url
+    if var_dir:
+        env["WANGGE_VAR_DIR"] = str(var_dir)
     return subprocess.run(
         [sys.executable, "-m", "gis_api.cli", *args],
         capture_output=True,
@@ -94,6 +100,15 @@ def test_external_server_without_postgis_says_how_to_enable_it(cluster: Embedded
         cluster.drop_database(bare)
 
 
+def test_infeasible_redistrict_is_one_line_naming_the_street_and_exit_1(committed_url: str) -> None:
+    # two streets run in two worker processes: the error crosses the process boundary
+    result = wangge("redistrict", "--workers", "2", "--count", "420106001=50", url=committed_url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    pattern = r"error: street/420106001: district count 50 exceeds the \d+ units of the parent\n"
+    assert re.fullmatch(pattern, result.stderr), result.stderr
+
+
 def test_osm_import_for_an_unknown_district_is_one_line(committed_url: str) -> None:
     sample = "data/samples/baoshan_shu/shu_baoshan.osm.pbf"
     result = wangge("osm", "import", sample, "--district", "310113", url=committed_url)
@@ -147,3 +162,52 @@ def test_load_records_the_layer_synthetic_on_request(committed_url: str, tmp_pat
             assert tuple(connection.execute(text(layer_sql)).one()) == (True, "合成登记 (脚本生成)", "CC0")
     finally:
         engine.dispose()
+
+
+def test_apikey_add_list_revoke(committed_url: str) -> None:
+    added = wangge("apikey", "add", "wechat-miniprogram", url=committed_url)
+    assert added.returncode == 0, added.stderr
+    key = added.stdout.strip().splitlines()[-1]
+    assert key.startswith("wg311_") and len(key) > 40
+    listed = wangge("apikey", "list", url=committed_url)
+    assert "wechat-miniprogram" in listed.stdout and "active" in listed.stdout and key not in listed.stdout
+    assert wangge("apikey", "add", "wechat-miniprogram", url=committed_url).returncode == 1
+    assert wangge("apikey", "revoke", "wechat-miniprogram", url=committed_url).returncode == 0
+    assert "revoked" in wangge("apikey", "list", url=committed_url).stdout
+    missing = wangge("apikey", "revoke", "nobody", url=committed_url)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: no active API key")
+
+
+def test_user_disable_and_enable(committed_url: str) -> None:
+    made = wangge(
+        "user", "add", "cli_op", "--role", "street_operator", "--scope", "420106001", url=committed_url
+    )
+    assert made.returncode == 0, made.stderr
+    disabled = wangge("user", "disable", "cli_op", url=committed_url)
+    assert disabled.returncode == 0 and "sessions and event streams were ended" in disabled.stdout
+    assert "cli_op" in wangge("user", "list", url=committed_url).stdout
+    assert wangge("user", "enable", "cli_op", url=committed_url).returncode == 0
+    engine = create_engine(committed_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT active, token_version FROM app_user WHERE username = 'cli_op'")
+        ).one()
+    engine.dispose()
+    assert tuple(row) == (True, 1)
+    unknown = wangge("user", "disable", "nobody", url=committed_url)
+    assert unknown.returncode == 1 and "no user named" in unknown.stderr
+
+
+def test_apikey_residents_keeps_the_page_key_in_var(committed_url: str, tmp_path: Path) -> None:
+    made = wangge("apikey", "residents", url=committed_url, var_dir=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "channel residents (made;" in made.stdout and "not a secret" in made.stdout
+    key = (tmp_path / "residents_api_key").read_text().strip()
+    assert key.startswith("wg311_") and key not in made.stdout  # the page gets it, the log does not
+    kept = wangge("apikey", "residents", url=committed_url, var_dir=tmp_path)
+    assert "channel residents (kept;" in kept.stdout
+    assert (tmp_path / "residents_api_key").read_text().strip() == key
+    assert wangge("apikey", "revoke", "residents", url=committed_url).returncode == 0
+    renewed = wangge("apikey", "residents", url=committed_url, var_dir=tmp_path)
+    assert "channel residents-2 (made;" in renewed.stdout
+    assert (tmp_path / "residents_api_key").read_text().strip() != key

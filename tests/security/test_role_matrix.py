@@ -1,8 +1,11 @@
-"""Every role × every case/Open311/event/assessment endpoint: allowed, or 401/403/404 — never a leak,
-never a 5xx. A new endpoint without a row here fails `test_every_endpoint_is_in_the_matrix`."""
+"""Every role × every case/Open311/event/assessment/residents endpoint: allowed, or 401/403/404 —
+never a leak, never a 5xx. A new endpoint without a row here fails
+`test_every_endpoint_is_in_the_matrix`; any route of the app (pages included) that is neither public
+by design nor refused without a login fails `test_every_route_is_guarded_or_public_by_design`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.orm import Session
 
 from gis_api.auth.links import link_secret
@@ -41,6 +45,8 @@ CASE_READERS_WEST = OPERATORS_WEST | {"west_worker"}
 SW_HOUSEHOLD = 2  # tiny_district: the west street's south grid
 WEST_CODES = ("420106001",)
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(32)
+CASE_PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+RESIDENT_PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(1, 33))
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,13 @@ def fresh_case(api: Api) -> dict[str, Any]:
     return {"id": api.as_("admin").report().json()["id"]}
 
 
+def public_case(api: Api) -> dict[str, Any]:
+    """A west case the admin published on the Open311 feed."""
+    case_id = api.as_("admin").report().json()["id"]
+    api.as_("admin").post(f"/cases/{case_id}/visibility", {"public": True})
+    return {"id": case_id}
+
+
 def registered_case(api: Api) -> dict[str, Any]:
     return {"id": api.registered()}
 
@@ -76,15 +89,28 @@ def dispatched_case(api: Api) -> dict[str, Any]:
     return {"id": case_id, "other": others[0]}
 
 
-def uploaded_photo(api: Api) -> dict[str, Any]:
-    response = api.as_("admin").post("/media", files={"file": ("p.png", PHOTO, "image/png")})
-    return {"id": response.json()["ref"]}
+def case_photo(api: Api) -> dict[str, Any]:
+    """A photo (other bytes than the role's own upload) the admin attached to a west case."""
+    response = api.as_("admin").post("/media", files={"file": ("p.png", CASE_PHOTO, "image/png")})
+    ref = response.json()["ref"]
+    assert api.as_("admin").report(media=[ref]).status_code == 201
+    return {"id": ref}
+
+
+def resident_photo(api: Api) -> dict[str, Any]:
+    """A photo a resident attached to an Open311 report: its public copy's digest."""
+    form = {"service_code": "E0201", "lat": str(INCIDENT[1]), "long": str(INCIDENT[0])}
+    photo = {"media": ("p.png", RESIDENT_PHOTO, "image/png")}
+    posted = api.client.post("/open311/v2/requests.json", data=api.keyed(form), files=photo)
+    request_id = posted.json()[0]["service_request_id"]
+    media_url = api.client.get(f"/open311/v2/requests/{request_id}.json").json()[0]["media_url"]
+    return {"id": media_url.rsplit("/", 1)[1]}
 
 
 def resident_report(api: Api) -> dict[str, Any]:
     """A resident's open report and its token (anyone holding the token may rate it once closed)."""
     form = {"service_code": "E0201", "lat": str(INCIDENT[1]), "long": str(INCIDENT[0])}
-    answer = api.client.post("/open311/v2/requests.json", data=form).json()[0]
+    answer = api.client.post("/open311/v2/requests.json", data=api.keyed(form)).json()[0]
     return {"id": answer["service_request_id"], "token": answer["token"]}
 
 
@@ -116,6 +142,14 @@ PROBES: list[Probe] = [
         refused={"north_worker": 403},  # the role check comes first and says nothing about the case
     ),
     Probe("POST", "/cases/{id}/supervise", frozenset(SENIOR_WEST), setup=fresh_case),
+    Probe(
+        "POST",
+        "/cases/{id}/visibility",
+        frozenset(OPERATORS_WEST),
+        setup=fresh_case,
+        body=lambda a, v: {"public": True},
+        refused={"north_worker": 403},  # the role check comes first
+    ),
     # a fresh case is not closed yet, so operators get 409: the point is who gets past the checks
     Probe(
         "POST",
@@ -153,6 +187,11 @@ PROBES: list[Probe] = [
         "/assessment/kpis?level=grid&start=2026-03-01T00:00:00%2B08:00&end=2026-04-01T00:00:00%2B08:00",
         frozenset(AUTHENTICATED),
     ),
+    Probe(
+        "GET",
+        "/assessment/kpis?level=worker&start=2026-03-01T00:00:00%2B08:00&end=2026-04-01T00:00:00%2B08:00",
+        frozenset(OPERATORS_WEST | {"east_op"}),
+    ),
     Probe("GET", "/assessment/streets/ranking?month=2026-03", frozenset(AUTHENTICATED)),
     Probe("GET", "/events/stream?max_seconds=0.2", frozenset(AUTHENTICATED - {"planner"})),
     Probe("GET", "/members", frozenset(OPERATORS_WEST | {"east_op"})),
@@ -164,14 +203,15 @@ PROBES: list[Probe] = [
         body=lambda a, v: {"status": "available"},
     ),
     Probe("POST", "/media", frozenset(AUTHENTICATED), 201),
-    Probe("GET", "/media/{id}", frozenset(AUTHENTICATED), setup=uploaded_photo),
+    Probe("GET", "/media/{id}", frozenset(CASE_READERS_WEST), setup=case_photo),
     Probe("GET", "/districts", frozenset(AUTHENTICATED)),
     Probe("GET", "/open311/discovery.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/services/E0201.xml", frozenset(ROLES)),
     Probe("POST", "/open311/v2/requests.json", frozenset(ROLES), 201, body=lambda a, v: None),
     Probe("GET", "/open311/v2/requests.json", frozenset(ROLES)),
-    Probe("GET", "/open311/v2/requests/{id}.json", frozenset(ROLES), setup=fresh_case),
+    Probe("GET", "/open311/v2/requests/{id}.json", frozenset(ROLES), setup=public_case),
+    Probe("GET", "/open311/v2/media/{id}", frozenset(ROLES), setup=resident_photo),
     Probe(
         "GET",
         "/assessment/survey-links?grid=" + GRID_SW,
@@ -232,7 +272,8 @@ def call(api: Api, probe: Probe, role: str) -> Any:
             "long": str(INCIDENT[0]),
             "description": role,
         }
-        return api.client.post(path, data=form, headers=headers)
+        # the public channel authenticates the channel (api_key), whoever is logged in
+        return api.client.post(path, data=api.keyed(form), headers=headers)
     if probe.path == "/media" and probe.method == "POST":
         return api.client.post(path, files={"file": ("p.png", PHOTO, "image/png")}, headers=headers)
     body = probe.body(api, values) if probe.body else {}
@@ -261,7 +302,7 @@ def test_role_matrix(everyone: Api, role: str) -> None:
             )
         elif probe.path == "/cases" and probe.method == "GET" and role in ("west_op", "west_worker"):
             assert east_case not in [c["id"] for c in response.json()["items"]]
-        elif probe.path.startswith("/assessment/kpis") and role in CASE_READERS_WEST - {
+        elif probe.path.startswith("/assessment/kpis?level=grid") and role in CASE_READERS_WEST - {
             "admin",
             "city_op",
             "district_op",
@@ -270,27 +311,99 @@ def test_role_matrix(everyone: Api, role: str) -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def app_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(METHOD, path template) of every route the app serves, pages, mounts and routes hidden from
+    the OpenAPI document included. Since FastAPI 0.16x `app.routes` holds the included routers, not
+    their APIRoutes (walking it for APIRoute finds nothing); iter_route_contexts walks into them."""
+    found = set()
+    for context in iter_route_contexts(app.routes):
+        methods = getattr(context.original_route, "methods", None) or {"MOUNT"}
+        found |= {(method, str(context.path)) for method in methods - {"HEAD"}}
+    published = {(m.upper(), path) for path, item in app.openapi()["paths"].items() for m in item}
+    assert published <= found, f"published but not enumerated: {sorted(published - found)}"
+    assert len(found) > 60, f"only {len(found)} routes found: the enumeration is broken"
+    return sorted(found)
+
+
+PUBLIC_BY_DESIGN = {
+    ("GET", "/health"): "liveness, no data",
+    ("POST", "/auth/token"): "the login itself (rate limited, lockout)",
+    ("POST", "/auth/refresh"): "the refresh token in the body is the credential",
+    ("POST", "/auth/logout"): "revokes the refresh token in the body",
+    ("GET", "/config.json"): "map settings and the residents' page's channel key (public by design)",
+    ("GET", "/openapi.json"): "the API description",
+    ("GET", "/docs"): "Swagger UI",
+    ("GET", "/docs/oauth2-redirect"): "Swagger UI",
+    ("GET", "/redoc"): "ReDoc",
+    ("MOUNT", "/static"): "the pages' modules, CSS and Leaflet",
+    **{
+        ("GET", page): "a page: its data comes from the guarded API"
+        for page in ("/", "/map", "/command", "/planner", "/field", "/report", "/survey")
+    },
+    ("GET", "/field-sw.js"): "the field app's service worker (caches no API answers)",
+    ("GET", "/field.webmanifest"): "the field app's manifest",
+}
+"""Routes that need no login, each with the reason. Everything else must be in PROBES with
+`anonymous` allowed (the public channel: Open311, residents), be gated otherwise (GATED_OTHERWISE),
+or answer 401 without a login."""
+GATED_OTHERWISE = {("GET", "/plans/{plan_id}/report.html"): ("?expires=4102444800&sig=forged", 403)}
+"""Routes whose key is a signed link rather than a login: (a forged link's query, its refusal)."""
+PLACEHOLDERS = {
+    "fmt": "json",
+    "code": "E0201",
+    "action": "accept",
+    "layer": "grids",
+    "z": "14",
+    "x": "13374",
+    "y": "6765",
+    "ref": "media:sha256:" + "0" * 64,
+    "digest": "0" * 64,
+    "token": "1.2026Q1.AAAAAAAAAAAAAAAAAAAAAA",
+}
+
+
+def filled(path: str) -> str:
+    """The route's path with a plausible value for each parameter (ids: 1)."""
+    return re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS.get(m.group(1), "1"), path)
+
+
+def test_every_route_is_guarded_or_public_by_design(everyone: Api) -> None:
+    """Every route the app serves (faces-field's pages and residents' routes included): public by
+    design with a reason, public in the matrix, gated by a signed link, or 401 without a login. A new
+    route that answers an anonymous caller anything else fails here."""
+    routes = app_routes(everyone.client.app)  # type: ignore[arg-type]
+    stale = (set(PUBLIC_BY_DESIGN) | set(GATED_OTHERWISE)) - set(routes)
+    assert not stale, f"listed as public or gated but not served: {sorted(stale)}"
+    public_in_matrix = {(p.method, p.path.split("?")[0]) for p in PROBES if "anonymous" in p.ok}
+    unguarded = []
+    for method, path in routes:
+        if (method, path) in PUBLIC_BY_DESIGN or public_in_matrix & set(matrix_spellings(method, path)):
+            continue
+        query, expected = GATED_OTHERWISE.get((method, path), ("", 401))
+        response = everyone.client.request(method, filled(path) + query, json={})
+        if response.status_code != expected:
+            unguarded.append(f"{method} {path}: {response.status_code} != {expected} {response.text[:120]}")
+    assert not unguarded, "routes open to anonymous callers:\n" + "\n".join(unguarded)
+
+
+def matrix_spellings(method: str, path: str) -> list[tuple[str, str]]:
+    """How a matrix row may spell the route (`{id}` for its object, json/xml, a real category)."""
+    for name in ("request_id", "ref", "report_id", "token", "digest", "case_id"):
+        path = path.replace("{" + name + "}", "{id}")
+    path = path.replace("{code}", "E0201").replace("{fmt}", "json")
+    variants = (path, path.replace("json", "xml"), path.replace("{id}", "{case_id}"))
+    return [(method, variant) for variant in variants]
+
+
 def test_every_endpoint_is_in_the_matrix(everyone: Api) -> None:
     covered = {(p.method, p.path.split("?")[0]) for p in PROBES}
     covered = {(m, path.replace("{id}", "{case_id}")) for m, path in covered} | covered
     ours = ("/cases", "/positions", "/visits", "/assessment", "/events", "/open311", "/members", "/media")
     ours += ("/households", "/residents", "/districts")
     missing = []
-    for route in everyone.client.app.routes:  # type: ignore[attr-defined]
-        if not isinstance(route, APIRoute) or not route.path.startswith(ours):
-            continue
-        for method in route.methods or set():
-            path = (
-                route.path.replace("{request_id}", "{id}")
-                .replace("{ref}", "{id}")
-                .replace("{report_id}", "{id}")
-                .replace("{token}", "{id}")
-                .replace("{code}", "E0201")
-                .replace("{fmt}", "json")
-            )
-            variants = {path, path.replace("{case_id}", "{id}"), path.replace("json", "xml")}
-            if not any((method, v) in covered for v in variants):
-                missing.append(f"{method} {route.path}")
+    for method, route_path in app_routes(everyone.client.app):  # type: ignore[arg-type]
+        if route_path.startswith(ours) and not covered & set(matrix_spellings(method, route_path)):
+            missing.append(f"{method} {route_path}")
     assert not missing, f"endpoints without a matrix row: {missing}"
 
 
@@ -299,23 +412,22 @@ def test_no_route_answers_5xx_to_junk(everyone: Api, role: str) -> None:
     """Every API route of the whole app, with junk ids and bodies: always an answer below 500."""
     headers = {} if role == "anonymous" else everyone.headers(role)
     failures = []
-    for route in everyone.client.app.routes:  # type: ignore[attr-defined]
-        if not isinstance(route, APIRoute):
+    for method, route_path in app_routes(everyone.client.app):  # type: ignore[arg-type]
+        if method == "MOUNT":
             continue
-        for method in (route.methods or set()) - {"HEAD"}:
-            path = route.path
-            for name in ("case_id", "request_id", "id", "code", "action", "report_id", "token", "plan_id"):
-                path = path.replace("{" + name + "}", "99999999999999999999")
-            path = path.replace("{fmt}", "json")
-            query = "?max_seconds=0.1" if path.startswith("/events") else "?lon=abc&limit=-1"
-            response = everyone.client.request(
-                method,
-                path + query,
-                content=b"\x00{not json",
-                headers={**headers, "Content-Type": "application/json"},
-            )
-            if response.status_code >= 500:
-                failures.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
+        path = route_path
+        for name in ("case_id", "request_id", "id", "code", "action", "report_id", "token", "plan_id"):
+            path = path.replace("{" + name + "}", "99999999999999999999")
+        path = path.replace("{fmt}", "json")
+        query = "?max_seconds=0.1" if path.startswith("/events") else "?lon=abc&limit=-1"
+        response = everyone.client.request(
+            method,
+            path + query,
+            content=b"\x00{not json",
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        if response.status_code >= 500:
+            failures.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
     assert not failures, "\n".join(failures)
 
 

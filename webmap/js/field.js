@@ -82,9 +82,31 @@ function workingCases() {
   return [...state.cases.values()].filter((c) => WORKING_STATES.has(c.state)).sort((a, b) => b.id - a.id);
 }
 
+// What the worker is typing or has picked on each card (note text, the photo input with its file),
+// so a re-render caused by a live event does not wipe it.
+function draftsOf(list) {
+  const drafts = new Map();
+  list.querySelectorAll('[data-case-id]').forEach((card) => {
+    drafts.set(card.dataset.caseId, { note: card.querySelector('.wg-note')?.value, photo: card.querySelector('.wg-photo') });
+  });
+  return drafts;
+}
+
+function restoreDrafts(list, drafts) {
+  list.querySelectorAll('[data-case-id]').forEach((card) => {
+    const draft = drafts.get(card.dataset.caseId);
+    const note = card.querySelector('.wg-note');
+    if (!draft || !note) return;
+    note.value = draft.note ?? '';
+    if (draft.photo) card.querySelector('.wg-photo').replaceWith(draft.photo);
+  });
+}
+
 function renderList() {
   const items = workingCases();
+  const drafts = draftsOf($('wg-assignments'));
   $('wg-assignments').innerHTML = items.length ? items.map(cardHtml).join('') : `<li class="muted">${t('field.no_assignments')}</li>`;
+  restoreDrafts($('wg-assignments'), drafts);
   $('wg-assignments').querySelectorAll('button[data-action]').forEach((button) => {
     const card = button.closest('[data-case-id]');
     button.addEventListener('click', () => onCardAction(Number(card.dataset.caseId), button.dataset.action, card));
@@ -322,7 +344,7 @@ async function prepareOffline(user) {
 
 async function start() {
   renderShell('app.field');
-  const user = await ensureLogin();
+  const user = await ensureLogin({ offline: true });
   state.me = user;
   // offline the API cannot say who we are: the bar then shows the account kept in this tab
   if (navigator.onLine) whoAmI().then(showUser, () => showUser());

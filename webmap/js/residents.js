@@ -10,6 +10,8 @@ import { imageKind } from './photostore.js';
 
 const $ = (id) => document.getElementById(id);
 const MINE_KEY = 'wangge.myreports';
+// up to 3 photos, 5 MB together: the server takes at most 3 and refuses bodies over 6 MB
+const MAX_PHOTOS = 3;
 const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 const state = { point: null, marker: null, map: null, config: {}, contact: null, lookup: null };
 
@@ -131,10 +133,11 @@ async function loadCategories() {
     items.map((s) => `<option value="${escapeHtml(s.service_code)}">${escapeHtml(s.service_name)}</option>`).join('')}</optgroup>`).join('');
 }
 
-async function photoProblem(file) {
-  if (!file) return null;
-  if (file.size > MAX_PHOTO_BYTES) return t('res.photo_large');
-  return imageKind(new Uint8Array(await file.slice(0, 16).arrayBuffer())) ? null : t('res.photo_type');
+async function photoProblem(files) {
+  if (files.length > MAX_PHOTOS) return t('res.photo_many', { n: MAX_PHOTOS });
+  if (files.reduce((total, file) => total + file.size, 0) > MAX_PHOTO_BYTES) return t('res.photo_large');
+  const kinds = await Promise.all(files.map(async (file) => imageKind(new Uint8Array(await file.slice(0, 16).arrayBuffer()))));
+  return kinds.every(Boolean) ? null : t('res.photo_type');
 }
 
 async function submitReport(event) {
@@ -142,15 +145,15 @@ async function submitReport(event) {
   if (!state.point) { toast(t('res.where_none')); return; }
   await state.lookup;
   if (!state.contact) { toast(t('res.outside')); return; }
-  const file = $('wg-new-photo').files[0];
-  const problem = await photoProblem(file);
+  const files = [...$('wg-new-photo').files];
+  const problem = await photoProblem(files);
   if (problem) { toast(problem); return; }
   const form = new FormData();
   Object.entries({ jurisdiction_id: state.contact.jurisdiction_id, service_code: $('wg-new-category').value,
     lat: state.point.lat, long: state.point.lon, crs: 'wgs84',
     description: $('wg-new-description').value, api_key: state.config.residents_api_key ?? '' })
     .forEach(([key, value]) => form.append(key, String(value)));
-  if (file) form.append('media', file, file.name || 'photo');
+  files.forEach((file) => form.append('media', file, file.name || 'photo'));
   $('wg-new-submit').disabled = true;
   try {
     const [answer] = await publicJson('/open311/v2/requests.json', { method: 'POST', body: form, headers: { 'Idempotency-Key': randomKey() } });
