@@ -21,22 +21,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Create and load the Wuchang demo (if not loaded yet), print demo users, then serve."""
+    """Create and load the Wuchang demo (or with --city all of Wuhan) if not loaded yet, print demo
+    users, then serve."""
     from gis_api.db import migrate
     from gis_api.db.session import default_engine
-    from gis_api.demo.load import load_demo
     from gis_api.demo.users import ensure_demo_users
 
     engine = default_engine()
     migrate.upgrade(engine)
-    summary = load_demo(engine, seed=args.seed, reload=args.reload, progress=print)
-    print(summary)
+    if args.city:
+        from gis_api.demo.city.load import city_loaded, load_city
+
+        if args.reload or not city_loaded(engine, args.districts):
+            print(load_city(engine, args.seed, scale=args.scale, districts=args.districts, progress=print))
+        else:
+            print("city demo already loaded (--reload generates it again)")
+    else:
+        from gis_api.demo.load import load_demo
+
+        print(load_demo(engine, seed=args.seed, reload=args.reload, progress=print))
     print("\ndemo accounts (username, role, scope, password; also in var/demo_users.txt):")
     print("\n".join(ensure_demo_users(engine, get_settings().var_dir)))
     if args.no_serve:
         return 0
     print(f"\nmap: http://{args.host}:{args.port}/   (Ctrl-C to stop)")
     return cmd_serve(args)
+
+
+def fraction(value: str) -> float:
+    """A number in (0, 1]."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f"{value} must be above 0 and at most 1")
+    return number
+
+
+def district_codes(value: str) -> list[str]:
+    """Comma-separated 6-digit district codes."""
+    codes = [code.strip() for code in value.split(",") if code.strip()]
+    bad = [code for code in codes if not (code.isdigit() and len(code) == 6)]
+    if bad or not codes:
+        raise argparse.ArgumentTypeError(
+            f"district codes must be 6 digits, e.g. 420102,420111 (got {value!r})"
+        )
+    return codes
 
 
 def register(commands: Any) -> None:
@@ -47,4 +78,15 @@ def register(commands: Any) -> None:
     demo.add_argument("--seed", type=int, default=get_settings().demo_seed)
     demo.add_argument("--reload", action="store_true", help="regenerate even if already loaded")
     demo.add_argument("--no-serve", action="store_true", help="load only, do not start the server")
+    demo.add_argument(
+        "--city",
+        action="store_true",
+        help="Wuhan's 13 districts (about 5 million households) instead of Wuchang",
+    )
+    demo.add_argument(
+        "--scale", type=fraction, default=1.0, help="with --city: households times this (0 < F <= 1)"
+    )
+    demo.add_argument(
+        "--districts", type=district_codes, help="with --city: only these districts (comma-separated codes)"
+    )
     add_serve_options(demo)
