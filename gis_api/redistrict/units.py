@@ -13,6 +13,7 @@ import shapely
 from boundaries.graph import UnitGraph, graph_from_polygons
 from boundaries.partition import GridUnits
 from boundaries.units import tessellate
+from gis_api.redistrict.bridges import child_links, piece_links, with_links
 from gis_api.redistrict.inputs import RedistrictInputs
 
 Progress = Callable[[str], None]
@@ -60,6 +61,11 @@ def build_units(inputs: RedistrictInputs, grid_max_households: int, progress: Pr
     graph = graph_from_polygons(units.geometry.to_numpy(), inputs.barriers)
     grid_units = split_by_position(units, inputs, grid_max_households)
     grid_graph = graph_from_polygons(grid_units.geometry.to_numpy(), inputs.barriers)
+    links = piece_links(graph, units["street_code"].to_numpy(dtype=object))
+    graph = with_links(graph, links)
+    grid_graph = with_links(grid_graph, child_links(grid_graph, grid_units["parent_unit"].to_numpy(), links))
+    if links:
+        progress(f"[redistrict] {len(links)} detached street pieces joined to their street (exclave, island)")
     progress(f"[redistrict] {len(units):,} units, {len(grid_units):,} grid units, graph built")
     return UnitSet(units, graph, grid_units, grid_graph)
 
@@ -71,6 +77,7 @@ def split_by_position(
     holding consecutive households in position order (stairwells), so every household point lies
     in its own strip. Reorders `inputs.household_ids` of split buildings to that order."""
     rows = []
+    positions = HouseholdPositions.of(inputs)
     for parent, (building, households, geom) in enumerate(
         zip(units["building_id"], units["households"], units.geometry, strict=True)
     ):
@@ -80,7 +87,8 @@ def split_by_position(
             rows.append((parent, 0, int(households), geom))
             continue
         rows.extend(
-            (parent, *piece) for piece in _strips_by_position(geom, ids, inputs, parts, int(building))
+            (parent, *piece)
+            for piece in _strips_by_position(geom, ids, inputs, positions, parts, int(building))
         )
     frame = pd.DataFrame(rows, columns=["parent_unit", "household_start", "households", "geometry"])
     out = gpd.GeoDataFrame(frame, geometry="geometry", crs=units.crs)
@@ -88,12 +96,35 @@ def split_by_position(
     return out
 
 
+@dataclass(frozen=True)
+class HouseholdPositions:
+    """Metric x, y of every household, looked up by id with a binary search: one pandas .loc per
+    split building cost milliseconds, which a city of tens of thousands of towers cannot afford."""
+
+    ids: np.ndarray
+    xy: np.ndarray
+
+    @classmethod
+    def of(cls, inputs: RedistrictInputs) -> HouseholdPositions:
+        frame = inputs.households
+        order = np.argsort(frame.index.to_numpy(), kind="stable")
+        return cls(frame.index.to_numpy()[order], frame[["x", "y"]].to_numpy()[order])
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        return self.xy[np.searchsorted(self.ids, ids)]
+
+
 def _strips_by_position(
-    geom: shapely.Geometry, ids: np.ndarray, inputs: RedistrictInputs, parts: int, building: int
+    geom: shapely.Geometry,
+    ids: np.ndarray,
+    inputs: RedistrictInputs,
+    positions: HouseholdPositions,
+    parts: int,
+    building: int,
 ) -> list[tuple[int, int, shapely.Geometry]]:
     """(household_start, households, strip) pieces cut midway between consecutive households."""
     along, across = _long_axis(geom)
-    xy = inputs.households.loc[ids, ["x", "y"]].to_numpy()
+    xy = positions[ids]
     order = np.argsort(xy @ along, kind="stable")
     inputs.household_ids[building] = ids[order]
     projected = (xy @ along)[order]
