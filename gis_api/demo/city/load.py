@@ -102,7 +102,28 @@ def load_city(
     workers: int = 2,
     progress: Progress | None = None,
 ) -> CitySummary:
-    """Generate and store the city (replacing whatever the demo tables held)."""
+    """Generate and store the city (replacing whatever the demo tables held), then ANALYZE."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        summary = load_city_on(
+            connection, seed, scale=scale, districts=districts, workers=workers, progress=progress
+        )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    summary.load_s = time.perf_counter() - started
+    return summary
+
+
+def load_city_on(
+    connection: Connection,
+    seed: int,
+    *,
+    scale: float = 1.0,
+    districts: list[str] | None = None,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> CitySummary:
+    """load_city in the caller's transaction (without the ANALYZE)."""
     say = progress or (lambda message: log.info(message))
     started = time.perf_counter()
     settings = get_settings()
@@ -113,19 +134,15 @@ def load_city(
     generated = [spec for spec in specs if not (use_demo and spec.code == DISTRICT_CODE)]
     say(f"[city] {len(specs)} districts, {sum(s.households for s in specs):,} households, seed {seed}")
     rng = np.random.default_rng(seed)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(DEMO_TABLES)} RESTART IDENTITY CASCADE"))
-        with indexes_deferred(connection, BULK_TABLES):
-            next_ids = NextIds()
-            if use_demo:
-                next_ids = store_demo_wuchang(connection, seed, say)
-            for district in generate_districts(sources, generated, calibration, seed, workers):
-                store_district(connection, district, next_ids, sources.osm_roads_path, rng, say)
-            say("[city] building the household and building indexes")
-        counts = table_counts(connection)
-    with engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    return CitySummary(counts, time.perf_counter() - started, [spec.code for spec in specs])
+    connection.execute(text(f"TRUNCATE {', '.join(DEMO_TABLES)} RESTART IDENTITY CASCADE"))
+    with indexes_deferred(connection, BULK_TABLES):
+        next_ids = NextIds()
+        if use_demo:
+            next_ids = store_demo_wuchang(connection, seed, say)
+        for district in generate_districts(sources, generated, calibration, seed, workers):
+            store_district(connection, district, next_ids, sources.osm_roads_path, rng, say)
+        say("[city] building the household and building indexes")
+    return CitySummary(table_counts(connection), time.perf_counter() - started, [spec.code for spec in specs])
 
 
 def store_demo_wuchang(connection: Connection, seed: int, say: Progress) -> NextIds:
@@ -168,9 +185,11 @@ def store_district(
     copy_frame(connection, "household", households)
     next_ids.building += len(district.buildings)
     next_ids.household += len(households)
-    store_roads(connection, district, osm_roads)
+    layers = dict(CITY_LAYERS)
+    if not store_roads(connection, district, osm_roads):
+        del layers["roads"]
     members = store_team(connection, district, households, grid_ids, rng)
-    for layer, (synthetic, source, licence) in CITY_LAYERS.items():
+    for layer, (synthetic, source, licence) in layers.items():
         record_layer(connection, district.code, layer, synthetic=synthetic, source=source, licence=licence)
     say(
         f"[city] stored {district.code} {district.name}: {len(households):,} households, "
@@ -278,14 +297,18 @@ def household_rows(district: CityDistrict, next_ids: NextIds, grid_ids: dict[str
     )
 
 
-def store_roads(connection: Connection, district: CityDistrict, osm_roads: Path) -> None:
-    """The district's roads through the road loader (classes of the main roads from the OSM ways)."""
+def store_roads(connection: Connection, district: CityDistrict, osm_roads: Path) -> bool:
+    """The district's roads through the road loader (classes of the main roads from the OSM ways);
+    False when it has none (a tiny district of one village: dispatch then goes by straight line)."""
     from gis_api.roads.service import load_roads
 
+    if district.roads.empty:
+        return False
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / f"roads_{district.code}.gpkg"
         district.roads[["road_class", "name", "geometry"]].to_file(path, driver="GPKG")
         load_roads(connection, path, attributes_from=osm_roads, district=district.code)
+    return True
 
 
 def store_team(
