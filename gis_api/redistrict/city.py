@@ -144,9 +144,11 @@ def redistrict_city_on(
 
     official = read_official(options.official_codes)
     rows = city_districts(connection, city, districts)
-    prepared = [prepare(connection, row, options, official, say) for row in rows]
-    lap("read and units")
+    inputs = [read_district(connection, row, official, say) for row in rows]
+    lap("read")
     run = executor or make_executor(options.dask_scheduler, options.workers)
+    prepared = build_all_units(rows, inputs, stairwell_group(options), run, say)
+    lap("units")
     problems = [hierarchy_problem(item.units, options, official) for item in prepared]
     streets = sum(item.units.units["street_code"].nunique() for item in prepared)
     say(f"[redistrict] {len(prepared)} districts, {streets} streets: optimising on one executor")
@@ -160,17 +162,53 @@ def redistrict_city_on(
     return CityReport(city, drafts, timings)
 
 
-def prepare(
-    connection: Connection,
-    row: DistrictRow,
-    options: RedistrictOptions,
-    official: pd.DataFrame,
+def read_district(
+    connection: Connection, row: DistrictRow, official: pd.DataFrame, say: Progress
+) -> RedistrictInputs:
+    """Read one district's inputs (as `wangge redistrict` does)."""
+    say(f"[redistrict] reading district {row.code} {row.name}, metric CRS {row.metric_crs}")
+    return read_inputs(connection, row.code, row.metric_crs, own_official(official, row.code))
+
+
+@dataclass(frozen=True)
+class UnitsJob:
+    """One district's unit building, a task for the executor."""
+
+    inputs: RedistrictInputs
+    grid_max_households: int
+
+
+def build_units_job(job: UnitsJob) -> tuple[UnitSet, dict[int, np.ndarray]]:
+    """The district's units, and the household order of the buildings split by position (which
+    build_units rewrites in the inputs: a worker's copy, so the changes travel back)."""
+    before = dict(job.inputs.household_ids)
+    units = build_units(job.inputs, job.grid_max_households, _quiet)
+    changed = {key: ids for key, ids in job.inputs.household_ids.items() if ids is not before.get(key)}
+    return units, changed
+
+
+def _quiet(_message: str) -> None:
+    """Progress sink for unit building in a worker (the executor reports each district done)."""
+
+
+def build_all_units(
+    rows: list[DistrictRow],
+    inputs: list[RedistrictInputs],
+    grid_max_households: int,
+    run: SubproblemExecutor,
     say: Progress,
-) -> Prepared:
-    """Read one district and build its units (as `wangge redistrict` does)."""
-    say(f"[redistrict] district {row.code} {row.name}, metric CRS {row.metric_crs}")
-    inputs = read_inputs(connection, row.code, row.metric_crs, own_official(official, row.code))
-    return Prepared(row, inputs, build_units(inputs, stairwell_group(options), say))
+) -> list[Prepared]:
+    """Every district's units on the executor, largest district first so none is left for last."""
+    order = sorted(range(len(rows)), key=lambda i: -len(inputs[i].households))
+    jobs = [UnitsJob(inputs[i], grid_max_households) for i in order]
+    built = run.map(build_units_job, jobs, lambda done, total: say(f"[redistrict] units {done}/{total}"))
+    prepared: list[Prepared | None] = [None] * len(rows)
+    for index, (units, changed) in zip(order, built, strict=True):
+        inputs[index].household_ids.update(changed)
+        prepared[index] = Prepared(rows[index], inputs[index], units)
+        code, count, grid_count = rows[index].code, len(units.units), len(units.grid_units)
+        say(f"[redistrict] {code}: {count:,} units, {grid_count:,} grid units")
+    return [item for item in prepared if item is not None]
 
 
 def own_official(official: pd.DataFrame, district: str) -> pd.DataFrame:
