@@ -143,7 +143,9 @@ def redistrict(engine: Engine, options: RedistrictOptions, figures: dict[str, An
     The cluster starts before the clock does: a deployment keeps its cluster running."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:
         dask = redistrict_on(
             engine, options, figures, "redistrict_s", DaskExecutor(cluster.scheduler_address)
         )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.errors import InfeasibleError, InputError
-from boundaries.executor import SerialExecutor, SubproblemExecutor, subproblem_rng
+from boundaries.executor import SerialExecutor, SubproblemExecutor, in_task_order, subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.score import Weights
@@ -24,6 +24,7 @@ __all__ = [
     "PartitionResult",
     "Subproblem",
     "Weights",
+    "iter_hierarchies",
     "partition",
     "partition_hierarchies",
     "partition_hierarchy",
@@ -159,6 +160,16 @@ def partition_hierarchies(
     """Several independent areas on one executor: every street of every area in one batch, then
     every community in one batch, so the workers stay busy across areas. Subproblems draw from
     (seed, key) alone, so each area gets the plan `partition_hierarchy` gives it on its own."""
+    return in_task_order(iter_hierarchies(problems, executor, progress), len(problems))
+
+
+def iter_hierarchies(
+    problems: Sequence[HierarchyProblem],
+    executor: SubproblemExecutor | None = None,
+    progress: ProgressLog | None = None,
+) -> Iterator[tuple[int, HierarchyResult]]:
+    """partition_hierarchies yielding (problem index, result) as each area's last community is
+    done, while the workers go on with the other areas' communities."""
     run = executor or SerialExecutor()
     streets = [_StreetLevel.of(problem) for problem in problems]
     street_results = _map_all(run, [level.tasks for level in streets], progress, "communities")
@@ -166,13 +177,19 @@ def partition_hierarchies(
         _GridLevel.of(problem, level, results)
         for problem, level, results in zip(problems, streets, street_results, strict=True)
     ]
-    grid_results = _map_all(run, [level.tasks for level in grids], progress, "grids")
-    return [
-        _assemble(problem, street, results, grid, found)
-        for problem, street, results, grid, found in zip(
-            problems, streets, street_results, grids, grid_results, strict=True
-        )
-    ]
+    owner = [(area, position) for area, level in enumerate(grids) for position in range(len(level.tasks))]
+    found: list[list[PartitionResult | None]] = [[None] * len(level.tasks) for level in grids]
+    left = [len(level.tasks) for level in grids]
+    flat = [task for level in grids for task in level.tasks]
+    for area in (area for area, count in enumerate(left) if count == 0):
+        yield area, _assemble(problems[area], streets[area], street_results[area], grids[area], [])
+    for index, result in run.map_unordered(solve_subproblem, flat, _progress(progress, "grids")):
+        area, position = owner[index]
+        found[area][position] = result
+        left[area] -= 1
+        if left[area] == 0:
+            results = [item for item in found[area] if item is not None]
+            yield area, _assemble(problems[area], streets[area], street_results[area], grids[area], results)
 
 
 def _map_all(

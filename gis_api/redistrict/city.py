@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from boundaries.executor import SubproblemExecutor, make_executor
-from boundaries.partition import HierarchyResult, partition_hierarchies
+from boundaries.partition import HierarchyResult, iter_hierarchies
 from gis_api.districts.service import DistrictRow, list_districts
 from gis_api.errors import InvalidInputError, NotFoundError
 from gis_api.redistrict.inputs import RedistrictInputs, read_inputs
@@ -152,14 +152,17 @@ def redistrict_city_on(
     problems = [hierarchy_problem(item.units, options, official) for item in prepared]
     streets = sum(item.units.units["street_code"].nunique() for item in prepared)
     say(f"[redistrict] {len(prepared)} districts, {streets} streets: optimising on one executor")
-    results = partition_hierarchies(problems, run, optimiser_progress(say))
-    lap("optimise")
-    drafts = [
-        finish(connection, item, result, options, official, store, say)
-        for item, result in zip(prepared, results, strict=True)
-    ]
-    lap("polygons and store" if store else "polygons")
-    return CityReport(city, drafts, timings)
+    drafts: list[DistrictDraft | None] = [None] * len(prepared)
+    finishing = 0.0
+    # a district's polygons are drawn and stored as soon as its last community is done, while the
+    # workers go on with the other districts
+    for index, result in iter_hierarchies(problems, run, optimiser_progress(say)):
+        began = time.perf_counter()
+        drafts[index] = finish(connection, prepared[index], result, options, official, store, say)
+        finishing += time.perf_counter() - began
+    lap("optimise, polygons and store" if store else "optimise and polygons")
+    timings["of which polygons and store" if store else "of which polygons"] = finishing
+    return CityReport(city, [draft for draft in drafts if draft is not None], timings)
 
 
 def read_district(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from boundaries.executor import SerialExecutor
-from boundaries.partition import HierarchyProblem, LevelOptions, partition_hierarchies, partition_hierarchy
+from boundaries.partition import (
+    HierarchyProblem,
+    LevelOptions,
+    iter_hierarchies,
+    partition_hierarchies,
+    partition_hierarchy,
+)
 from boundaries.synthetic import city_lattice
 
 COMMUNITY = LevelOptions(target=300.0, tolerance=0.05)
@@ -16,14 +22,16 @@ GRID = LevelOptions(target=100.0, tolerance=0.10)
 
 
 class CountingExecutor(SerialExecutor):
-    """Serial, but remembers how many tasks each map call got."""
+    """Serial, but remembers how many tasks each batch got."""
 
     def __init__(self) -> None:
         self.batches: list[int] = []
 
-    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], progress: Any = None) -> list[Any]:
+    def map_unordered(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any], progress: Any = None
+    ) -> Iterator[tuple[int, Any]]:
         self.batches.append(len(tasks))
-        return super().map(fn, tasks, progress)
+        return super().map_unordered(fn, tasks, progress)
 
 
 def two_areas() -> list[HierarchyProblem]:
@@ -55,3 +63,12 @@ def test_each_area_gets_the_plan_it_gets_alone() -> None:
         assert np.array_equal(batched.community, alone.community)
         assert np.array_equal(batched.grid, alone.grid)
         assert batched.community_street == alone.community_street
+
+
+def test_areas_come_out_as_their_last_community_is_done() -> None:
+    problems = two_areas()
+    finished = list(iter_hierarchies(problems, SerialExecutor()))
+    assert sorted(area for area, _ in finished) == [0, 1]
+    together = partition_hierarchies(problems, SerialExecutor())
+    for area, result in finished:
+        assert np.array_equal(result.grid, together[area].grid)

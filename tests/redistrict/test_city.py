@@ -70,7 +70,9 @@ def by_household(report: CityReport) -> dict[str, dict[int, str]]:
 def test_local_processes_and_dask_give_the_same_city_plan(connection: Connection) -> None:
     build_city(connection)
     local = redistrict_city_on(connection, "4201", OPTIONS, None, False, ProcessExecutor(2), print)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
+    ) as cluster:
         dask = DaskExecutor(cluster.scheduler_address)
         remote = redistrict_city_on(connection, "4201", OPTIONS, None, True, dask, print)
     assert [d.district for d in remote.drafts] == ["420106", "420111"]
