@@ -70,6 +70,9 @@ def by_household(report: CityReport) -> dict[str, dict[int, str]]:
 def test_local_processes_and_dask_give_the_same_city_plan(connection: Connection) -> None:
     build_city(connection)
     local = redistrict_city_on(connection, "4201", OPTIONS, None, False, ProcessExecutor(2), print)
+    # threads, not worker processes: the tasks still go through the scheduler, scatter and futures,
+    # and the test takes seconds instead of the ~20 s two worker processes need to import the
+    # optimiser on the shared machine; bench/city.py runs the whole city on worker processes
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"
     ) as cluster:
