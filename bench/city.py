@@ -22,6 +22,7 @@ Prints a table and, as the last line, a JSON object with os.getloadavg() (the ma
 
     .venv/bin/python bench/city.py [--scale 1.0] [--districts 420102,420113] [--skip-load]
                                    [--skip-local | --local-districts 420113,420104] [--months 3]
+                                   [--reuse-drafts]   (with --skip-load: plans of an earlier run)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pandas as pd
 import psutil
 from sqlalchemy import Engine, create_engine, text
 
@@ -53,7 +55,7 @@ from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
 from gis_api.demo.city.load import load_city
 from gis_api.locate.index import build_index, plan_fingerprint
-from gis_api.redistrict.city import CityReport, redistrict_city
+from gis_api.redistrict.city import CityReport, DistrictDraft, redistrict_city
 from gis_api.redistrict.service import RedistrictOptions
 from gis_api.simulate.history import monthly_cases, write_history
 
@@ -168,19 +170,19 @@ def redistrict(
     figures: dict[str, Any],
     compare: bool,
     local_districts: list[str] | None = None,
+    reuse: bool = False,
 ) -> None:
     """The city on one Dask LocalCluster (stored), then on local processes (compared, not stored):
     the whole city, or only `local_districts` (a district's plan does not depend on the others, see
     tests/redistrict/test_city.py), compared with the same districts of the Dask run.
-    The cluster starts before the clock does: a deployment keeps its cluster running."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    ) as cluster:
-        dask = redistrict_on(
-            engine, options, figures, "redistrict_s", DaskExecutor(cluster.scheduler_address)
-        )
+    The cluster starts before the clock does: a deployment keeps its cluster running.
+    With `reuse`, the Dask run is the drafts an earlier run stored (no redistrict_s)."""
+    if reuse:
+        dask = stored_drafts(engine)
+        figures["redistrict_s"] = None
+        figures["redistrict_reused_plans"] = [draft.plan_id for draft in dask.drafts]
+    else:
+        dask = dask_run(engine, options, figures)
     log(str(dask))
     figures.update({k: round(v, 4) for k, v in dask.figures().items()})
     figures["redistrict_stages_s"] = {k: round(v, 1) for k, v in dask.timings_s.items()}
@@ -197,6 +199,46 @@ def redistrict(
         }
         figures["same_plan_districts"] = sorted(compared)
         figures["same_plan_households"] = sum(len(plan) for plan in compared.values())
+
+
+def dask_run(engine: Engine, options: RedistrictOptions, figures: dict[str, Any]) -> CityReport:
+    """The whole city on a loopback LocalCluster of 2 worker processes x 1 thread, stored."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        return redistrict_on(
+            engine, options, figures, "redistrict_s", DaskExecutor(cluster.scheduler_address)
+        )
+
+
+DRAFTS_SQL = """
+SELECT DISTINCT ON (district_code) id, district_code, metrics FROM plan
+WHERE status = 'draft' AND district_code LIKE :city || '%' ORDER BY district_code, id DESC
+"""
+ASSIGNMENT_SQL = """
+SELECT a.household_id, g.code AS grid_code FROM plan_assignment a JOIN grid g ON g.id = a.grid_id
+WHERE a.plan_id = :plan ORDER BY a.household_id
+"""
+
+
+def stored_drafts(engine: Engine) -> CityReport:
+    """The newest draft of every district of the city (what an earlier run stored), as a report."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(DRAFTS_SQL), {"city": CITY}).all()
+        if not rows:
+            raise SystemExit("--reuse-drafts: no draft plan is stored; run without it first")
+        drafts = [
+            DistrictDraft(
+                district,
+                plan_id,
+                metrics,
+                pd.read_sql(text(ASSIGNMENT_SQL), connection, params={"plan": plan_id}),
+            )
+            for plan_id, district, metrics in rows
+        ]
+    return CityReport(CITY, drafts)
 
 
 def redistrict_on(
@@ -383,6 +425,11 @@ def main() -> int:
     parser.add_argument("--skip-load", action="store_true", help="reuse the benchmark database as it is")
     parser.add_argument("--skip-local", action="store_true", help="do not repeat the plan on local processes")
     parser.add_argument(
+        "--reuse-drafts",
+        action="store_true",
+        help="take the Dask run's plans from the drafts an earlier run stored (no redistrict_s)",
+    )
+    parser.add_argument(
         "--local-districts",
         help="repeat only these districts on local processes (comma-separated codes; default: the city)",
     )
@@ -406,7 +453,7 @@ def main() -> int:
             log(str(summary))
         options = RedistrictOptions(seed=args.seed)
         local_districts = args.local_districts.split(",") if args.local_districts else None
-        redistrict(engine, options, figures, not args.skip_local, local_districts)
+        redistrict(engine, options, figures, not args.skip_local, local_districts, args.reuse_drafts)
         figures["planning_peak_rss_mb"] = round(memory.peak_mb)
         serving(engine, url, figures, args.months, rng)
         figures["peak_rss_mb"] = round(memory.peak_mb)
