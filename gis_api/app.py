@@ -27,6 +27,7 @@ NO_STORE_PREFIXES = (
     "/open311",
     "/members",
     "/media",
+    "/residents",
 )
 
 
@@ -70,6 +71,7 @@ def _include_routers(app: FastAPI) -> None:
     from gis_api.members.router import router as members_router
     from gis_api.open311.router import router as open311_router
     from gis_api.plans.router import router as plans_router
+    from gis_api.residents.router import router as residents_router
     from gis_api.tiles.router import router as tiles_router
     from gis_api.webmap import mount_webmap
 
@@ -85,6 +87,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(events_router)
     app.include_router(tiles_router)
     app.include_router(plans_router)
+    app.include_router(residents_router)
     mount_webmap(app)
 
 

@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     auth_secret: str = ""
     """HMAC key for bearer tokens; empty means a random key kept in <var_dir>/auth_secret."""
     token_ttl_s: int = 28800
+    public_url: str = ""
+    """Where residents reach the server (https://…), for printed survey links; empty: the request's URL."""
+    residents_api_key: str = ""
+    """The residents' page's Open311 channel key (sent as api_key); empty until keys are required."""
+    notifier: str = ""
+    """How state changes of residents' reports go out: 'log', 'webhook', or 'package.module:Class' (a
+    Notifier, e.g. an SMS provider); empty: 'webhook' when notify_webhook_url is set, else 'log'."""
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    """HMAC key for the webhook's X-Wangge-Signature header; empty: unsigned."""
+    notify_max_attempts: int = 8
 
 
 @lru_cache

@@ -53,6 +53,31 @@ def field_page() -> FileResponse:
     return _page(WEBMAP_DIR / "field.html")
 
 
+@router.get("/field-sw.js", include_in_schema=False)
+def field_service_worker() -> FileResponse:
+    """The field app's service worker, served from the root so its scope may cover /field."""
+    headers = {"Cache-Control": "no-cache"}
+    return FileResponse(WEBMAP_DIR / "field-sw.js", media_type="text/javascript", headers=headers)
+
+
+@router.get("/field.webmanifest", include_in_schema=False)
+def field_manifest() -> FileResponse:
+    """The web app manifest that makes the field app installable."""
+    return FileResponse(WEBMAP_DIR / "field.webmanifest", media_type="application/manifest+json")
+
+
+@router.get("/report", include_in_schema=False)
+def residents_page() -> FileResponse:
+    """Residents' page for phones: my grid and its worker, report a problem, follow it, rate it."""
+    return _page(WEBMAP_DIR / "report.html")
+
+
+@router.get("/survey", include_in_schema=False)
+def survey_page() -> FileResponse:
+    """A household's survey on its grid worker, opened from its link or QR code."""
+    return _page(WEBMAP_DIR / "survey.html")
+
+
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
     """Public map settings: the optional basemap (empty = none, fully offline) and attribution.
@@ -63,6 +88,7 @@ def map_config(request: Request) -> dict[str, object]:
         "basemap_attribution": settings.basemap_attribution,
         "osm_attribution": OSM_ATTRIBUTION,
         "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
+        "residents_api_key": settings.residents_api_key,
     }
 
 

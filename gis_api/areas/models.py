@@ -1,4 +1,4 @@
-"""Fixed administrative areas: cities, districts and their streets, plus water bodies (barriers)."""
+"""Fixed administrative areas: cities, districts and their streets, plus water and parks (barriers)."""
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import Computed, ForeignKey, Integer, String
@@ -47,6 +47,22 @@ class Water(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(32))
+    source_id: Mapped[str | None] = mapped_column(String(64))
     district_code: Mapped[str | None] = mapped_column(ForeignKey("district.code"))
     """The district whose load brought it (a river may run along several)."""
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+
+
+class Park(Base):
+    """A park, green or recreation ground (leisure=park, landuse=grass…): no-household zone and barrier."""
+
+    __tablename__ = "park"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(32))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("district.code"))
+    """The district whose load brought it (a park may straddle an outline), as for water."""
     geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))

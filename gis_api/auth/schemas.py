@@ -32,5 +32,6 @@ class UserOut(BaseModel):
     may_operate_cases: bool
     may_read_team: bool
     may_activate_plans: bool
+    may_build_plan_reports: bool
     districts: list[DistrictRef] = Field(description="the districts the scope touches")
     definitions: dict[str, Any] = Field(description="levels with their code lengths, roles and their rights")

@@ -58,6 +58,8 @@ TEAM_READERS = CASE_OPERATORS
 """Operators see their area's team; workers see only themselves, planners no individuals."""
 PLAN_ACTIVATORS = frozenset({Role.PLANNER, Role.ADMIN})
 """Who may activate a plan (with a city or district scope covering the plan's district)."""
+PLAN_REPORT_BUILDERS = frozenset({Role.PLANNER, Role.ADMIN})
+"""Who may build a plan's report from the planner page (for plans of the districts they work in)."""
 
 
 def scope_level(code: str) -> ScopeLevel:
@@ -107,6 +109,7 @@ def definitions() -> dict[str, Any]:
         "case_roles": sorted(role.value for role in CASE_ROLES),
         "team_readers": sorted(role.value for role in TEAM_READERS),
         "plan_activators": sorted(role.value for role in PLAN_ACTIVATORS),
+        "plan_report_builders": sorted(role.value for role in PLAN_REPORT_BUILDERS),
     }
 
 
@@ -162,3 +165,8 @@ class Principal:
     @property
     def may_activate_plans(self) -> bool:
         return self.role in PLAN_ACTIVATORS and self.level in WIDE_LEVELS
+
+    @property
+    def may_build_plan_reports(self) -> bool:
+        """Planners and admins, for the plans of the districts their scope touches."""
+        return self.role in PLAN_REPORT_BUILDERS

@@ -6,7 +6,8 @@ Case figures are over the cohort of cases reported in the period (void cases exc
 - 返工率 rework rate = reworked / disposed; 延期率 extension rate = extended / dispatched;
 - hours per stage = mean wall-clock hours a case spent in each stage (from the event log).
 Grid-worker measures: 熟悉度 familiarity = share of the grid's households visited in the last N days
-up to the period end; 信任度 trust = mean survey trust / 5; 满意度 satisfaction = mean of case
+up to the period end, averaged with the residents' own familiarity answers (survey score / 5) where
+the period has any; 信任度 trust = mean survey trust / 5; 满意度 satisfaction = mean of case
 ratings, survey and visit satisfaction / 5; 落实度 implementation = share of closed cases whose
 verification and closure met their deadlines. Patrol coverage = share of the period's working days
 on which the grid worker sent a position from inside their grid.
@@ -29,6 +30,7 @@ from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.models import Case
 from gis_api.cases.schemas import SurveyIn
 from gis_api.cases.service import Actor, lock_case, log_event, now_utc
+from gis_api.cases.surveys import SurveyAnswers, household_grid, insert_survey
 from gis_api.cases.workflow import OPERATORS, State
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 
@@ -127,43 +129,23 @@ def rate_case(session: Session, case_id: int, actor: Actor, rating: int, note: s
     return case
 
 
-SURVEY_HOUSEHOLD_SQL = """
-SELECT g.id, g.code,
-       (SELECT m.id FROM team_member m WHERE m.home_grid_id = g.id AND m.role = 'grid_worker'
-        ORDER BY m.id LIMIT 1)
-FROM household h JOIN grid g ON g.id = h.grid_id WHERE h.id = :h
-"""
-
-
 def record_survey(session: Session, principal: Principal, survey: SurveyIn) -> SurveyOut:
-    """Store one resident survey about the household's grid (and its grid worker)."""
+    """Store one resident survey about the household's grid (and its grid worker); 409 when the
+    household already answered in that quarter."""
     if principal.role.value not in OPERATORS:
         raise PermissionDeniedError(f"role {principal.role} may not record surveys")
-    row = session.execute(text(SURVEY_HOUSEHOLD_SQL), {"h": survey.household_id}).one_or_none()
-    if row is None or not principal.covers_area(str(row[1])):
+    where = household_grid(session, survey.household_id)
+    if where is None or not principal.covers_area(str(where["grid_code"])):
         raise NotFoundError(f"household {survey.household_id} not found in your area")
-    survey_id = session.execute(
-        text(
-            "INSERT INTO survey_response (grid_id, grid_code, member_id, household_id, surveyed_at, "
-            "trust, satisfaction, note, recorded_by) VALUES (:g, :c, :m, :h, :at, :t, :s, :n, :u) "
-            "RETURNING id"
-        ),
-        {
-            "g": row[0],
-            "c": row[1],
-            "m": row[2],
-            "h": survey.household_id,
-            "at": survey.surveyed_at,
-            "t": survey.trust,
-            "s": survey.satisfaction,
-            "n": survey.note,
-            "u": principal.user_id,
-        },
-    ).scalar_one()
+    answers = SurveyAnswers(survey.trust, survey.satisfaction, survey.familiarity, survey.note)
+    survey_id = insert_survey(
+        session, survey.household_id, where, answers, survey.surveyed_at,
+        channel="operator", recorded_by=principal.user_id,
+    )  # fmt: skip
     return SurveyOut(
-        id=int(survey_id),
+        id=survey_id,
         household_id=survey.household_id,
-        grid_code=str(row[1]),
+        grid_code=str(where["grid_code"]),
         surveyed_at=survey.surveyed_at,
     )
 
@@ -311,7 +293,10 @@ GROUP BY m.id
 """
 
 OPINIONS_SQL = """
-SELECT grid_code, 'survey_trust' AS kind, trust AS score FROM survey_response
+SELECT grid_code, 'survey_familiarity' AS kind, familiarity AS score FROM survey_response
+ WHERE familiarity IS NOT NULL AND surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
+UNION ALL
+SELECT grid_code, 'survey_trust', trust FROM survey_response
  WHERE surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
 UNION ALL
 SELECT grid_code, 'survey_satisfaction', satisfaction FROM survey_response
@@ -426,6 +411,7 @@ def _row(code: str, name: str, level: str, facts: list[CaseFacts], grids: GridFa
     visited = sum(grids.visited.get(g, 0) for g in own_grids)
     opinions = [grids.opinions[g] for g in own_grids if g in grids.opinions]
     trust = [s for o in opinions for s in o["survey_trust"]]
+    known = [s for o in opinions for s in o["survey_familiarity"]]
     satisfied = ratings + [s for o in opinions for s in o["survey_satisfaction"] + o["visit_satisfaction"]]
     members = [int(code)] if level == "worker" else [m for g in own_grids for m in grids.worker_of.get(g, [])]
     days = grids.working_days
@@ -435,7 +421,13 @@ def _row(code: str, name: str, level: str, facts: list[CaseFacts], grids: GridFa
         name=name,
         **figures,
         patrol_coverage=_mean(min(c, 1.0) for c in coverage),
-        familiarity=_ratio(visited, households),
+        familiarity=_familiarity(_ratio(visited, households), _mean(s / 5 for s in known)),
         trust=_mean(s / 5 for s in trust),
         satisfaction=_mean(s / 5 for s in satisfied),
     )
+
+
+def _familiarity(visited_share: float | None, surveyed: float | None) -> float | None:
+    """熟悉度: the worker knows the households (visit share) and they know the worker (survey)."""
+    parts = [part for part in (visited_share, surveyed) if part is not None]
+    return round(sum(parts) / len(parts), 4) if parts else None

@@ -194,4 +194,5 @@ class SurveyIn(Strict):
     surveyed_at: AwareDatetime
     trust: int = Field(ge=1, le=5)
     satisfaction: int = Field(ge=1, le=5)
+    familiarity: int | None = Field(default=None, ge=1, le=5, description="熟悉度: knows the worker")
     note: Note = ""

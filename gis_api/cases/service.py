@@ -31,6 +31,7 @@ from gis_api.loaders.chinese_datums import to_wgs84
 from gis_api.locate.areas import GridArea
 from gis_api.locate.sql_lookup import locate_point_sql
 from gis_api.members.availability import write_availability
+from gis_api.notify.outbox import enqueue_state_change
 
 SOURCES = ("api", "open311", "patrol")
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
@@ -330,6 +331,7 @@ def log_event(
     session.add(event)
     session.flush()
     publish_case_event(session, case, event)
+    enqueue_state_change(session, case, event)
     return event
 
 

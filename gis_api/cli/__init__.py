@@ -18,11 +18,13 @@ COMMAND_MODULES = (
     "gis_api.cli.database",
     "gis_api.cli.districts",
     "gis_api.cli.data",
+    "gis_api.cli.osm",
     "gis_api.cli.serving",
     "gis_api.cli.plans",
     "gis_api.cli.cases",
     "gis_api.cli.users",
     "gis_api.cli.simulate",
+    "gis_api.cli.notify",
 )
 
 

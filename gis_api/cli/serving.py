@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from sqlalchemy import Engine
+
 from gis_api.cli.common import add_serve_options, sub_parser
 from gis_api.config import get_settings
 
@@ -21,31 +23,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Create and load the Wuchang demo (or with --city all of Wuhan) if not loaded yet, print demo
-    users, then serve."""
+    """Load the Wuchang demo (or with --city all of Wuhan) if not loaded yet, draw a draft plan of
+    the Wuchang district (once), print demo users, then serve with the simulation and the
+    notification worker running in the background."""
     from gis_api.db import migrate
     from gis_api.db.session import default_engine
+    from gis_api.demo import living
     from gis_api.demo.users import ensure_demo_users
 
-    engine = default_engine()
+    engine, settings = default_engine(), get_settings()
     migrate.upgrade(engine)
-    if args.city:
-        from gis_api.demo.city.load import city_loaded, load_city
-
-        if args.reload or not city_loaded(engine, args.districts):
-            print(load_city(engine, args.seed, scale=args.scale, districts=args.districts, progress=print))
-        else:
-            print("city demo already loaded (--reload generates it again)")
-    else:
-        from gis_api.demo.load import load_demo
-
-        print(load_demo(engine, seed=args.seed, reload=args.reload, progress=print))
+    lively = load_city_demo(engine, args) if args.city else load_wuchang_demo(engine, args)
+    if not args.no_draft and lively == living.DISTRICT_CODE:
+        living.ensure_draft_plan(engine, settings.data_dir, args.seed, progress=print)
     print("\ndemo accounts (username, role, scope, password; also in var/demo_users.txt):")
-    print("\n".join(ensure_demo_users(engine, get_settings().var_dir)))
+    print("\n".join(ensure_demo_users(engine, settings.var_dir)))
     if args.no_serve:
         return 0
-    print(f"\nmap: http://{args.host}:{args.port}/   (Ctrl-C to stop)")
-    return cmd_serve(args)
+    jobs = [] if args.no_simulate else living.demo_jobs(settings.var_dir, args.seed, lively)
+    with living.running(jobs):
+        print(f"\nmap: http://{args.host}:{args.port}/   (Ctrl-C to stop)")
+        return cmd_serve(args)
+
+
+def load_wuchang_demo(engine: Engine, args: argparse.Namespace) -> str:
+    """The Wuchang demo, loaded once; the district the living demo runs in."""
+    from gis_api.demo.load import load_demo
+    from gis_api.demo.sources import DISTRICT_CODE
+
+    print(load_demo(engine, seed=args.seed, reload=args.reload, progress=print))
+    return DISTRICT_CODE
+
+
+def load_city_demo(engine: Engine, args: argparse.Namespace) -> str:
+    """Wuhan's districts (all, or --districts), loaded once; the district the living demo runs in:
+    武昌区 when loaded (its draft uses Wuchang's official communities), else the first loaded."""
+    from gis_api.demo.city.load import city_loaded, load_city
+    from gis_api.demo.sources import DISTRICT_CODE
+
+    if args.reload or not city_loaded(engine, args.districts):
+        print(load_city(engine, args.seed, scale=args.scale, districts=args.districts, progress=print))
+    else:
+        print("city demo already loaded (--reload generates it again)")
+    districts = sorted(args.districts) if args.districts else [DISTRICT_CODE]
+    return DISTRICT_CODE if DISTRICT_CODE in districts else districts[0]
 
 
 def fraction(value: str) -> float:
@@ -78,6 +99,8 @@ def register(commands: Any) -> None:
     demo.add_argument("--seed", type=int, default=get_settings().demo_seed)
     demo.add_argument("--reload", action="store_true", help="regenerate even if already loaded")
     demo.add_argument("--no-serve", action="store_true", help="load only, do not start the server")
+    demo.add_argument("--no-draft", action="store_true", help="do not draw the redistricted draft plan")
+    demo.add_argument("--no-simulate", action="store_true", help="serve without the background simulation")
     demo.add_argument(
         "--city",
         action="store_true",

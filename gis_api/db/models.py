@@ -1,6 +1,6 @@
 """Import every domain's models so Base.metadata knows all tables (Alembic, tests)."""
 
-from gis_api.areas.models import City, District, Street, Water
+from gis_api.areas.models import City, District, Park, Street, Water
 from gis_api.auth.models import AppUser, AuditLog, Role
 from gis_api.cases.models import Case, CaseEvent, PositionPing, Visit
 from gis_api.districts.models import DataLayer
@@ -25,6 +25,7 @@ __all__ = [
     "Household",
     "LiveEvent",
     "MemberRole",
+    "Park",
     "Plan",
     "PlanAssignment",
     "PlanStatus",

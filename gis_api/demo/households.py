@@ -82,3 +82,25 @@ def place_households(
         x[start:stop], y[start:stop] = sample_in(areas, owner[start:stop], rng)
         progress(f"[demo] households {stop}/{owner.size}")
     return owner, x, y
+
+
+DOORS_PER_LANDING = 2
+"""Flats per stairwell landing in the synthetic door labels (the common 一梯两户 layout)."""
+
+
+def door_labels(building_ids: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Synthetic 门牌 'unit-floor/room' (e.g. '2-1502') for households listed in building order.
+
+    A building's households fill its floors evenly (levels from the building, else two households
+    per floor); each floor is split into stairwell units of DOORS_PER_LANDING flats.
+    """
+    starts = np.r_[0, np.flatnonzero(building_ids[1:] != building_ids[:-1]) + 1]
+    sizes = np.diff(np.r_[starts, building_ids.size])
+    rank = np.arange(building_ids.size) - np.repeat(starts, sizes)
+    count = np.repeat(sizes, sizes)
+    floors = np.where(np.isfinite(levels) & (levels >= 1), levels, np.ceil(count / DOORS_PER_LANDING))
+    per_floor = np.ceil(count / np.maximum(floors, 1)).astype(np.int64)
+    floor = rank // per_floor + 1
+    place = rank % per_floor
+    unit, room = place // DOORS_PER_LANDING + 1, place % DOORS_PER_LANDING + 1
+    return np.array([f"{u}-{f}{r:02d}" for u, f, r in zip(unit, floor, room, strict=True)], dtype=object)

@@ -18,6 +18,7 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 
 from gis_api.config import get_settings
+from gis_api.demo.households import door_labels
 from gis_api.demo.sources import DISTRICT_CODE, METRIC_CRS
 from gis_api.demo.teams import demo_team_members
 from gis_api.districts.service import add_district, record_layer
@@ -281,6 +282,8 @@ def household_frame(dataset: DemoDataset, grid_ids: dict[str, int]) -> pd.DataFr
         missing = frame.loc[grid_id.isna(), "grid_code"].unique()[:5]
         raise ValueError(f"households refer to unknown grid codes, e.g. {list(missing)}")
     points = gpd.GeoSeries(shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy()))
+    levels = dataset.buildings.set_index("building_id")["levels"].astype(float)
+    building_ids = frame["building_id"].to_numpy()
     return pd.DataFrame(
         {
             "id": frame["household_id"].to_numpy(),
@@ -288,6 +291,7 @@ def household_frame(dataset: DemoDataset, grid_ids: dict[str, int]) -> pd.DataFr
             "residents": frame["residents"].to_numpy(),
             "grid_id": grid_id.astype(int).to_numpy(),
             "geom": hex_ewkb(points),
+            "door_label": door_labels(building_ids, levels.reindex(building_ids).to_numpy()),
             "district_code": DISTRICT_CODE,
         }
     )

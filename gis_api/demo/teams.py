@@ -26,6 +26,17 @@ FROM picks p JOIN ranked r ON r.grid_id = p.grid_id AND r.rank = p.rank
 """
 
 
+# Synthetic grid office phones: Wuhan's area code, then a local number starting with 0, which no
+# Chinese subscriber number does, so a demo number can never ring a real line. Only the demo plan's
+# grid workers: another district's team in the same database keeps its own (or no) phones.
+OFFICE_PHONE_SQL = """
+UPDATE team_member SET office_phone = '027-0' || lpad(CAST((id * 7919) % 10000000 AS text), 7, '0'),
+       office_phone_synthetic = true
+WHERE role = 'grid_worker' AND office_phone IS NULL
+  AND home_grid_id IN (SELECT id FROM grid WHERE plan_id = :p)
+"""
+
+
 def person_names(rng: np.random.Generator, count: int) -> list[str]:
     """Plausible two- or three-character Chinese names (synthetic)."""
     surnames = rng.choice(SURNAMES, count)
@@ -62,4 +73,5 @@ def demo_team_members(connection: Connection, plan_id: int, rng: np.random.Gener
             "roles": roles,
         },
     )
+    connection.execute(text(OFFICE_PHONE_SQL), {"p": plan_id})
     return len(grid_ids)

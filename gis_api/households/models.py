@@ -31,3 +31,5 @@ class Household(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"))
     district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    door_label: Mapped[str | None] = mapped_column(String(32))
+    """门牌 as printed at the door (unit-floor/room); None when the register has none."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 from gis_api.auth.scope import WIDE_LEVELS, Principal, ScopeLevel
 from gis_api.auth.service import record_audit
 from gis_api.errors import PermissionDeniedError
-from gis_api.households.schemas import HouseholdQuery
+from gis_api.households.schemas import HouseholdQuery, NearbyHousehold, NearbyPage, NearbyQuery
+from gis_api.loaders.chinese_datums import to_wgs84
 
 COORDINATE_DECIMALS = 6
 
@@ -84,3 +86,39 @@ def read_households(session: Session, principal: Principal, query: HouseholdQuer
     page = select_households(session, principal, query)
     record_audit(session, principal, "households.read", query.describe(), len(page.features))
     return page
+
+
+METRES_PER_DEGREE = 111_320.0
+NEARBY_SQL = """
+WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS point)
+SELECT id, building_id, door_label, distance_m FROM (
+    SELECT h.id, h.building_id, h.door_label,
+           ST_Distance(CAST(h.geom AS geography), CAST(here.point AS geography)) AS distance_m
+    FROM household h JOIN grid g ON g.id = h.grid_id, here
+    WHERE {scope} AND ST_DWithin(h.geom, here.point, :radius_deg)
+    ORDER BY h.geom <-> here.point LIMIT :limit
+) near WHERE distance_m <= :radius ORDER BY distance_m, id
+"""
+
+
+def nearby_households(session: Session, principal: Principal, query: NearbyQuery) -> NearbyPage:
+    """Households of the caller's scope within the radius, nearest first (audited, refusals too)."""
+    try:
+        principal.require_household_access()
+    except PermissionDeniedError:
+        record_audit(session, principal, "households.nearby.denied", query.describe(), 0)
+        raise
+    lons, lats = to_wgs84(query.crs.value, [query.lon], [query.lat])
+    lon, lat = float(lons[0]), float(lats[0])
+    scope_sql, params = scope_clause(principal)
+    # a degree of longitude shrinks with latitude: widen the index prefilter to stay conservative
+    radius_deg = query.radius_m / METRES_PER_DEGREE / max(math.cos(math.radians(lat)), 0.01)
+    rows = session.execute(
+        text(NEARBY_SQL.format(scope=scope_sql)),
+        {**params, "lon": lon, "lat": lat, "radius": query.radius_m, "radius_deg": radius_deg,
+         "limit": query.limit},
+    ).all()  # fmt: skip
+    items = [NearbyHousehold(id=r.id, building_id=r.building_id, door_label=r.door_label,
+                             distance_m=round(float(r.distance_m), 1)) for r in rows]  # fmt: skip
+    record_audit(session, principal, "households.nearby", query.describe(), len(items))
+    return NearbyPage(items=items, count=len(items), radius_m=query.radius_m)

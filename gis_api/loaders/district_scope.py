@@ -2,16 +2,17 @@
 
 Every load writes into one district: boundaries take it from their codes (or --district), other
 layers from --district or, with one district loaded, that one. Features must lie in that
-district's outline, measured in its own metric CRS; district outlines themselves go through the
-districts service (city row, metric CRS chosen from the location, provenance recorded).
+district's outline (loaders.steps.screen_outside measures it in the district's own metric CRS);
+district outlines themselves go through the districts service (city row, metric CRS chosen from
+the location, provenance recorded). Each load records its layer's provenance (record_load).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import text
@@ -19,10 +20,8 @@ from sqlalchemy import text
 from gis_api.districts.service import DistrictRow, add_district, get_district, record_layer, resolve_district
 from gis_api.errors import DomainError, LoadError
 from gis_api.loaders.columns import FeatureLabels
-from gis_api.loaders.readers import listed
 from gis_api.loaders.report import LoadReport
 from gis_api.loaders.transaction import Database
-from gis_api.loaders.validate import outside_district
 
 DISTRICT_DIGITS = 6
 LAYER_OF_LEVEL = {"street": "streets", "community": "communities", "grid": "grids"}
@@ -42,25 +41,6 @@ def district_of_codes(db: Database, path: Path, codes: list[str], district: str 
         return get_district(db, prefixes[0]) if prefixes else resolve_district(db, district)
     except DomainError as error:
         raise LoadError(f"{path.name}: {error}") from error
-
-
-def require_inside(
-    db: Database,
-    path: Path,
-    geometries: gpd.GeoSeries,
-    labels: FeatureLabels,
-    tolerance_m: float,
-    district: DistrictRow,
-) -> None:
-    """LoadError naming the features that stick out of the district by more than tolerance_m."""
-    outline = district_outline(db, path, district.code)
-    outside = outside_district(geometries, outline, metric_crs=district.metric_crs, tolerance_m=tolerance_m)
-    bad = np.flatnonzero(outside)
-    if bad.size:
-        raise LoadError(
-            f"{path.name}: {bad.size} feature(s) lie outside district {district.code} (by more than "
-            f"{tolerance_m:g} m), nothing was written: {listed(labels.pick(bad[:5]), bad.size)}"
-        )
 
 
 def district_outline(db: Database, path: Path, code: str) -> shapely.Geometry:
@@ -98,8 +78,10 @@ def load_district_outlines(
     labels: FeatureLabels,
     report: LoadReport,
     city_name: str | None = None,
+    provenance: Provenance | None = None,
 ) -> None:
-    """Add or replace each district (checked codes and names in `rows`) through the districts service."""
+    """Add or replace each district (checked codes and names in `rows`) through the districts
+    service, which records the outline as real data from the file unless `provenance` says more."""
     triples = zip(rows["code"], rows["name"], geometries, strict=True)
     for position, (code, name, geometry) in enumerate(triples):
         try:
@@ -109,8 +91,32 @@ def load_district_outlines(
         report.inserted += int(added.created)
         report.updated += int(not added.created)
         report.messages.append(str(added))
+        if provenance is not None:
+            record_load(db, code, "outline", path, provenance)
 
 
-def record_load(db: Database, district: str, layer: str, path: Path) -> None:
-    """A layer loaded from a user's file is real data: the district's record says so."""
-    record_layer(db, district, layer, synthetic=False, source=path.name)
+@dataclass(frozen=True)
+class Provenance:
+    """What a load records about its layer (data_layer): real or synthetic, where it comes from
+    (default: the file's name) and under which licence. The pages show "demo data" while a
+    district's streets, communities or households are synthetic."""
+
+    synthetic: bool = False
+    source: str | None = None
+    licence: str = ""
+
+
+def record_load(
+    db: Database, district: str, layer: str, path: Path, provenance: Provenance | None = None
+) -> None:
+    """Record the layer a file was loaded into: real data from that file unless `provenance` says
+    otherwise (e.g. `wangge load households --synthetic`)."""
+    given = provenance or Provenance()
+    record_layer(
+        db,
+        district,
+        layer,
+        synthetic=given.synthetic,
+        source=given.source or path.name,
+        licence=given.licence,
+    )

@@ -1,11 +1,14 @@
 """Read user and open data files into a GeoDataFrame in EPSG:4326, whatever format or datum they use.
 
-Formats: GeoJSON, Shapefile (also zipped), GeoPackage, CSV with lon/lat columns, OSM XML and PBF
-(through GDAL's OSM driver; the road loader uses osmnx instead). The file's own CRS is honoured;
-`crs` declares or overrides it: "wgs84", "gcj02", "bd09" (China's offset datums, converted with
-chinese_datums) or anything pyproj understands ("EPSG:32650"). A file that carries no CRS (a CSV,
-a shapefile without .prj) must be given one: guessing WGS-84 would silently misplace Amap or
-Baidu data by ~500 m. Every problem raises LoadError naming the file and the feature or line.
+Formats: GeoJSON, Shapefile (also zipped), GeoPackage, FileGDB (a .gdb folder), KML/KMZ, CSV and
+spreadsheets (.xlsx, .ods) with lon/lat columns (tables.py), OSM XML and PBF (through GDAL's OSM
+driver; the road loader uses osmnx instead). The file's own CRS is honoured; `crs` declares or
+overrides it: "wgs84", "gcj02", "bd09" (China's offset datums, converted with chinese_datums) or
+anything pyproj understands ("EPSG:32650"). A file that carries no CRS (a CSV, a shapefile without
+.prj) must be given one: guessing WGS-84 would silently misplace Amap or Baidu data by ~500 m.
+Z coordinates (KML, 3D shapefiles) are dropped. Every problem raises LoadError naming the file and
+the feature or line: missing files, unknown formats, a GDAL without the needed driver, files over
+MAX_INPUT_BYTES, text files with NUL bytes (binary data or UTF-16 without a BOM), malformed content.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyogrio
 import pyogrio.errors
 import shapely
@@ -27,6 +29,13 @@ from pyproj.exceptions import CRSError
 
 from gis_api.errors import LoadError
 from gis_api.loaders.chinese_datums import ChineseDatum, to_wgs84
+from gis_api.loaders.tables import (
+    CSV_SUFFIXES,
+    SHEET_SUFFIXES,
+    UTF16_BOMS,
+    read_point_table,
+    require_driver,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +44,14 @@ SOURCE_ROW = "source_row"
 """Column added to every frame: 1-based feature number in the file (the line number for CSV)."""
 ROW_UNIT = "row_unit"
 """frame.attrs key: what SOURCE_ROW counts, "feature" or "line" (CSV)."""
-VECTOR_SUFFIXES = (".geojson", ".json", ".shp", ".zip", ".gpkg")
+VECTOR_SUFFIXES = (".geojson", ".json", ".shp", ".zip", ".gpkg", ".gdb", ".kml", ".kmz")
 OSM_SUFFIXES = (".osm", ".pbf")
-CSV_SUFFIXES = (".csv", ".txt")
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")
-LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
-LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
+TEXT_SUFFIXES = (".geojson", ".json", ".kml", ".osm", *CSV_SUFFIXES)
+"""Formats that are text: a NUL byte in them means a binary or mislabelled file."""
+DRIVERS = {".gdb": "OpenFileGDB", ".kml": "KML", ".kmz": "LIBKML", ".osm": "OSM", ".pbf": "OSM"}
+MAX_INPUT_BYTES = 4 * 2**30
+"""Larger inputs are refused up front: a district's register is tens of MB, a city's OSM a few GB."""
+NUL_SCAN_BYTES = 4 * 2**20
 DATUM_ALIASES: dict[str, ChineseDatum] = {
     "wgs84": "wgs84",
     "wgs-84": "wgs84",
@@ -92,16 +103,31 @@ def read_features(
     layer: str | None = None,
     lon_column: str | None = None,
     lat_column: str | None = None,
+    keep_bad_rows: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Read any supported file into EPSG:4326 with a SOURCE_ROW column; raise LoadError if unusable."""
+    """Read any supported file into EPSG:4326 with a SOURCE_ROW column; raise LoadError if unusable.
+
+    keep_bad_rows: table rows whose coordinates are not numbers get no geometry (their reasons in
+    attrs[tables.ROW_PROBLEMS]) instead of failing the file; the loader skips and reports them."""
     path = Path(path)
     declared = parse_crs(crs)
     started = time.perf_counter()
-    raw = _read_raw(path, layer=layer, lon_column=lon_column, lat_column=lat_column)
+    _check_file(path)
+    raw = _read_raw(
+        path, layer=layer, lon_column=lon_column, lat_column=lat_column, keep_bad_rows=keep_bad_rows
+    )
     if raw.empty:
         raise LoadError(f"{path.name}: the file contains no features")
+    attrs = dict(raw.attrs)
     features = _to_wgs84(raw, path, declared)
-    features.attrs[ROW_UNIT] = raw.attrs.get(ROW_UNIT, "feature")
+    flat = gpd.GeoSeries(
+        shapely.force_2d(np.asarray(features.geometry.values, dtype=object)),
+        index=features.index,
+        crs=features.crs,
+    )
+    features = features.set_geometry(flat)
+    features.attrs.update(attrs)
+    features.attrs.setdefault(ROW_UNIT, "feature")
     _check_lonlat_range(features, path)
     log.info("read %s: %d features in %.1f s", path.name, len(features), _since(started))
     return features
@@ -121,105 +147,102 @@ def listed(labels: list[str], total: int | None = None) -> str:
     return f"{', '.join(shown)} and {more} more" if more > 0 else ", ".join(shown)
 
 
-def _read_raw(
-    path: Path, *, layer: str | None, lon_column: str | None, lat_column: str | None
-) -> gpd.GeoDataFrame:
+def _check_file(path: Path) -> None:
+    """Refuse what cannot be a data file before any parser sees it: missing, huge, NUL-ridden."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
+    if path.is_dir() and path.suffix.lower() != ".gdb":
+        raise LoadError(f"{path.name} is a folder; only a FileGDB (.gdb) folder can be loaded")
+    size = path.stat().st_size if path.is_file() else 0
+    if size > MAX_INPUT_BYTES:
+        raise LoadError(
+            f"{path.name}: {size / 2**30:.1f} GiB is over the {MAX_INPUT_BYTES / 2**30:.0f} GiB limit "
+            "for one file; split it (e.g. by street) and load the parts"
+        )
+    if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES:
+        with path.open("rb") as handle:
+            head = handle.read(NUL_SCAN_BYTES)
+        if b"\x00" in head and head[:2] not in UTF16_BOMS:
+            offset = head.index(b"\x00")
+            raise LoadError(
+                f"{path.name}: NUL byte at offset {offset}; this is not a text file "
+                "(binary data, or UTF-16 without a byte-order mark: save it as UTF-8)"
+            )
+
+
+def _read_raw(
+    path: Path,
+    *,
+    layer: str | None,
+    lon_column: str | None,
+    lat_column: str | None,
+    keep_bad_rows: bool,
+) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path, lon_column=lon_column, lat_column=lat_column)
+    if suffix in CSV_SUFFIXES or suffix in SHEET_SUFFIXES:
+        return read_point_table(
+            path,
+            layer=layer,
+            lon_column=lon_column,
+            lat_column=lat_column,
+            keep_bad_rows=keep_bad_rows,
+            source_row=SOURCE_ROW,
+        )
     if suffix in VECTOR_SUFFIXES or suffix in OSM_SUFFIXES:
         return _read_vector(path, layer=layer)
-    known = ", ".join(VECTOR_SUFFIXES + OSM_SUFFIXES + CSV_SUFFIXES)
+    known = ", ".join(VECTOR_SUFFIXES + OSM_SUFFIXES + CSV_SUFFIXES + SHEET_SUFFIXES)
     raise LoadError(f"{path.name}: unknown format {suffix or '(no suffix)'!r}; expected one of {known}")
 
 
 def _read_vector(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
+    source = _vector_source(path)
+    # LIBKML would turn Chinese <Data name="编号"> into "______"
+    pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
     try:
-        chosen = layer or _only_layer(path)
-        frame = pyogrio.read_dataframe(path, layer=chosen)
+        chosen = layer or _only_layer(path, source)
+        frame = pyogrio.read_dataframe(source, layer=chosen)
     except READ_ERRORS as error:
-        raise LoadError(f"{path.name}: cannot read the file ({error})") from error
+        raise LoadError(f"{path.name}: cannot read the file ({' '.join(str(error).split())})") from error
     if not isinstance(frame, gpd.GeoDataFrame):
         raise LoadError(f"{path.name}: the file has no geometry column")
     frame[SOURCE_ROW] = np.arange(1, len(frame) + 1)
     return frame
 
 
-def _only_layer(path: Path) -> str | None:
+def _vector_source(path: Path) -> str | Path:
+    """What GDAL opens: the file itself, or a KMZ's inner KML when LIBKML is missing."""
+    driver = DRIVERS.get(path.suffix.lower())
+    if driver == "LIBKML" and driver not in pyogrio.list_drivers():
+        require_driver(path, "KML")
+        return _kml_inside_kmz(path)
+    if driver is not None:
+        require_driver(path, driver)
+    return path
+
+
+def _kml_inside_kmz(path: Path) -> str:
+    """/vsizip/ path of the main KML document of a KMZ (a zip: doc.kml, else the first .kml)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [name for name in archive.namelist() if name.lower().endswith(".kml")]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise LoadError(f"{path.name}: not a KMZ (zip) file ({error})") from error
+    if not names:
+        raise LoadError(f"{path.name}: the KMZ holds no .kml document")
+    main = "doc.kml" if "doc.kml" in names else names[0]
+    return f"/vsizip/{path}/{main}"
+
+
+def _only_layer(path: Path, source: str | Path) -> str | None:
     """The layer to read when none is named: the only one, else ask the caller to choose."""
     if path.suffix.lower() in (".geojson", ".json", ".shp"):
         return None
-    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    layers = [str(name) for name, _ in pyogrio.list_layers(source)]
     if len(layers) <= 1:
         return layers[0] if layers else None
     raise LoadError(f"{path.name} has several layers ({', '.join(layers)}); pass --layer")
-
-
-def _read_csv(path: Path, *, lon_column: str | None, lat_column: str | None) -> gpd.GeoDataFrame:
-    frame = _csv_frame(path)
-    lon_name = _coordinate_column(frame, path, lon_column, LON_COLUMNS, "longitude", "--lon-column")
-    lat_name = _coordinate_column(frame, path, lat_column, LAT_COLUMNS, "latitude", "--lat-column")
-    lines = np.arange(2, len(frame) + 2)  # line 1 is the header
-    lon = _numbers(frame[lon_name], path, lon_name, lines)
-    lat = _numbers(frame[lat_name], path, lat_name, lines)
-    frame = frame.drop(columns=[lon_name, lat_name])
-    frame[SOURCE_ROW] = lines
-    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=None)
-    points.attrs[ROW_UNIT] = "line"
-    return points
-
-
-def _csv_frame(path: Path) -> pd.DataFrame:
-    """All cells as text; UTF-8 (with or without Excel's BOM), else GB18030 (Excel in China)."""
-    for encoding in CSV_ENCODINGS:
-        try:
-            return pd.read_csv(
-                path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding
-            )
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError as error:
-            raise LoadError(f"{path.name}: the file is empty") from error
-        except pd.errors.ParserError as error:
-            raise LoadError(f"{path.name}: malformed CSV ({error})") from error
-    raise LoadError(f"{path.name}: malformed CSV, neither UTF-8 nor GB18030 text")
-
-
-def _coordinate_column(
-    frame: pd.DataFrame,
-    path: Path,
-    chosen: str | None,
-    candidates: tuple[str, ...],
-    what: str,
-    option: str,
-) -> str:
-    by_lower = {str(column).strip().lower(): str(column) for column in frame.columns}
-    if chosen is not None:
-        if chosen.lower() not in by_lower:
-            raise LoadError(f"{path.name}: no column {chosen!r}; columns are {list(frame.columns)}")
-        return by_lower[chosen.lower()]
-    for candidate in candidates:
-        if candidate in by_lower:
-            return by_lower[candidate]
-    raise LoadError(
-        f"{path.name}: malformed CSV, no {what} column (looked for {', '.join(candidates)}; "
-        f"columns are {list(frame.columns)}); pass {option}"
-    )
-
-
-def _numbers(values: pd.Series, path: Path, column: str, lines: NDArray[np.int64]) -> NDArray[np.float64]:
-    parsed = pd.to_numeric(values.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(parsed))
-    if bad.size:
-        first = int(bad[0])
-        shown = repr(values.iloc[first]) if values.iloc[first].strip() else "empty"
-        raise LoadError(
-            f"{path.name} line {lines[first]}: malformed CSV, {column} is {shown}, not a number "
-            f"({bad.size} bad value{'s' if bad.size > 1 else ''} in column {column!r})"
-        )
-    return parsed
 
 
 def _to_wgs84(frame: gpd.GeoDataFrame, path: Path, declared: DeclaredCrs | None) -> gpd.GeoDataFrame:
@@ -276,7 +299,7 @@ def _check_lonlat_range(frame: gpd.GeoDataFrame, path: Path) -> None:
     if bad.size:
         first = int(bad[0])
         row = int(frame[SOURCE_ROW].iloc[first])
-        where = "line" if path.suffix.lower() in CSV_SUFFIXES else "feature"
+        where = str(frame.attrs.get(ROW_UNIT, "feature"))
         raise LoadError(
             f"{path.name} {where} {row}: coordinates outside the lon/lat range "
             f"(x {bounds[first, 0]:.6g}, y {bounds[first, 1]:.6g}; {bad.size} feature(s) in all); "

@@ -21,9 +21,11 @@ class LoadReport:
     """Rows already present with identical values: a reload of the same file is all unchanged."""
     repaired: int = 0
     rejected: int = 0
-    """Features skipped because their geometry could not be repaired (only with skip_invalid)."""
+    """Features skipped because they were invalid (only with skip_invalid)."""
     elapsed_s: float = 0.0
     messages: list[str] = field(default_factory=list)
+    rejected_file: Path | None = None
+    """Where the skipped rows were written with their reasons (--skip-invalid/--skip-outside)."""
 
     @property
     def written(self) -> int:

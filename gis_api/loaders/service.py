@@ -1,30 +1,32 @@
-"""`wangge load boundaries|households|buildings FILE`: validate a whole file, then write it at once.
+"""`wangge load boundaries|buildings FILE`: validate a whole file, then write it at once.
 
+Households live in households.py (points, or counts per point), water and parks in areas.py.
 Every file is loaded into one district (see district_scope): boundaries by their codes, the other
-layers by --district (or the only district loaded); each load records the layer as real data.
+layers by --district (or the only district loaded); each load records its layer's provenance.
 
 Transactions (see transaction.py): every loader takes the caller's Session or Connection and
 writes inside a SAVEPOINT of its transaction. On any error the savepoint is rolled back and
 LoadError is raised, so nothing from the file remains even if the caller goes on and commits;
 on success the CALLER COMMITS. All checks that need no database run before the first write.
 Reloads are idempotent: upserts by code (boundaries), by (source, source_id) (buildings) and by id
-(households); identical rows are left untouched and counted as "unchanged".
+(households); identical rows are left untouched and counted as "unchanged". With skip_invalid /
+skip_outside the offending rows are left out and written to FILE.rejected.csv (rejected.py).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import text
 
-from gis_api.districts.service import resolve_district
+from gis_api.districts.service import DistrictRow, resolve_district
 from gis_api.errors import LoadError
 from gis_api.loaders import sql
 from gis_api.loaders.bulk import copy_frame, hex_ewkb, recreate_temp_table, scalar_list, upsert
@@ -40,23 +42,30 @@ from gis_api.loaders.columns import (
 )
 from gis_api.loaders.district_scope import (
     LAYER_OF_LEVEL,
+    Provenance,
     district_of_codes,
     load_district_outlines,
     record_load,
-    require_inside,
     with_constant_labels,
 )
+from gis_api.loaders.households import load_households, store_building_households
 from gis_api.loaders.readers import listed, read_features
+from gis_api.loaders.rejected import RejectedRows
 from gis_api.loaders.report import LoadReport
-from gis_api.loaders.transaction import Database, one_transaction
-from gis_api.loaders.validate import (
-    DEFAULT_OUTSIDE_TOLERANCE_M,
-    GeometryKind,
-    repair_geometries,
-    to_multipolygons,
+from gis_api.loaders.steps import (
+    accept_geometries,
+    finish,
+    keep_rows,
+    osm_layer,
+    screen_outside,
+    screen_zones,
+    write_rejected,
 )
+from gis_api.loaders.transaction import Database, one_transaction
+from gis_api.loaders.validate import DEFAULT_OUTSIDE_TOLERANCE_M, to_multipolygons
 from gis_api.plans.active import active_plan_id
-from gis_api.plans.service import update_household_counts
+
+__all__ = ["load_boundaries", "load_buildings", "load_households"]
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +82,6 @@ NAME_LENGTH: dict[BoundaryLevel, int] = {"district": 64, "street": 64, "communit
 BUILDING_ID_COLUMNS = ("id", "source_id", "osm_id", "osm_way_id")
 BUILDING_KIND_COLUMNS = ("kind", "building", "type")
 BUILDING_LEVEL_COLUMNS = ("levels", "building_levels", "building:levels")
-OSM_SUFFIXES = (".osm", ".pbf")
-HOUSEHOLD_TOLERANCE_M = 1.0
-"""A household point must lie in the district; 1 m absorbs coordinate rounding only."""
 SOURCE_DISAGREEMENT_M = DEFAULT_OUTSIDE_TOLERANCE_M
 """Polygons and building anchor points may cross the outline by 30 m: sources disagree that much
 (an OSM building on the Wuchang border has its centre 3.7 m outside the OSM district outline)."""
@@ -93,10 +99,12 @@ def load_boundaries(
     parent_code_column: str | None = None,
     layer: str | None = None,
     skip_invalid: bool = False,
+    skip_outside: bool = False,
     district: str | None = None,
     code: str | None = None,
     name: str | None = None,
     city_name: str | None = None,
+    provenance: Provenance | None = None,
 ) -> LoadReport:
     """Upsert district/street/community/grid polygons by code (communities and grids into a plan).
 
@@ -104,74 +112,44 @@ def load_boundaries(
     plan; a new name creates a draft plan. The parent code (district of a street, street of a
     community, community of a grid) comes from parent_code_column or, by default, from the code's
     prefix. `code`/`name` label a file without those columns (a bare district outline);
-    `city_name` names the city of a new district.
+    `city_name` names the city of a new district. Features outside the district fail the file or,
+    with skip_outside, go to FILE.rejected.csv (district outlines themselves are never screened).
     """
     started, path = time.perf_counter(), Path(path)
-    report = LoadReport(path=path, target=level)
-    features = read_features(path, crs=crs, layer=_osm_layer(path, layer, "multipolygons"))
+    report, rejected = LoadReport(path=path, target=level), RejectedRows()
+    features = read_features(path, crs=crs, layer=osm_layer(path, layer, "multipolygons"))
     features = with_constant_labels(features, path, code, name, level)
     code_column, name_column = ("code" if code else code_column), ("name" if name else name_column)
     labels = FeatureLabels(features, require_column(features, path, code_column, "--code-column"))
-    features, labels = _accepted(features, labels, path, "polygon", skip_invalid, report)
+    features, labels = accept_geometries(features, labels, path, "polygon", skip_invalid, report, rejected)
     staged = _boundary_rows(features, labels, path, level, code_column, name_column, parent_code_column)
     if level == "district":
         with one_transaction(db, path):
-            load_district_outlines(db, path, staged, features.geometry, labels, report, city_name)
-        return _finish(report, len(staged), started)
+            load_district_outlines(db, path, staged, features.geometry, labels, report, city_name, provenance)
+        write_rejected(path, rejected, report)
+        return finish(report, len(staged), started)
     target = district_of_codes(db, path, list(staged["code"]), district)
     with one_transaction(db, path):
-        require_inside(db, path, features.geometry, labels, SOURCE_DISAGREEMENT_M, target)
+        inside = screen_outside(
+            db,
+            path,
+            features,
+            features.geometry,
+            labels,
+            SOURCE_DISAGREEMENT_M,
+            skip_outside,
+            rejected,
+            target,
+        )
+        staged = staged[inside].reset_index(drop=True)
         plan_id = _plan_for(db, plan_name, report, target.code) if level in ("community", "grid") else None
         recreate_temp_table(db, "load_boundary", sql.BOUNDARY_STAGE)
         copy_frame(db, "load_boundary", staged)
         _require_parents(db, path, level, plan_id)
         report.inserted, report.updated = upsert(db, sql.BOUNDARY_UPSERT[level], {"plan_id": plan_id})
-        record_load(db, target.code, LAYER_OF_LEVEL[level], path)
-    return _finish(report, len(staged), started)
-
-
-def load_households(
-    db: Database,
-    path: str | Path,
-    *,
-    crs: str | None = None,
-    id_column: str = "id",
-    residents_column: str = "residents",
-    building_column: str = "building_id",
-    layer: str | None = None,
-    district: str | None = None,
-) -> LoadReport:
-    """Upsert household points by id into a district and assign each to the grid of the
-    district's active plan that holds it (point → grid rule).
-
-    Every point must lie in the district and, when a plan is active, in one of its grids (else
-    LoadError naming the first offenders). Without an active plan grid_id stays empty. Afterwards
-    the household counts of the active plan's grids and communities are recomputed.
-    """
-    started, path = time.perf_counter(), Path(path)
-    report = LoadReport(path=path, target="household")
-    features = read_features(path, crs=crs, layer=_osm_layer(path, layer, "points"))
-    labels = FeatureLabels(features, require_column(features, path, id_column, "--id-column"))
-    features, labels = _accepted(features, labels, path, "point", False, report)
-    staged = _household_rows(features, labels, path, id_column, residents_column, building_column)
-    target = resolve_district(db, district)
-    with one_transaction(db, path):
-        require_inside(db, path, features.geometry, labels, HOUSEHOLD_TOLERANCE_M, target)
-        recreate_temp_table(db, "load_household", sql.HOUSEHOLD_STAGE)
-        copy_frame(db, "load_household", staged)
-        _require_buildings(db, path)
-        db.execute(text("DROP TABLE IF EXISTS pg_temp.load_assignment"))
-        plan_id = active_plan_id(db, target.code)
-        if plan_id is None:
-            db.execute(text(sql.NO_GRID_ASSIGNMENT))
-            report.messages.append("no active plan: grid_id left empty, load grids to assign them")
-        else:
-            _assign_grids(db, path, plan_id, len(staged))
-        report.inserted, report.updated = upsert(db, sql.HOUSEHOLD_UPSERT, {"district": target.code})
-        if plan_id is not None:
-            update_household_counts(db, plan_id)
-        record_load(db, target.code, "households", path)
-    return _finish(report, len(staged), started)
+        record_load(db, target.code, LAYER_OF_LEVEL[level], path, provenance)
+    write_rejected(path, rejected, report)
+    return finish(report, len(staged), started)
 
 
 def load_buildings(
@@ -179,14 +157,16 @@ def load_buildings(
     path: str | Path,
     *,
     crs: str | None = None,
-    households_column: str = "households",
+    households_column: str | None = None,
     id_column: str | None = None,
     source: str | None = None,
     kind_column: str | None = None,
     levels_column: str | None = None,
     layer: str | None = None,
     skip_invalid: bool = False,
+    skip_outside: bool = False,
     district: str | None = None,
+    provenance: Provenance | None = None,
 ) -> LoadReport:
     """Upsert building footprints (or points) of a district by (source, source_id).
 
@@ -194,74 +174,118 @@ def load_buildings(
     id/source_id/osm_id/osm_way_id. kind and levels are read from kind/building and
     levels/building_levels when present. A building belongs to the district when its
     representative point lies inside it (footprints may straddle the outline).
+
+    households_column: the buildings' household counts, and each building's households are
+    created inside its footprint (households.store_building_households), so the optimiser sees
+    them as it sees points. Without it a "households" column only sets building.households:
+    the register may bring the households as points of its own, and counting them twice would
+    be worse than not at all.
     """
     started, path = time.perf_counter(), Path(path)
-    report = LoadReport(path=path, target="building")
-    features = read_features(path, crs=crs, layer=_osm_layer(path, layer, "multipolygons"))
+    report, rejected = LoadReport(path=path, target="building"), RejectedRows()
+    features = read_features(path, crs=crs, layer=osm_layer(path, layer, "multipolygons"))
     ident = find_column(features, id_column, () if id_column else BUILDING_ID_COLUMNS)
     if ident is None:
         require_column(features, path, id_column or "id", "--id-column")
     labels = FeatureLabels(features, ident)
-    features, labels = _accepted(features, labels, path, "any", skip_invalid, report)
-    staged = _building_rows(
-        features,
-        labels,
-        path,
-        ident,
-        source or path.stem,
-        report,
-        households_column,
-        kind_column,
-        levels_column,
-    )
+    features, labels = accept_geometries(features, labels, path, "any", skip_invalid, report, rejected)
     target = resolve_district(db, district)
     with one_transaction(db, path):
         points = gpd.GeoSeries(features.geometry.representative_point(), crs=features.crs)
-        require_inside(db, path, points, labels, SOURCE_DISAGREEMENT_M, target)
-        recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
-        copy_frame(db, "load_building", staged)
-        db.execute(text(sql.BUILDING_ASSIGN_IDS))
-        report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT, {"district": target.code})
-        record_load(db, target.code, "buildings", path)
-    return _finish(report, len(staged), started)
-
-
-def _finish(report: LoadReport, total: int, started: float) -> LoadReport:
-    report.unchanged = total - report.inserted - report.updated
-    report.elapsed_s = time.perf_counter() - started
-    log.debug("%s", report)
-    return report
-
-
-def _osm_layer(path: Path, layer: str | None, default: str) -> str | None:
-    """OSM files hold points, lines and multipolygons layers; pick the natural one by default."""
-    if layer is None and path.suffix.lower() in OSM_SUFFIXES:
-        return default
-    return layer
-
-
-def _accepted(
-    features: gpd.GeoDataFrame,
-    labels: FeatureLabels,
-    path: Path,
-    kind: GeometryKind,
-    skip_invalid: bool,
-    report: LoadReport,
-) -> tuple[gpd.GeoDataFrame, FeatureLabels]:
-    """Repair what can be repaired; rejected features fail the file unless skip_invalid."""
-    result = repair_geometries(features.geometry, labels, kind=kind)
-    if result.rejected and not skip_invalid:
-        raise LoadError(
-            f"{path.name}: {len(result.rejected)} feature(s) rejected, nothing was written: "
-            f"{listed(result.rejected)}"
+        inside = screen_outside(
+            db, path, features, points, labels, SOURCE_DISAGREEMENT_M, skip_outside, rejected, target
         )
-    report.repaired, report.rejected = len(result.repaired), len(result.rejected)
-    report.messages += result.repaired + [f"skipped {message}" for message in result.rejected]
-    kept = ~result.rejected_mask
-    if not kept.any():
-        raise LoadError(f"{path.name}: every feature was rejected, nothing was written")
-    repaired = features.set_geometry(result.geometries)
-    return repaired[kept].reset_index(drop=True), labels.keep(kept)
+        features, labels = keep_rows(features, inside), labels.keep(inside)
+        total = store_buildings(
+            db,
+            BuildingRows(features, labels, path, ident, source or path.stem, target),
+            report,
+            households_column=households_column or "households",
+            create_households=households_column is not None,
+            kind_column=kind_column,
+            levels_column=levels_column,
+            skip_outside=skip_outside,
+            rejected=rejected,
+        )
+        record_load(db, target.code, "buildings", path, provenance)
+        if households_column is not None:
+            record_load(db, target.code, "households", path, provenance)
+    write_rejected(path, rejected, report)
+    return finish(report, total, started)
+
+
+@dataclass(frozen=True)
+class BuildingRows:
+    """Accepted building features with their labels, id column, source label and district."""
+
+    features: gpd.GeoDataFrame
+    labels: FeatureLabels
+    path: Path
+    ident: str | None
+    source: str
+    district: DistrictRow
+
+
+def store_buildings(
+    db: Database,
+    rows: BuildingRows,
+    report: LoadReport,
+    *,
+    households_column: str = "households",
+    create_households: bool = False,
+    kind_column: str | None = None,
+    levels_column: str | None = None,
+    skip_outside: bool = False,
+    rejected: RejectedRows | None = None,
+) -> int:
+    """Stage and upsert buildings (inside the caller's transaction), then their households;
+    returns the number of buildings staged."""
+    if create_households:
+        require_column(rows.features, rows.path, households_column, "--households-column")
+        rows = _screen_inhabited(db, rows, households_column, skip_outside, rejected or RejectedRows())
+    staged = _building_rows(rows, report, households_column, kind_column, levels_column)
+    recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
+    copy_frame(db, "load_building", staged)
+    db.execute(text(sql.BUILDING_ASSIGN_IDS))
+    _require_own_buildings(db, rows)
+    report.inserted, report.updated = upsert(db, sql.BUILDING_UPSERT, {"district": rows.district.code})
+    if create_households:
+        store_building_households(
+            db,
+            rows.features,
+            rows.labels,
+            rows.path,
+            report,
+            skip_outside,
+            rejected or RejectedRows(),
+            rows.district,
+        )
+    return len(staged)
+
+
+def _screen_inhabited(
+    db: Database, rows: BuildingRows, households_column: str, skip: bool, rejected: RejectedRows
+) -> BuildingRows:
+    """Buildings with households may not stand in water or a park (gis_api.areas.zones)."""
+    column = find_column(rows.features, households_column)
+    counts = parse_integers(
+        rows.features[column], rows.path, rows.labels, what="households", minimum=0, default=0
+    )
+    inhabited = np.flatnonzero(np.asarray(counts) > 0)
+    subset = keep_rows(rows.features, np.isin(np.arange(len(rows.features)), inhabited))
+    points = gpd.GeoSeries(subset.geometry.representative_point(), crs=subset.crs)
+    inhabited_labels = rows.labels.keep(np.asarray(counts) > 0)
+    ok = screen_zones(db, rows.path, subset, points, inhabited_labels, skip, rejected, rows.district)
+    kept = np.ones(len(rows.features), dtype=bool)
+    kept[inhabited[~ok]] = False
+    return BuildingRows(
+        keep_rows(rows.features, kept),
+        rows.labels.keep(kept),
+        rows.path,
+        rows.ident,
+        rows.source,
+        rows.district,
+    )
 
 
 def _boundary_rows(
@@ -333,55 +357,14 @@ def _parents(
     return list(parents)
 
 
-def _household_rows(
-    features: gpd.GeoDataFrame,
-    labels: FeatureLabels,
-    path: Path,
-    id_column: str,
-    residents_column: str,
-    building_column: str,
-) -> pd.DataFrame:
-    ids = parse_integers(
-        features[find_column(features, id_column)], path, labels, what="household id", minimum=1
-    )
-    reject_duplicates(ids, path, labels, "household id")
-    residents_name = find_column(features, residents_column)
-    residents = (
-        parse_integers(
-            features[residents_name], path, labels, what="residents", minimum=1, maximum=32767, default=1
-        )
-        if residents_name
-        else np.ones(len(features), dtype=np.int64)
-    )
-    building_name = find_column(features, building_column)
-    buildings = (
-        parse_integers(features[building_name], path, labels, what="building_id", minimum=1, optional=True)
-        if building_name
-        else pd.array([None] * len(features), dtype="Int64")
-    )
-    geometries = features.geometry.values
-    return pd.DataFrame(
-        {
-            "id": ids,
-            "building_id": buildings,
-            "residents": residents,
-            "lon": shapely.get_x(geometries),
-            "lat": shapely.get_y(geometries),
-        }
-    )
-
-
 def _building_rows(
-    features: gpd.GeoDataFrame,
-    labels: FeatureLabels,
-    path: Path,
-    ident: str | None,
-    source: str,
+    rows: BuildingRows,
     report: LoadReport,
     households_column: str,
     kind_column: str | None,
     levels_column: str | None,
 ) -> pd.DataFrame:
+    features, labels, path, ident, source = rows.features, rows.labels, rows.path, rows.ident, rows.source
     source_ids = list(as_text(features[ident]))
     empty = [labels[i] for i, value in enumerate(source_ids) if not value or len(value) > 64]
     if empty:
@@ -416,6 +399,18 @@ def _building_rows(
     )
 
 
+def _require_own_buildings(db: Database, rows: BuildingRows) -> None:
+    """Staged (source, source_id) keys that name another district's buildings refuse the file:
+    two districts' files with the same name and ids must not move each other's buildings."""
+    taken = scalar_list(db, sql.BUILDINGS_OF_OTHER_DISTRICTS, {"district": rows.district.code})
+    if taken:
+        raise LoadError(
+            f"{rows.path.name}: {len(taken)} building id(s) of source {rows.source!r} already belong to "
+            f"another district ({listed([str(value) for value in taken])}), nothing was written; "
+            "give this file its own --source label"
+        )
+
+
 def _plan_for(db: Database, plan_name: str | None, report: LoadReport, district: str) -> int:
     """The district's plan receiving communities/grids: the active one, a named one, or a new draft."""
     if plan_name is None:
@@ -445,29 +440,3 @@ def _require_parents(db: Database, path: Path, level: BoundaryLevel, plan_id: in
             f"{path.name}: {len(missing)} {PARENT_NAMES[level]} code(s) are not loaded{where}: "
             f"{listed([str(code) for code in missing])}; load the {PARENT_NAMES[level]} layer first"
         )
-
-
-def _require_buildings(db: Database, path: Path) -> None:
-    missing = scalar_list(db, sql.MISSING_BUILDINGS)
-    if missing:
-        raise LoadError(
-            f"{path.name}: households refer to {len(missing)} unknown building id(s): "
-            f"{listed([str(ident) for ident in missing])}"
-        )
-
-
-def _assign_grids(db: Database, path: Path, plan_id: int, total: int) -> None:
-    """Point-in-polygon in PostGIS; LoadError naming the points that fall in no grid."""
-    started = time.perf_counter()
-    db.execute(text(sql.HOUSEHOLD_INDEX))
-    previous = db.execute(text("SELECT current_setting('work_mem')")).scalar_one()
-    db.execute(text("SELECT set_config('work_mem', '256MB', true)"))  # keep the GROUP BY in RAM
-    db.execute(text(sql.HOUSEHOLD_ASSIGN_GRID), {"plan_id": plan_id})
-    db.execute(text("SELECT set_config('work_mem', :previous, true)"), {"previous": previous})
-    orphans = scalar_list(db, sql.HOUSEHOLDS_WITHOUT_GRID)
-    if orphans:
-        raise LoadError(
-            f"{path.name}: {len(orphans)} household(s) lie outside every grid of the active plan "
-            f"(plan {plan_id}): ids {listed([str(ident) for ident in orphans])}"
-        )
-    log.info("assigned %d households to grids in %.1f s", total, time.perf_counter() - started)

@@ -73,8 +73,13 @@ HOUSEHOLDS_WITHOUT_GRID = """
 MISSING_BUILDINGS = """
     SELECT DISTINCT building_id FROM load_household h
     WHERE building_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM building b WHERE b.id = h.building_id)
+      AND NOT EXISTS (SELECT 1 FROM building b WHERE b.id = h.building_id AND b.district_code = :district)
     ORDER BY 1 LIMIT 20"""
+
+# Household ids are global: a register of one district must not take over another's households.
+HOUSEHOLDS_OF_OTHER_DISTRICTS = """
+    SELECT h.id FROM household h JOIN load_household s ON s.id = h.id
+    WHERE h.district_code <> :district ORDER BY h.id LIMIT 20"""
 
 HOUSEHOLD_UPSERT = """
     INSERT INTO household (id, building_id, residents, grid_id, geom, district_code)
@@ -103,6 +108,10 @@ BUILDING_ASSIGN_IDS = """
          numbered
     WHERE s.seq = numbered.seq"""
 
+BUILDINGS_OF_OTHER_DISTRICTS = """
+    SELECT s.source_id FROM load_building s JOIN building b ON b.id = s.id
+    WHERE b.district_code <> :district ORDER BY s.seq LIMIT 20"""
+
 BUILDING_UPSERT = """
     INSERT INTO building (id, source, source_id, kind, levels, households, geom, district_code)
     SELECT id, source, source_id, kind, levels, households, geom, :district FROM load_building
@@ -112,3 +121,11 @@ BUILDING_UPSERT = """
     WHERE (building.kind, building.levels, building.households, building.geom, building.district_code)
         IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households, excluded.geom,
                           excluded.district_code)"""
+
+# The smallest polygonal footprint of the district holding each staged point (nested footprints:
+# the inner one).
+POINT_FOOTPRINTS = """
+    SELECT DISTINCT ON (p.row) p.row, b.id, ST_AsBinary(b.geom)
+    FROM load_point p JOIN building b ON ST_Contains(b.geom, p.geom)
+    WHERE ST_Dimension(b.geom) = 2 AND b.district_code = :district
+    ORDER BY p.row, ST_Area(b.geom), b.id"""

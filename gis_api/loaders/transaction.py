@@ -1,4 +1,4 @@
-"""One file, one transaction: the savepoint every loader writes in, and shared database reads.
+"""One file, one transaction: the savepoint every loader writes in.
 
 Loaders accept either an ORM Session or a Core Connection (the CLI uses engine.begin()). They
 write inside a SAVEPOINT of the caller's transaction: any error rolls the savepoint back and is

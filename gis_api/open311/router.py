@@ -13,7 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.types import Message
 
+from gis_api.auth.links import link_secret
+from gis_api.cases import media
 from gis_api.db.session import SessionDep
 from gis_api.errors import DomainError, InvalidInputError, NotFoundError, status_for
 from gis_api.open311 import jurisdictions, service
@@ -22,6 +26,7 @@ from gis_api.open311.formats import FORMATS, errors, render
 router = APIRouter(prefix="/open311", tags=["open311"])
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_BODY_BYTES = 64_000
+MAX_MEDIA_BODY_BYTES = media.MAX_BYTES + MAX_BODY_BYTES
 
 
 def _guarded(fmt: str, produce: Callable[[], Response]) -> Response:
@@ -97,21 +102,44 @@ def service_definition(
     return _guarded(fmt, produce)
 
 
-async def _fields(request: Request) -> dict[str, str]:
-    """POST fields from a form (the spec) or a JSON object (also accepted)."""
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidInputError(f"request body larger than {MAX_BODY_BYTES} bytes")
-    if request.headers.get("content-type", "").startswith("application/json"):
+async def _body_within(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it grows past `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise InvalidInputError(f"request body larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInputError(f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _fields(request: Request) -> tuple[dict[str, str], bytes | None]:
+    """POST fields from a form (the spec), multipart with a `media` photo, or a JSON object."""
+    content_type = request.headers.get("content-type", "")
+    multipart = content_type.startswith("multipart/form-data")
+    body = await _body_within(request, MAX_MEDIA_BODY_BYTES if multipart else MAX_BODY_BYTES)
+    if content_type.startswith("application/json"):
         try:
             parsed: Any = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidInputError(f"malformed JSON body: {error}") from None
         if not isinstance(parsed, dict):
             raise InvalidInputError("the JSON body must be an object of request fields")
-        return {str(k): "" if v is None else str(v) for k, v in parsed.items()}
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+        return {str(k): "" if v is None else str(v) for k, v in parsed.items()}, None
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form()
+    except (ValueError, KeyError, AssertionError) as error:  # a malformed multipart body
+        raise InvalidInputError(f"malformed form body: {error}") from None
+    upload = form.get("media")
+    photo = await upload.read() if isinstance(upload, UploadFile) else None
+    return {key: value for key, value in form.items() if isinstance(value, str)}, photo
 
 
 @router.post("/v2/requests.{fmt}")
@@ -121,19 +149,25 @@ async def create_request(
     fmt: str,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
-    """Report a problem; 201 once committed. Retries (same key, or same content today) get the same id."""
+    """Report a problem (optionally with a `media` photo, multipart); 201 once committed. Retries (same
+    key, or same content today) get the same id. A new report (or a retry with its Idempotency-Key)
+    also gets `token`, the secret that lets its reporter rate the handling once it is closed."""
     try:
-        fields = await _fields(request)
+        fields, photo = await _fields(request)
     except InvalidInputError as error:
         return errors(fmt if fmt in FORMATS else "json", 400, str(error))
+    settings = request.app.state.settings
 
     def produce() -> Response:
         served = jurisdictions.resolve(session, fields.get("jurisdiction_id"))
-        case_id, created = service.submit(session, fields, idempotency_key, served)
+        refs = [] if photo is None else [media.store(settings.var_dir, service.checked_photo(photo)).ref]
+        case_id, created = service.submit(session, fields, idempotency_key, served, refs)
         session.commit()
         notice = "已受理，请保存编号以便查询" if created else "重复提交：返回原编号"
-        answer = [{"service_request_id": case_id, "service_notice": notice, "account_id": None}]
-        return render(fmt, "service_requests", "request", answer, 201 if created else 200)
+        answer: dict[str, Any] = {"service_request_id": case_id, "service_notice": notice, "account_id": None}
+        if created or idempotency_key:
+            answer["token"] = service.report_token(link_secret(settings), case_id)
+        return render(fmt, "service_requests", "request", [answer], 201 if created else 200)
 
     # the database work is synchronous: keep it off the event loop
     return await run_in_threadpool(_guarded, fmt, produce)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_api.auth.links import sign
 from gis_api.auth.scope import DISTRICT_CODE_LENGTH
+from gis_api.cases import media
 from gis_api.cases.categories import KIND_NAME, default_catalog
 from gis_api.cases.service import Actor, create_case, now_utc
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError
@@ -41,6 +43,7 @@ STATUS_NOTES = {
     "void": "已作废",
 }
 CLOSED_STATES = ("closed", "void")
+REPORT_TOKEN_PURPOSE = "report-rating"
 
 
 def services() -> list[dict[str, Any]]:
@@ -111,17 +114,38 @@ def _number(fields: Mapping[str, str], name: str) -> float:
         raise InvalidInputError(f"{name} must be a number, got {fields[name]!r}") from None
 
 
+def checked_photo(data: bytes | None) -> bytes:
+    """The uploaded `media` photo if it is a JPEG, PNG or WebP of at most 5 MB."""
+    if not data:
+        raise InvalidInputError("media is empty: attach a JPEG, PNG or WebP photo")
+    if len(data) > media.MAX_BYTES:
+        raise InvalidInputError(f"media is larger than {media.MAX_BYTES // (1024 * 1024)} MB")
+    if media.image_kind(data) is None:
+        raise InvalidInputError("media must be a JPEG, PNG or WebP photo (checked by its content)")
+    return data
+
+
+def report_token(secret: bytes, case_id: int) -> str:
+    """The per-report secret that lets its reporter rate the handling (see gis_api.auth.links)."""
+    return sign(secret, REPORT_TOKEN_PURPOSE, str(case_id))
+
+
 def submit(
-    session: Session, fields: Mapping[str, str], idempotency_key: str | None, served: Jurisdiction
+    session: Session,
+    fields: Mapping[str, str],
+    idempotency_key: str | None,
+    served: Jurisdiction,
+    photos: Sequence[str] = (),
 ) -> tuple[int, bool]:
     """Create (or find the retried) case for a resident's request in a jurisdiction; (case id,
-    created). A point outside the jurisdiction is refused with a message naming it."""
+    created). A point outside the jurisdiction is refused with a message naming it. `photos` are
+    stored media references of the request's uploaded `media`."""
     request = RequestInput.parse(fields)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
         raise InvalidInputError("Idempotency-Key must be 1 to 100 characters long")
     key = f"o311k:{idempotency_key}" if idempotency_key else request.fingerprint(now_utc())
     try:
-        return _create(session, request, key, served.code)
+        return _create(session, request, key, served.code, photos)
     except OutOfDistrictError as error:
         if not served.code:
             raise
@@ -130,7 +154,9 @@ def submit(
         ) from None
 
 
-def _create(session: Session, request: RequestInput, key: str, within: str) -> tuple[int, bool]:
+def _create(
+    session: Session, request: RequestInput, key: str, within: str, photos: Sequence[str]
+) -> tuple[int, bool]:
     report = create_case(
         session,
         category_code=request.service_code,
@@ -141,7 +167,7 @@ def _create(session: Session, request: RequestInput, key: str, within: str) -> t
         description=request.description,
         source="open311",
         idempotency_key=key,
-        media=[request.media_url] if request.media_url else [],
+        media=[*photos, *([request.media_url] if request.media_url else [])],
         within=within,
     )
     return report.case.id, report.created
@@ -156,7 +182,9 @@ SELECT i.id, i.state, i.category_code, i.description, i.created_at, i.updated_at
        (SELECT e.note FROM case_event e WHERE e.case_id = i.id AND e.note <> ''
           AND e.action IN ('dispose', 'self_dispose', 'close', 'void')
          ORDER BY e.id DESC LIMIT 1) AS last_note,
-       (SELECT e.media ->> 0 FROM case_event e WHERE e.case_id = i.id AND e.action = 'report') AS media_url
+       -- a public URL given by the reporter; uploaded photos stay internal (media:sha256 references)
+       (SELECT m.url FROM case_event e, jsonb_array_elements_text(e.media) AS m(url)
+         WHERE e.case_id = i.id AND e.action = 'report' AND m.url ~ '^https?://' LIMIT 1) AS media_url
 FROM incident i
 LEFT JOIN grid g ON g.id = i.grid_id
 LEFT JOIN community c ON c.id = g.community_id

@@ -8,16 +8,19 @@ covers the plan's district.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from gis_api.auth.dependencies import CurrentUser
+from gis_api.auth.links import link_secret
 from gis_api.auth.scope import Principal
 from gis_api.auth.service import record_audit
 from gis_api.db.session import SessionDep
-from gis_api.plans import service
-from gis_api.plans.schemas import DEFAULT_GRID_TARGET, MetricRow, PlanComparisonOut, PlanOut
+from gis_api.plans import reports, service
+from gis_api.plans.schemas import DEFAULT_GRID_TARGET, MetricRow, PlanComparisonOut, PlanOut, ReportLinkOut
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 GEOJSON = "application/geo+json"
@@ -129,3 +132,50 @@ def _invalidate_caches(request: Request) -> None:
     locate_index: Any = getattr(request.app.state, "locate_index", None)
     if locate_index is not None:
         locate_index.invalidate()
+
+
+def _report_limiter(request: Request) -> anyio.CapacityLimiter:
+    """One report build at a time per process (each one is CPU-bound for seconds)."""
+    limiter = getattr(request.app.state, "report_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.report_limiter = anyio.CapacityLimiter(1)
+    return limiter
+
+
+@router.post("/{plan_id}/report")
+async def build_report(
+    plan_id: PlanId, request: Request, session: SessionDep, user: CurrentUser
+) -> ReportLinkOut:
+    """Build (or reuse) the planner's HTML report of a plan of the caller's districts (404 for any
+    other plan) and return a link valid for ten minutes; planners and admins only. The build runs in
+    a worker thread, never on the event loop."""
+    if not user.may_build_plan_reports:
+        raise HTTPException(403, f"role {user.role} may not build plan reports: planners and admins only")
+    service.get_plan(session.connection(), plan_id, user.district_prefix)
+    settings = request.app.state.settings
+
+    def build() -> reports.BuiltReport:
+        return reports.build_report(session.connection(), settings.var_dir, plan_id)
+
+    built = await anyio.to_thread.run_sync(build, limiter=_report_limiter(request))
+    url = reports.report_link(link_secret(settings), plan_id)
+    return ReportLinkOut(plan_id=plan_id, url=url, built_s=round(built.built_s, 2), cached=built.cached)
+
+
+@router.get("/{plan_id}/report.html", response_class=HTMLResponse)
+def report_page(
+    plan_id: PlanId,
+    request: Request,
+    session: SessionDep,
+    expires: Annotated[int, Query(ge=0, le=2**40)],
+    sig: Annotated[str, Query(min_length=1, max_length=64)],
+    lang: Literal["zh", "en"] = "zh",
+) -> HTMLResponse:
+    """The report a link from POST /plans/{id}/report opens (no login: the link is the key)."""
+    settings = request.app.state.settings
+    reports.check_link(link_secret(settings), plan_id, expires, sig)
+    path = reports.report_path(session.connection(), settings.var_dir, plan_id)
+    if not path.is_file():
+        raise HTTPException(404, f"the report of plan {plan_id} is not built: build it from the planner page")
+    page = path.read_text(encoding="utf-8")
+    return HTMLResponse(reports.english(page) if lang == "en" else page, headers=reports.REPORT_HEADERS)

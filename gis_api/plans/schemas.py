@@ -80,3 +80,12 @@ class PlanComparisonOut(BaseModel):
     areas_a: PlanAreas
     areas_b: PlanAreas
     metrics: list[MetricRow]
+
+
+class ReportLinkOut(BaseModel):
+    """Where to open a plan's report (a signed link, valid ten minutes) and how long it took."""
+
+    plan_id: int
+    url: str
+    built_s: float
+    cached: bool

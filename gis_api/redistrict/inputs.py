@@ -1,5 +1,5 @@
 """Read what the optimiser needs from PostGIS, in the district's metric CRS: streets, buildings,
-roads, barriers. Only the district's own rows are read (roads and water: those within
+roads, barriers. Only the district's own rows are read (roads, water and parks: those within
 ROAD_BUFFER_M of its outline, whoever loaded them), so districts never see each other's data."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from gis_api.areas.zones import NEAR_DISTRICT, zones_sql
 from gis_api.errors import InvalidInputError, NotFoundError
 from gis_api.loaders.transaction import dbapi_cursor
 
@@ -21,7 +22,8 @@ BARRIER_ROAD_CLASSES = ("motorway", "trunk", "primary", "railway")
 # Households loaded without a building are grouped into pseudo-buildings of this cell size (m).
 PSEUDO_BUILDING_CELL_M = 25.0
 ROAD_BUFFER_M = 500.0
-"""Roads and water this close to the outline still shape blocks and barriers at the district edge."""
+"""Roads, water and parks this close to the outline still shape blocks and barriers at the district
+edge."""
 
 BUILDINGS_SQL = """
 SELECT b.id, b.geom, count(h.id) AS households
@@ -34,10 +36,7 @@ SELECT h.building_id, c.code AS community_code, g.code AS grid_code, count(*) AS
 FROM household h JOIN grid g ON g.id = h.grid_id JOIN community c ON c.id = g.community_id
 WHERE h.building_id IS NOT NULL AND h.district_code = :district GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
-NEAR_DISTRICT = """ST_Intersects(geom, (SELECT ST_Transform(ST_Buffer(ST_Transform(d.geom, d.metric_srid),
-    :buffer_m), 4326) FROM district d WHERE d.code = :district))"""
 ROADS_SQL = f"SELECT road_class, geom FROM road_edge WHERE {NEAR_DISTRICT} ORDER BY id"
-WATER_SQL = f"SELECT geom FROM water WHERE {NEAR_DISTRICT} ORDER BY id"
 
 
 @dataclass(frozen=True)
@@ -189,8 +188,12 @@ def households_by_building(connection: Connection, district: str) -> dict[int, n
 def barrier_geometry(
     connection: Connection, roads: gpd.GeoDataFrame, metric_crs: str, where: dict[str, object]
 ) -> shapely.Geometry:
-    """Major roads and water outlines: lines that boundaries should follow rather than cross."""
+    """Major roads and the outlines of water and parks near the district (the no-household zones
+    of gis_api.areas.zones): lines that boundaries should follow rather than cross."""
     major = roads.geometry[roads["road_class"].isin(BARRIER_ROAD_CLASSES)].to_numpy()
-    water = read_frame(connection, WATER_SQL, metric_crs, where)
-    shores = shapely.boundary(water.geometry.to_numpy())
+    sql, params = zones_sql()
+    zones = read_frame(
+        connection, f"SELECT geom FROM ({sql}) zones ORDER BY layer, id", metric_crs, {**params, **where}
+    )
+    shores = shapely.boundary(zones.geometry.to_numpy())
     return shapely.union_all(np.concatenate([major, shores]))

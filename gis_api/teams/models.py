@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import DateTime, Enum, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gis_api.db.base import Base
@@ -43,3 +43,6 @@ class TeamMember(Base):
         Geometry("POINT", srid=4326, spatial_index=False)
     )
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    office_phone: Mapped[str | None] = mapped_column(String(32))
+    """The grid office's work phone (public on the grid's notice board), not a private number."""
+    office_phone_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)

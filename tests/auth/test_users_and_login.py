@@ -88,6 +88,7 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
         "may_operate_cases": True,
         "may_read_team": True,
         "may_activate_plans": False,
+        "may_build_plan_reports": False,
         "districts": [
             {
                 "code": "420106",
@@ -103,6 +104,7 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
     assert (
         "planner" not in definitions["household_readers"] and "city" in definitions["roles"]["city_operator"]
     )
+    assert definitions["plan_report_builders"] == ["admin", "planner"]
 
 
 @pytest.mark.parametrize(

@@ -92,3 +92,58 @@ def test_external_server_without_postgis_says_how_to_enable_it(cluster: Embedded
         assert "CREATE EXTENSION postgis" in result.stderr
     finally:
         cluster.drop_database(bare)
+
+
+def test_osm_import_for_an_unknown_district_is_one_line(committed_url: str) -> None:
+    sample = "data/samples/baoshan_shu/shu_baoshan.osm.pbf"
+    result = wangge("osm", "import", sample, "--district", "310113", url=committed_url)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: district '310113' is not loaded; loaded: 420106 武昌区"
+    ]
+
+
+def test_load_households_skip_outside_names_the_rejected_file(committed_url: str, tmp_path) -> None:
+    register = tmp_path / "登记.csv"
+    register.write_text("id,lon,lat,户数\n901,114.303,30.543,3\n902,114.5,30.7,2\n", encoding="gb18030")
+    refused = wangge(
+        "load", "households", str(register), "--crs", "wgs84", "--count-column", "户数", url=committed_url
+    )
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "1 feature(s) lie outside district 420106" in refused.stderr
+    loaded = wangge(
+        "load", "households", str(register), "--crs", "wgs84", "--count-column", "户数", "--skip-outside",
+        url=committed_url,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert (
+        f"1 row(s) skipped (1 outside), written with their reasons to {register}.rejected.csv"
+        in loaded.stdout
+    )
+
+
+def test_load_records_the_layer_synthetic_on_request(committed_url: str, tmp_path) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text("id,lon,lat,n\n911,114.303,30.543,3\n", encoding="utf-8")
+    command = ["load", "households", str(register), "--crs", "wgs84", "--count-column", "n"]
+    layer_sql = "SELECT synthetic, source, licence FROM data_layer WHERE layer = 'households'"
+    engine = create_engine(committed_url)
+    try:
+        real = wangge(*command, "--district", "420106", url=committed_url)
+        assert real.returncode == 0, real.stderr
+        with engine.connect() as connection:
+            assert tuple(connection.execute(text(layer_sql)).one()) == (False, "register.csv", "")
+        synthetic = wangge(
+            *command,
+            "--synthetic",
+            "--provenance",
+            "合成登记 (脚本生成)",
+            "--licence",
+            "CC0",
+            url=committed_url,
+        )
+        assert synthetic.returncode == 0, synthetic.stderr
+        with engine.connect() as connection:
+            assert tuple(connection.execute(text(layer_sql)).one()) == (True, "合成登记 (脚本生成)", "CC0")
+    finally:
+        engine.dispose()

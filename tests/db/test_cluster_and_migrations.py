@@ -12,6 +12,7 @@ TABLES = {
     "district",
     "street",
     "water",
+    "park",
     "plan",
     "community",
     "grid",

@@ -203,9 +203,13 @@ def test_empty_files(tmp_path: Path, fixtures: Path) -> None:
 
 def test_unreadable_unknown_and_missing_files(tmp_path: Path) -> None:
     garbage = tmp_path / "broken.geojson"
-    garbage.write_bytes(b"\x00\x01 not json at all")
+    garbage.write_bytes(b"{ not json at all")
     with pytest.raises(LoadError, match=r"broken\.geojson: cannot read the file"):
         read_features(garbage)
+    binary = tmp_path / "binary.geojson"
+    binary.write_bytes(b'{"type": "Feature\x00\x01"}')
+    with pytest.raises(LoadError, match=r"binary\.geojson: NUL byte at offset 17; this is not a text file"):
+        read_features(binary)
     unknown = tmp_path / "drawing.dwg"
     unknown.write_bytes(b"AC1032")
     with pytest.raises(LoadError, match=r"drawing\.dwg: unknown format '\.dwg'"):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 from sqlalchemy import Connection, text
@@ -97,12 +99,16 @@ def test_bow_tie_street_is_rejected_and_nothing_written(db_session: Session, dis
     assert counts(db_session) == before
 
 
-def test_bow_tie_can_be_skipped_on_request(db_session: Session, district: str) -> None:
-    report = load_boundaries(
-        db_session, FIXTURES / "streets_bowtie.geojson", level="street", skip_invalid=True
-    )
+def test_bow_tie_can_be_skipped_on_request(db_session: Session, district: str, tmp_path: Path) -> None:
+    source = tmp_path / "streets_bowtie.geojson"
+    shutil.copy(FIXTURES / "streets_bowtie.geojson", source)
+    report = load_boundaries(db_session, source, level="street", skip_invalid=True)
     assert (report.inserted, report.rejected) == (1, 1)
     assert "skipped feature 2 (420106002)" in str(report)
+    rejected = pd.read_csv(tmp_path / "streets_bowtie.geojson.rejected.csv", dtype=str)
+    assert rejected[["feature", "code"]].values.tolist() == [["2", "420106002"]]
+    assert rejected["reason"].iloc[0].startswith("invalid geometry (Self-intersection")
+    assert rejected["geometry_wkt"].iloc[0].startswith("POLYGON ((114.31")
 
 
 def test_street_outside_district_fails_and_writes_nothing(db_session: Session, district: str) -> None:
@@ -246,7 +252,7 @@ def test_household_ids_must_be_unique_and_whole(
 def test_households_with_unknown_building_fail(db_session: Session, active_plan: int, tmp_path: Path) -> None:
     path = tmp_path / "with_building.csv"
     path.write_text("id,lon,lat,building_id\n1,114.302,30.542,999\n", encoding="utf-8")
-    with pytest.raises(LoadError, match=r"refer to 1 unknown building id\(s\): 999"):
+    with pytest.raises(LoadError, match=r"refer to 1 building id\(s\) unknown in district 420106: 999"):
         load_households(db_session, path, crs="wgs84")
     assert count(db_session, "household") == 0
 

@@ -55,9 +55,10 @@ def test_form_post_then_follow_the_request(api: Api, db_session: Session) -> Non
     created = api.client.post(f"{BASE}/requests.json", data={**FORM, "jurisdiction_id": "420106"})
     assert created.status_code == 201, created.text
     request_id = created.json()[0]["service_request_id"]
-    assert set(created.json()[0]) == {"service_request_id", "service_notice", "account_id"}
+    assert set(created.json()[0]) == {"service_request_id", "service_notice", "account_id", "token"}
     retried = api.client.post(f"{BASE}/requests.json", data=FORM)  # the same submission re-sent
     assert retried.status_code == 200 and retried.json()[0]["service_request_id"] == request_id
+    assert "token" not in retried.json()[0]  # same content is no proof of being the reporter
     assert case_count(db_session) == 1
     found = api.client.get(f"{BASE}/requests/{request_id}.json").json()
     assert len(found) == 1

@@ -73,7 +73,7 @@ def test_draft_plan_meets_targets_and_nests(connection: Connection, tmp_path: Pa
     assert tuple(assigned) == (6000, 6000)
     assert "draft plan" in str(report)
     page = write_plan_report(connection, report.plan_id, tmp_path / "plan.html").read_text()
-    assert "leaflet" in page.lower() and "households per grid" in page
+    assert "leaflet" in page.lower() and "Households per grid" in page and "各网格户数" in page
     assert "cdn.jsdelivr" not in page  # the report works offline
 
 

@@ -54,7 +54,15 @@ def test_network_is_stored_for_pgrouting(db_session: Session, district: str) -> 
     assert (report.nodes, report.edges, report.components) == (10, 9, 3)
     assert table_counts(db_session) == (10, 9)
     assert report.largest_component_nodes == 6 and report.largest_component_share == pytest.approx(0.6)
-    assert "3 connected components; the largest holds 6 nodes (60.0%)" in str(report)
+    assert "3 connected components; the largest holds 6 nodes (60.0% of the nodes, " in str(report)
+    largest_m, total_m = db_session.execute(
+        text(
+            "SELECT sum(e.length_m) FILTER (WHERE n.component = 0), sum(e.length_m) "
+            "FROM road_edge e JOIN road_node n ON n.id = e.source"
+        )
+    ).one()
+    assert report.largest_component_km_share == pytest.approx(largest_m / total_m)
+    assert f"{largest_m / total_m:.1%} of the length)" in str(report)
     one_way = db_session.execute(
         text("SELECT road_class, cost > 0, reverse_cost FROM road_edge WHERE oneway ORDER BY road_class")
     ).all()

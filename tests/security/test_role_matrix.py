@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from gis_api.auth.links import link_secret
 from gis_api.auth.service import create_user
+from gis_api.cases.surveys import survey_period
 from gis_api.config import Settings
+from gis_api.residents.tokens import survey_token
 from tests.api.app_fixtures import PASSWORD
 from tests.cases.fixtures import GRID_SW
 from tests.security.api_world import EAST_INCIDENT, INCIDENT, Api
@@ -75,6 +79,18 @@ def dispatched_case(api: Api) -> dict[str, Any]:
 def uploaded_photo(api: Api) -> dict[str, Any]:
     response = api.as_("admin").post("/media", files={"file": ("p.png", PHOTO, "image/png")})
     return {"id": response.json()["ref"]}
+
+
+def resident_report(api: Api) -> dict[str, Any]:
+    """A resident's open report and its token (anyone holding the token may rate it once closed)."""
+    form = {"service_code": "E0201", "lat": str(INCIDENT[1]), "long": str(INCIDENT[0])}
+    answer = api.client.post("/open311/v2/requests.json", data=form).json()[0]
+    return {"id": answer["service_request_id"], "token": answer["token"]}
+
+
+def survey_link(api: Api) -> dict[str, Any]:
+    settings = api.client.app.state.settings  # type: ignore[attr-defined]
+    return {"id": survey_token(link_secret(settings), SW_HOUSEHOLD, survey_period(datetime.now(UTC)))}
 
 
 def out_of_scope(ok: set[str]) -> dict[str, int]:
@@ -156,6 +172,34 @@ PROBES: list[Probe] = [
     Probe("POST", "/open311/v2/requests.json", frozenset(ROLES), 201, body=lambda a, v: None),
     Probe("GET", "/open311/v2/requests.json", frozenset(ROLES)),
     Probe("GET", "/open311/v2/requests/{id}.json", frozenset(ROLES), setup=fresh_case),
+    Probe(
+        "GET",
+        "/assessment/survey-links?grid=" + GRID_SW,
+        frozenset(OPERATORS_WEST),
+        refused={"east_op": 404, "north_worker": 403, "west_worker": 403, "planner": 403},
+    ),
+    Probe("GET", "/households", frozenset(AUTHENTICATED - {"planner"})),
+    Probe("GET", "/households/nearby?lon=114.305&lat=30.545", frozenset(AUTHENTICATED - {"planner"})),
+    # public: the token, not the role, decides (an open report cannot be rated yet: 409 for all)
+    Probe("GET", "/residents/grid?lon=114.305&lat=30.545", frozenset(ROLES)),
+    Probe("GET", "/residents/areas", frozenset(ROLES)),
+    Probe(
+        "POST",
+        "/residents/reports/{id}/rating",
+        frozenset(ROLES),
+        409,
+        setup=resident_report,
+        body=lambda a, v: {"token": v["token"], "rating": 5},
+    ),
+    Probe("GET", "/residents/surveys/{id}", frozenset(ROLES), setup=survey_link),
+    Probe(
+        "POST",
+        "/residents/surveys/{id}",
+        frozenset(ROLES),
+        201,
+        setup=survey_link,
+        body=lambda a, v: {"familiarity": 4, "trust": 4, "satisfaction": 5},
+    ),
 ]
 
 
@@ -230,7 +274,7 @@ def test_every_endpoint_is_in_the_matrix(everyone: Api) -> None:
     covered = {(p.method, p.path.split("?")[0]) for p in PROBES}
     covered = {(m, path.replace("{id}", "{case_id}")) for m, path in covered} | covered
     ours = ("/cases", "/positions", "/visits", "/assessment", "/events", "/open311", "/members", "/media")
-    ours += ("/districts",)
+    ours += ("/households", "/residents", "/districts")
     missing = []
     for route in everyone.client.app.routes:  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute) or not route.path.startswith(ours):
@@ -239,6 +283,8 @@ def test_every_endpoint_is_in_the_matrix(everyone: Api) -> None:
             path = (
                 route.path.replace("{request_id}", "{id}")
                 .replace("{ref}", "{id}")
+                .replace("{report_id}", "{id}")
+                .replace("{token}", "{id}")
                 .replace("{code}", "E0201")
                 .replace("{fmt}", "json")
             )
@@ -258,7 +304,7 @@ def test_no_route_answers_5xx_to_junk(everyone: Api, role: str) -> None:
             continue
         for method in (route.methods or set()) - {"HEAD"}:
             path = route.path
-            for name in ("case_id", "request_id", "id", "code", "action"):
+            for name in ("case_id", "request_id", "id", "code", "action", "report_id", "token", "plan_id"):
                 path = path.replace("{" + name + "}", "99999999999999999999")
             path = path.replace("{fmt}", "json")
             query = "?max_seconds=0.1" if path.startswith("/events") else "?lon=abc&limit=-1"

@@ -1,16 +1,24 @@
-// Field app (phone): my assignments as list and map, route line and ETA, start → arrive → dispose
-// with note and photo, patrol reports, household visits, availability, GPS pings; every write goes
-// through the offline outbox (idempotency keys, delivered once after reconnect).
+// Field app (phone): my assignments as list and map, route line and ETA, navigation in Amap/Baidu,
+// start → arrive → dispose with note and photo, patrol reports, household visits, availability,
+// GPS pings; every write goes through the offline outbox (idempotency keys, delivered once after
+// reconnect). Opened offline, the service worker serves the app and the grid's tiles, and the
+// assignment list comes from the last copy kept on the phone.
+import './texts-field.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, hasEndpoint, postJson } from './api.js';
+import {
+  FIELD_ZOOMS, cacheGridTiles, cachedAssignments, forgetOtherAccounts, registerServiceWorker, saveAssignments,
+} from './fieldcache.js';
 import { escapeHtml, locale, t } from './i18n.js';
-import { boundaryLayer, createMap } from './layers.js';
+import { boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
+import { amapUrl, baiduUrl } from './navigate.js';
 import { Outbox } from './outbox.js';
 import { photoReference } from './photostore.js';
 import { whoAmI } from './me.js';
 import { renderShell, showUser } from './shell.js';
+import { bindVisits } from './visits.js';
 
 const $ = (id) => document.getElementById(id);
 const WORKING_STATES = new Set(['dispatched', 'in_progress', 'returned']);
@@ -58,13 +66,24 @@ function cardHtml(item) {
     ? `<textarea class="wg-note" rows="2" placeholder="${t('case.note')}"></textarea><input class="wg-photo" type="file" accept="image/*" capture="environment">` : '';
   return `<li class="wg-card" data-case-id="${item.id}" data-state="${item.state}">
     <h3>#${item.id} ${escapeHtml(item.category_name)} <span class="wg-state">${t(`state.${item.state}`)}</span></h3>
-    <div class="muted">${escapeHtml(item.description)}</div><div class="wg-eta">${etaText(item)}</div>${form}
+    <div class="muted">${escapeHtml(item.description)}</div><div class="wg-eta">${etaText(item)}</div>${navHtml(item)}${form}
     <div class="wg-buttons">${buttons.map(([action, key]) => `<button type="button" data-action="${action}">${t(key)}</button>`).join('')}
       <button type="button" data-action="show">${t('field.map')}</button></div></li>`;
 }
 
+// links handing the destination to Amap / Baidu navigation (their datums: GCJ-02 / BD-09)
+function navHtml(item) {
+  const name = `#${item.id} ${item.category_name}`;
+  const links = [['amap', amapUrl(item.lon, item.lat, name)], ['baidu', baiduUrl(item.lon, item.lat, name, state.position)]];
+  return `<div class="wg-nav">${links.map(([app, href]) => `<a href="${escapeHtml(href)}" data-nav="${app}" target="_blank" rel="noopener">${t(`field.nav_${app}`)}</a>`).join('')}</div>`;
+}
+
+function workingCases() {
+  return [...state.cases.values()].filter((c) => WORKING_STATES.has(c.state)).sort((a, b) => b.id - a.id);
+}
+
 function renderList() {
-  const items = [...state.cases.values()].filter((c) => WORKING_STATES.has(c.state)).sort((a, b) => b.id - a.id);
+  const items = workingCases();
   $('wg-assignments').innerHTML = items.length ? items.map(cardHtml).join('') : `<li class="muted">${t('field.no_assignments')}</li>`;
   $('wg-assignments').querySelectorAll('button[data-action]').forEach((button) => {
     const card = button.closest('[data-case-id]');
@@ -171,15 +190,26 @@ async function sendPings() {
   } catch { /* kept for the next round */ }
 }
 
+// Why there is no position, on screen: refused permission (and how to allow it), or no fix yet
+function showPositionProblem(error) {
+  const banner = $('wg-geo-denied');
+  const key = !error ? 'field.geo_unsupported' : { 1: 'field.geo_denied', 2: 'field.geo_unavailable', 3: 'field.geo_timeout' }[error.code];
+  banner.textContent = t(key ?? 'field.geo_unavailable');
+  banner.dataset.reason = key ?? 'field.geo_unavailable';
+  banner.hidden = false;
+}
+
 function watchPosition() {
   state.pings = JSON.parse(localStorage.getItem('wangge.pings') ?? '[]');
-  if (!navigator.geolocation) return;
+  if (!navigator.geolocation) { showPositionProblem(null); return; }
   navigator.geolocation.watchPosition((fix) => {
     const first = !state.position;
     state.position = { lon: fix.coords.longitude, lat: fix.coords.latitude, accuracy: fix.coords.accuracy };
+    $('wg-geo-denied').hidden = true;
     $('wg-report-position').textContent = `${t('field.position')} ${state.position.lat.toFixed(5)}, ${state.position.lon.toFixed(5)}`;
     if (first) { queuePing(true); renderList(); }
-  }, () => {}, { enableHighAccuracy: true, maximumAge: 10000 });
+  }, (error) => { if (error.code === 1 || !state.position) showPositionProblem(error); },
+  { enableHighAccuracy: true, maximumAge: 10000, timeout: 30000 });
   setInterval(() => { queuePing(); sendPings(); }, PING_INTERVAL_MS);
 }
 
@@ -201,19 +231,41 @@ async function refreshCase(id) {
   if (!navigator.onLine) return;
   const detail = await getJson(`/cases/${id}`);
   state.cases.set(detail.id, detail);
+  saveAssignments(state.me.username, workingCases());
+  renderList();
+}
+
+// the last copy kept on this phone, with the time it was taken (offline, or the server unreachable)
+function showCachedAssignments() {
+  const cached = cachedAssignments(state.me.username);
+  (cached?.items ?? []).forEach((item) => state.cases.set(item.id, item));
+  const banner = $('wg-cached');
+  banner.hidden = false;
+  banner.dataset.cachedAt = cached?.at ?? '';
+  const at = cached ? new Date(cached.at).toLocaleString(locale(), { timeZone: 'Asia/Shanghai' }) : null;
+  banner.textContent = at ? t('field.cached_at', { at }) : t('field.nothing_cached');
   renderList();
 }
 
 async function loadAssignments() {
-  const page = await getJson('/cases', { limit: 200 });
-  await Promise.all(page.items.filter((c) => WORKING_STATES.has(c.state)).map((c) => getJson(`/cases/${c.id}`)
-    .then((detail) => state.cases.set(detail.id, detail))));
+  if (!navigator.onLine) { showCachedAssignments(); return; }
+  try {
+    const page = await getJson('/cases', { limit: 200 });
+    await Promise.all(page.items.filter((c) => WORKING_STATES.has(c.state)).map((c) => getJson(`/cases/${c.id}`)
+      .then((detail) => state.cases.set(detail.id, detail))));
+  } catch (error) {
+    if (error.status) throw error; // the server answered: a real error, not a missing network
+    showCachedAssignments();
+    return;
+  }
+  saveAssignments(state.me.username, workingCases());
+  $('wg-cached').hidden = true;
   renderList();
 }
 
 async function loadCategories() {
   const select = $('wg-report-category');
-  if (!(await hasEndpoint('/open311/v2/services.{fmt}'))) return;
+  if (navigator.onLine && !(await hasEndpoint('/open311/v2/services.{fmt}'))) return;
   const services = await getJson('/open311/v2/services.json');
   select.innerHTML = services.map((s) => `<option value="${s.service_code}">${escapeHtml(s.service_name)} (${s.service_code})</option>`).join('');
 }
@@ -231,17 +283,12 @@ function bindForms() {
     event.target.reset();
     await outbox.send('report', '/cases', body);
   });
-  $('wg-visit-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const body = { household_id: Number($('wg-visit-household').value), note: $('wg-visit-note').value, visited_at: new Date().toISOString(), ...here() };
-    event.target.reset();
-    await outbox.send('visit', '/visits', body);
-  });
+  bindVisits({ position: () => state.position, outbox, toast });
   document.querySelectorAll('.wg-tabs button').forEach((b) => b.addEventListener('click', () => selectTab(b.dataset.tab)));
 }
 
 async function bindAvailability() {
-  if (!(await hasEndpoint(AVAILABILITY_PATH))) return; // the toggle appears once the API offers it
+  if (!navigator.onLine || !(await hasEndpoint(AVAILABILITY_PATH))) return; // the toggle appears once the API offers it
   const me = await getJson('/members/me').catch(() => null);
   if (!me) return; // an account without a team member has no availability to set
   $('wg-availability-box').hidden = false;
@@ -253,10 +300,33 @@ async function bindAvailability() {
 
 let outbox = null;
 
+function buildMap(config) {
+  state.map = createMap('map', config, { zoom: 14, minZoom: FIELD_ZOOMS.min, maxZoom: FIELD_ZOOMS.max });
+  const grids = boundaryLayer('grids');
+  grids.on('tiledecoded', ({ features }) => {
+    document.body.dataset.gridTiles = String(Number(document.body.dataset.gridTiles ?? 0) + 1);
+    document.body.dataset.gridFeatures = String(Number(document.body.dataset.gridFeatures ?? 0) + features);
+  });
+  [boundaryLayer('roads'), grids, householdLayer()].forEach((layer) => layer.addTo(state.map));
+  state.markers.addTo(state.map);
+}
+
+// Keep the app and this worker's grid tiles for offline use (after the first load online)
+async function prepareOffline(user) {
+  const ready = await registerServiceWorker();
+  await forgetOtherAccounts(user.username);
+  const tiles = navigator.onLine ? await whoAmI().then(cacheGridTiles).catch(() => 0) : 0;
+  document.body.dataset.cachedTiles = String(tiles);
+  document.body.dataset.offlineReady = String(ready && Boolean(navigator.serviceWorker.controller));
+}
+
 async function start() {
   renderShell('app.field');
   const user = await ensureLogin();
-  showUser(await whoAmI());
+  state.me = user;
+  // offline the API cannot say who we are: the bar then shows the account kept in this tab
+  if (navigator.onLine) whoAmI().then(showUser, () => showUser());
+  else showUser();
   outbox = new Outbox(user.username, {
     onChange: showNetwork,
     onDelivered: (entry, body) => {
@@ -271,12 +341,9 @@ async function start() {
   window.addEventListener('offline', showNetwork);
   showNetwork();
   bindForms();
-  const config = await getJson('/config.json');
-  state.map = createMap('map', config, { zoom: 14 });
-  boundaryLayer('grids').addTo(state.map);
-  state.markers.addTo(state.map);
+  buildMap(await getJson('/config.json'));
   watchPosition();
-  await Promise.all([loadAssignments(), loadCategories(), bindAvailability()]);
+  await Promise.all([loadAssignments(), loadCategories().catch(() => {}), bindAvailability()]);
   followEvents({
     onEvent: (event) => {
       if (event.kind === 'case' && event.case_id) refreshCase(event.case_id).catch(() => {});
@@ -284,6 +351,7 @@ async function start() {
   });
   outbox.flush();
   document.body.dataset.ready = 'true';
+  await prepareOffline(user);
 }
 
 start().catch((error) => toast(t('error.load', { reason: error.message })));

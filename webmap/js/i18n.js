@@ -115,6 +115,11 @@ const TEXTS = {
 };
 const LANG_KEY = 'wangge.lang';
 
+// A page's own texts, merged in by a module of texts ({zh: {...}, en: {...}}) that the page imports.
+export function addTexts(texts) {
+  Object.entries(texts).forEach(([lang, entries]) => Object.assign(TEXTS[lang], entries));
+}
+
 export function language() {
   const stored = localStorage.getItem(LANG_KEY);
   return stored === 'en' ? 'en' : 'zh';

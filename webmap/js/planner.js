@@ -1,8 +1,9 @@
 // Planner view: two plans side by side (synchronised maps), households per community or grid as a
 // choropleth of deviation from target, buildings with moved households, metrics, activation.
+import './texts-field.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, postJson } from './api.js';
-import { escapeHtml, locale, t } from './i18n.js';
+import { escapeHtml, language, locale, t } from './i18n.js';
 import { boundaryLayer, createMap } from './layers.js';
 import { ensureLogin } from './login.js';
 import { whoAmI } from './me.js';
@@ -162,11 +163,14 @@ async function start() {
     $('wg-metrics').innerHTML = metricsHtml(comparison);
     $('wg-activate').disabled = !mayActivate || comparison.plan_b.status !== 'draft';
     $('wg-activate').title = mayActivate ? '' : t('planner.only_planners');
+    $('wg-report').disabled = !me.may_build_plan_reports;
+    $('wg-report').title = me.may_build_plan_reports ? '' : t('planner.report_only');
     $('wg-status').textContent = '';
     document.body.dataset.compared = `${a}-${b}`;
   }
 
   $('wg-compare').addEventListener('click', () => compare().catch(showError));
+  $('wg-report').addEventListener('click', () => buildReport(Number($('wg-plan-b').value)).catch(showError));
   $('wg-level').addEventListener('change', () => compare().catch(showError));
   $('wg-activate').addEventListener('click', () => {
     const plan = plans.find((p) => p.id === Number($('wg-plan-b').value));
@@ -192,6 +196,23 @@ async function start() {
   if (plans.length < 2) $('wg-status').textContent = t('planner.need_two');
   else await compare();
   document.body.dataset.ready = 'true';
+}
+
+// The report is built on the server (in a worker thread) and opened through a signed link
+async function buildReport(planId) {
+  const link = $('wg-report-link');
+  link.hidden = true;
+  $('wg-report').disabled = true;
+  $('wg-status').textContent = t('planner.report_building');
+  try {
+    const built = await postJson(`/plans/${planId}/report`);
+    link.href = language() === 'en' ? `${built.url}&lang=en` : built.url;
+    link.hidden = false;
+    $('wg-status').textContent = built.cached ? t('planner.report_cached') : t('planner.report_ready', { s: built.built_s });
+    document.body.dataset.report = String(planId);
+  } finally {
+    $('wg-report').disabled = false;
+  }
 }
 
 function showError(error) {

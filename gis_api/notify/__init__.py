@@ -1,0 +1,1 @@
+"""Notifications of residents' reports: an outbox written with each state change, a delivery worker."""
