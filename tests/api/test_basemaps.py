@@ -85,7 +85,7 @@ def test_config_json_and_refusal_at_startup(database_url: str) -> None:
     settings = Settings(database_url=database_url, basemap="amap-img")
     with TestClient(create_app(settings)) as client:
         config = client.get("/config.json").json()
-    assert config["basemap"]["datum"] == "gcj02" and config["timezone"] == "Asia/Shanghai"
+    assert config["basemap"]["datum"] == "gcj02" and config["time_zone"] == "Asia/Shanghai"
     with pytest.raises(InvalidInputError, match="BD-09"):
         create_app(Settings(database_url=database_url, basemap="baidu"))
 
