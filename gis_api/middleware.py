@@ -232,8 +232,18 @@ STATIC_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "geolocation=(self), camera=(self), microphone=(), payment=(), usb=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
 }
+OPENER_POLICY = ("Cross-Origin-Opener-Policy", "same-origin")
+
+
+def trustworthy_origin(scope: Scope) -> bool:
+    """HTTPS or a loopback host: the only origins where browsers honour (rather than log an error
+    about) Cross-Origin-Opener-Policy, so the header goes only there."""
+    if scope.get("scheme") == "https":
+        return True
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name in ("localhost", "[::1]") or name.startswith("127.")
 
 
 class SecurityHeaders:
@@ -250,12 +260,15 @@ class SecurityHeaders:
         path = str(scope.get("path", ""))
         no_store = path.startswith(NO_STORE_PREFIXES)
         policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else self.policy
+        trustworthy = trustworthy_origin(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in STATIC_HEADERS.items():
                     headers[name] = value
+                if trustworthy:
+                    headers[OPENER_POLICY[0]] = OPENER_POLICY[1]
                 # a route that serves its own kind of document sets its own policy (the plan report:
                 # sandboxed into an opaque origin, its inline scripts allowed): never replace it
                 if "content-security-policy" not in headers:

@@ -146,6 +146,9 @@ def test_a_dropped_tab_comes_back_logged_in_and_csp_holds(
     page.evaluate("sessionStorage.clear()")  # what a dropped tab loses
     page.reload()
     page.wait_for_selector("body[data-ready='true']", timeout=15000)
+    # the offline copy of the grid's tiles is taken after start-up: let it finish before the token
+    # runs out below, as a phone would have long before
+    page.wait_for_selector("body[data-cached-tiles]", state="attached", timeout=30000)
     assert page.locator("#wg-login").count() == 0
     assert page.evaluate("localStorage.getItem('wangge.refresh')") not in (None, first_refresh)  # rotated
     before = page.evaluate("sessionStorage.getItem('wangge.token')")

@@ -123,3 +123,19 @@ def test_a_route_with_its_own_policy_keeps_it() -> None:
     assert sandboxed.headers["x-frame-options"] == "DENY"
     assert sandboxed.headers["cache-control"] == "private, no-store"
     assert strict.headers["content-security-policy"] == content_security_policy()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://localhost", True),
+        ("https://wangge.test", True),
+        ("http://wangge.test:8000", False),  # browsers log an error for COOP on such an origin
+        ("http://192.0.2.10", False),
+    ],
+)
+def test_opener_policy_only_on_origins_browsers_trust(api: Api, base_url: str, expected: bool) -> None:
+    response = api.client.get(f"{base_url}/health")
+    assert ("cross-origin-opener-policy" in response.headers) is expected
+    assert response.headers["x-frame-options"] == "DENY"
