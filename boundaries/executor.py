@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol, TypeVar, cast
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -25,7 +25,7 @@ CONNECT_TIMEOUT_S = 10
 
 
 class SubproblemExecutor(Protocol):
-    """Maps a picklable top-level function over tasks, returning results in task order."""
+    """Maps a picklable top-level function over tasks: in task order, or as they finish."""
 
     def map(
         self,
@@ -36,12 +36,33 @@ class SubproblemExecutor(Protocol):
         """Run `fn` on every task; call `progress(done, total)` as tasks finish."""
         ...
 
+    def map_unordered(
+        self,
+        fn: Callable[[TaskT], ResultT],
+        tasks: Sequence[TaskT],
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[int, ResultT]]:
+        """(task index, result) as tasks finish, so the caller can use early results while the
+        workers go on with the rest."""
+        ...
+
 
 def subproblem_rng(seed: int, key: str) -> np.random.Generator:
     """Generator for one subproblem, derived from the run seed and a stable key."""
     digest = hashlib.sha256(key.encode("utf-8")).digest()
     words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
     return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=tuple(words)))
+
+
+def in_task_order(finished: Iterator[tuple[int, ResultT]], count: int) -> list[ResultT]:
+    """The results of map_unordered, in task order."""
+    results: dict[int, ResultT] = dict(finished)
+    return [results[index] for index in range(count)]
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
 
 
 class SerialExecutor:
@@ -54,12 +75,19 @@ class SerialExecutor:
         progress: Progress | None = None,
     ) -> list[ResultT]:
         """Run each task in turn."""
-        results = []
-        for done, task in enumerate(tasks, start=1):
-            results.append(fn(task))
-            if progress is not None:
-                progress(done, len(tasks))
-        return results
+        return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
+
+    def map_unordered(
+        self,
+        fn: Callable[[TaskT], ResultT],
+        tasks: Sequence[TaskT],
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[int, ResultT]]:
+        """Each task in turn (finishing order = task order)."""
+        for index, task in enumerate(tasks):
+            result = fn(task)
+            _report(progress, index + 1, len(tasks))
+            yield index, result
 
 
 class ProcessExecutor:
@@ -76,21 +104,32 @@ class ProcessExecutor:
         progress: Progress | None = None,
     ) -> list[ResultT]:
         """Submit all tasks, collect results in task order."""
+        return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
+
+    def map_unordered(
+        self,
+        fn: Callable[[TaskT], ResultT],
+        tasks: Sequence[TaskT],
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[int, ResultT]]:
+        """Submit all tasks to the pool; results as they finish (unstarted tasks are cancelled
+        when the caller stops early)."""
         if len(tasks) <= 1 or self.workers == 1:
-            return SerialExecutor().map(fn, tasks, progress)
-        results: list[ResultT | None] = [None] * len(tasks)
+            yield from SerialExecutor().map_unordered(fn, tasks, progress)
+            return
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)))
         try:
-            with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
-                futures = {pool.submit(fn, task): index for index, task in enumerate(tasks)}
-                for done, future in enumerate(as_completed(futures), start=1):
-                    results[futures[future]] = future.result()
-                    if progress is not None:
-                        progress(done, len(tasks))
+            futures = {pool.submit(fn, task): index for index, task in enumerate(tasks)}
+            for done, future in enumerate(as_completed(futures), start=1):
+                result = future.result()
+                _report(progress, done, len(tasks))
+                yield futures[future], result
         except BrokenProcessPool as error:
             raise ExecutorError(
                 f"a worker process died ({error}); out of memory? try fewer --workers"
             ) from None
-        return cast(list[ResultT], results)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor:
@@ -107,6 +146,18 @@ class DaskExecutor:
         progress: Progress | None = None,
     ) -> list[ResultT]:
         """Scatter tasks to the cluster and gather results in task order."""
+        return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
+
+    def map_unordered(
+        self,
+        fn: Callable[[TaskT], ResultT],
+        tasks: Sequence[TaskT],
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[int, ResultT]]:
+        """Scatter tasks to the cluster; results as they finish.
+
+        The tasks travel to the workers directly (scatter) rather than inside the task graph: a
+        city's district inputs are hundreds of MB, which the scheduler need not hold."""
         from distributed import Client
         from distributed import as_completed as dask_completed
 
@@ -115,12 +166,14 @@ class DaskExecutor:
         except (OSError, TimeoutError) as error:
             raise ExecutorError(f"cannot reach the Dask scheduler at {self.address}: {error}") from None
         with client:
-            futures = client.map(fn, list(tasks), pure=False)
-            for done, _ in enumerate(dask_completed(futures), start=1):
-                if progress is not None:
-                    progress(done, len(tasks))
-            # a task's own error arrives unpickled with its class and message: BoundariesError
-            return list(client.gather(futures))
+            data = client.scatter(list(tasks), hash=False)
+            futures = client.map(fn, data, pure=False)
+            index_of = {future.key: index for index, future in enumerate(futures)}
+            for done, future in enumerate(dask_completed(futures), start=1):
+                # a task's own error arrives unpickled with its class and message: BoundariesError
+                result = future.result()
+                _report(progress, done, len(tasks))
+                yield index_of[future.key], result
 
 
 def make_executor(dask_scheduler: str | None = None, workers: int | None = None) -> SubproblemExecutor:

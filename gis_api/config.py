@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
     """The Wuchang demo's inputs. Districts, their codes and metric CRS are data (`wangge district`)."""
+    city_data_dir: Path = PROJECT_ROOT / "data" / "wuhan"
+    """The city demo's inputs (`wangge demo --city`): Wuhan's district outlines, census, main roads."""
     grid_code_width: int = 2
     basemap: str = ""
     """Basemap preset (gis_api.basemaps.PRESETS: tianditu-vec, tianditu-img, amap-vec, amap-img);

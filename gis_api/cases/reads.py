@@ -100,24 +100,31 @@ def list_cases(session: Session, actor: Actor, filters: CaseFilter) -> list[Case
     return [case_out(case, case_lonlat(case), now) for case in cases]
 
 
+CLOSED_STATES = (State.CLOSED.value, State.VOID.value)
+"""Spelled as the partial indexes on open cases spell it (state NOT IN ...), so they are used."""
+
+
 def case_counters(session: Session, actor: Actor, area: str | None = None) -> dict[str, int]:
     """Open, overdue and closed-today counts over every case the actor may see (the command
-    centre's counters: exact, not computed from a loaded page)."""
+    centre's counters: exact, not computed from a loaded page). Each count reads only its own
+    rows through a partial index (open cases; the day's closures), so a city scope with months of
+    cases costs what today's open cases cost."""
     now = now_utc()
     conditions = [visible(actor)]
     if area is not None:
         scope_level(area)  # validates the code
         conditions.append(Case.grid_code.startswith(area))
-    is_open = Case.state.in_([state.value for state in OPEN_STATES])
     start_of_day = now.astimezone(default_calendar().zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    row = session.execute(
-        select(
-            func.count().filter(is_open),
-            func.count().filter(is_open, Case.stage_deadline < now),
-            func.count().filter(Case.state == State.CLOSED.value, Case.closed_at >= start_of_day),
-        ).where(*conditions)
-    ).one()
-    return {"open": int(row[0]), "overdue": int(row[1]), "closed_today": int(row[2])}
+    is_open = Case.state.not_in(CLOSED_STATES)
+    open_counts = select(func.count(), func.count().filter(Case.stage_deadline < now)).where(
+        is_open, *conditions
+    )
+    closed_today = select(func.count()).where(
+        Case.state == State.CLOSED.value, Case.closed_at >= start_of_day, *conditions
+    )
+    opened, overdue = session.execute(open_counts).one()
+    closed = session.execute(closed_today).scalar_one()
+    return {"open": int(opened), "overdue": int(overdue), "closed_today": int(closed)}
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from boundaries.executor import make_executor
-from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
+from boundaries.partition import HierarchyProblem, HierarchyResult, LevelOptions, partition_hierarchies
 from boundaries.score import Weights
 from boundaries.solve import nearest_count
 from gis_api.districts.service import resolve_district
@@ -158,6 +158,19 @@ def run_optimiser(
     units: UnitSet, options: RedistrictOptions, official: pd.DataFrame, progress: Progress
 ) -> HierarchyResult:
     """Communities inside each street, then grids inside each community."""
+    problem = hierarchy_problem(units, options, official)
+    return partition_hierarchies(
+        [problem], make_executor(options.dask_scheduler, options.workers), optimiser_progress(progress)
+    )[0]
+
+
+def optimiser_progress(progress: Progress) -> Callable[[str, int, int], None]:
+    """The optimiser's (stage, done, total) callback as progress lines."""
+    return lambda stage, done, total: progress(f"[redistrict] {stage} {done}/{total}")
+
+
+def hierarchy_problem(units: UnitSet, options: RedistrictOptions, official: pd.DataFrame) -> HierarchyProblem:
+    """One district's nested problem: its units, the targets, the current plan and the locks."""
     counts = street_counts(official, options)
     community_codes = units.units["community_code"].astype(object).fillna("").to_numpy()
     community_ids = _ids(community_codes)
@@ -167,7 +180,7 @@ def run_optimiser(
     weights = Weights(
         compactness=options.compactness_weight, barrier=options.barrier_weight, change=options.change_weight
     )
-    return partition_hierarchy(
+    return HierarchyProblem(
         units.graph,
         units.units["households"].to_numpy(dtype=float),
         units.units["street_code"].to_numpy(),
@@ -188,8 +201,6 @@ def run_optimiser(
         grid_units=units.grid_inputs(),
         weights=weights,
         minimal_disruption=options.minimal_disruption,
-        executor=make_executor(options.dask_scheduler, options.workers),
-        progress=lambda stage, done, total: progress(f"[redistrict] {stage} {done}/{total}"),
     )
 
 
