@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from gis_api.auth.dependencies import CurrentUser
-from gis_api.cases.reads import actor_for, case_view
-from gis_api.cases.router import CaseId, IdempotencyKey
+from gis_api.cases.reads import actor_for
+from gis_api.cases.router import CaseId, IdempotencyKey, answer_report
 from gis_api.cases.schemas import CaseOut, Latitude, Longitude
 from gis_api.cases.service import Position
 from gis_api.db.session import SessionDep
-from gis_api.errors import ConflictError, PermissionDeniedError
 from gis_api.hotline.schemas import CategoryTree, ContactOut, DuplicatePage, HotlineCaseIn
 from gis_api.hotline.service import category_tree, duplicates, read_contact, take_call
 from gis_api.inputs import Text
@@ -32,17 +31,7 @@ def hotline_case(
     actor = actor_for(session, user)
     key = f"u{user.user_id}:{idempotency_key}" if idempotency_key else None
     report = take_call(session, user, actor, body, key)
-    case = report.case
-    if not actor.covers(case):
-        session.rollback()
-        raise PermissionDeniedError(f"the location lies in grid {case.grid_code}, outside your area")
-    if not report.created:
-        if case.category_code != body.category_code or case.description != body.description:
-            raise ConflictError("this Idempotency-Key was already used for a different case report")
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    session.commit()
-    return case_view(session, case)
+    return answer_report(session, actor, report, (body.category_code, body.description), response)
 
 
 @router.get("/hotline/duplicates")
