@@ -65,8 +65,8 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-class SerialExecutor:
-    """Runs tasks one after another in this process (tests, tiny jobs)."""
+class OrderedMap:
+    """`map` for every executor: its own `map_unordered`, put back in task order."""
 
     def map(
         self,
@@ -74,8 +74,21 @@ class SerialExecutor:
         tasks: Sequence[TaskT],
         progress: Progress | None = None,
     ) -> list[ResultT]:
-        """Run each task in turn."""
+        """Run `fn` on every task; the results in task order."""
         return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
+
+    def map_unordered(
+        self,
+        fn: Callable[[TaskT], ResultT],
+        tasks: Sequence[TaskT],
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[int, ResultT]]:
+        """(task index, result) as tasks finish: each executor's own."""
+        raise NotImplementedError
+
+
+class SerialExecutor(OrderedMap):
+    """Runs tasks one after another in this process (tests, tiny jobs)."""
 
     def map_unordered(
         self,
@@ -90,21 +103,12 @@ class SerialExecutor:
             yield index, result
 
 
-class ProcessExecutor:
+class ProcessExecutor(OrderedMap):
     """Runs tasks in a local process pool (the default; one worker per core)."""
 
     def __init__(self, workers: int | None = None) -> None:
         """Pool size defaults to the number of cores."""
         self.workers = workers or os.cpu_count() or 1
-
-    def map(
-        self,
-        fn: Callable[[TaskT], ResultT],
-        tasks: Sequence[TaskT],
-        progress: Progress | None = None,
-    ) -> list[ResultT]:
-        """Submit all tasks, collect results in task order."""
-        return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
 
     def map_unordered(
         self,
@@ -132,21 +136,12 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-class DaskExecutor:
+class DaskExecutor(OrderedMap):
     """Runs tasks on a dask.distributed scheduler, e.g. tcp://HOST:PORT."""
 
     def __init__(self, address: str) -> None:
         """Remember the scheduler address; a client connects for each map call."""
         self.address = address
-
-    def map(
-        self,
-        fn: Callable[[TaskT], ResultT],
-        tasks: Sequence[TaskT],
-        progress: Progress | None = None,
-    ) -> list[ResultT]:
-        """Scatter tasks to the cluster and gather results in task order."""
-        return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
 
     def map_unordered(
         self,
