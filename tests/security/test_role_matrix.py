@@ -12,25 +12,39 @@ is neither public by design (with its reason) nor refused without a login fails
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, routing
 from sqlalchemy.orm import Session
-from starlette.routing import Mount
 
-from gis_api.auth.links import link_secret
 from gis_api.auth.service import create_user
-from gis_api.cases.surveys import survey_period
 from gis_api.config import Settings
-from gis_api.residents.tokens import survey_token
 from tests.api.app_fixtures import PASSWORD
 from tests.cases.fixtures import GRID_SW
 from tests.security.api_world import EAST_INCIDENT, INCIDENT, Api
+from tests.security.role_probes import (
+    SW_HOUSEHOLD,
+    Probe,
+    active_plan,
+    app_routes,
+    call_body,
+    case_photo,
+    dispatched_case,
+    fresh_case,
+    hotline_case,
+    login_form,
+    pings_body,
+    plan_report,
+    public_case,
+    refresh_body,
+    registered_case,
+    report_body,
+    resident_photo,
+    resident_report,
+    survey_link,
+    worker_member,
+)
 
 ROLES = (
     "anonymous",
@@ -49,122 +63,15 @@ SENIOR_WEST = {"admin", "city_op", "district_op", "west_op"}
 AUTHENTICATED = set(ROLES) - {"anonymous"}
 CASE_READERS_WEST = OPERATORS_WEST | {"west_worker"}
 PUBLIC = frozenset(ROLES)
-SW_HOUSEHOLD = 2  # tiny_district: the west street's south grid
 WEST_CODES = ("420106001",)
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(32)
-CASE_PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
-RESIDENT_PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(1, 33))
 
 
-MIN_ROUTES = 60
-"""The app has ~80 routes; an enumeration finding fewer is broken (it once found none and passed)."""
 JUNK_IDS = (
     *("case_id", "request_id", "member_id", "plan_id", "other_id"),
     *("ref", "code", "action", "report_id", "digest"),
 )
 """Path parameters the junk probe fills with an absurd number ({token} gets junk text below)."""
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One request; `ok` roles get `ok_status`, the rest one of `refused` (per role where it matters).
-
-    `route` is the route template the request exercises, as FastAPI spells it (default: the path
-    without its query); `form` sends the body as a form instead of JSON."""
-
-    method: str
-    path: str
-    ok: frozenset[str]
-    ok_status: int = 200
-    body: Callable[[Api, dict[str, Any]], Any] | None = None
-    setup: Callable[[Api], dict[str, Any]] | None = None
-    refused: dict[str, int] | None = None
-    route: str = ""
-    form: bool = False
-    files: bool = False
-    values: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def template(self) -> str:
-        return self.route or self.path.split("?")[0]
-
-
-def app_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(METHOD, path template) of every route the app serves, pages, mounts and routes hidden from
-    the OpenAPI document included; a mount (static files) counts as `GET {mount}/{path}`.
-
-    FastAPI 0.165 keeps included routers as `_IncludedRouter` entries of `app.routes` and flattens
-    them with `fastapi.routing.iter_route_contexts` (what its OpenAPI generator uses); older
-    releases list the flattened routes in `app.routes` directly."""
-    flatten = getattr(routing, "iter_route_contexts", None)
-    found = set()
-    for entry in list(flatten(app.routes)) if flatten is not None else list(app.routes):
-        original = getattr(entry, "original_route", entry)
-        if isinstance(original, Mount):
-            found.add(("GET", f"{original.path}/{{path}}"))
-            continue
-        found |= {(method, str(entry.path)) for method in (entry.methods or set()) - {"HEAD"}}
-    published = {(m.upper(), path) for path, item in app.openapi()["paths"].items() for m in item}
-    assert published <= found, f"published but not enumerated: {sorted(published - found)}"
-    assert len(found) > MIN_ROUTES, f"only {len(found)} routes found: the enumeration is broken"
-    return sorted(found)
-
-
-def fresh_case(api: Api) -> dict[str, Any]:
-    return {"id": api.as_("admin").report().json()["id"]}
-
-
-def public_case(api: Api) -> dict[str, Any]:
-    """A west case the admin published on the Open311 feed."""
-    case_id = api.as_("admin").report().json()["id"]
-    api.as_("admin").post(f"/cases/{case_id}/visibility", {"public": True})
-    return {"id": case_id}
-
-
-def registered_case(api: Api) -> dict[str, Any]:
-    return {"id": api.registered()}
-
-
-def dispatched_case(api: Api) -> dict[str, Any]:
-    """A dispatched case and another candidate that was free at dispatch time (to reassign to)."""
-    case_id = api.registered()
-    decision = api.as_("admin").post(f"/cases/{case_id}/dispatch", {}).json()
-    others = [
-        c["member_id"]
-        for c in decision["explanation"]["candidates"]
-        if c["member_id"] != decision["member_id"]
-    ]
-    return {"id": case_id, "other": others[0]}
-
-
-def case_photo(api: Api) -> dict[str, Any]:
-    """A photo (other bytes than the role's own upload) the admin attached to a west case."""
-    response = api.as_("admin").post("/media", files={"file": ("p.png", CASE_PHOTO, "image/png")})
-    ref = response.json()["ref"]
-    assert api.as_("admin").report(media=[ref]).status_code == 201
-    return {"id": ref}
-
-
-def resident_photo(api: Api) -> dict[str, Any]:
-    """A photo a resident attached to an Open311 report: its public copy's digest."""
-    form = {"service_code": "E0201", "lat": str(INCIDENT[1]), "long": str(INCIDENT[0])}
-    photo = {"media": ("p.png", RESIDENT_PHOTO, "image/png")}
-    posted = api.client.post("/open311/v2/requests.json", data=api.keyed(form), files=photo)
-    request_id = posted.json()[0]["service_request_id"]
-    media_url = api.client.get(f"/open311/v2/requests/{request_id}.json").json()[0]["media_url"]
-    return {"id": media_url.rsplit("/", 1)[1]}
-
-
-def resident_report(api: Api) -> dict[str, Any]:
-    """A resident's open report and its token (anyone holding the token may rate it once closed)."""
-    form = {"service_code": "E0201", "lat": str(INCIDENT[1]), "long": str(INCIDENT[0])}
-    answer = api.client.post("/open311/v2/requests.json", data=api.keyed(form)).json()[0]
-    return {"id": answer["service_request_id"], "token": answer["token"]}
-
-
-def survey_link(api: Api) -> dict[str, Any]:
-    settings = api.client.app.state.settings  # type: ignore[attr-defined]
-    return {"id": survey_token(link_secret(settings), SW_HOUSEHOLD, survey_period(datetime.now(UTC)))}
 
 
 def out_of_scope(ok: set[str]) -> dict[str, int]:
@@ -174,41 +81,6 @@ def out_of_scope(ok: set[str]) -> dict[str, int]:
 
 
 _DUPLICATES = f"/hotline/duplicates?category=E0201&lon={INCIDENT[0]}&lat={INCIDENT[1]}"
-
-
-def _call_body() -> dict[str, Any]:
-    return {**_report_body(INCIDENT), "description": "来电反映", "caller_phone": "13800001234"}
-
-
-def hotline_case(api: Api) -> dict[str, Any]:
-    response = api.as_("admin").post("/hotline/cases", _call_body())
-    return {"id": response.json()["id"]}
-
-
-def active_plan(api: Api) -> dict[str, Any]:
-    return {"id": api.world.grid_ids["plan"]}
-
-
-def worker_member(api: Api) -> dict[str, Any]:
-    return {"id": api.world.members["worker"]}
-
-
-def plan_report(api: Api) -> dict[str, Any]:
-    """The active plan's report, built by an admin: its signed link (no login: the link is the key)."""
-    built = api.as_("admin").post(f"/plans/{api.world.grid_ids['plan']}/report", {})
-    return {"link": built.json()["url"]}
-
-
-def _login_form(api: Api, values: dict[str, Any]) -> dict[str, str]:
-    return {"username": "west_op", "password": PASSWORD}
-
-
-def _refresh_body(api: Api, values: dict[str, Any]) -> dict[str, str]:
-    """A refresh token of its own (logout revokes it; refresh rotates it)."""
-    login = api.client.post("/auth/token", data={"username": "west_op", "password": PASSWORD})
-    return {"refresh_token": login.json()["refresh_token"]}
-
-
 WEST_TILE = "/tiles/{layer}/14/13394/6730.mvt"
 """The z14 tile holding INCIDENT (tests.tiles.mvt.tile_of) in the west street."""
 TILE_ROUTE = "/tiles/{layer}/{z}/{x}/{y}.mvt"
@@ -222,7 +94,7 @@ _KPI_PERIOD = "level=street&start=2026-03-01T00:00:00%2B08:00&end=2026-04-01T00:
 
 
 PROBES: list[Probe] = [
-    Probe("POST", "/cases", frozenset(CASE_READERS_WEST), 201, body=lambda a, v: _report_body(INCIDENT)),
+    Probe("POST", "/cases", frozenset(CASE_READERS_WEST), 201, body=lambda a, v: report_body(INCIDENT)),
     Probe("GET", "/cases", frozenset(AUTHENTICATED - {"planner"})),
     Probe("GET", "/cases/counters", frozenset(AUTHENTICATED - {"planner"})),
     Probe("GET", "/cases/{id}", frozenset(CASE_READERS_WEST), setup=fresh_case, route="/cases/{case_id}"),
@@ -283,7 +155,7 @@ PROBES: list[Probe] = [
         refused={"north_worker": 403},
         route="/cases/{case_id}/rating",
     ),
-    Probe("POST", "/positions", frozenset({"west_worker", "north_worker"}), body=lambda a, v: _pings()),
+    Probe("POST", "/positions", frozenset({"west_worker", "north_worker"}), body=lambda a, v: pings_body()),
     Probe(
         "POST",
         "/visits",
@@ -358,7 +230,7 @@ PROBES: list[Probe] = [
     ),
     Probe("GET", "/open311/v2/media/{id}", PUBLIC, setup=resident_photo, route="/open311/v2/media/{digest}"),
     # the hotline desk: callers' contacts for the district desk and the handling street only
-    Probe("POST", "/hotline/cases", frozenset(SENIOR_WEST), 201, body=lambda a, v: _call_body()),
+    Probe("POST", "/hotline/cases", frozenset(SENIOR_WEST), 201, body=lambda a, v: call_body()),
     Probe("GET", _DUPLICATES, frozenset(AUTHENTICATED - {"planner"})),
     Probe(
         "GET",
@@ -386,10 +258,10 @@ PROBES: list[Probe] = [
     ),
     # the map itself: boundaries for everyone signed in (their districts), household points not for planners
     Probe("GET", "/health", PUBLIC),
-    Probe("POST", "/auth/token", PUBLIC, form=True, body=_login_form),
+    Probe("POST", "/auth/token", PUBLIC, form=True, body=login_form),
     # the refresh token in the form is the credential, whoever else is logged in
-    Probe("POST", "/auth/refresh", PUBLIC, form=True, body=_refresh_body),
-    Probe("POST", "/auth/logout", PUBLIC, 204, form=True, body=_refresh_body),
+    Probe("POST", "/auth/refresh", PUBLIC, form=True, body=refresh_body),
+    Probe("POST", "/auth/logout", PUBLIC, 204, form=True, body=refresh_body),
     Probe("GET", "/auth/me", frozenset(AUTHENTICATED)),
     Probe("GET", "/layers/streets", frozenset(AUTHENTICATED)),
     Probe("GET", "/layers/communities", frozenset(AUTHENTICATED)),
@@ -482,14 +354,6 @@ PROBES: list[Probe] = [
         route="/residents/surveys/{token}",
     ),
 ]
-
-
-def _report_body(where: tuple[float, float]) -> dict[str, Any]:
-    return {"category_code": "E0201", "lon": where[0], "lat": where[1]}
-
-
-def _pings() -> dict[str, Any]:
-    return {"pings": [{"lon": 114.305, "lat": 30.545, "device_time": "2026-03-02T09:00:00+08:00"}]}
 
 
 def expected_refusal(probe: Probe, role: str) -> int:
