@@ -1,6 +1,7 @@
 """Times as users read them: in the working calendar's zone (Beijing time, Asia/Shanghai, +08:00).
 
 Stored times are UTC (timestamptz); pages, exports, rankings and Open311 documents show them here.
+ISO 8601 with the offset comes from the calendar itself (`gis_api.cases.calendar.local_iso`).
 """
 
 from __future__ import annotations
@@ -8,9 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gis_api.cases.calendar import default_calendar, local_iso
-
-__all__ = ["local_iso", "local_text", "local_zone"]  # local_iso is the calendar's (one owner)
+from gis_api.cases.calendar import default_calendar
 
 
 def local_zone() -> ZoneInfo:
