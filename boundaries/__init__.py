@@ -16,11 +16,13 @@ from boundaries.graph import UnitGraph, graph_from_polygons, lattice_graph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.partition import (
     GridUnits,
+    HierarchyProblem,
     HierarchyResult,
     LevelOptions,
     PartitionResult,
     Weights,
     partition,
+    partition_hierarchies,
     partition_hierarchy,
 )
 
@@ -28,6 +30,7 @@ __all__ = [
     "BoundariesError",
     "DaskExecutor",
     "GridUnits",
+    "HierarchyProblem",
     "HierarchyResult",
     "InfeasibleError",
     "InputError",
@@ -43,6 +46,7 @@ __all__ = [
     "lattice_graph",
     "make_executor",
     "partition",
+    "partition_hierarchies",
     "partition_hierarchy",
     "plan_metrics",
     "subproblem_rng",

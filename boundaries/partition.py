@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.errors import BoundariesError, InfeasibleError, InputError, SubproblemError
-from boundaries.executor import SerialExecutor, SubproblemExecutor, subproblem_rng
+from boundaries.executor import SerialExecutor, SubproblemExecutor, in_task_order, subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.score import Weights
@@ -18,12 +19,15 @@ from boundaries.solve import PartitionResult, nearest_count, partition
 
 __all__ = [
     "GridUnits",
+    "HierarchyProblem",
     "HierarchyResult",
     "LevelOptions",
     "PartitionResult",
     "Subproblem",
     "Weights",
+    "iter_hierarchies",
     "partition",
+    "partition_hierarchies",
     "partition_hierarchy",
     "solve_subproblem",
 ]
@@ -160,72 +164,199 @@ def partition_hierarchy(
 
     `workload` (per unit, with `grid_units.workload` per grid unit) is the second weight whose
     spread `weights.workload` evens out at both levels."""
+    problem = HierarchyProblem(
+        graph, households, streets, seed, community, grid, grid_units, weights, minimal_disruption, workload
+    )
+    return partition_hierarchies([problem], executor, progress)[0]
+
+
+@dataclass(frozen=True)
+class HierarchyProblem:
+    """The arguments of `partition_hierarchy` for one area (say one district of a city)."""
+
+    graph: UnitGraph
+    households: ArrayLike
+    streets: Sequence[str] | NDArray[np.str_]
+    seed: int
+    community: LevelOptions = LevelOptions(target=3000.0, tolerance=0.05)
+    grid: LevelOptions = LevelOptions(target=300.0, tolerance=0.10)
+    grid_units: GridUnits | None = None
+    weights: Weights = DEFAULT_WEIGHTS
+    minimal_disruption: bool = False
+    workload: ArrayLike | None = None
+
+
+def partition_hierarchies(
+    problems: Sequence[HierarchyProblem],
+    executor: SubproblemExecutor | None = None,
+    progress: ProgressLog | None = None,
+) -> list[HierarchyResult]:
+    """Several independent areas on one executor: every street of every area in one batch, then
+    every community in one batch, so the workers stay busy across areas. Subproblems draw from
+    (seed, key) alone, so each area gets the plan `partition_hierarchy` gives it on its own."""
+    return in_task_order(iter_hierarchies(problems, executor, progress), len(problems))
+
+
+def iter_hierarchies(
+    problems: Sequence[HierarchyProblem],
+    executor: SubproblemExecutor | None = None,
+    progress: ProgressLog | None = None,
+) -> Iterator[tuple[int, HierarchyResult]]:
+    """partition_hierarchies yielding (problem index, result) as each area's last community is
+    done, while the workers go on with the other areas' communities."""
     run = executor or SerialExecutor()
-    weights_arr = np.asarray(households, dtype=np.float64)
-    work = _workload_inputs(graph.n, workload, grid_units)
-    street_arr = np.asarray(streets).astype(str)
-    if street_arr.shape != (graph.n,) or weights_arr.shape != (graph.n,):
-        raise InputError(f"streets and households need one entry per unit ({graph.n})")
-    street_keys = sorted(set(street_arr.tolist()))
-    street_units = [np.flatnonzero(street_arr == key) for key in street_keys]
-    tasks = [
-        _level_task(
-            graph,
-            weights_arr,
-            street_arr == key,
-            key,
-            f"street/{key}",
-            community,
-            seed,
-            weights,
-            minimal_disruption,
-            None if work is None else work[0],
-        )
-        for key in street_keys
+    streets = [_StreetLevel.of(problem) for problem in problems]
+    street_results = _map_all(run, [level.tasks for level in streets], progress, "communities")
+    grids = [
+        _GridLevel.of(problem, level, results)
+        for problem, level, results in zip(problems, streets, street_results, strict=True)
     ]
-    street_results = run.map(solve_subproblem, tasks, _progress(progress, "communities"))
-    community_of, community_street, global_ids = _number_districts(graph.n, tasks, street_results, street_arr)
-    g_graph, g_households, g_community = _grid_inputs(graph, weights_arr, community_of, grid_units)
-    grid_units_of = [np.flatnonzero(g_community == c) for c in range(len(community_street))]
-    if work is not None and grid.count_tolerance is not None:
-        counts, searches = workload_counts(g_households, work[1], g_community, len(community_street), grid)
-        grid = replace(grid, counts=counts, tolerances=searches)
-    grid_tasks = [
-        _level_task(
-            g_graph,
-            g_households,
-            g_community == c,
-            str(c),
-            f"community/{c}",
-            grid,
-            seed,
-            weights,
-            minimal_disruption,
-            None if work is None else work[1],
+    owner = [(area, position) for area, level in enumerate(grids) for position in range(len(level.tasks))]
+    found: list[list[PartitionResult | None]] = [[None] * len(level.tasks) for level in grids]
+    left = [len(level.tasks) for level in grids]
+    flat = [task for level in grids for task in level.tasks]
+    for area in (area for area, count in enumerate(left) if count == 0):
+        yield area, _assemble(problems[area], streets[area], street_results[area], grids[area], [])
+    for index, result in run.map_unordered(solve_subproblem, flat, _progress(progress, "grids")):
+        area, position = owner[index]
+        found[area][position] = result
+        left[area] -= 1
+        if left[area] == 0:
+            results = [item for item in found[area] if item is not None]
+            yield area, _assemble(problems[area], streets[area], street_results[area], grids[area], results)
+
+
+def _map_all(
+    run: SubproblemExecutor,
+    groups: Sequence[Sequence[Subproblem]],
+    progress: ProgressLog | None,
+    stage: str,
+) -> list[list[PartitionResult]]:
+    """Solve the tasks of all groups in one executor call; results split back by group."""
+    flat = [task for group in groups for task in group]
+    results = run.map(solve_subproblem, flat, _progress(progress, stage))
+    bounds = np.cumsum([0, *(len(group) for group in groups)]).tolist()
+    return [results[start:stop] for start, stop in itertools.pairwise(bounds)]
+
+
+@dataclass(frozen=True)
+class _StreetLevel:
+    """One area's community-level subproblems (a street each)."""
+
+    households: FloatArray
+    streets: NDArray[np.str_]
+    keys: list[str]
+    units_of: list[IntArray]
+    tasks: list[Subproblem]
+    work: tuple[FloatArray, FloatArray] | None
+
+    @classmethod
+    def of(cls, problem: HierarchyProblem) -> _StreetLevel:
+        graph = problem.graph
+        weights_arr = np.asarray(problem.households, dtype=np.float64)
+        street_arr = np.asarray(problem.streets).astype(str)
+        if street_arr.shape != (graph.n,) or weights_arr.shape != (graph.n,):
+            raise InputError(f"streets and households need one entry per unit ({graph.n})")
+        work = _workload_inputs(graph.n, problem.workload, problem.grid_units)
+        keys = sorted(set(street_arr.tolist()))
+        tasks = [
+            _level_task(
+                graph,
+                weights_arr,
+                street_arr == key,
+                key,
+                f"street/{key}",
+                problem.community,
+                problem.seed,
+                problem.weights,
+                problem.minimal_disruption,
+                None if work is None else work[0],
+            )
+            for key in keys
+        ]
+        units_of = [np.flatnonzero(street_arr == key) for key in keys]
+        return cls(weights_arr, street_arr, keys, units_of, tasks, work)
+
+
+@dataclass(frozen=True)
+class _GridLevel:
+    """One area's grid-level subproblems (a community each), from its community-level results."""
+
+    community_of: IntArray
+    community_street: list[str]
+    global_ids: IntArray
+    graph: UnitGraph
+    households: FloatArray
+    community: IntArray
+    units_of: list[IntArray]
+    tasks: list[Subproblem]
+
+    @classmethod
+    def of(
+        cls, problem: HierarchyProblem, streets: _StreetLevel, results: Sequence[PartitionResult]
+    ) -> _GridLevel:
+        n = problem.graph.n
+        community_of, community_street, global_ids = _number_districts(
+            n, streets.tasks, results, streets.streets
         )
-        for c in range(len(community_street))
-    ]
-    grid_results = run.map(solve_subproblem, grid_tasks, _progress(progress, "grids"))
-    grid_of, _, _ = _number_districts(g_graph.n, grid_tasks, grid_results, g_community.astype(str))
+        g_graph, g_households, g_community = _grid_inputs(
+            problem.graph, streets.households, community_of, problem.grid_units
+        )
+        count = len(community_street)
+        grid, work = problem.grid, None if streets.work is None else streets.work[1]
+        if work is not None and grid.count_tolerance is not None:
+            counts, searches = workload_counts(g_households, work, g_community, count, grid)
+            grid = replace(grid, counts=counts, tolerances=searches)
+        tasks = [
+            _level_task(
+                g_graph,
+                g_households,
+                g_community == c,
+                str(c),
+                f"community/{c}",
+                grid,
+                problem.seed,
+                problem.weights,
+                problem.minimal_disruption,
+                work,
+            )
+            for c in range(count)
+        ]
+        units_of = [np.flatnonzero(g_community == c) for c in range(count)]
+        return cls(
+            community_of, community_street, global_ids, g_graph, g_households, g_community, units_of, tasks
+        )
+
+
+def _assemble(
+    problem: HierarchyProblem,
+    streets: _StreetLevel,
+    street_results: Sequence[PartitionResult],
+    grids: _GridLevel,
+    grid_results: Sequence[PartitionResult],
+) -> HierarchyResult:
+    """One area's nested plan with its metrics, from its two levels of results."""
+    graph, g_graph, g_households = problem.graph, grids.graph, grids.households
+    grid_of, _, _ = _number_districts(g_graph.n, grids.tasks, grid_results, grids.community.astype(str))
     grid_community = np.concatenate([np.full(r.k, c) for c, r in enumerate(grid_results)]).astype(np.int64)
-    kept = _unchanged(g_graph.n, grid_units_of, grid_tasks, grid_results, grid.current)
-    kept &= _unchanged(graph.n, street_units, tasks, street_results, community.current)[
-        _grid_parent(graph.n, grid_units)
+    kept = _unchanged(g_graph.n, grids.units_of, grids.tasks, grid_results, problem.grid.current)
+    kept &= _unchanged(graph.n, streets.units_of, streets.tasks, street_results, problem.community.current)[
+        _grid_parent(graph.n, problem.grid_units)
     ]
     return HierarchyResult(
-        community=community_of,
-        community_street=community_street,
+        community=grids.community_of,
+        community_street=grids.community_street,
         community_metrics=_level_metrics(
-            graph, weights_arr, community_of, global_ids, community, street_results
+            graph, streets.households, grids.community_of, grids.global_ids, problem.community, street_results
         ),
         grid=grid_of,
         grid_community=grid_community,
         grid_metrics=_level_metrics(
-            g_graph, g_households, grid_of, grid_community, grid, grid_results, nominal=True
+            g_graph, g_households, grid_of, grid_community, problem.grid, grid_results, nominal=True
         ),
         share_unchanged=float(g_households[kept].sum() / max(g_households.sum(), 1.0)),
-        street_results=dict(zip(street_keys, street_results, strict=True)),
-        community_results=grid_results,
+        street_results=dict(zip(streets.keys, street_results, strict=True)),
+        community_results=list(grid_results),
     )
 
 

@@ -11,8 +11,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
 from gis_api import __version__
+from gis_api.basemaps import resolve_basemap
 from gis_api.config import Settings, get_settings
-from gis_api.db.session import make_engine, session_factory
+from gis_api.db.session import api_engine, session_factory
 from gis_api.errors import EVERY_ROUTE, SIGNED_IN, add_exception_handlers
 from gis_api.inputs import printable
 from gis_api.middleware import RequestGuard, SecurityHeaders
@@ -26,15 +27,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from gis_api.locate.index import LocateIndexCache
 
     settings = settings or get_settings()
+    basemap = resolve_basemap(settings)  # one the overlays cannot align with is refused before serving
     app = FastAPI(title="网格 Wangge GIS", version=__version__, lifespan=_lifespan)
-    engine = make_engine(settings)
+    engine = api_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.locate_index = LocateIndexCache()
     add_exception_handlers(app)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
-    _add_middleware(app, settings)
+    _add_middleware(app, basemap.tile_origins())
     _include_routers(app)
     return app
 
@@ -50,18 +52,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _include_routers(app: FastAPI) -> None:
     """Mount every domain's router (imported here so the factory stays the single entry point)."""
+    from gis_api.analytics.router import router as analytics_router
     from gis_api.areas.router import router as layers_router
     from gis_api.auth.router import router as auth_router
     from gis_api.cases.router import router as cases_router
     from gis_api.districts.router import router as districts_router
     from gis_api.events.router import router as events_router
+    from gis_api.exports.router import router as exports_router
     from gis_api.health.router import router as health_router
+    from gis_api.hotline.router import router as hotline_router
     from gis_api.households.router import router as households_router
     from gis_api.locate.router import router as locate_router
     from gis_api.members.router import router as members_router
     from gis_api.open311.router import router as open311_router
     from gis_api.plans.router import router as plans_router
     from gis_api.residents.router import router as residents_router
+    from gis_api.search.router import router as search_router
     from gis_api.tiles.router import router as tiles_router
     from gis_api.webmap import mount_webmap
     from gis_api.workload.router import router as workload_router
@@ -76,18 +82,21 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(open311_router, responses=public)
     for router in (events_router, tiles_router, plans_router, workload_router):
         app.include_router(router, responses=signed_in)
+    for router in (hotline_router, search_router, exports_router, analytics_router):
+        app.include_router(router, responses=signed_in)
     # public (residents) and signed-in (operators' survey links) routes: documented per route
     app.include_router(residents_router, responses=public)
     mount_webmap(app)
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Compress large GeoJSON; guard request bodies; security headers on every response.
+def _add_middleware(app: FastAPI, tile_origins: list[str]) -> None:
+    """Compress large GeoJSON; guard request bodies; security headers on every response (the CSP's
+    img-src allows the configured basemap's tile origins: gis_api.basemaps is their one owner).
 
     Added innermost first: SecurityHeaders wraps everything, so even a 413 carries the headers."""
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(RequestGuard)
-    app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_url)
+    app.add_middleware(SecurityHeaders, tile_origins=tile_origins)
 
 
 def _field_name(location: tuple[object, ...] | list[object]) -> str:

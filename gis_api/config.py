@@ -14,14 +14,27 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
 
     database_url: str | None = None
-    """External PostgreSQL/PostGIS URL; None means the embedded cluster under var_dir."""
+    """External PostgreSQL/PostGIS URL; None means the embedded cluster under var_dir. This is the
+    owner's connection (migrations, loaders, planners' CLI), never the API's."""
+    api_database_url: str | None = None
+    """What the API connects with; None means the owner's server and database as the API role
+    (gis_api.db.roles.API_ROLE), with the password `wangge db roles` kept, if any."""
     var_dir: Path = PROJECT_ROOT / "var"
     data_dir: Path = PROJECT_ROOT / "data" / "wuchang"
     """The Wuchang demo's inputs. Districts, their codes and metric CRS are data (`wangge district`)."""
+    city_data_dir: Path = PROJECT_ROOT / "data" / "wuhan"
+    """The city demo's inputs (`wangge demo --city`): Wuhan's district outlines, census, main roads."""
     grid_code_width: int = 2
+    basemap: str = ""
+    """Basemap preset (gis_api.basemaps.PRESETS: tianditu-vec, tianditu-img, amap-vec, amap-img);
+    empty = none (fully offline) unless basemap_url is set."""
+    tianditu_key: str = ""
+    """Tianditu browser key (天地图 tk) for the tianditu-* presets."""
     basemap_url: str = ""
-    """Tile URL template for a basemap (e.g. Tianditu); empty keeps the map fully offline."""
+    """Tile URL template of another basemap; empty keeps the map fully offline."""
     basemap_attribution: str = ""
+    basemap_datum: str = "wgs84"
+    """Datum basemap_url's tiles are drawn in: wgs84, cgcs2000 or gcj02 (anything else is refused)."""
     demo_seed: int = 420106
     auth_secret: str = ""
     """HMAC key for bearer tokens; empty means a random key kept in <var_dir>/auth_secret."""

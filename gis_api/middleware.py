@@ -12,9 +12,9 @@ add a task and a stream per request).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -193,28 +193,19 @@ NO_STORE_PREFIXES = (
     "/events",
     "/tiles/households",
     "/residents",
+    "/hotline",
+    "/search",
+    "/exports",
+    "/analytics",
 )
 DOCS_PATHS = ("/docs", "/redoc")
 """FastAPI's interactive docs load Swagger UI with an inline script: they get a looser policy."""
 
 
-def basemap_source(basemap_url: str) -> str | None:
-    """The CSP source of a basemap tile URL template: `https://*.example.cn` for `t{s}.example.cn`."""
-    parts = urlsplit(basemap_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    host = parts.netloc
-    if "{" in host:  # a subdomain placeholder such as {s}: allow every subdomain of the rest
-        host = "*." + host.split(".", 1)[-1]
-    return f"{parts.scheme}://{host}"
-
-
-def content_security_policy(basemap_url: str = "") -> str:
-    """The pages load only our /static modules; images may also come from the configured basemap."""
-    images = ["'self'", "data:", "blob:"]
-    source = basemap_source(basemap_url) if basemap_url else None
-    if source:
-        images.append(source)
+def content_security_policy(tile_origins: Sequence[str] = ()) -> str:
+    """The pages load only our /static modules; images may also come from the configured basemap's
+    tile origins (gis_api.basemaps.Basemap.tile_origins: each host spelled out, no wildcard)."""
+    images = ["'self'", "data:", "blob:", *tile_origins]
     return "; ".join(
         [
             "default-src 'self'",
@@ -241,16 +232,26 @@ STATIC_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "geolocation=(self), camera=(self), microphone=(), payment=(), usb=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
 }
+OPENER_POLICY = ("Cross-Origin-Opener-Policy", "same-origin")
+
+
+def trustworthy_origin(scope: Scope) -> bool:
+    """HTTPS or a loopback host: the only origins where browsers honour (rather than log an error
+    about) Cross-Origin-Opener-Policy, so the header goes only there."""
+    if scope.get("scheme") == "https":
+        return True
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name in ("localhost", "[::1]") or name.startswith("127.")
 
 
 class SecurityHeaders:
     """Security headers on every HTTP response; no-store on personal data."""
 
-    def __init__(self, app: ASGIApp, basemap_url: str = "") -> None:
+    def __init__(self, app: ASGIApp, tile_origins: Sequence[str] = ()) -> None:
         self.app = app
-        self.policy = content_security_policy(basemap_url)
+        self.policy = content_security_policy(tile_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -259,12 +260,15 @@ class SecurityHeaders:
         path = str(scope.get("path", ""))
         no_store = path.startswith(NO_STORE_PREFIXES)
         policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else self.policy
+        trustworthy = trustworthy_origin(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in STATIC_HEADERS.items():
                     headers[name] = value
+                if trustworthy:
+                    headers[OPENER_POLICY[0]] = OPENER_POLICY[1]
                 # a route that serves its own kind of document sets its own policy (the plan report:
                 # sandboxed into an opaque origin, its inline scripts allowed): never replace it
                 if "content-security-policy" not in headers:

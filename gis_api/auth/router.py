@@ -84,6 +84,8 @@ def me(session: SessionDep, user: CurrentUser) -> UserOut:
         may_operate_cases=user.may_operate_cases,
         may_read_team=user.may_read_team,
         may_activate_plans=user.may_activate_plans,
+        may_read_contacts=user.may_read_contacts,
+        may_read_tracks=user.may_read_tracks,
         may_build_plan_reports=user.may_build_plan_reports,
         districts=district_refs(session, user.district_prefix),
         definitions=definitions(),

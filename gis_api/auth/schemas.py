@@ -34,6 +34,8 @@ class UserOut(BaseModel):
     may_operate_cases: bool
     may_read_team: bool
     may_activate_plans: bool
+    may_read_contacts: bool = Field(description="may read and type hotline callers' contact details")
+    may_read_tracks: bool = Field(description="may play back the tracks of team members in scope")
     may_build_plan_reports: bool
     districts: list[DistrictRef] = Field(description="the districts the scope touches")
     definitions: dict[str, Any] = Field(description="levels with their code lengths, roles and their rights")

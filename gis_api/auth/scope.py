@@ -64,6 +64,14 @@ PLAN_ACTIVATORS = frozenset({Role.PLANNER, Role.ADMIN})
 PLAN_REPORT_BUILDERS = frozenset({Role.PLANNER, Role.ADMIN})
 """Who may build a plan's report from the planner page (for plans of the districts they work in)."""
 
+CONTACT_READERS = frozenset({Role.ADMIN, Role.CITY_OPERATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR})
+"""Who may read (and type) a hotline caller's name and phone number: the city and district desks
+that take 12345 calls and the street that handles the case (承办单位) and calls back. Community staff
+and grid workers live and work among the caller's neighbours; planners need no individuals."""
+TRACK_READERS = TEAM_READERS
+"""Who may play back a team member's GPS track (of members homed in their area); a grid worker
+may also follow their own track. Same people as the team list: positions are the team's data."""
+
 
 def scope_level(code: str) -> ScopeLevel:
     """Level of an area code by its length; InvalidInputError for anything that is not one."""
@@ -121,6 +129,8 @@ def definitions() -> dict[str, Any]:
         "team_readers": sorted(role.value for role in TEAM_READERS),
         "worker_kpi_readers": sorted(role.value for role in WORKER_KPI_READERS),
         "plan_activators": sorted(role.value for role in PLAN_ACTIVATORS),
+        "contact_readers": sorted(role.value for role in CONTACT_READERS),
+        "track_readers": sorted(role.value for role in TRACK_READERS),
         "plan_report_builders": sorted(role.value for role in PLAN_REPORT_BUILDERS),
     }
 
@@ -155,6 +165,10 @@ class Principal:
         """True when the district is (or contains) part of this user's area."""
         return district_code.startswith(self.district_prefix)
 
+    def require_contact_access(self) -> None:
+        if self.role not in CONTACT_READERS:
+            raise PermissionDeniedError(f"role {self.role} may not read callers' contact details")
+
     def require_household_access(self) -> None:
         if self.role not in HOUSEHOLD_READERS:
             raise PermissionDeniedError(f"role {self.role} may not read household points")
@@ -171,6 +185,16 @@ class Principal:
     @property
     def may_read_team(self) -> bool:
         return self.role in TEAM_READERS
+
+    @property
+    def may_read_contacts(self) -> bool:
+        """Read and type hotline callers' names and phone numbers (CONTACT_READERS)."""
+        return self.role in CONTACT_READERS
+
+    @property
+    def may_read_tracks(self) -> bool:
+        """Play back the GPS tracks of team members homed in this user's area."""
+        return self.role in TRACK_READERS
 
     @property
     def may_read_worker_kpis(self) -> bool:

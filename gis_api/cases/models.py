@@ -39,6 +39,8 @@ class Case(Base):
     stage: Mapped[str | None] = mapped_column(String(16))
     stage_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paused_remaining_s: Mapped[float | None] = mapped_column(Float)
+    deadline_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The deadline was counted past the working calendar's covered years (holidays unknown)."""
     deadlines: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     supervised: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[str] = mapped_column(String(16), default="community")

@@ -13,6 +13,7 @@ from gis_api.cases.calendar import default_calendar
 from gis_api.cases.categories import default_catalog
 from gis_api.cases.duties import disposed_by
 from gis_api.cases.models import Case, CaseEvent
+from gis_api.cases.names import with_names
 from gis_api.cases.schemas import CaseDetail, CaseOut, EventOut
 from gis_api.cases.service import HANDLER_ACTIONS, Actor, case_lonlat, clock_of, now_utc, snapshot
 from gis_api.cases.workflow import OPEN_STATES, Action, State, allowed_actions
@@ -99,24 +100,31 @@ def list_cases(session: Session, actor: Actor, filters: CaseFilter) -> list[Case
     return [case_out(case, case_lonlat(case), now) for case in cases]
 
 
+CLOSED_STATES = (State.CLOSED.value, State.VOID.value)
+"""Spelled as the partial indexes on open cases spell it (state NOT IN ...), so they are used."""
+
+
 def case_counters(session: Session, actor: Actor, area: str | None = None) -> dict[str, int]:
     """Open, overdue and closed-today counts over every case the actor may see (the command
-    centre's counters: exact, not computed from a loaded page)."""
+    centre's counters: exact, not computed from a loaded page). Each count reads only its own
+    rows through a partial index (open cases; the day's closures), so a city scope with months of
+    cases costs what today's open cases cost."""
     now = now_utc()
     conditions = [visible(actor)]
     if area is not None:
         scope_level(area)  # validates the code
         conditions.append(Case.grid_code.startswith(area))
-    is_open = Case.state.in_([state.value for state in OPEN_STATES])
     start_of_day = now.astimezone(default_calendar().zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    row = session.execute(
-        select(
-            func.count().filter(is_open),
-            func.count().filter(is_open, Case.stage_deadline < now),
-            func.count().filter(Case.state == State.CLOSED.value, Case.closed_at >= start_of_day),
-        ).where(*conditions)
-    ).one()
-    return {"open": int(row[0]), "overdue": int(row[1]), "closed_today": int(row[2])}
+    is_open = Case.state.not_in(CLOSED_STATES)
+    open_counts = select(func.count(), func.count().filter(Case.stage_deadline < now)).where(
+        is_open, *conditions
+    )
+    closed_today = select(func.count()).where(
+        Case.state == State.CLOSED.value, Case.closed_at >= start_of_day, *conditions
+    )
+    opened, overdue = session.execute(open_counts).one()
+    closed = session.execute(closed_today).scalar_one()
+    return {"open": int(opened), "overdue": int(overdue), "closed_today": int(closed)}
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
@@ -140,6 +148,7 @@ def case_out(case: Case, position: tuple[float, float], now: datetime | None = N
         state=case.state,
         stage=case.stage,
         stage_deadline=case.stage_deadline,
+        deadline_uncertain=bool(case.deadline_uncertain),
         remaining_s=round(remaining, 1) if remaining is not None else None,
         overdue=bool(is_open and case.stage_deadline is not None and case.stage_deadline < now),
         supervised=case.supervised,
@@ -171,12 +180,13 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
     """A visible case with its timeline, dispatch explanation and the caller's possible actions."""
     case = visible_case(session, actor, case_id)
     base = case_view(session, case)
-    return CaseDetail(
+    detail = CaseDetail(
         **base.model_dump(),
         events=timeline(session, case.id),
         dispatch_explanation=case.dispatch_explanation,
         allowed_actions=possible_actions(session, case, actor),
     )
+    return with_names(session, case, detail)
 
 
 def timeline(session: Session, case_id: int) -> list[EventOut]:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Header, HTTPException, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gis_api.auth.dependencies import CurrentUser
@@ -45,7 +46,7 @@ from gis_api.cases.schemas import (
     VisitIn,
     VisitOut,
 )
-from gis_api.cases.service import Position, create_case, transition_case
+from gis_api.cases.service import Actor, CaseReport, Position, create_case, transition_case
 from gis_api.db.session import SessionDep
 from gis_api.errors import ConflictError, PermissionDeniedError
 from gis_api.inputs import Moment, Text
@@ -91,17 +92,7 @@ def create(
         idempotency_key=f"u{user.user_id}:{idempotency_key}" if idempotency_key else None,
         media=body.media,
     )
-    case = report.case
-    if not actor.covers(case):
-        session.rollback()
-        raise PermissionDeniedError(f"the location lies in grid {case.grid_code}, outside your area")
-    if not report.created:
-        if case.category_code != body.category_code or case.description != body.description:
-            raise ConflictError("this Idempotency-Key was already used for a different case report")
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    session.commit()
-    return case_view(session, case)
+    return answer_report(session, actor, report, (body.category_code, body.description), response)
 
 
 @router.get("/cases")
@@ -343,3 +334,22 @@ def read_media(
     check_photo_access(session, user, ref)
     path, content_type = media.locate(request.app.state.settings.var_dir, ref)
     return FileResponse(path, media_type=content_type)
+
+
+def answer_report(
+    session: Session, actor: Actor, report: CaseReport, asked: tuple[str, str], response: Response
+) -> CaseOut:
+    """Commit a reported case and answer it: refused outside the reporter's area, 200 with
+    Idempotent-Replayed for a retry of the same report (`asked`: its category and description), a
+    conflict for a reused key (every intake)."""
+    case = report.case
+    if not actor.covers(case):
+        session.rollback()
+        raise PermissionDeniedError(f"the location lies in grid {case.grid_code}, outside your area")
+    if not report.created:
+        if (case.category_code, case.description) != asked:
+            raise ConflictError("this Idempotency-Key was already used for a different case report")
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    session.commit()
+    return case_view(session, case)

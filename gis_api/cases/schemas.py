@@ -90,6 +90,8 @@ class CaseOut(BaseModel):
     state: str
     stage: str | None
     stage_deadline: datetime | None
+    deadline_uncertain: bool
+    """The deadline lies past the years the working calendar covers: holidays there are unknown."""
     remaining_s: float | None
     overdue: bool
     supervised: bool
@@ -124,6 +126,18 @@ class EventOut(BaseModel):
     details: dict[str, Any]
     lon: float | None
     lat: float | None
+    actor_name: str | None = None
+    """The team member's name behind a field account (None: show `actor`)."""
+
+
+class AssignedMember(BaseModel):
+    """Who handles a case, by name, with their team role and home grid."""
+
+    id: int
+    name: str
+    role: str
+    home_grid_code: str | None
+    home_grid_name: str | None
 
 
 class CaseDetail(CaseOut):
@@ -132,6 +146,11 @@ class CaseDetail(CaseOut):
     events: list[EventOut]
     dispatch_explanation: dict[str, Any] | None
     allowed_actions: list[str]
+    assigned_member: AssignedMember | None = None
+    area_names: dict[str, str] = Field(default_factory=dict)
+    """street, community and grid names of the case's codes."""
+    photo_on_dispose: bool = False
+    """Its category needs a photo when disposed."""
 
 
 class CasePage(BaseModel):

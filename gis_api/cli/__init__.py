@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "gis_api.cli.users",
     "gis_api.cli.apikeys",
     "gis_api.cli.simulate",
+    "gis_api.cli.calendar",
+    "gis_api.cli.tls",
     "gis_api.cli.notify",
     "gis_api.cli.workload",
 )

@@ -31,10 +31,17 @@ def report_error(error: Exception) -> int:
 
 
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
-    """--host/--port/--workers of `serve` and `demo`."""
-    parser.add_argument("--host", default="127.0.0.1")
+    """--host/--port/--workers/--tls-cert/--tls-key/--forwarded-allow-ips of `serve` and `demo`."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every network)")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; see `wangge tls`)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies whose X-Forwarded-For/-Proto are trusted (comma-separated; default the local one)",
+    )
 
 
 def add_district_option(parser: argparse.ArgumentParser) -> None:

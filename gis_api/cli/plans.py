@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gis_api.cli.common import add_district_option, sub_parser
 from gis_api.config import get_settings
 from gis_api.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from gis_api.redistrict.service import RedistrictOptions
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -78,12 +83,32 @@ def cmd_redistrict(args: argparse.Namespace) -> int:
         district=args.district, **balance_options(args),
     )  # fmt: skip
     engine = default_engine()
+    if args.city:
+        return _redistrict_city(engine, args.city, options, Path(args.report) if args.report else None)
     report = redistrict(engine, options, progress=print)
     print(report)
     if args.report:
         from gis_api.redistrict.report import write_plan_report
 
         print(f"report: {write_plan_report(engine, report.plan_id, Path(args.report))}")
+    return 0
+
+
+def _redistrict_city(engine: Engine, city: str, options: RedistrictOptions, report: Path | None) -> int:
+    """Every district of the city on one executor; a report per district (FILE_<district>.html)."""
+    from gis_api.redistrict.city import redistrict_city
+
+    if options.district is not None or options.locks is not None:
+        raise InvalidInputError("--city redraws every district: use --district (and --locks) without it")
+    result = redistrict_city(engine, city, options, progress=print)
+    print(result)
+    if report is not None:
+        from gis_api.redistrict.report import write_plan_report
+
+        for draft in result.drafts:
+            assert draft.plan_id is not None
+            path = report.with_name(f"{report.stem}_{draft.district}{report.suffix or '.html'}")
+            print(f"report: {write_plan_report(engine, draft.plan_id, path)}")
     return 0
 
 
@@ -136,3 +161,6 @@ def _register_redistrict(commands: Any) -> None:
     redistrict.add_argument("--name", help="plan name")
     redistrict.add_argument("--report", help="write the planner's HTML report to this file")
     add_district_option(redistrict)
+    redistrict.add_argument(
+        "--city", help="4-digit city code: redraw every district of the city on one executor (e.g. 4201)"
+    )

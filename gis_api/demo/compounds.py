@@ -45,7 +45,9 @@ LOWRISE = CompoundKind("lowrise", (40, 70), (10, 13), (8, 16), (14, 22), (5, 7),
 # Used only where a street cannot reach its target otherwise (the densest old riverside streets).
 DENSE_TOWER = CompoundKind("tower", (24, 34), (16, 20), (15, 22), (24, 32), (26, 34), (10, 12), (100, 400))
 CAMPUS = CompoundKind("campus", (50, 75), (12, 15), (12, 20), (18, 26), (5, 7), (8, 10, 12), (30, 90))
-KIND_FLOOR = {kind.name: kind.households[0] for kind in (TOWER, LOWRISE, CAMPUS)}
+# Rows of terraced two- or three-storey village houses (the generated city's villages).
+VILLAGE = CompoundKind("village", (24, 40), (9, 12), (8, 14), (14, 22), (2, 3), (2, 3), (4, 10))
+KIND_FLOOR = {kind.name: kind.households[0] for kind in (TOWER, LOWRISE, CAMPUS, VILLAGE)}
 
 
 @dataclass(frozen=True)

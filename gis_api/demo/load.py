@@ -123,9 +123,19 @@ def store_dataset(
     report: Callable[[str], None],
 ) -> None:
     """Replace the demo tables' contents with the dataset (caller owns the transaction)."""
+    connection.execute(text(f"TRUNCATE {', '.join(DEMO_TABLES)} RESTART IDENTITY CASCADE"))
+    store_wuchang(connection, dataset, rng, report)
+
+
+def store_wuchang(
+    connection: Connection,
+    dataset: DemoDataset,
+    rng: np.random.Generator,
+    report: Callable[[str], None],
+) -> None:
+    """Add the Wuchang district and everything of it to the database (ids as generated)."""
     from gis_api.roads.service import load_roads
 
-    connection.execute(text(f"TRUNCATE {', '.join(DEMO_TABLES)} RESTART IDENTITY CASCADE"))
     report("[demo] storing district, streets and water")
     store_areas(connection, dataset)
     plan_id = store_old_plan(connection, dataset)
@@ -259,6 +269,8 @@ def building_frame(buildings: gpd.GeoDataFrame) -> pd.DataFrame:
             "levels": buildings["levels"].to_numpy(),
             "households": buildings["households"].to_numpy(),
             "geom": hex_ewkb(buildings.geometry),
+            # OSM names of landmarks for the search box; synthetic buildings have none
+            "name": buildings["name"].to_numpy() if "name" in buildings else None,
             "district_code": DISTRICT_CODE,
         }
     )

@@ -16,24 +16,28 @@ from gis_api.demo.sources import DISTRICT_CODE
 DEMO_STREET = DISTRICT_CODE + "011"  # 中南路街道: the street with the most communities
 
 
+# The demo's street, else (a generated city without the Wuchang demo) the first street with grids.
+ACCOUNT_GRID_SQL = """
+SELECT g.street_code, g.community_code, g.code FROM active_grid g
+ORDER BY g.street_code <> :s, g.district_code <> :d, g.code LIMIT 1
+"""
+
+
 def demo_accounts(engine: Engine) -> list[tuple[str, str, str]]:
     """(username, role, scope code) for each role, scoped inside the demo's busiest street."""
     with engine.connect() as connection:
-        community, grid = connection.execute(
-            text(
-                "SELECT g.community_code, g.code FROM active_grid g "
-                "WHERE g.street_code = :s ORDER BY g.code LIMIT 1"
-            ),
-            {"s": DEMO_STREET},
+        street, community, grid = connection.execute(
+            text(ACCOUNT_GRID_SQL), {"s": DEMO_STREET, "d": DISTRICT_CODE}
         ).one()
+    district = street[:6]
     return [
-        ("admin", "admin", DISTRICT_CODE),
-        ("city", "city_operator", DISTRICT_CODE[:4]),
-        ("district", "district_operator", DISTRICT_CODE),
-        ("street", "street_operator", DEMO_STREET),
+        ("admin", "admin", district),
+        ("city", "city_operator", district[:4]),
+        ("district", "district_operator", district),
+        ("street", "street_operator", street),
         ("community", "community_operator", community),
         ("worker", "grid_worker", grid),
-        ("planner", "planner", DISTRICT_CODE),
+        ("planner", "planner", district),
     ]
 
 

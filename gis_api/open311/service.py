@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from gis_api.auth.links import LinkSecret, sign
 from gis_api.auth.scope import DISTRICT_CODE_LENGTH
 from gis_api.cases import media
+from gis_api.cases.calendar import local_iso
 from gis_api.cases.categories import KIND_NAME, default_catalog
 from gis_api.cases.media import REF_PATTERN, is_web_url
 from gis_api.cases.service import Actor, create_case, now_utc
@@ -203,7 +204,7 @@ def _create(session: Session, request: RequestInput, key: str, came: Submission)
 
 REQUESTS_SQL = f"""
 SELECT i.id, i.state, i.category_code, coalesce(r.details ->> 'description', i.description) AS description,
-       i.created_at, i.updated_at, i.stage_deadline,
+       i.created_at, i.updated_at, i.stage_deadline, i.deadline_uncertain,
        ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon, d.name AS district, s.name AS street,
        c.name AS community, g.name AS grid,
        i.grid_code,
@@ -340,9 +341,11 @@ def _request(row: Any, media_link: MediaLink) -> dict[str, Any]:
         "description": masked(row.description or ""),
         "agency_responsible": f"{agency} ({row.grid_code})",
         "service_notice": "",
-        "requested_datetime": _iso(row.created_at),
-        "updated_datetime": _iso(row.updated_at),
-        "expected_datetime": None if closed else _iso(row.stage_deadline),
+        "requested_datetime": local_iso(row.created_at),
+        "updated_datetime": local_iso(row.updated_at),
+        # Beijing time, like the notifications; a deadline counted past the working calendar's
+        # years is not published (it may move when the next year's holidays are imported)
+        "expected_datetime": None if closed or row.deadline_uncertain else local_iso(row.stage_deadline),
         "address": "",
         "address_id": "",
         "zipcode": "",
@@ -350,7 +353,3 @@ def _request(row: Any, media_link: MediaLink) -> dict[str, Any]:
         "long": round(float(row.lon), PUBLIC_DECIMALS),
         "media_url": public_media_url(row.media_ref, media_link),
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None

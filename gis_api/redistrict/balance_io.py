@@ -14,7 +14,7 @@ from boundaries.partition import HierarchyResult
 from gis_api.districts.service import DistrictRow
 from gis_api.redistrict.balance import Balance
 from gis_api.redistrict.units import UnitSet
-from gis_api.workload.period import period_between
+from gis_api.workload.period import period_between, period_text
 from gis_api.workload.service import spread_figures
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def workload_hours(
     )  # fmt: skip
     say(
         f"[redistrict] workload of {len(units.units):,} units from {found.cases:,} cases "
-        f"{period.start:%Y-%m-%d} .. {period.end:%Y-%m-%d} ({found.cases_left_out} outside every block), "
+        f"{period_text(period)} ({found.cases_left_out} outside every block), "
         f"{found.unit_hours.sum():,.0f} h in all; balancing {options.balance}"
     )
     return found.unit_hours, found.piece_hours

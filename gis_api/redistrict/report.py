@@ -44,6 +44,7 @@ FROM (
 ) m LEFT JOIN building b ON b.id = m.building_id
 GROUP BY m.building_id, m.cell, b.geom
 """
+ANALYZE_SQL = "ANALYZE plan_assignment, household, grid, community, building"
 # About 2 m: invisible at street zoom, and it keeps the report a few MB instead of tens.
 SIMPLIFY_DEGREES = 0.00002
 MAP_HEIGHT = "72vh"
@@ -126,6 +127,9 @@ def _add_old_plan(fmap: folium.Map, connection: Connection, plan_id: int, old_pl
     folium.GeoJson(old, name="旧社区 old communities", show=False, style_function=lambda _: dashed).add_to(
         fmap
     )
+    # a draft is written in one transaction just before its report: without fresh statistics the
+    # planner takes its tens of thousands of rows for one and nests loops over them (minutes)
+    connection.execute(text(ANALYZE_SQL))
     moved = gpd.read_postgis(text(MOVED_SQL), connection, geom_col="geom", params={"p": plan_id}, crs=WGS84)
     if moved.empty:
         return

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from boundaries.executor import make_executor
-from boundaries.partition import HierarchyResult, LevelOptions, partition_hierarchy
+from boundaries.partition import HierarchyProblem, HierarchyResult, LevelOptions, partition_hierarchies
 from boundaries.score import Weights
 from boundaries.solve import nearest_count
 from gis_api.cases.kpi import Period
@@ -172,6 +172,25 @@ def run_optimiser(
 ) -> HierarchyResult:
     """Communities inside each street, then grids inside each community (balancing households, or
     workload `hours` per unit and grid unit as options.balance says)."""
+    problem = hierarchy_problem(units, options, official, hours)
+    return partition_hierarchies(
+        [problem], make_executor(options.dask_scheduler, options.workers), optimiser_progress(progress)
+    )[0]
+
+
+def optimiser_progress(progress: Progress) -> Callable[[str, int, int], None]:
+    """The optimiser's (stage, done, total) callback as progress lines."""
+    return lambda stage, done, total: progress(f"[redistrict] {stage} {done}/{total}")
+
+
+def hierarchy_problem(
+    units: UnitSet,
+    options: RedistrictOptions,
+    official: pd.DataFrame,
+    hours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> HierarchyProblem:
+    """One district's nested problem: its units, the targets, the current plan and the locks
+    (households, or workload `hours` per unit and grid unit, as options.balance says)."""
     counts = street_counts(official, options)
     community_codes = units.units["community_code"].astype(object).fillna("").to_numpy()
     community_ids = _ids(community_codes)
@@ -185,7 +204,7 @@ def run_optimiser(
         Balance(options.balance), units.units["households"].to_numpy(dtype=float), units.grid_inputs(),
         hours, weights, (options.community_tolerance, options.household_tolerance),
     )  # fmt: skip
-    return partition_hierarchy(
+    return HierarchyProblem(
         units.graph,
         balanced.households,
         units.units["street_code"].to_numpy(),
@@ -208,8 +227,6 @@ def run_optimiser(
         weights=balanced.weights,
         workload=balanced.workload,
         minimal_disruption=options.minimal_disruption,
-        executor=make_executor(options.dask_scheduler, options.workers),
-        progress=lambda stage, done, total: progress(f"[redistrict] {stage} {done}/{total}"),
     )
 
 

@@ -171,6 +171,28 @@ def store_plan(
 ) -> tuple[int, dict[str, Any]]:
     """Insert the district's draft plan, its communities, grids and household assignment; return id
     and metrics."""
+    outcome = plan_outcome(inputs, units, result, geometry, options, spread)
+    return insert_plan(connection, district, geometry, outcome, options), outcome.metrics
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """Where every household goes (household_id, grid index into the geometry) and the metrics."""
+
+    assignment: pd.DataFrame
+    metrics: dict[str, Any]
+
+
+def plan_outcome(
+    inputs: RedistrictInputs,
+    units: UnitSet,
+    result: HierarchyResult,
+    geometry: PlanGeometry,
+    options: RedistrictOptions,
+    spread: list[dict[str, Any]] | None = None,
+) -> PlanOutcome:
+    """The household assignment (recounting the geometry's households) and the plan metrics, with
+    every divided building and spread shared point (`spread`, from spread_shared_points)."""
     planned = household_assignment(units, result)
     assignment = contained_assignment(planned, inputs, geometry)
     recount(geometry, assignment)
@@ -180,17 +202,29 @@ def store_plan(
     metrics["grids"].update(grid_deviation(geometry.grids["households"].to_numpy(), options.grid_target))
     metrics["households_regridded_by_position"] = int((assignment["grid"] != planned["grid"]).sum())
     metrics.update(split_metrics(inputs, units, result, geometry, assignment, spread or []))
+    return PlanOutcome(assignment, metrics)
+
+
+def insert_plan(
+    connection: Connection,
+    district: str,
+    geometry: PlanGeometry,
+    outcome: PlanOutcome,
+    options: RedistrictOptions,
+) -> int:
+    """Insert the draft plan row, its communities, grids and household assignment; return its id."""
     name = options.name or f"调整方案 seed {options.seed}"
     plan_id = connection.execute(
         text("INSERT INTO plan (name, status, description, metrics, district_code) "
              "VALUES (:n, 'draft', :d, CAST(:m AS jsonb), :district) RETURNING id"),
-        {"n": name, "d": _describe(options), "m": json.dumps(metrics), "district": district},
+        {"n": name, "d": _describe(options), "m": json.dumps(outcome.metrics), "district": district},
     ).scalar_one()  # fmt: skip
     community_ids = _insert_communities(connection, plan_id, geometry.communities)
     grid_ids = _insert_grids(connection, plan_id, geometry.grids, community_ids)
+    assignment = outcome.assignment
     rows = {"household_id": assignment["household_id"].to_numpy(), "grid_id": grid_ids[assignment["grid"]]}
     copy_frame(connection, "plan_assignment", pd.DataFrame({"plan_id": plan_id, **rows}))
-    return int(plan_id), metrics
+    return int(plan_id)
 
 
 def _insert_communities(

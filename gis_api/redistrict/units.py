@@ -17,6 +17,7 @@ from boundaries.partition import GridUnits
 from boundaries.pieces import Pieces, nest, split_units
 from boundaries.units import tessellate
 from gis_api.errors import InvalidInputError
+from gis_api.redistrict.bridges import child_links, piece_links, with_links
 from gis_api.redistrict.inputs import RedistrictInputs
 
 Progress = Callable[[str], None]
@@ -88,23 +89,28 @@ def build_units(inputs: RedistrictInputs, limits: CutLimits, progress: Progress)
         )
     cells = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=inputs.metric_crs)
     ids = {int(b): inputs.household_ids.get(int(b), np.empty(0, np.int64)) for b in _buildings(cells)}
-    streets = cells["street_code"]
+    streets, positions = cells["street_code"], HouseholdPositions.of(inputs)
     piece, whole = (
         streets.map(limits.community_piece).to_numpy(),
         streets.map(limits.community_whole).to_numpy(),
     )
     community = split_units(cells.geometry.to_numpy(), cells["households"].to_numpy(), piece,
-                            _positions(cells, ids, inputs), _footprints(cells, inputs), whole)  # fmt: skip
+                            _positions(cells, ids, positions), _footprints(cells, inputs), whole)  # fmt: skip
     units = _community_frame(cells, community)
     ordered = _apply_orders(cells, ids, community)
     grid = split_units(units.geometry.to_numpy(), units["households"].to_numpy(), limits.grid_piece,
-                       _piece_positions(units, ordered, inputs), community.footprints,
+                       _piece_positions(units, ordered, positions), community.footprints,
                        by_order_max=limits.grid_by_order)  # fmt: skip
     nested = nest(community, grid)
     grid_units = _grid_frame(units, grid, nested)
     household_ids = _apply_orders(cells, ids, nested)
     graph = graph_from_polygons(units.geometry.to_numpy(), inputs.barriers)
     grid_graph = graph_from_polygons(grid_units.geometry.to_numpy(), inputs.barriers)
+    links = piece_links(graph, units["street_code"].to_numpy(dtype=object))
+    graph = with_links(graph, links)
+    grid_graph = with_links(grid_graph, child_links(grid_graph, grid_units["parent_unit"].to_numpy(), links))
+    if links:
+        progress(f"[redistrict] {len(links)} detached street pieces joined to their street (exclave, island)")
     progress(
         f"[redistrict] {len(cells):,} buildings' cells, {len(units):,} community units "
         f"({len(community.split_parents())} cut), {len(grid_units):,} grid units, graph built"
@@ -123,15 +129,34 @@ def _footprints(cells: gpd.GeoDataFrame, inputs: RedistrictInputs) -> list[shape
     return [None if pd.isna(b) else shape.get(int(b)) for b in cells["building_id"]]
 
 
+@dataclass(frozen=True)
+class HouseholdPositions:
+    """Metric x, y of every household, looked up by id with a binary search: one pandas .loc per
+    split building cost milliseconds, which a city of tens of thousands of towers cannot afford."""
+
+    ids: np.ndarray
+    xy: np.ndarray
+
+    @classmethod
+    def of(cls, inputs: RedistrictInputs) -> HouseholdPositions:
+        """Sorted household ids with their x, y."""
+        frame = inputs.households
+        order = np.argsort(frame.index.to_numpy(), kind="stable")
+        return cls(frame.index.to_numpy()[order], frame[["x", "y"]].to_numpy()[order])
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        return self.xy[np.searchsorted(self.ids, ids)]
+
+
 def _positions(
-    cells: gpd.GeoDataFrame, ids: dict[int, np.ndarray], inputs: RedistrictInputs
+    cells: gpd.GeoDataFrame, ids: dict[int, np.ndarray], positions: HouseholdPositions
 ) -> list[np.ndarray | None]:
     """Per cell, its households' metric x, y in list order (None where the list does not match)."""
     out: list[np.ndarray | None] = []
     for building, households in zip(cells["building_id"], cells["households"], strict=True):
         members = None if pd.isna(building) else ids.get(int(building))
         usable = members is not None and len(members) == int(households) and int(households) > 0
-        out.append(inputs.households.loc[members, ["x", "y"]].to_numpy() if usable else None)
+        out.append(positions[members] if usable and members is not None else None)
     return out
 
 
@@ -162,7 +187,7 @@ def _apply_orders(
 
 
 def _piece_positions(
-    units: gpd.GeoDataFrame, ordered: dict[int, np.ndarray], inputs: RedistrictInputs
+    units: gpd.GeoDataFrame, ordered: dict[int, np.ndarray], positions: HouseholdPositions
 ) -> list[np.ndarray | None]:
     """Per community-level unit, its slice of households' x, y (None where the cell had no list)."""
     out: list[np.ndarray | None] = []
@@ -171,7 +196,7 @@ def _piece_positions(
         members = None if pd.isna(building) else ordered.get(int(building))
         usable = members is not None and len(members) >= int(start) + int(count) and int(count) > 0
         sliced = members[int(start) : int(start) + int(count)] if usable and members is not None else None
-        out.append(None if sliced is None else inputs.households.loc[sliced, ["x", "y"]].to_numpy())
+        out.append(None if sliced is None else positions[sliced])
     return out
 
 

@@ -7,6 +7,7 @@ import io
 from dataclasses import asdict, fields
 from typing import Any
 
+from gis_api.workload.period import period_text
 from gis_api.workload.replay import PlanReplay, ReplayRow
 from gis_api.workload.service import GridWorkload, PlanWorkload
 
@@ -26,7 +27,7 @@ def workload_csv(result: PlanWorkload) -> str:
 def workload_table(result: PlanWorkload, top: int = 10) -> str:
     """Summary lines and the grids with the most work."""
     spread = result.spread()
-    period = f"{result.period.start:%Y-%m-%d} .. {result.period.end:%Y-%m-%d}"
+    period = period_text(result.period)
     total = sum(g.workload_hours for g in result.grids)
     lines = [
         f"plan {result.plan_id} (district {result.district}), {period}, weights {result.weights_version}",

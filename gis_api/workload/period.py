@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from gis_api.cases.calendar import default_calendar
+from gis_api.cases.calendar import default_calendar, local_iso
 from gis_api.cases.kpi import Period
 from gis_api.errors import InvalidInputError
 
@@ -35,3 +35,26 @@ def period_between(since: datetime | None, until: datetime | None) -> Period:
     end = until or datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone)
     start = since or end - timedelta(days=DEFAULT_DAYS)
     return Period.of(start, end)
+
+
+def local_days(period: Period) -> tuple[date, date]:
+    """The period's first day and its (exclusive) end day in the working calendar's zone."""
+    calendar = default_calendar()
+    return calendar.local(period.start).date(), calendar.local(period.end).date()
+
+
+def period_text(period: Period) -> str:
+    """'2025-01-01 .. 2026-01-01' (days in the working calendar's zone), for tables and progress."""
+    first, end = local_days(period)
+    return f"{first:%Y-%m-%d} .. {end:%Y-%m-%d}"
+
+
+def period_iso(period: Period) -> tuple[str, str]:
+    """since and until as ISO 8601 in the working calendar's zone (the one way times leave the service)."""
+    return str(local_iso(period.start)), str(local_iso(period.end))
+
+
+def period_json(period: Period) -> dict[str, str]:
+    """{"since": ..., "until": ...} for API answers (period_iso)."""
+    since, until = period_iso(period)
+    return {"since": since, "until": until}

@@ -34,6 +34,7 @@ from gis_api.plans.active import active_plan_id
 from gis_api.plans.service import home_grid_moves_sql
 from gis_api.routing.engine import DEFAULT_LIMIT_S, RoadGraph
 from gis_api.routing.origins import etas
+from gis_api.workload.period import period_iso
 from gis_api.workload.service import (
     CaseBatch,
     GridWorkload,
@@ -160,7 +161,7 @@ def replay_plan(
     outcome = simulate_cases(grids, cases, position, workload, graph, weights, calendar, period)
     rows = _grid_rows(grids, workload, workers, outcome)
     replay = PlanReplay(
-        plan_id, str(name), str(status), district, period.start.isoformat(), period.end.isoformat(),
+        plan_id, str(name), str(status), district, *period_iso(period),
         weights.version, rows, _worker_rows(rows), {},
     )  # fmt: skip
     replay.summary = _summary(rows, cases, outcome, time.perf_counter() - started)

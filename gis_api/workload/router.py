@@ -21,7 +21,7 @@ from gis_api.db.session import SessionDep
 from gis_api.plans import service as plans
 from gis_api.routing.engine import RoadGraph, graph_lookup
 from gis_api.workload.export import replay_csv, replay_json
-from gis_api.workload.period import parse_moment, period_between
+from gis_api.workload.period import local_days, parse_moment, period_between, period_json
 from gis_api.workload.replay import replay_side_by_side
 from gis_api.workload.service import plan_workload
 
@@ -70,8 +70,8 @@ async def workload(
     def compute(connection: Connection) -> dict[str, Any]:
         result = plan_workload(connection, plan_id, period, _graph(request, district))
         return {
-            "plan_id": plan_id, "district": district, "since": period.start.isoformat(),
-            "until": period.end.isoformat(), "weights_version": result.weights_version,
+            "plan_id": plan_id, "district": district, **period_json(period),
+            "weights_version": result.weights_version,
             "cases_outside": result.cases_outside, "spread": result.spread(),
             "grids": [asdict(g) for g in result.grids],
         }  # fmt: skip
@@ -98,7 +98,8 @@ async def replay(
     grids = sum(len(r.grids) for r in result.values() if r is not None)
     record_audit(session, user, "plans.replay", f"plan {plan_id}", grids)
     if format == "csv":
-        name = f"replay-plan-{plan_id}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+        first, end = local_days(period)
+        name = f"replay-plan-{plan_id}-{first:%Y%m%d}-{end:%Y%m%d}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(replay_csv(result), media_type="text/csv; charset=utf-8", headers=headers)
     return replay_json(result)

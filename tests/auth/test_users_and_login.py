@@ -88,6 +88,8 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
         "may_operate_cases": True,
         "may_read_team": True,
         "may_activate_plans": False,
+        "may_read_contacts": True,
+        "may_read_tracks": True,
         "may_build_plan_reports": False,
         "districts": [
             {
@@ -104,6 +106,9 @@ def test_login_returns_bearer_token(client: TestClient, users: dict) -> None:
     assert (
         "planner" not in definitions["household_readers"] and "city" in definitions["roles"]["city_operator"]
     )
+    contact_readers = {"admin", "city_operator", "district_operator", "street_operator"}
+    assert set(definitions["contact_readers"]) == contact_readers
+    assert "city_operator" in definitions["track_readers"] and "planner" not in definitions["track_readers"]
     assert definitions["plan_report_builders"] == ["admin", "planner"]
 
 

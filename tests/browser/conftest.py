@@ -26,6 +26,7 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Page,
+    Playwright,
     Response,
     ViewportSize,
     sync_playwright,
@@ -139,8 +140,10 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
-    """A fresh database and API process per test module (tests inside a module share its data)."""
+def live_app(cluster: EmbeddedCluster, request: pytest.FixtureRequest) -> Iterator[LiveApp]:
+    """A fresh database and API process per test module (tests inside a module share its data).
+
+    A module may define `live_app_env(var_dir) -> dict` to add environment variables for its API."""
     name = f"wangge_browser_{os.getpid()}"
     cluster.drop_database(name)
     url = cluster.create_database(name)
@@ -153,6 +156,7 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
     with Session(engine) as session:  # the residents' page's channel key, as `wangge demo` makes it
         provision_residents_key(session, var_dir)
     env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_BASEMAP_URL": "", "WANGGE_VAR_DIR": str(var_dir)}
+    env |= getattr(request.module, "live_app_env", lambda folder: {})(var_dir)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -182,11 +186,17 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver for the session (a module may launch its own Chromium with it)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @dataclass

@@ -27,6 +27,8 @@ def test_replay_plan_b_from_the_planner_page(live_app: LiveApp, open_page: Calla
     page.click("#wg-replay")
     page.wait_for_selector(f"body[data-replayed='{live_app.draft_plan}']", timeout=60000)
     assert "回放完成：2 件案件" in page.locator("#wg-status").inner_text()
+    period = page.locator("#wg-replay-period").inner_text()  # Beijing midnights, by clock.js
+    assert "2026/3/1 00:00:00" in period and "2026/4/1 00:00:00" in period
     cases_row = page.locator("#wg-replay-summary tr", has_text="案件数").first.inner_text().split()
     assert cases_row[-2:] == ["2", "2"]  # active plan, plan B
     workers = page.locator("#wg-replay-workers tbody tr")

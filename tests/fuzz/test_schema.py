@@ -43,6 +43,21 @@ FACES = (
 )
 """The field app's, residents' and planner report's routes (faces-field) under the security rules:
 fuzzed in the whole run, then again with a larger budget, as the admin and without a login."""
+COMMAND = (
+    "/hotline/cases",
+    "/hotline/duplicates",
+    "/cases/{case_id}/contact",
+    "/categories",
+    "/search",
+    "/members/{member_id}/track",
+    "/exports/cases.{fmt}",
+    "/exports/kpis.{fmt}",
+    "/exports/ranking.{fmt}",
+    "/analytics/heatmap",
+    "/analytics/trends",
+)
+"""The command centre's routes (faces-command: 12345 desk, search, tracks, exports, analytics), fuzzed
+the same way."""
 FACES_EXAMPLES = max(EXAMPLES, 6)
 CITY_WIDE = (
     "/districts",
@@ -55,6 +70,10 @@ CITY_WIDE = (
     "/assessment/streets/ranking",
     "/open311/discovery.{fmt}",
     "/open311/v2/requests.{fmt}",
+    "/search",
+    "/exports/cases.{fmt}",
+    "/analytics/heatmap",
+    "/analytics/trends",
 )
 """Operations whose answers span districts for a city scope, fuzzed again as a city operator."""
 
@@ -65,7 +84,7 @@ def test_every_operation_conforms_and_never_fails(api: Api, settings: Settings, 
     results = [fuzz_operation(operation, api.headers("admin"), EXAMPLES) for operation in operations(app)]
     assert len(results) > 40 and sum(r.requests for r in results) > 80
     assert {r.label for r in results} >= MUST_COVER
-    assert {r.label.split(" ", 1)[1] for r in results} >= set(FACES)
+    assert {r.label.split(" ", 1)[1] for r in results} >= set(FACES + COMMAND)
     failures = [f"{r.label}: {r.failure}" for r in results if r.failure]
     assert not failures, "\n\n".join(failures)
 
@@ -88,13 +107,14 @@ def test_city_wide_operations_conform_for_a_city_operator(
 def test_faces_operations_conform_signed_in_and_anonymous(
     api: Api, settings: Settings, tmp_path: Path
 ) -> None:
-    """The residents' public routes, nearby households, survey links, the plan report and the Open311
-    post with photos: no 5xx on generated NUL bytes, control characters, odd Unicode or huge numbers,
-    documented statuses (429 included) and bodies that match the schema."""
+    """The residents' public routes, nearby households, survey links, the plan report, the Open311
+    post with photos and the command centre's desk, search, tracks, exports and analytics: no 5xx on
+    generated NUL bytes, control characters, odd Unicode or huge numbers, documented statuses (429
+    included) and bodies that match the schema."""
     app = api.client.app
     app.state.settings = settings.model_copy(update={"var_dir": tmp_path})  # type: ignore[attr-defined]
-    chosen = [op for op in operations(app) if op.path in FACES]
-    assert {operation.path for operation in chosen} == set(FACES)
+    chosen = [op for op in operations(app) if op.path in FACES + COMMAND]
+    assert {operation.path for operation in chosen} == set(FACES + COMMAND)
     results = [
         fuzz_operation(operation, headers, FACES_EXAMPLES)
         for headers in (api.headers("admin"), {})

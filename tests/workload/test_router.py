@@ -7,6 +7,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.routing.engine import RoadGraph
@@ -33,6 +34,14 @@ def test_replay_and_workload_for_planners_only(
     assert body.status_code == 200, body.text
     replay = body.json()
     assert replay["plan"]["plan_id"] == draft and replay["active"]["plan_id"] == areas["plan"]
+    assert (replay["plan"]["since"], replay["plan"]["until"]) == (
+        "2026-03-01T00:00:00+08:00",
+        "2026-04-01T00:00:00+08:00",
+    )
+    audited = connection.execute(
+        text("SELECT username, target FROM audit_log WHERE action = 'plans.replay'")
+    ).all()
+    assert audited == [("planner", f"plan {draft}")]
     assert [g["cases"] for g in replay["plan"]["grids"]] == [1, 1]
     assert replay["active"]["summary"]["cases"] == 2 and replay["active"]["summary"]["cases_in_no_grid"] == 0
     csv = client.get(f"/plans/{draft}/replay?{PERIOD}&format=csv", headers=planner)
@@ -44,6 +53,9 @@ def test_replay_and_workload_for_planners_only(
     assert client.get(f"/plans/{draft}/replay", headers=auth_headers("west_op")).status_code == 403
     bad = client.get(f"/plans/{draft}/replay?since=yesterday", headers=planner)
     assert bad.status_code == 422 and "expected YYYY-MM-DD" in bad.json()["detail"]
+    for absurd in ("0001-01-01", "2026-03-01T00:00:00", "2026-03-01%00"):
+        refused = client.get(f"/plans/{draft}/replay?since={absurd}", headers=planner)
+        assert refused.status_code == 422, (absurd, refused.text)
     backwards = client.get(f"/plans/{draft}/replay?since=2026-04-01&until=2026-03-01", headers=planner)
     assert backwards.status_code == 422
     assert client.get(f"/plans/999999/replay?{PERIOD}", headers=planner).status_code == 404

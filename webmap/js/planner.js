@@ -3,12 +3,13 @@
 import './texts-field.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, postJson } from './api.js';
+import { useTimeZone } from './clock.js';
 import { escapeHtml, language, locale, t } from './i18n.js';
 import { boundaryLayer, createMap } from './layers.js';
 import { ensureLogin } from './login.js';
 import { whoAmI } from './me.js';
 import {
-  WORKLOAD_RAMP, downloadCsv, renderReplay, runReplay, workloadColour, workloadRatios,
+  WORKLOAD_RAMP, downloadCsv, renderReplay, replayDays, runReplay, workloadColour, workloadRatios,
 } from './replay.js';
 import { renderShell, showUser, titleWithArea } from './shell.js';
 import { vectorTileLayer } from './vectortiles.js';
@@ -42,8 +43,10 @@ function legend(title, ramp, format) {
     div.innerHTML = `<b>${title}</b>${ramp.map(([upper, colour]) => {
       const label = upper === Infinity ? `> ${lower}` : `${lower ? `${lower} … ` : '< '}${format(upper)}`;
       lower = format(upper);
-      return `<div><i style="background:${colour}"></i>${label}</div>`;
+      return `<div><i data-colour="${colour}"></i>${label}</div>`;
     }).join('')}`;
+    // colours through CSSOM: a style attribute in markup is refused by the pages' CSP (style-src 'self')
+    div.querySelectorAll('i[data-colour]').forEach((swatch) => { swatch.style.background = swatch.dataset.colour; });
     return div;
   };
   return control;
@@ -135,6 +138,7 @@ async function start() {
   showUser(me);
   titleWithArea('app.planner', me);
   const config = await getJson('/config.json');
+  useTimeZone(config.time_zone);
   const maps = [createMap('map-a', config), createMap('map-b', config)];
   syncMaps(...maps);
   const deviationLegend = legend(t('planner.deviation'), DEVIATION_RAMP, percent).addTo(maps[1]);
@@ -203,6 +207,9 @@ async function start() {
     try {
       replay = await runReplay(Number($('wg-plan-b').value), $('wg-since').value, $('wg-until').value);
       renderReplay(replay, $('wg-replay-result'));
+      const days = replayDays(replay); // empty inputs: the server's default period, kept for the CSV
+      if (!$('wg-since').value) $('wg-since').value = days.since;
+      if (!$('wg-until').value) $('wg-until').value = days.until;
       $('wg-colour').disabled = false;
       $('wg-colour').value = 'workload';
       $('wg-level').value = 'grids';

@@ -2,6 +2,7 @@
 // plan (server side, GET /plans/{id}/replay), shows the figures and every worker side by side,
 // colours both maps by grid workload, and exports the full tables as CSV.
 import { apiUrl, authHeaders, getJson } from './api.js';
+import { dayOf, formatTime } from './clock.js';
 import { addTexts, escapeHtml, locale, t } from './i18n.js';
 
 // workload relative to the plan's mean: light = less work, dark = more
@@ -22,6 +23,7 @@ addTexts({
     'replay.k.workload_cv': '工作量 变异系数', 'replay.k.household_dev_max': '户数 最大偏离平均',
     'replay.k.eta_p50_s': '到达时间 P50 (秒)', 'replay.k.eta_p90_s': '到达时间 P90 (秒)',
     'replay.k.on_time_share': '按期处置率', 'replay.note': '案件为模拟数据时结果亦为模拟（见说明）',
+    'replay.period': '回放时段：{since} 至 {until}（不含）',
   },
   en: {
     'replay.title': 'Workload and case replay', 'replay.since': 'From', 'replay.until': 'Until', 'replay.run': 'Replay plan B',
@@ -36,6 +38,7 @@ addTexts({
     'replay.k.workload_cv': 'Workload coefficient of variation', 'replay.k.household_dev_max': 'Households max off mean',
     'replay.k.eta_p50_s': 'ETA p50 (s)', 'replay.k.eta_p90_s': 'ETA p90 (s)',
     'replay.k.on_time_share': 'Share on time', 'replay.note': 'Synthetic cases give synthetic results (see README)',
+    'replay.period': 'Period replayed: {since} to {until} (exclusive)',
   },
 });
 
@@ -92,8 +95,19 @@ export async function runReplay(planId, since, until) {
   return getJson(`/plans/${planId}/replay`, { since, until });
 }
 
+// the period the server replayed (its default when the inputs were empty), in the district's zone
+function periodLine(replay) {
+  const { since, until } = replay.plan;
+  return `<div class="muted" id="wg-replay-period">${t('replay.period', { since: formatTime(since), until: formatTime(until) })}</div>`;
+}
+
+// the replayed period as the date inputs take it (calendar days in the district's zone)
+export function replayDays(replay) {
+  return { since: dayOf(replay.plan.since), until: dayOf(replay.plan.until) };
+}
+
 export function renderReplay(replay, element) {
-  element.innerHTML = `${summaryTable(replay)}<div class="muted">${t('replay.note')}</div>${workerTable(replay)}`;
+  element.innerHTML = `${periodLine(replay)}${summaryTable(replay)}<div class="muted">${t('replay.note')}</div>${workerTable(replay)}`;
 }
 
 // the CSV needs the bearer token, so it is fetched and handed to the browser as a file

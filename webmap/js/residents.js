@@ -5,6 +5,8 @@
 // handling once closed.
 import './texts-residents.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { addBasemap } from './basemap.js';
+import { formatTime, useTimeZone } from './clock.js';
 import { bindLanguageSwitch, escapeHtml, locale, t, translatePage } from './i18n.js';
 import { imageKind } from './photostore.js';
 
@@ -42,7 +44,7 @@ function randomKey() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const when = (iso) => (iso ? new Date(iso).toLocaleString(locale(), { timeZone: 'Asia/Shanghai' }) : '—');
+const when = (iso) => formatTime(iso);
 const mine = () => JSON.parse(localStorage.getItem(MINE_KEY) ?? '[]');
 const saveMine = (items) => localStorage.setItem(MINE_KEY, JSON.stringify(items.slice(0, 50)));
 
@@ -111,9 +113,7 @@ function locate() {
 async function buildMap() {
   state.map = L.map('map', { zoomSnap: 0.5 }).fitWorld(); // the served areas' extent once they load
   state.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  if (state.config.basemap_url) {
-    L.tileLayer(state.config.basemap_url, { attribution: state.config.basemap_attribution, maxZoom: 19 }).addTo(state.map);
-  }
+  addBasemap(state.map, state.config); // the configured preset, GCJ-02 tiles moved onto our WGS-84 layers
   L.control.scale({ imperial: false }).addTo(state.map);
   state.map.on('click', (event) => setPoint(event.latlng.lng, event.latlng.lat));
   const areas = await publicJson('/residents/areas');
@@ -238,6 +238,7 @@ async function start() {
   document.title = t('res.title');
   bindLanguageSwitch($('wg-lang'));
   state.config = await publicJson('/config.json');
+  useTimeZone(state.config.time_zone);
   bind();
   renderMine();
   await Promise.all([buildMap(), loadCategories()]);

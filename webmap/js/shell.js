@@ -2,8 +2,9 @@
 // "demo data" notice while a district's streets, communities or households are synthetic.
 import { bindLanguageSwitch, escapeHtml, t, translatePage } from './i18n.js';
 import { currentUser, deviceUser, logout } from './session.js';
+import './texts-command.js';
 
-const PAGES = [['/', 'nav.command'], ['/planner', 'nav.planner'], ['/field', 'nav.field']];
+const PAGES = [['/', 'nav.command'], ['/planner', 'nav.planner'], ['/field', 'nav.field'], ['/screen', 'nav.screen']];
 
 export function renderShell(titleKey) {
   translatePage();

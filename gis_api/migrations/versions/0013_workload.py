@@ -1,14 +1,14 @@
 """Workload and replay: synthetic historical cases are labelled, periods of cases are read by time.
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
