@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from boundaries.band import HouseholdBand
 from boundaries.moves import apply_flips, boundary_candidates, metropolis_thresholds
 from boundaries.score import ScoreModel
 from boundaries.state import PartitionState
@@ -46,15 +47,17 @@ def anneal(
     nbrs: Sequence[Sequence[int]],
     rng: np.random.Generator,
     schedule: Schedule = Schedule(),
+    band: HouseholdBand | None = None,
 ) -> AnnealReport:
-    """Improve `state` in place and leave it at the best plan seen."""
+    """Improve `state` in place and leave it at the best plan seen (with a band: only flips that
+    do not let its violation grow, so every plan seen is at least as far inside it as the start)."""
     start = best = model.total(state)
     best_assignment = state.assignment.copy()
     t0 = _initial_temperature(model, state, movable) * schedule.start_scale
     flips = rounds = 0
     for rounds in range(1, schedule.rounds + schedule.greedy_rounds + 1):
         temperature = _temperature(schedule, t0, rounds - 1)
-        applied = _one_round(model, state, movable, nbrs, rng, temperature)
+        applied = _one_round(model, state, movable, nbrs, rng, temperature, band)
         flips += applied
         score = model.total(state)
         if score < best - 1e-12:
@@ -72,6 +75,7 @@ def _one_round(
     nbrs: Sequence[Sequence[int]],
     rng: np.random.Generator,
     temperature: float,
+    band: HouseholdBand | None = None,
 ) -> int:
     """Draw Metropolis thresholds for all boundary flips and apply the accepted ones, best first."""
     candidates = boundary_candidates(model, state, movable)
@@ -80,7 +84,7 @@ def _one_round(
     thresholds = metropolis_thresholds(rng, candidates.units.size, temperature)
     accepted = np.flatnonzero(candidates.delta <= thresholds)
     order = accepted[np.argsort(candidates.delta[accepted], kind="stable")]
-    return apply_flips(model, state, candidates, order, thresholds, nbrs)
+    return apply_flips(model, state, candidates, order, thresholds, nbrs, band)
 
 
 def _temperature(schedule: Schedule, t0: float, round_index: int) -> float:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from boundaries.band import HouseholdBand
 from boundaries.constraints import removal_keeps_contiguous
 from boundaries.score import MoveTerms, ScoreModel
 from boundaries.state import PartitionState
@@ -56,10 +57,13 @@ def apply_flips(
     order: NDArray[np.int64],
     thresholds: NDArray[np.float64],
     nbrs: Sequence[Sequence[int]],
+    band: HouseholdBand | None = None,
 ) -> int:
-    """Apply flips in `order` whose exact live delta is within its threshold, keeping districts connected."""
+    """Apply flips in `order` whose exact live delta is within its threshold, keeping districts
+    connected (and, with a band, never letting its violation grow)."""
     units, targets, limits = candidates.units.tolist(), candidates.targets.tolist(), thresholds.tolist()
-    labels, sizes = state.labels, state.district_size
+    labels, sizes, totals = state.labels, state.district_size, state.district_households
+    weights = state.unit_households
     applied = 0
     for i in order.tolist():
         unit, to = units[i], targets[i]
@@ -67,6 +71,10 @@ def apply_flips(
         if source == to or sizes[source] <= 1:
             continue
         if not any(labels[v] == to for v in nbrs[unit]):
+            continue
+        if band is not None and not band.allows(
+            float(totals[source]), float(totals[to]), float(weights[unit])
+        ):
             continue
         delta, d_from, d_to = model.live_delta(state, unit, to)
         if delta > limits[i] or not removal_keeps_contiguous(nbrs, labels, unit):

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from boundaries.band import HouseholdBand
 from boundaries.errors import BoundariesError, InfeasibleError, InputError, SubproblemError
 from boundaries.executor import SerialExecutor, SubproblemExecutor, in_task_order, subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.score import Weights
 from boundaries.solve import PartitionResult, nearest_count, partition
+from boundaries.workload import workload_counts, workload_inputs
 
 __all__ = [
     "GridUnits",
@@ -61,6 +63,11 @@ class LevelOptions:
     search tolerance around its own mean is set to keep them there)."""
     tolerances: Mapping[str, float] | None = None
     """Per-parent search tolerance, overriding `tolerance` (set with count_tolerance)."""
+    band_tolerance: float | None = None
+    """Every district within this share of the target as a hard rule (boundaries.band): flips and
+    re-splits that would take one out are refused, where the units allow."""
+    weights: Weights | None = None
+    """This level's score weights (None: the problem's)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class Subproblem:
     label_ids: tuple[int, ...] = ()
     unit_ids: IntArray | None = None
     workload: FloatArray | None = None
+    band: HouseholdBand | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,7 @@ def _solve(task: Subproblem) -> PartitionResult:
         minimal_disruption=task.minimal_disruption,
         unit_ids=task.unit_ids,
         workload=task.workload,
+        band=task.band,
     )
 
 
@@ -257,7 +266,9 @@ class _StreetLevel:
         street_arr = np.asarray(problem.streets).astype(str)
         if street_arr.shape != (graph.n,) or weights_arr.shape != (graph.n,):
             raise InputError(f"streets and households need one entry per unit ({graph.n})")
-        work = _workload_inputs(graph.n, problem.workload, problem.grid_units)
+        grid_units = problem.grid_units
+        grid_work = None if grid_units is None else grid_units.workload
+        work = workload_inputs(graph.n, problem.workload, grid_work, grid_units is not None)
         keys = sorted(set(street_arr.tolist()))
         tasks = [
             _level_task(
@@ -305,7 +316,9 @@ class _GridLevel:
         count = len(community_street)
         grid, work = problem.grid, None if streets.work is None else streets.work[1]
         if work is not None and grid.count_tolerance is not None:
-            counts, searches = workload_counts(g_households, work, g_community, count, grid)
+            counts, searches = workload_counts(
+                g_households, work, g_community, count, grid.target, grid.count_tolerance
+            )
             grid = replace(grid, counts=counts, tolerances=searches)
         tasks = [
             _level_task(
@@ -390,11 +403,14 @@ def _level_task(
         seed=seed,
         current=current,
         locked=locked,
-        weights=weights,
+        weights=level.weights or weights,
         minimal_disruption=minimal and current is not None,
         label_ids=ids,
         unit_ids=units,
         workload=None if workload is None else workload[units],
+        band=None
+        if level.band_tolerance is None
+        else HouseholdBand.around(level.target, level.band_tolerance),
     )
 
 
@@ -406,50 +422,6 @@ def search_tolerance(level: LevelOptions, total: float, count: int | None) -> fl
     mean = total / max(count or nearest_count(total, level.target), 1)
     slack = level.nominal_tolerance - abs(mean - level.target) / level.target
     return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))
-
-
-WORKLOAD_MIN_SEARCH = 0.07
-"""A parent chosen by workload keeps at least this search tolerance around its own mean: tighter
-bands cannot be met with pieces of up to 60 households and leave grids further off."""
-
-
-def workload_counts(
-    households: FloatArray, workload: FloatArray, parent: IntArray, parents: int, level: LevelOptions
-) -> tuple[dict[str, int], dict[str, float]]:
-    """Children per parent (keyed by its index): round(workload / target), kept where the mean
-    child stays within count_tolerance - WORKLOAD_MIN_SEARCH of the target; and the search
-    tolerance around that mean that keeps every child within count_tolerance of the target."""
-    tolerance = float(level.count_tolerance or 0.0)
-    room = max(tolerance - WORKLOAD_MIN_SEARCH, 0.0)
-    totals = np.bincount(parent, households, minlength=parents)
-    work = np.bincount(parent, workload, minlength=parents)
-    counts: dict[str, int] = {}
-    searches: dict[str, float] = {}
-    for index in range(parents):
-        fewest = max(1, int(np.ceil(totals[index] / (level.target * (1 + room)) - 1e-9)))
-        most = max(fewest, int(np.floor(totals[index] / (level.target * (1 - room)) + 1e-9)))
-        count = int(np.clip(round(work[index] / level.target), fewest, most))
-        mean = max(totals[index] / count, 1e-9)
-        search = min((1 + tolerance) * level.target / mean - 1, 1 - (1 - tolerance) * level.target / mean)
-        counts[str(index)] = count
-        searches[str(index)] = float(max(search, WORKLOAD_MIN_SEARCH))
-    return counts, searches
-
-
-def _workload_inputs(
-    n: int, workload: ArrayLike | None, grid_units: GridUnits | None
-) -> tuple[FloatArray, FloatArray] | None:
-    """(per unit, per grid unit) workload, or None; grid units need their own when they exist."""
-    if workload is None:
-        return None
-    per_unit = np.asarray(workload, dtype=np.float64)
-    if per_unit.shape != (n,) or not np.isfinite(per_unit).all() or (per_unit < 0).any():
-        raise InputError(f"workload needs one finite entry >= 0 per unit ({n})")
-    if grid_units is None:
-        return per_unit, per_unit
-    if grid_units.workload is None:
-        raise InputError("grid_units need their workload when partition_hierarchy gets one")
-    return per_unit, np.asarray(grid_units.workload, dtype=np.float64)
 
 
 def _local_labels(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from boundaries.band import SLACK, HouseholdBand
 from boundaries.score import ScoreModel
 from boundaries.state import PartitionState
 
@@ -36,13 +37,15 @@ def recom_repair(
     *,
     trees: int = 8,
     passes: int = 4,
+    band: HouseholdBand | None = None,
 ) -> int:
-    """Re-split each out-of-tolerance district with one or two neighbours; returns the re-splits made."""
+    """Re-split each out-of-tolerance district with one or two neighbours; returns the re-splits made.
+    With a band, a re-split must not let the band's violation grow among the districts it redraws."""
     done = 0
     for _ in range(passes):
         improved = False
         for district in _out_of_tolerance(model, state):
-            if _repair_one(model, state, movable, nbrs, rng, district, trees):
+            if _repair_one(model, state, movable, nbrs, rng, district, trees, band):
                 done += 1
                 improved = True
         if not improved:
@@ -65,6 +68,7 @@ def _repair_one(
     rng: np.random.Generator,
     district: int,
     trees: int,
+    band: HouseholdBand | None = None,
 ) -> bool:
     """Apply the merge-split (pair or triple around `district`) that lowers the group's cost most."""
     best: tuple[float, list[int], IntArray, Split] | None = None
@@ -75,6 +79,8 @@ def _repair_one(
         before = float(model.population_cost(state.district_households[group]).sum())
         weights = state.unit_households[units].tolist()
         split = best_split(induced(nbrs, units), weights, len(group), model, rng, trees)
+        if split is not None and not _keeps_band(band, state, group, weights, split):
+            continue
         if split is not None and before - split.cost > (best[0] if best else 1e-9):
             best = (before - split.cost, group, units, split)
     if best is None:
@@ -84,6 +90,17 @@ def _repair_one(
     labels[units] = np.asarray(group)[np.asarray(split.parts)]
     state.reset(labels, model.district_perimeter(labels, state.k))
     return True
+
+
+def _keeps_band(
+    band: HouseholdBand | None, state: PartitionState, group: list[int], weights: list[float], split: Split
+) -> bool:
+    """True without a band, or when the re-split leaves the group no further outside it."""
+    if band is None:
+        return True
+    after = np.bincount(np.asarray(split.parts), np.asarray(weights), minlength=len(group)).astype(np.float64)
+    before = state.district_households[group]
+    return float(band.excess(after).sum()) <= float(band.excess(before).sum()) + SLACK
 
 
 def _groups(labels: IntArray, nbrs: Sequence[Sequence[int]], district: int) -> list[list[int]]:

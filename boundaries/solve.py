@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.anneal import AnnealReport, Schedule, anneal
+from boundaries.band import HouseholdBand, repair_model
 from boundaries.constraints import (
     UNLOCKED,
     UnitNames,
@@ -40,6 +41,7 @@ FloatArray = NDArray[np.float64]
 MINIMAL_CHANGE_WEIGHT = 20.0
 MINIMAL_SCHEDULE = Schedule(rounds=60, start_scale=0.02, greedy_rounds=60)
 POLISH_SCHEDULE = Schedule(rounds=0, greedy_rounds=40)
+BAND_REPAIR_SCHEDULE = Schedule(rounds=40, start_scale=0.1, greedy_rounds=40)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class PartitionResult:
     oversize_units: tuple[int, ...]
     out_of_tolerance: tuple[int, ...] = ()
     search: AnnealReport | None = field(default=None, compare=False)
+    out_of_band: tuple[int, ...] = ()
+    """With a household band: the districts still outside it (the units allow no better)."""
 
 
 def partition(
@@ -72,6 +76,7 @@ def partition(
     schedule: Schedule | None = None,
     unit_ids: ArrayLike | None = None,
     workload: ArrayLike | None = None,
+    band: HouseholdBand | None = None,
 ) -> PartitionResult:
     """Partition units into k contiguous districts balanced around the parent mean.
 
@@ -79,7 +84,10 @@ def partition(
     labels 0..k-1. In minimal-disruption mode the search starts from `current` and a
     current plan that already meets the tolerance is returned unchanged. Error messages name
     units by `unit_ids` (default: their index). With `workload` (a second weight per unit) and
-    `weights.workload` > 0 the score also evens out the districts' workload.
+    `weights.workload` > 0 the score also evens out the districts' workload. With `band`, every
+    district's households stay within it as a hard rule (boundaries.band): a seed outside it is
+    repaired first, no flip or re-split lets its violation grow, and districts that still lie
+    outside at the end are listed in `out_of_band`.
     """
     weights_arr = _households(units_graph, households)
     count = resolve_count(float(weights_arr.sum()), k, target, units_graph.n)
@@ -96,18 +104,39 @@ def partition(
     else:
         start = _fresh_start(units_graph, weights_arr, count, rng, current_arr, locks)
     start = apply_locks(units_graph, start, locks, weights_arr, names)
-    if minimal_disruption and _meets_targets(units_graph, weights_arr, start, count, tolerance, locks):
-        return _result(units_graph, weights_arr, start, count, tolerance, current_arr, None)
+    if minimal_disruption and _meets_targets(units_graph, weights_arr, start, count, tolerance, locks, band):
+        return _result(units_graph, weights_arr, start, count, tolerance, current_arr, None, band)
     work = None if workload is None else np.asarray(workload, dtype=np.float64)
     model = ScoreModel.build(units_graph, weights_arr, count, tolerance, weights, current_arr, work)
     state = PartitionState.build(
         start, weights_arr, count, units_graph.area, model.district_perimeter(start, count), work
     )
     movable, nbrs = locks == UNLOCKED, units_graph.neighbour_lists()
-    report = anneal(model, state, movable, nbrs, rng, schedule or Schedule.for_size(units_graph.n, count))
-    if recom_repair(model, state, movable, nbrs, rng):
-        anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE)
-    return _result(units_graph, weights_arr, state.assignment, count, tolerance, current_arr, report)
+    repair_band(model, state, movable, nbrs, rng, band)
+    plan = schedule or Schedule.for_size(units_graph.n, count)
+    report = anneal(model, state, movable, nbrs, rng, plan, band)
+    if recom_repair(model, state, movable, nbrs, rng, band=band):
+        anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
+    repair_band(model, state, movable, nbrs, rng, band)
+    return _result(units_graph, weights_arr, state.assignment, count, tolerance, current_arr, report, band)
+
+
+def repair_band(
+    model: ScoreModel,
+    state: PartitionState,
+    movable: NDArray[np.bool_],
+    nbrs: Sequence[Sequence[int]],
+    rng: np.random.Generator,
+    band: HouseholdBand | None,
+) -> None:
+    """Pull districts outside the band into it: flips, then re-splits of a district with its
+    neighbours, under a score that counts only the band (nothing to do inside it)."""
+    if band is None or band.outside(state.district_households).size == 0:
+        return
+    repair = repair_model(model, band)
+    anneal(repair, state, movable, nbrs, rng, BAND_REPAIR_SCHEDULE, band)
+    if band.outside(state.district_households).size:
+        recom_repair(repair, state, movable, nbrs, rng, band=band)
 
 
 def resolve_count(total: float, k: int | None, target: float | None, units: int) -> int:
@@ -254,12 +283,19 @@ def _best_neighbour_district(graph: UnitGraph, labels: IntArray, district: int) 
 
 
 def _meets_targets(
-    graph: UnitGraph, households: FloatArray, labels: IntArray, k: int, tolerance: float, locks: IntArray
+    graph: UnitGraph,
+    households: FloatArray,
+    labels: IntArray,
+    k: int,
+    tolerance: float,
+    locks: IntArray,
+    band: HouseholdBand | None = None,
 ) -> bool:
-    """True if the plan is contiguous, honours locks and every district is within tolerance."""
+    """True if the plan is contiguous, honours locks and every district is within tolerance (and band)."""
     totals = np.bincount(labels, households, minlength=k)
     mean = float(households.sum()) / k
-    within = np.all(np.abs(totals - mean) <= tolerance * mean + 1e-9)
+    within = bool(np.all(np.abs(totals - mean) <= tolerance * mean + 1e-9))
+    within = within and (band is None or band.outside(totals.astype(np.float64)).size == 0)
     locked = locks != UNLOCKED
     return bool(within and np.all(labels[locked] == locks[locked]) and is_contiguous(graph, labels))
 
@@ -272,6 +308,7 @@ def _result(
     tolerance: float,
     current: IntArray | None,
     report: AnnealReport | None,
+    band: HouseholdBand | None = None,
 ) -> PartitionResult:
     """Package a plan with its metrics and the units too heavy for any district."""
     mean = float(households.sum()) / k
@@ -287,4 +324,5 @@ def _result(
         oversize_units=tuple(np.flatnonzero(households > mean * (1.0 + tolerance)).tolist()),
         out_of_tolerance=tuple(np.flatnonzero(np.abs(totals - mean) > tolerance * mean + 1e-9).tolist()),
         search=report,
+        out_of_band=() if band is None else tuple(band.outside(totals).tolist()),
     )

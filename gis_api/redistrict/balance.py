@@ -4,30 +4,41 @@
 - workload: units weigh their workload (gis_api.workload) instead of their households, expressed
   in household-equivalents (the district's workload scaled to its households), so targets and
   counts keep their meaning: each grid gets an equal share of the work.
-- both: households stay within --household-tolerance of the nominal grid target while the
-  score's workload-spread term evens out work between grids and between communities. A
-  community's grid count follows its workload as far as its households allow (its mean grid
-  stays within the tolerance), and its grids search within the band that keeps each of them
-  within the tolerance of the nominal target (boundaries.partition.workload_counts).
+- both: every grid keeps its households within --household-tolerance of the nominal grid target
+  as a hard rule (boundaries.band: moves that would take a grid out of the band are refused)
+  while the score's workload-spread term evens out work between grids and between communities.
+  A community's grid count follows its workload as far as its households allow
+  (boundaries.workload.workload_counts). Where a community's households cannot make grids inside
+  the band, the plan's metrics say so in one line (`band_summary`), and `spread_bounds` says how
+  far any plan inside the band could even out the work.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from boundaries.band import HouseholdBand, infeasibility
 from boundaries.partition import GridUnits
 from boundaries.score import Weights
+from boundaries.workload import SpreadBounds, spread_bounds
 from gis_api.errors import InvalidInputError
 
 BOTH_POPULATION_WEIGHT = 0.25
-"""In 'both', households inside their tolerance matter this much; outside it they still cost 40 ×."""
+"""In 'both', communities' households inside their tolerance matter this much; outside it they
+still cost 40 ×."""
 BOTH_WORKLOAD_WEIGHT = 0.3
-"""Small beside the households' excess cost, so the tolerance holds: a grid 50 % above the mean
-workload costs 0.3 × (0.5 / 0.15)² = 3.3, a grid 5 % beyond a household tolerance of 0.10 costs 10."""
+"""Communities: small beside the households' excess cost, so the community tolerance holds (a
+community 50 % above the mean workload costs 0.3 × (0.5 / 0.15)² = 3.3)."""
+GRID_POPULATION_WEIGHT = 0.05
+"""Grids: the band holds households by rule, so inside it they only break ties."""
+GRID_WORKLOAD_WEIGHT = 1.0
+"""Grids: work evened out as strongly as compact shapes (1.5) allow: a grid 30 % above the mean
+workload costs 1.0 × (0.3 / 0.15)² = 4, about a round grid's shape cost."""
 
 
 class Balance(enum.StrEnum):
@@ -48,6 +59,8 @@ class BalancedInputs:
     """Grid search tolerance for 'both' (per community: boundaries.partition.workload_counts)."""
     count_tolerance: float | None = None
     """For 'both': every grid within this share of the target (grid counts follow workload)."""
+    grid_weights: Weights | None = None
+    """For 'both': the grid level's own score weights (the band holds households there)."""
 
 
 def household_equivalents(hours: NDArray[np.float64], households: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -81,5 +94,84 @@ def balanced_inputs(
     if not 0 < household_tolerance <= 1:
         raise InvalidInputError(f"--household-tolerance must lie in (0, 1], got {household_tolerance}")
     both = replace(weights, population=BOTH_POPULATION_WEIGHT, workload=BOTH_WORKLOAD_WEIGHT)
+    grids = replace(weights, population=GRID_POPULATION_WEIGHT, workload=GRID_WORKLOAD_WEIGHT)
     pieces = GridUnits(grid_units.graph, grid_units.households, grid_units.parent, piece_eq)
-    return BalancedInputs(households, pieces, unit_eq, both, household_tolerance / 2, household_tolerance)
+    return BalancedInputs(
+        households, pieces, unit_eq, both, household_tolerance / 2, household_tolerance, grids
+    )
+
+
+@dataclass(frozen=True)
+class BandSummary:
+    """How the grids of a 'both' plan sit in the household band, and why any lie outside."""
+
+    band: HouseholdBand
+    grids: int
+    outside: int
+    notes: tuple[str, ...]
+    """One per community with grids outside: `community CODE: reason`."""
+
+    def line(self) -> str:
+        """One line for the CLI and the plan's metrics."""
+        band = f"households {self.band.lower:.0f}-{self.band.upper:.0f} per grid"
+        if not self.outside:
+            return f"{band}: all {self.grids} grids inside"
+        more = f" (and {len(self.notes) - 1} more communities)" if len(self.notes) > 1 else ""
+        return f"{band}: {self.outside} of {self.grids} grids outside; {self.notes[0]}{more}"
+
+
+def band_summary(
+    band: HouseholdBand,
+    piece_households: NDArray[np.float64],
+    grid_of_piece: NDArray[np.int64],
+    grid_community: NDArray[np.int64],
+    community_codes: Sequence[str],
+    piece_names: Sequence[str] | None = None,
+) -> BandSummary:
+    """Grids outside the band, and per community the plain reason (too few or too many
+    households for its grids, one piece above the band) or that the search found no better."""
+    totals = np.bincount(grid_of_piece, piece_households, minlength=len(grid_community)).astype(np.float64)
+    outside = band.outside(totals)
+    notes = []
+    for community in sorted(set(grid_community[outside].tolist())):
+        pieces = np.flatnonzero(grid_community[grid_of_piece] == community)
+        count = int(np.count_nonzero(grid_community == community))
+        names = None if piece_names is None else [piece_names[p] for p in pieces.tolist()]
+        reason = infeasibility(band, piece_households[pieces], count, names)
+        reason = reason or "its units allowed no split with every grid inside"
+        notes.append(f"community {community_codes[community]}: {reason}")
+    return BandSummary(band, len(totals), int(outside.size), tuple(notes))
+
+
+def grid_spread_bounds(
+    band: HouseholdBand,
+    piece_hours: NDArray[np.float64],
+    piece_households: NDArray[np.float64],
+    grid_of_piece: NDArray[np.int64],
+    grid_community: NDArray[np.int64],
+) -> SpreadBounds:
+    """How evenly any plan with these communities and grid count, every grid in the band, could
+    spread the work at best (boundaries.workload.spread_bounds)."""
+    community_of_piece = grid_community[grid_of_piece]
+    return spread_bounds(piece_hours, piece_households, community_of_piece, len(grid_community), band)
+
+
+def balance_lines(metrics: dict[str, object]) -> list[str]:
+    """What `wangge redistrict` prints about the balance mode, from the plan's metrics."""
+    if "workload_grid_max_over_mean" not in metrics:
+        return []
+    lines = [
+        f"  balance {metrics['balance']}: workload max/mean {metrics['workload_grid_max_over_mean']:.2f} "
+        f"over grids, {metrics['workload_community_max_over_mean']:.2f} over communities"
+    ]
+    bounds = metrics.get("workload_grid_bounds")
+    if isinstance(bounds, dict):
+        lines.append(
+            f"  no plan with every grid in the band goes below {bounds['best']:.2f} (busiest unit "
+            f"{bounds['heaviest_unit']:.2f}, with the household floor {bounds['band_floor']:.2f}, "
+            f"these communities {bounds['parents']:.2f})"
+        )
+    band = metrics.get("household_band")
+    if isinstance(band, dict):
+        lines.append(f"  {band['line']}")
+    return lines

@@ -4,15 +4,17 @@ workload figures of the drawn plan stored in its metrics."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, text
 
+from boundaries.band import HouseholdBand
 from boundaries.partition import HierarchyResult
 from gis_api.districts.service import DistrictRow
-from gis_api.redistrict.balance import Balance
+from gis_api.redistrict.balance import Balance, band_summary, grid_spread_bounds
 from gis_api.redistrict.units import UnitSet
 from gis_api.workload.period import period_between, period_text
 from gis_api.workload.service import spread_figures
@@ -61,8 +63,11 @@ def record_balance(
     units: UnitSet,
     result: HierarchyResult,
     hours: Hours | None,
+    community_codes: Sequence[str] = (),
 ) -> dict[str, object]:
-    """The balance mode and, with workload, its spread per grid and community, added to plan.metrics."""
+    """The balance mode and, with workload, its spread per grid and community, added to
+    plan.metrics; for 'both' also the household band (one line on grids outside it and why) and
+    the lower bounds on the grids' workload spread that no plan inside the band can beat."""
     extra: dict[str, object] = {"balance": options.balance}
     if hours is not None:
         grid = np.bincount(result.grid, hours[1]).astype(np.float64)
@@ -72,8 +77,35 @@ def record_balance(
             workload_community_max_over_mean=round(spread_figures(community)["max_over_mean"], 4),
             household_tolerance=options.household_tolerance if options.balance == Balance.BOTH else None,
         )
+    if hours is not None and Balance(options.balance) is Balance.BOTH:
+        extra.update(band_figures(options, units, result, hours[1], community_codes))
     connection.execute(
         text("UPDATE plan SET metrics = metrics || CAST(:extra AS jsonb) WHERE id = :p"),
         {"extra": json.dumps(extra), "p": plan_id},
     )
     return extra
+
+
+def band_figures(
+    options: RedistrictOptions,
+    units: UnitSet,
+    result: HierarchyResult,
+    piece_hours: np.ndarray,
+    community_codes: Sequence[str],
+) -> dict[str, object]:
+    """plan.metrics of a 'both' plan: the household band's one line and the spread bounds."""
+    band = HouseholdBand.around(options.grid_target, options.household_tolerance)
+    pieces = units.grid_units
+    households = pieces["households"].to_numpy(dtype=float)
+    buildings = units.units["building_id"].to_numpy()[pieces["parent_unit"].to_numpy()]
+    names = ["a block without buildings" if pd.isna(b) else f"building {int(b)}" for b in buildings]
+    summary = band_summary(band, households, result.grid, result.grid_community, community_codes, names)
+    bounds = grid_spread_bounds(band, np.asarray(piece_hours, dtype=float), households, result.grid,
+                                result.grid_community)  # fmt: skip
+    return {
+        "household_band": {
+            "lower": band.lower, "upper": band.upper, "grids": summary.grids,
+            "outside": summary.outside, "notes": list(summary.notes), "line": summary.line(),
+        },
+        "workload_grid_bounds": bounds.as_dict(),
+    }  # fmt: skip

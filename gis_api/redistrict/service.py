@@ -19,7 +19,7 @@ from boundaries.solve import nearest_count
 from gis_api.cases.kpi import Period
 from gis_api.districts.service import resolve_district
 from gis_api.errors import InvalidInputError
-from gis_api.redistrict.balance import Balance, balanced_inputs
+from gis_api.redistrict.balance import Balance, balance_lines, balanced_inputs
 from gis_api.redistrict.balance_io import record_balance, workload_hours
 from gis_api.redistrict.compounds import spread_shared_points
 from gis_api.redistrict.inputs import RedistrictInputs, read_inputs
@@ -86,6 +86,7 @@ class RedistrictReport:
                 f"contiguous {level['contiguous']}"
             )
         lines.append(f"  households keeping community and grid: {self.metrics['share_unchanged']:.1%}")
+        lines.extend(balance_lines(self.metrics))
         lines.append("  timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings_s.items()))
         return "\n".join(lines)
 
@@ -222,6 +223,8 @@ def hierarchy_problem(
             current=_ids(grid_codes),
             nominal_tolerance=None if balanced.count_tolerance is not None else options.grid_tolerance,
             count_tolerance=balanced.count_tolerance,
+            band_tolerance=balanced.count_tolerance,
+            weights=balanced.grid_weights,
         ),
         grid_units=balanced.grid_units,
         weights=balanced.weights,
@@ -319,7 +322,8 @@ def redistrict_on(
     geometry: PlanGeometry = plan_geometry(units, result, official)
     lap("polygons")
     plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options, spread)
-    metrics.update(record_balance(connection, plan_id, options, units, result, hours))
+    codes = geometry.communities["code"].tolist()
+    metrics.update(record_balance(connection, plan_id, options, units, result, hours, codes))
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)

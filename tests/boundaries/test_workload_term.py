@@ -12,6 +12,7 @@ from boundaries.partition import partition_hierarchy
 from boundaries.score import ScoreModel, Weights
 from boundaries.solve import partition
 from boundaries.state import PartitionState
+from boundaries.workload import workload_counts
 
 
 def lattice_world() -> tuple[object, np.ndarray, np.ndarray]:
@@ -64,12 +65,9 @@ def test_hierarchy_wants_the_grid_units_workload() -> None:
 
 
 def test_grid_counts_follow_workload_as_far_as_households_allow() -> None:
-    from boundaries.partition import LevelOptions, workload_counts
-
     households = np.array([6000.0, 6000.0, 6000.0])
     workload = np.array([9000.0, 6000.0, 3000.0])  # household equivalents: busy, average, quiet
-    level = LevelOptions(300.0, 0.05, count_tolerance=0.15)
-    counts, searches = workload_counts(households, workload, np.arange(3), 3, level)
+    counts, searches = workload_counts(households, workload, np.arange(3), 3, 300.0, 0.15)
     # 30, 20 and 10 grids wanted; the mean grid stays within ±8 % (0.15 - 0.07): 19..21 grids
     assert counts == {"0": 21, "1": 20, "2": 19}
     # busy: mean 285.7, grids down to 255 = -10.75 % of it; average: the full ±15 %

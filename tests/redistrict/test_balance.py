@@ -50,3 +50,26 @@ def test_both_evens_workload_within_the_household_tolerance(connection: Connecti
     # 2.36, 1.10 and 1.65 when written: each building's 30 households leave 'both' no count freedom
     assert figures["work"][0] < figures["both"][0] < figures["plain"][0]
     assert figures["both"][1] <= 0.15 + 1e-9
+    band = both.metrics["household_band"]
+    assert (band["lower"], band["upper"], band["outside"]) == (255.0, 345.0, 0)
+    assert band["line"] == f"households 255-345 per grid: all {band['grids']} grids inside"
+    bounds = both.metrics["workload_grid_bounds"]
+    assert bounds["best"] <= both.metrics["workload_grid_max_over_mean"] + 1e-9  # a lower bound
+    assert "no plan with every grid in the band goes below" in str(both)
+
+
+def test_a_band_the_households_cannot_fit_is_one_line_in_metrics_and_output(connection: Connection) -> None:
+    build_world(connection)
+    hot_spot(connection)
+    # buildings of 30 households make grids of 270 or 300, never 272-288 (280 ± 3 %)
+    tight = replace(
+        OPTIONS, balance="both", workload_period=PERIOD, grid_target=280, household_tolerance=0.03
+    )
+    report = redistrict_on(connection, tight)
+    band = report.metrics["household_band"]
+    assert band["outside"] > 0 and band["notes"]
+    assert band["line"].startswith(
+        f"households 272-288 per grid: {band['outside']} of {band['grids']} grids outside"
+    )
+    assert "community 420106" in band["line"] and "\n" not in band["line"]
+    assert band["line"] in str(report)
