@@ -40,3 +40,6 @@ def test_bad_workload_options_are_one_line(committed_url: str) -> None:
     assert naive.returncode == 2 and "has no time zone" in naive.stderr
     tolerance = wangge("redistrict", "--balance", "both", "--household-tolerance", "2", url=committed_url)
     assert tolerance.returncode == 2 and "must lie in (0, 1]" in tolerance.stderr
+    city = wangge("redistrict", "--city", "4201", "--balance", "both", url=committed_url)
+    assert city.returncode == 1 and city.stderr.count("\n") == 1
+    assert "--balance both redraws one district at a time" in city.stderr
