@@ -319,6 +319,18 @@ PROBES: list[Probe] = [
         route="/plans/{plan_id}/report",
     ),
     Probe("GET", "{link}", PUBLIC, setup=plan_report, route="/plans/{plan_id}/report.html"),
+    # a plan's workload and a period replayed on it: planners and admins of the plan's districts
+    *(
+        Probe(
+            "GET",
+            PLAN + f"/{what}?since=2026-01-01&until=2026-02-01",
+            frozenset({"admin", "planner"}),
+            setup=active_plan,
+            refused={role: 403 for role in AUTHENTICATED},
+            route=f"/plans/{{plan_id}}/{what}",
+        )
+        for what in ("workload", "replay")
+    ),
     # the pages, their settings and the API documentation are public (data needs a token)
     *(Probe("GET", page, PUBLIC) for page in PAGES + FIELD_APP + DOCS),
     Probe("GET", "/static/js/me.js", PUBLIC, route="/static/{path}"),
