@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.anneal import AnnealReport, Schedule, anneal
-from boundaries.band import HouseholdBand, repair_model
+from boundaries.band import SLACK, HouseholdBand, repair_model
 from boundaries.constraints import (
     UNLOCKED,
     UnitNames,
@@ -42,6 +42,8 @@ MINIMAL_CHANGE_WEIGHT = 20.0
 MINIMAL_SCHEDULE = Schedule(rounds=60, start_scale=0.02, greedy_rounds=60)
 POLISH_SCHEDULE = Schedule(rounds=0, greedy_rounds=40)
 BAND_REPAIR_SCHEDULE = Schedule(rounds=40, start_scale=0.1, greedy_rounds=40)
+BAND_REPAIR_CYCLES = 4
+"""Flips then re-splits, again while the band's violation keeps falling."""
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,15 @@ def repair_band(
     if band is None or band.outside(state.district_households).size == 0:
         return
     repair = repair_model(model, band)
-    anneal(repair, state, movable, nbrs, rng, BAND_REPAIR_SCHEDULE, band)
-    if band.outside(state.district_households).size:
-        recom_repair(repair, state, movable, nbrs, rng, band=band)
+    left = float(band.excess(state.district_households).sum())
+    for _ in range(BAND_REPAIR_CYCLES):
+        anneal(repair, state, movable, nbrs, rng, BAND_REPAIR_SCHEDULE, band)
+        if band.outside(state.district_households).size:
+            recom_repair(repair, state, movable, nbrs, rng, band=band)
+        now = float(band.excess(state.district_households).sum())
+        if now <= SLACK or now >= left - SLACK:
+            return
+        left = now
 
 
 def resolve_count(total: float, k: int | None, target: float | None, units: int) -> int:

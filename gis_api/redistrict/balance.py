@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from boundaries.band import HouseholdBand, infeasibility
 from boundaries.partition import GridUnits
 from boundaries.score import Weights
-from boundaries.workload import SpreadBounds, spread_bounds
+from boundaries.workload import spread_bounds
 from gis_api.errors import InvalidInputError
 
 BOTH_POPULATION_WEIGHT = 0.25
@@ -36,9 +36,9 @@ BOTH_WORKLOAD_WEIGHT = 0.3
 community 50 % above the mean workload costs 0.3 × (0.5 / 0.15)² = 3.3)."""
 GRID_POPULATION_WEIGHT = 0.05
 """Grids: the band holds households by rule, so inside it they only break ties."""
-GRID_WORKLOAD_WEIGHT = 1.0
-"""Grids: work evened out as strongly as compact shapes (1.5) allow: a grid 30 % above the mean
-workload costs 1.0 × (0.3 / 0.15)² = 4, about a round grid's shape cost."""
+GRID_WORKLOAD_WEIGHT = 3.0
+"""Grids: work evened out before compact shapes (1.5): a grid 30 % above the mean workload costs
+3.0 × (0.3 / 0.15)² = 12, several times a round grid's shape cost."""
 
 
 class Balance(enum.StrEnum):
@@ -138,7 +138,9 @@ def band_summary(
         count = int(np.count_nonzero(grid_community == community))
         names = None if piece_names is None else [piece_names[p] for p in pieces.tolist()]
         reason = infeasibility(band, piece_households[pieces], count, names)
-        reason = reason or "its units allowed no split with every grid inside"
+        reason = (
+            reason or "the search found no split of its units with every grid inside (counting allows one)"
+        )
         notes.append(f"community {community_codes[community]}: {reason}")
     return BandSummary(band, len(totals), int(outside.size), tuple(notes))
 
@@ -149,11 +151,21 @@ def grid_spread_bounds(
     piece_households: NDArray[np.float64],
     grid_of_piece: NDArray[np.int64],
     grid_community: NDArray[np.int64],
-) -> SpreadBounds:
-    """How evenly any plan with these communities and grid count, every grid in the band, could
-    spread the work at best (boundaries.workload.spread_bounds)."""
-    community_of_piece = grid_community[grid_of_piece]
-    return spread_bounds(piece_hours, piece_households, community_of_piece, len(grid_community), band)
+    community_street: Sequence[str],
+) -> dict[str, float]:
+    """How evenly any plan with this grid count and every grid in the band could spread the work
+    at best (`best`: streets are fixed, communities are not), and any plan keeping this plan's
+    communities (`given_communities`); boundaries.workload.spread_bounds."""
+    count = len(grid_community)
+    community = grid_community[grid_of_piece]
+    street = np.unique(np.asarray(community_street), return_inverse=True)[1].astype(np.int64)[community]
+    by_street = spread_bounds(piece_hours, piece_households, street, count, band)
+    by_community = spread_bounds(piece_hours, piece_households, community, count, band)
+    figures = {key: value for key, value in by_street.as_dict().items() if key != "parents"}
+    figures["streets"] = round(by_street.parents, 4)
+    figures["communities"] = round(by_community.parents, 4)
+    figures["given_communities"] = round(by_community.best, 4)
+    return figures
 
 
 def balance_lines(metrics: dict[str, object]) -> list[str]:
@@ -169,7 +181,8 @@ def balance_lines(metrics: dict[str, object]) -> list[str]:
         lines.append(
             f"  no plan with every grid in the band goes below {bounds['best']:.2f} (busiest unit "
             f"{bounds['heaviest_unit']:.2f}, with the household floor {bounds['band_floor']:.2f}, "
-            f"these communities {bounds['parents']:.2f})"
+            f"per street {bounds['streets']:.2f}); keeping these communities, none below "
+            f"{bounds['given_communities']:.2f}"
         )
     band = metrics.get("household_band")
     if isinstance(band, dict):

@@ -101,11 +101,11 @@ def band_figures(
     names = ["a block without buildings" if pd.isna(b) else f"building {int(b)}" for b in buildings]
     summary = band_summary(band, households, result.grid, result.grid_community, community_codes, names)
     bounds = grid_spread_bounds(band, np.asarray(piece_hours, dtype=float), households, result.grid,
-                                result.grid_community)  # fmt: skip
+                                result.grid_community, result.community_street)  # fmt: skip
     return {
         "household_band": {
             "lower": band.lower, "upper": band.upper, "grids": summary.grids,
             "outside": summary.outside, "notes": list(summary.notes), "line": summary.line(),
         },
-        "workload_grid_bounds": bounds.as_dict(),
+        "workload_grid_bounds": bounds,
     }  # fmt: skip
