@@ -145,7 +145,7 @@ def create_case(
     _check_key(idempotency_key)
     position = Position.parse(lon, lat, crs)
     if idempotency_key and (existing := _by_key(session, idempotency_key)) is not None:
-        return CaseReport(existing, False)
+        return _replayed(existing, position, within)
     area = locate_grid(session, position, within)
     clock = start_clock(State.REPORTED, category, calendar, now)
     case = Case(
@@ -176,7 +176,7 @@ def create_case(
     except IntegrityError:
         # a concurrent retry with the same key won the race: return its case
         if idempotency_key and (existing := _by_key(session, idempotency_key)) is not None:
-            return CaseReport(existing, False)
+            return _replayed(existing, position, within)
         raise
     # the description as the reporter wrote it, kept in the append-only log (what Open311 publishes)
     details = {"description": description}
@@ -202,6 +202,16 @@ def _check_key(key: str | None) -> None:
 
 def _by_key(session: Session, key: str) -> Case | None:
     return session.scalars(select(Case).where(Case.idempotency_key == key)).one_or_none()
+
+
+def _replayed(existing: Case, position: Position, within: str) -> CaseReport:
+    """The retried case, unless the retry names a jurisdiction that does not hold it: the same
+    report filed in another district is refused as a fresh one would be, not answered with a case
+    outside the caller's jurisdiction."""
+    if not (existing.grid_code or "").startswith(within):
+        where = f"point ({position.lon:.6f}, {position.lat:.6f})"
+        raise OutOfDistrictError(f"{where} lies in district {existing.grid_code[:6]}, outside {within}")
+    return CaseReport(existing, False)
 
 
 def locate_grid(session: Session, position: Position, within: str = "") -> GridArea:

@@ -52,8 +52,8 @@ def _load_table(connection: Any, path: Path, args: argparse.Namespace) -> object
     if args.kind == "boundaries":
         return service.load_boundaries(
             connection, path, level=args.level, plan_name=args.plan, code_column=args.code_column,
-            name_column=args.name_column, parent_code_column=args.parent_code_column, code=args.code,
-            name=args.name, city_name=args.city_name, **common,
+            name_column=args.name_column or "name", parent_code_column=args.parent_code_column,
+            code=args.code, name=args.name, city_name=args.city_name, **common,
         )  # fmt: skip
     if args.kind == "households":
         return households.load_households(
@@ -62,7 +62,7 @@ def _load_table(connection: Any, path: Path, args: argparse.Namespace) -> object
     if args.kind == "buildings":
         return service.load_buildings(
             connection, path, id_column=args.id_column, source=args.source,
-            households_column=args.households_column, **common,
+            households_column=args.households_column, name_column=args.name_column, **common,
         )  # fmt: skip
     table: areas.ZoneTable = "water" if args.kind == "water" else "park"
     return areas.load_zones(connection, path, table, id_column=args.id_column, source=args.source, **common)
@@ -93,7 +93,10 @@ def register(commands: Any) -> None:
     load.add_argument("--plan", help="plan name for community/grid boundaries (default: the active plan)")
     load.add_argument("--layer", help="layer of a GeoPackage, FileGDB, KML or OSM file; sheet of an .xlsx")
     load.add_argument("--code-column", default="code")
-    load.add_argument("--name-column", default="name")
+    load.add_argument(
+        "--name-column",
+        help="boundaries: the name column (default name); buildings: default name/名称/楼栋名称",
+    )
     load.add_argument("--parent-code-column", help="column with the parent area's code")
     load.add_argument("--id-column", help="id column (households: the point's id with --count-column)")
     load.add_argument(

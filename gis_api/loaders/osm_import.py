@@ -37,7 +37,7 @@ from gis_api.loaders.osm_extract import is_drive_road, read_osm_polygons
 from gis_api.loaders.rejected import RejectedRows
 from gis_api.loaders.report import LoadReport, format_messages
 from gis_api.loaders.road_lines import read_road_lines
-from gis_api.loaders.service import SOURCE_DISAGREEMENT_M, BuildingRows, store_buildings
+from gis_api.loaders.service import SOURCE_DISAGREEMENT_M, BuildingColumns, BuildingRows, store_buildings
 from gis_api.loaders.steps import accept_geometries, keep_rows
 from gis_api.loaders.transaction import Database, one_transaction
 from gis_api.loaders.validate import outside_district
@@ -149,7 +149,7 @@ def _buildings(
     if not inside.any():
         return report
     rows = BuildingRows(keep_rows(buildings, inside), labels.keep(inside), path, "id", SOURCE, district)
-    total = store_buildings(db, rows, report, kind_column="kind", levels_column="levels")
+    total = store_buildings(db, rows, report, columns=BuildingColumns("kind", "levels", "name"))
     report.unchanged = total - report.inserted - report.updated
     return report
 

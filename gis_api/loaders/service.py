@@ -82,6 +82,8 @@ NAME_LENGTH: dict[BoundaryLevel, int] = {"district": 64, "street": 64, "communit
 BUILDING_ID_COLUMNS = ("id", "source_id", "osm_id", "osm_way_id")
 BUILDING_KIND_COLUMNS = ("kind", "building", "type")
 BUILDING_LEVEL_COLUMNS = ("levels", "building_levels", "building:levels")
+BUILDING_NAME_COLUMNS = ("name", "名称", "楼栋名称", "building_name", "addr:housename")
+"""Where a buildings file keeps the name residents and search know a building by (OSM: name)."""
 SOURCE_DISAGREEMENT_M = DEFAULT_OUTSIDE_TOLERANCE_M
 """Polygons and building anchor points may cross the outline by 30 m: sources disagree that much
 (an OSM building on the Wuchang border has its centre 3.7 m outside the OSM district outline)."""
@@ -162,6 +164,7 @@ def load_buildings(
     source: str | None = None,
     kind_column: str | None = None,
     levels_column: str | None = None,
+    name_column: str | None = None,
     layer: str | None = None,
     skip_invalid: bool = False,
     skip_outside: bool = False,
@@ -171,9 +174,10 @@ def load_buildings(
     """Upsert building footprints (or points) of a district by (source, source_id).
 
     source defaults to the file's stem; source_id comes from id_column or the first of
-    id/source_id/osm_id/osm_way_id. kind and levels are read from kind/building and
-    levels/building_levels when present. A building belongs to the district when its
-    representative point lies inside it (footprints may straddle the outline).
+    id/source_id/osm_id/osm_way_id. kind, levels and name are read from kind/building,
+    levels/building_levels and name/名称/楼栋名称 when present (a file without names keeps the
+    names stored). A building belongs to the district when its representative point lies inside it
+    (footprints may straddle the outline).
 
     households_column: the buildings' household counts, and each building's households are
     created inside its footprint (households.store_building_households), so the optimiser sees
@@ -202,8 +206,7 @@ def load_buildings(
             report,
             households_column=households_column or "households",
             create_households=households_column is not None,
-            kind_column=kind_column,
-            levels_column=levels_column,
+            columns=BuildingColumns(kind_column, levels_column, name_column),
             skip_outside=skip_outside,
             rejected=rejected,
         )
@@ -212,6 +215,15 @@ def load_buildings(
             record_load(db, target.code, "households", path, provenance)
     write_rejected(path, rejected, report)
     return finish(report, total, started)
+
+
+@dataclass(frozen=True)
+class BuildingColumns:
+    """The columns a buildings file names its kind, levels and name in (None: the usual names)."""
+
+    kind: str | None = None
+    levels: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,8 +245,7 @@ def store_buildings(
     *,
     households_column: str = "households",
     create_households: bool = False,
-    kind_column: str | None = None,
-    levels_column: str | None = None,
+    columns: BuildingColumns = BuildingColumns(),
     skip_outside: bool = False,
     rejected: RejectedRows | None = None,
 ) -> int:
@@ -243,7 +254,7 @@ def store_buildings(
     if create_households:
         require_column(rows.features, rows.path, households_column, "--households-column")
         rows = _screen_inhabited(db, rows, households_column, skip_outside, rejected or RejectedRows())
-    staged = _building_rows(rows, report, households_column, kind_column, levels_column)
+    staged = _building_rows(rows, report, households_column, columns)
     recreate_temp_table(db, "load_building", sql.BUILDING_STAGE)
     copy_frame(db, "load_building", staged)
     db.execute(text(sql.BUILDING_ASSIGN_IDS))
@@ -361,8 +372,7 @@ def _building_rows(
     rows: BuildingRows,
     report: LoadReport,
     households_column: str,
-    kind_column: str | None,
-    levels_column: str | None,
+    columns: BuildingColumns,
 ) -> pd.DataFrame:
     features, labels, path, ident, source = rows.features, rows.labels, rows.path, rows.ident, rows.source
     source_ids = list(as_text(features[ident]))
@@ -378,14 +388,17 @@ def _building_rows(
         households = parse_integers(
             features[households_name], path, labels, what="households", minimum=0, default=0
         )
-    kind_name = find_column(features, kind_column, () if kind_column else BUILDING_KIND_COLUMNS)
+    kind_name = find_column(features, columns.kind, () if columns.kind else BUILDING_KIND_COLUMNS)
     kinds = (
         as_text(features[kind_name]).str.slice(0, 32).replace("", "residential")
         if kind_name
         else "residential"
     )
-    levels_name = find_column(features, levels_column, () if levels_column else BUILDING_LEVEL_COLUMNS)
+    levels_name = find_column(features, columns.levels, () if columns.levels else BUILDING_LEVEL_COLUMNS)
     levels = [leading_integer(value) for value in as_text(features[levels_name])] if levels_name else None
+    name_name = find_column(features, columns.name, () if columns.name else BUILDING_NAME_COLUMNS)
+    if columns.name and name_name is None:
+        require_column(features, path, columns.name, "--name-column")
     return pd.DataFrame(
         {
             "seq": np.arange(len(features)),
@@ -394,9 +407,18 @@ def _building_rows(
             "kind": kinds,
             "levels": pd.array(levels if levels else [None] * len(features), dtype="Int64"),
             "households": households,
+            "name": _building_names(features, name_name),
             "geom": hex_ewkb(features.geometry),
         }
     )
+
+
+def _building_names(features: pd.DataFrame, column: str | None) -> list[str | None] | None:
+    """Each building's name trimmed to the column's 128 characters; empty names stay unnamed."""
+    if column is None:
+        return None
+    names = as_text(features[column]).str.strip().str.slice(0, 128)
+    return [name or None for name in names]
 
 
 def _require_own_buildings(db: Database, rows: BuildingRows) -> None:

@@ -96,7 +96,7 @@ HOUSEHOLD_UPSERT = """
 
 BUILDING_STAGE = """
     seq integer, id bigint, source varchar(32), source_id varchar(64), kind varchar(32),
-    levels smallint, households integer, geom geometry(Geometry, 4326)"""
+    levels smallint, households integer, name varchar(128), geom geometry(Geometry, 4326)"""
 
 # Existing (source, source_id) keep their id; new buildings continue after the largest id.
 BUILDING_ASSIGN_IDS = """
@@ -113,14 +113,16 @@ BUILDINGS_OF_OTHER_DISTRICTS = """
     WHERE b.district_code <> :district ORDER BY s.seq LIMIT 20"""
 
 BUILDING_UPSERT = """
-    INSERT INTO building (id, source, source_id, kind, levels, households, geom, district_code)
-    SELECT id, source, source_id, kind, levels, households, geom, :district FROM load_building
+    INSERT INTO building (id, source, source_id, kind, levels, households, name, geom, district_code)
+    SELECT id, source, source_id, kind, levels, households, name, geom, :district FROM load_building
     ON CONFLICT (id) DO UPDATE
     SET kind = excluded.kind, levels = excluded.levels, households = excluded.households,
-        geom = excluded.geom, district_code = excluded.district_code
-    WHERE (building.kind, building.levels, building.households, building.geom, building.district_code)
-        IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households, excluded.geom,
-                          excluded.district_code)"""
+        name = coalesce(excluded.name, building.name), geom = excluded.geom,
+        district_code = excluded.district_code
+    WHERE (building.kind, building.levels, building.households, building.name, building.geom,
+           building.district_code)
+        IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households,
+                          coalesce(excluded.name, building.name), excluded.geom, excluded.district_code)"""
 
 
 def holding_footprint_sql(points: str, key: str) -> str:

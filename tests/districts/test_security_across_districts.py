@@ -119,6 +119,14 @@ def test_open311_jurisdictions_keep_the_public_channel_rules(two: Two) -> None:
     assert client.post(feed, data=fields).status_code == 403  # no api_key, whatever the jurisdiction
     posted = client.post(feed, data=two.api.keyed(fields))
     assert posted.status_code == 201, posted.text
+    # the same report re-sent: its own district answers with the case, another district refuses it
+    again = client.post(feed, data=two.api.keyed(fields | {"jurisdiction_id": B}))
+    assert (
+        again.status_code == 200
+        and again.json()[0]["service_request_id"] == posted.json()[0]["service_request_id"]
+    )
+    elsewhere = client.post(feed, data=two.api.keyed(fields | {"jurisdiction_id": A}))
+    assert elsewhere.status_code == 400 and f"outside {A}" in elsewhere.json()[0]["description"]
     [listed] = client.get(f"{feed}?jurisdiction_id={B}").json()
     assert listed["description"] == "井盖缺失 联系138******78"
     assert listed["agency_responsible"].startswith("洪山区 ")

@@ -63,6 +63,8 @@ def test_the_walkthrough_loads_the_sample(db_session: Session, baoshan: Path) ->
     assert "footway" not in classes
     levels = db_session.execute(text("SELECT count(*) FROM building WHERE levels IS NOT NULL")).scalar_one()
     assert levels > 0
+    named = set(db_session.execute(text("SELECT name FROM building WHERE name IS NOT NULL")).scalars())
+    assert {"经管大楼", "5号楼"} <= named  # OSM name=*, what residents and search know buildings by
     households = load_households(
         db_session, baoshan / "households_bd09.xlsx", crs="bd09", id_column="楼栋编号", count_column="户数",
         provenance=SYNTHETIC_REGISTER,

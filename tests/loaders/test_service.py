@@ -310,6 +310,22 @@ def test_buildings_load_and_reload(db_session: Session, district: str) -> None:
     assert db_session.execute(text("SELECT id FROM building ORDER BY id")).scalars().all() == ids
 
 
+def test_building_names_load_and_survive_a_file_without_names(
+    db_session: Session, district: str, tmp_path: Path
+) -> None:
+    named = tmp_path / "named.csv"
+    named.write_text("id,lon,lat,楼栋名称\n7,114.3022,30.5421, 3栋 \n8,114.3024,30.5423,\n", encoding="utf-8")
+    load_buildings(db_session, named, crs="wgs84", source="register")
+    names = "SELECT source_id, name FROM building ORDER BY source_id"
+    assert db_session.execute(text(names)).all() == [("7", "3栋"), ("8", None)]
+    bare = tmp_path / "bare.csv"
+    bare.write_text("id,lon,lat\n7,114.3022,30.5421\n", encoding="utf-8")
+    load_buildings(db_session, bare, crs="wgs84", source="register")
+    assert db_session.execute(text(names)).all() == [("7", "3栋"), ("8", None)]
+    with pytest.raises(LoadError, match=r"bare.csv: no column '名字'.*--name-column"):
+        load_buildings(db_session, bare, crs="wgs84", source="register", name_column="名字")
+
+
 def test_households_can_reference_loaded_buildings(
     db_session: Session, active_plan: int, tmp_path: Path
 ) -> None:
