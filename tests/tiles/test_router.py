@@ -120,6 +120,16 @@ def test_household_tiles_below_16_group_by_building(
     tile = tile_of(114.305, 30.545, 14)
     building = [f for f in features(client, auth_headers("admin"), "households", tile) if f.id == 77]
     assert [(f.properties["households"], f.properties["residents"]) for f in building] == [(2, 8)]
+    # the building point lands where PostGIS' own projection and quantisation would put it
+    z, x, y = tile
+    expected = run(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_AsMVTGeom(ST_Transform(ST_PointOnSurface(geom), 3857), "
+            "ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS p FROM building WHERE id = 77) AS t"
+        ),
+        {"z": z, "x": x, "y": y},
+    ).one()
+    assert building[0].first_point == (round(expected[0]), round(expected[1]))
 
 
 def test_household_tiles_are_private_and_audited(
