@@ -86,7 +86,13 @@ HOUSEHOLD_POINTS_SQL = _mvt(
     id_column="id",
 )
 
-HOUSEHOLD_BUILDINGS_SQL = _mvt(
+UNHOUSED_POINTS = f"""
+        SELECT -h.id, 1, h.residents, {HOUSEHOLD_POINT}
+        FROM household h
+        WHERE h.geom && {TILE_BOX} AND h.building_id IS NULL AND {{scope}}"""
+"""Households without a building, one feature each (negative id) at z14-15."""
+
+HOUSEHOLD_BUILDINGS_BY_ROW_SQL = _mvt(
     HOUSEHOLD_LAYER,
     f"""SELECT a.building_id AS id, a.households, a.residents, {tile_point("bl.point")} AS geom
         FROM (SELECT h.building_id, count(*)::int AS households, sum(h.residents)::int AS residents
@@ -95,12 +101,29 @@ HOUSEHOLD_BUILDINGS_SQL = _mvt(
               GROUP BY h.building_id) AS a
         JOIN LATERAL (SELECT ST_PointOnSurface(geom) AS point FROM building WHERE id = a.building_id) bl
           ON bl.point && {TILE_BOX}
-        UNION ALL
-        SELECT -h.id, 1, h.residents, {HOUSEHOLD_POINT}
-        FROM household h
-        WHERE h.geom && {TILE_BOX} AND h.building_id IS NULL AND {{scope}}""",
+        UNION ALL {UNHOUSED_POINTS}""",
     id_column="id",
 )
+"""z14-15 for scopes chosen by grid (street, community, grid): their households counted per building
+in the tile. A building's households may span grids, so a stored count cannot serve them; such a
+scope holds a few thousand households at most."""
+
+HOUSEHOLD_BUILDINGS_SQL = _mvt(
+    HOUSEHOLD_LAYER,
+    f"""SELECT a.id, a.households, a.residents, {tile_point("a.point")} AS geom
+        FROM (SELECT b.id, ST_PointOnSurface(b.geom) AS point,
+                     sum(o.households)::int AS households, sum(o.residents)::int AS residents
+              FROM building b JOIN building_households o ON o.building_id = b.id
+              WHERE b.geom && {TILE_BOX} AND {{building_scope}}
+              GROUP BY b.id) AS a
+        WHERE a.point && {TILE_BOX}
+        UNION ALL {UNHOUSED_POINTS}""",
+    id_column="id",
+)
+"""z14-15 for scopes of whole districts (district, city): one row per building from the counts the
+database keeps (migration 0015), instead of every household of the tile; a dense z14 tile of a
+city holds tens of thousands of households but a few thousand buildings. A building counts all its
+households of the scope, also those beyond the tile's buffer."""
 
 ROADS_SQL = _mvt(
     "roads",

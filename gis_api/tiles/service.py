@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from gis_api.auth.scope import Principal
 from gis_api.auth.service import record_audit
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from gis_api.households.service import scope_clause
+from gis_api.households.service import building_counts_scope, scope_clause
 from gis_api.tiles.layers import (
     AREA_SQL,
     BUFFER,
     EXTENT,
+    HOUSEHOLD_BUILDINGS_BY_ROW_SQL,
     HOUSEHOLD_BUILDINGS_SQL,
     HOUSEHOLD_LAYER,
     HOUSEHOLD_MIN_ZOOM,
@@ -179,10 +180,12 @@ def _layer_sql(request: TileRequest) -> tuple[str, dict[str, str]]:
     if not request.is_households:
         return AREA_SQL[request.layer], {"prefix": f"{request.prefix}%"}
     scope_sql, scope_params = scope_clause(request.principal)
-    template = (
-        HOUSEHOLD_POINTS_SQL if request.address.z >= HOUSEHOLD_POINTS_MIN_ZOOM else HOUSEHOLD_BUILDINGS_SQL
-    )
-    return template.format(scope=scope_sql), scope_params
+    if request.address.z >= HOUSEHOLD_POINTS_MIN_ZOOM:
+        return HOUSEHOLD_POINTS_SQL.format(scope=scope_sql), scope_params
+    building_scope = building_counts_scope(request.principal)
+    if building_scope is None:
+        return HOUSEHOLD_BUILDINGS_BY_ROW_SQL.format(scope=scope_sql), scope_params
+    return HOUSEHOLD_BUILDINGS_SQL.format(scope=scope_sql, building_scope=building_scope), scope_params
 
 
 def render_tile(session: Session, request: TileRequest, plan_ids: list[int]) -> Tile:
