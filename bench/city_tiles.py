@@ -15,6 +15,7 @@ tile's edge may differ: the stored count holds all its households, the row count
 the tile's buffer). Prints a table and, as the last line, a JSON object with os.getloadavg().
 
     .venv/bin/python bench/city_tiles.py [--load [--scale 1.0] [--districts 420106,420102]]
+                                         [--baseline-checkout DIR]  (its API timed first, same tiles)
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ ADMIN = "bench_city_admin"
 CITY_ADMIN = Principal(0, ADMIN, Role.ADMIN, CITY)
 
 
-def api_cold(url: str, tiles: dict[int, list[tuple[int, int]]]) -> dict[int, list[float]]:
-    """Milliseconds of the first request of each tile through the API."""
-    api, base = start_api(url)
+def api_cold(
+    url: str, tiles: dict[int, list[tuple[int, int]]], checkout: Path | None = None
+) -> dict[int, list[float]]:
+    """Milliseconds of the first request of each tile through the API (of `checkout` if given)."""
+    api, base = start_api(url, checkout=checkout) if checkout else start_api(url)
     times: dict[int, list[float]] = {z: [] for z in tiles}
     try:
         with httpx.Client(base_url=base, timeout=300) as client:
@@ -110,6 +113,11 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="households times this (with --load)")
     parser.add_argument("--districts", help="comma-separated district codes (with --load; default: all 13)")
     parser.add_argument("--seed", type=int, default=get_settings().demo_seed)
+    parser.add_argument(
+        "--baseline-checkout",
+        type=Path,
+        help="first time the API of this checkout (e.g. the commit before 0015) on the same tiles",
+    )
     args = parser.parse_args()
     cluster = EmbeddedCluster(get_settings().var_dir)
     cluster.ensure_running()
@@ -130,6 +138,8 @@ def main() -> int:
         create_user(session, ADMIN, PASSWORD, "admin", CITY)
         session.commit()
     tiles = tiles_to_ask(engine, np.random.default_rng(args.seed))
+    if args.baseline_checkout:
+        by_zoom(figures, "baseline_tile", api_cold(url, tiles, args.baseline_checkout))
     api = api_cold(url, tiles)
     sql = sql_side_by_side(engine, tiles)
     with engine.connect() as connection:
@@ -146,11 +156,20 @@ def main() -> int:
     return 0
 
 
+def by_zoom(figures: dict[str, Any], prefix: str, api: dict[int, list[float]]) -> None:
+    """p95 and p50 of the API's cold tiles: all, z14-15 (building points), each zoom."""
+    groups = {"": list(api), "_z14_15": [14, 15], **{f"_z{z}": [z] for z in api}}
+    for suffix, zooms in groups.items():
+        values = [ms for z in zooms for ms in api[z]]
+        figures[f"{prefix}{suffix}_p95_ms"], figures[f"{prefix}{suffix}_p50_ms"] = (
+            p(values, 95),
+            p(values, 50),
+        )
+
+
 def record(figures: dict[str, Any], api: dict[int, list[float]], sql: dict[str, Any]) -> None:
-    cold = [ms for values in api.values() for ms in values]
-    figures.update(tiles=len(cold), tile_p95_ms=p(cold, 95), tile_p50_ms=p(cold, 50))
-    for z, values in api.items():
-        figures[f"tile_z{z}_p95_ms"], figures[f"tile_z{z}_p50_ms"] = p(values, 95), p(values, 50)
+    figures["tiles"] = sum(len(values) for values in api.values())
+    by_zoom(figures, "tile", api)
     for name in ("stored", "by_row"):
         figures[f"sql_{name}_z14_15_p95_ms"] = p(sql[name], 95)
         figures[f"sql_{name}_z14_15_p50_ms"] = p(sql[name], 50)
@@ -174,6 +193,11 @@ def print_table(figures: dict[str, Any]) -> None:
         rows.append(("load_s (with the triggers)", f["load_s"]))
     rows += [(f"api cold z{z} p95 / p50 ms", pair(f, f"tile_z{z}")) for z in ZOOMS]
     rows.append((f"api cold z14-16 p95 / p50 ms ({f['tiles']} tiles)", pair(f, "tile")))
+    rows.append(("api cold z14-15 p95 / p50 ms", pair(f, "tile_z14_15")))
+    if "baseline_tile_p95_ms" in f:
+        rows.append(("baseline checkout: api cold z14-16 p95 / p50 ms", pair(f, "baseline_tile")))
+        rows.append(("baseline checkout: api cold z14-15 p95 / p50 ms", pair(f, "baseline_tile_z14_15")))
+        rows.append(("baseline checkout: api cold z16 p95 / p50 ms", pair(f, "baseline_tile_z16")))
     triple = ("p95", "p50", "max")
     rows.append(("sql z14-15 stored counts p95 / p50 / max ms", pair(f, "sql_stored_z14_15", triple)))
     rows.append(
