@@ -7,7 +7,7 @@ random household tiles bench/city.py asks (same seed: TILES_PER_ZOOM per zoom z1
   - api          GET /tiles/households/{z}/{x}/{y}.mvt as a city-scope admin, cold (first request
                  of the tile), the API (uvicorn, one process, loopback): the figure tile_p95_ms;
   - sql_stored   z14-15 rendered in the database from building_households (what the API runs);
-  - sql_by_row   naive (the code before migration 0015): the same tiles counting every household
+  - sql_by_row   naive (the code before migration 0014): the same tiles counting every household
                  row of the tile per building, in the database; the two take turns at going
                  first on a tile, as the first meets the colder buffers.
 Counts the tiles where both SQL variants give the same number of features inside the city (a building at a
@@ -56,7 +56,7 @@ def api_cold(
     url: str, tiles: dict[int, list[tuple[int, int]]], checkout: Path | None = None
 ) -> dict[int, list[float]]:
     """Milliseconds of the first request of each tile through the API (of `checkout` if given)."""
-    api, base = start_api(url, checkout=checkout) if checkout else start_api(url)
+    api, base = start_api(url, cwd=checkout) if checkout else start_api(url)
     times: dict[int, list[float]] = {z: [] for z in tiles}
     try:
         with httpx.Client(base_url=base, timeout=300) as client:
@@ -73,7 +73,7 @@ def api_cold(
 
 
 def by_row(connection: Connection, address: TileAddress) -> tuple[bytes, int]:
-    """The tile as the code before migration 0015 drew it for a city scope (rows per building)."""
+    """The tile as the code before migration 0014 drew it for a city scope (rows per building)."""
     scope_sql, params = scope_clause(CITY_ADMIN)
     values = {"z": address.z, "x": address.x, "y": address.y, **address.bounds(), **params}
     connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
@@ -116,7 +116,7 @@ def main() -> int:
     parser.add_argument(
         "--baseline-checkout",
         type=Path,
-        help="first time the API of this checkout (e.g. the commit before 0015) on the same tiles",
+        help="first time the API of this checkout (e.g. the commit before 0014) on the same tiles",
     )
     args = parser.parse_args()
     cluster = EmbeddedCluster(get_settings().var_dir)

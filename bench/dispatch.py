@@ -1,438 +1,484 @@
-"""Benchmark: dispatch decisions (locate + rank every candidate by road) on a Wuchang-sized graph.
+"""Benchmark: dispatch on the Wuchang demo, the whole decision and its ranking kernel, against peers.
 
-For each random incident: locate the grid (SQL, as dispatch_case does), then ONE reverse Dijkstra
-(gis_api.routing.engine) ranks all ~1,500 team members by road travel time. Side by side:
-  - networkx: one shortest-path query per candidate (what a naive dispatcher does),
-  - networkx: one reverse single-source search (the fair networkx equivalent of our method),
-  - pgRouting pgr_dijkstraCost many-to-one on the same rows (travel times must agree within 0.5 %).
+Starts everything itself from a fresh checkout (embedded cluster, a copy of the demo database with
+its road network, grids and 1,963 team members: bench/common.py). Incidents are drawn near
+households (where cases happen); before every decision 10 % of the team members move (a GPS ping
+of ~40 m), so their road snaps must be redone as they are in service.
 
-Starts the embedded PostGIS cluster itself, in a throwaway database. Uses the road network already
-loaded into the main database (`wangge load roads`) when there is one; otherwise a synthetic street
-lattice of Wuchang's size (~1,450 nodes, ~2,500 road segments over ~10 x 10 km, road classes with
-speeds, one-way residential streets). The output says which. Last line: a JSON object of the figures.
-Targets: p95 <= 5 ms, >= 20x faster than networkx per-candidate.
+1. Ranking kernel on the Wuchang graph, every team member a candidate (bench/routing_peers.py):
+   ours (scipy reverse Dijkstra) against networkx and igraph doing the same single search from
+   the incident (the headline peer: networkx), pgRouting's pgr_withPointsCost many-to-one with
+   every candidate as an edge point (the in-database way), and, naive, networkx with one
+   shortest-path query per candidate.
+2. Agreement: our ranked, edge-snapped road ETAs against pgr_withPointsCost on the same points
+   (`pgrouting_eta_max_rel_diff`), and against networkx and igraph on every incident they ran.
+3. The whole decision as a user gets it: dispatch_case (candidate query, case row lock, ranking,
+   claim of the member, explanation, case event + live event) and its commit, in-process, then
+   POST /cases/{id}/dispatch over HTTP against the API (uvicorn, loopback).
+4. The kernel again on a synthetic city-sized street lattice (102,400 nodes, 32 x 32 km; labelled
+   synthetic) where the choice of algorithm starts to matter.
+
+Prints tables and, as the last line, a JSON object. Targets: decision p95 <= 50 ms in-process,
+kernel p95 <= 5 ms on Wuchang.
+
+    .venv/bin/python bench/dispatch.py [--incidents 400] [--decisions 200] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
-from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
+import httpx
 import numpy as np
-from pyproj import Transformer
+from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from gis_api.cases.service import Position, locate_grid
-from gis_api.config import get_settings
-from gis_api.db import migrate
-from gis_api.db.cluster import EmbeddedCluster
-from gis_api.routing.engine import PGR_EDGES_SQL, RoadGraph
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
-from bench.district_rows import CODE, add_bench_district, claim_rows, create_plan
+from bench import routing_peers as peers
+from bench.api_process import start_api
+from bench.common import Machine, add_account, demo_copy, district_code, drop, log, pct
+from gis_api.cases.categories import default_catalog
+from gis_api.cases.dispatch import dispatch_case
+from gis_api.cases.service import Actor, create_case, transition_case
+from gis_api.errors import ConflictError, OutOfDistrictError
+from gis_api.routing.engine import MemberSnaps, RoadGraph
+from gis_api.simulate.households import HouseholdSampler
 
 DATABASE = "wangge_bench_dispatch"
-BBOX = (114.27, 30.50, 114.38, 30.60)  # central Wuchang, about 10.5 x 11 km
-LATTICE = 38
-SPEED_KMH = {"primary": 40.0, "secondary": 30.0, "residential": 20.0}
-TARGET_P95_MS = 5.0
-TARGET_SPEEDUP = 20.0
+USERNAME, PASSWORD = "bench_dispatch", "bench-dispatch-password"
+TARGET_DECISION_P95_MS, TARGET_KERNEL_P95_MS = 50.0, 5.0
+WARMUP = 3
+"""Decisions not counted: the first ones load the road graph and warm the caches."""
+MEMBERS_SQL = """
+SELECT m.id, ST_X(m.last_position), ST_Y(m.last_position)
+FROM team_member m JOIN grid g ON g.id = m.home_grid_id
+WHERE m.last_position IS NOT NULL AND g.code LIKE :d || '%' ORDER BY m.id
+"""
+"""The district's team members (a grid code starts with its district's code) and their positions."""
+MOVE_SQL = """
+UPDATE team_member m SET last_position = ST_SetSRID(ST_MakePoint(t.x, t.y), 4326), last_seen_at = now()
+FROM unnest(CAST(:i AS int[]), CAST(:x AS float8[]), CAST(:y AS float8[])) AS t(i, x, y) WHERE m.id = t.i
+"""
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
+@dataclass
+class KernelRun:
+    """Seconds per ranking of each method and the worst ETA disagreement with ours."""
+
+    seconds: dict[str, list[float]] = field(default_factory=dict)
+    worst: dict[str, float] = field(default_factory=dict)
+
+    def add(self, method: str, seconds: float, disagreement: float | None = None) -> None:
+        self.seconds.setdefault(method, []).append(seconds)
+        if disagreement is not None:
+            self.worst[method] = max(self.worst.get(method, 0.0), disagreement)
+
+    def p(self, method: str, q: float) -> float:
+        return pct(np.array(self.seconds.get(method, [])) * 1000, q)
 
 
-def lattice_rows(rng: np.random.Generator) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """Jittered street lattice with arterials every 6th line, 10 % of blocks missing, one-way lanes."""
-    lons = np.linspace(BBOX[0], BBOX[2], LATTICE)
-    lats = np.linspace(BBOX[1], BBOX[3], LATTICE)
-    jitter = 0.0004
-    nodes: list[dict[str, object]] = []
-    node_id: dict[tuple[int, int], int] = {}
-    for i, lat in enumerate(lats):
-        for j, lon in enumerate(lons):
-            node_id[(i, j)] = len(nodes) + 1
-            nodes.append(
-                {
-                    "i": len(nodes) + 1,
-                    "x": float(lon + rng.uniform(-jitter, jitter)),
-                    "y": float(lat + rng.uniform(-jitter, jitter)),
-                }
-            )
-    edges: list[dict[str, object]] = []
-    for (i, j), source in node_id.items():
-        for di, dj in ((0, 1), (1, 0)):
-            target = node_id.get((i + di, j + dj))
-            line = i if di == 0 else j
-            road_class = "primary" if line % 6 == 0 else "secondary" if line % 3 == 0 else "residential"
-            if target is None or (road_class == "residential" and rng.random() < 0.12):
+def run_kernels(
+    graph: RoadGraph, team: peers.Team, incidents: list[tuple[float, float]], counts: dict[str, int]
+) -> KernelRun:
+    """Every method on the same incidents with the same moving team; each has its own snap cache."""
+    run = KernelRun()
+    methods: dict[str, peers.Distances | None] = {"ours": None}
+    log(f"building the peers' graphs ({graph.node_count:,} nodes)")
+    nx_peer = peers.NetworkxPeer(graph)
+    methods["networkx"] = nx_peer.distances
+    if peers.igraph_available():
+        methods["igraph"] = peers.IgraphPeer(graph).distances
+    caches = {name: MemberSnaps(graph) for name in methods}
+    for cache in caches.values():  # as in service: every member snapped once before the first incident
+        cache.snaps(team.ids, team.lonlat)
+    for k, incident in enumerate(incidents):
+        team.move()
+        reference = rank_again(graph, incident, team)
+        for name in rotated(list(methods), k):
+            if k >= counts.get(name, len(incidents)):
                 continue
-            oneway = bool(road_class == "residential" and rng.random() < 0.25)
-            edges.append(
-                {
-                    "i": len(edges) + 1,
-                    "s": source,
-                    "t": target,
-                    "c": road_class,
-                    "o": oneway,
-                    "v": SPEED_KMH[road_class],
-                }
-            )
-    return nodes, edges
+            graph.member_snaps = caches[name]
+            distances = methods[name]
+            if distances is None:
+                ranked = peers.rank_ours(graph, incident, team.lonlat, team.ids)
+            else:
+                ranked = peers.rank_peer(graph, distances, incident, team.lonlat, team.ids)
+            run.add(name, ranked.seconds, peers.max_rel_diff(reference, ranked.eta_s))
+        if k < counts.get("naive", 0):
+            run.add("naive", peers.naive_networkx(nx_peer, incident, team.lonlat))
+        if (k + 1) % 100 == 0 or k + 1 == len(incidents):
+            log(f"kernel: {k + 1}/{len(incidents)} incidents, ours p50 {run.p('ours', 50):.2f} ms")
+    graph.member_snaps = caches["ours"]
+    return run
 
 
-def build_synthetic_roads(connection: Connection, rng: np.random.Generator) -> str:
-    nodes, edges = lattice_rows(rng)
-    connection.execute(
-        text("INSERT INTO road_node (id, geom) VALUES (:i, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"), nodes
-    )
-    connection.execute(
-        text(
-            "INSERT INTO road_edge (id, source, target, road_class, oneway, length_m, speed_kmh, "
-            "travel_time_s, cost, reverse_cost, geom) SELECT :i, :s, :t, :c, :o, 0, :v, 0, 0, 0, "
-            "ST_MakeLine(a.geom, b.geom) FROM road_node a, road_node b WHERE a.id = :s AND b.id = :t"
-        ),
-        edges,
-    )
-    connection.execute(
-        text(
-            "UPDATE road_edge SET length_m = ST_Length(geom::geography), "
-            "travel_time_s = ST_Length(geom::geography) / (speed_kmh / 3.6)"
-        )
-    )
-    connection.execute(
-        text(
-            "UPDATE road_edge SET cost = travel_time_s, "
-            "reverse_cost = CASE WHEN oneway THEN -1 ELSE travel_time_s END"
-        )
-    )
-    return f"synthetic lattice ({len(nodes):,} nodes, {len(edges):,} segments)"
+def rank_again(graph: RoadGraph, incident: tuple[float, float], team: peers.Team) -> NDArray[np.float64]:
+    """Our ETAs for the agreement checks (not timed; snapped afresh, without the member cache)."""
+    total, _, _ = graph.search_to(incident).travel_times(team.lonlat)
+    return total
 
 
-def copy_main_roads(connection: Connection, main_url: str) -> str | None:
-    """Copy road_node/road_edge from the main database when its road network has been loaded."""
-    main = create_engine(main_url)
+def rotated(names: list[str], k: int) -> list[str]:
+    """Methods in a different order per incident, so none always runs on a warm or cold cache."""
+    shift = k % len(names)
+    return names[shift:] + names[:shift]
+
+
+def operator(engine: Engine, district: str) -> Actor:
+    """The district operator who dispatches, as the API would build the actor."""
+    with engine.connect() as connection:
+        user_id = int(connection.scalar(text("SELECT id FROM app_user WHERE username = :u"), {"u": USERNAME}))
+    return Actor(USERNAME, "district_operator", user_id, district)
+
+
+def registered_cases(
+    engine: Engine, actor: Actor, sampler: HouseholdSampler, count: int, seed: int
+) -> tuple[list[int], list[float]]:
+    """`count` cases reported near households (weighted category mix), accepted and registered;
+    and the milliseconds of each report (locate on the demo's grids, insert, event, commit)."""
+    rng = np.random.default_rng(seed)
+    categories = default_catalog().sample(rng, count * 2)
+    cases: list[int] = []
+    report_ms: list[float] = []
+    with Session(engine) as session:
+        for category in categories:
+            if len(cases) == count:
+                break
+            lon, lat = sampler.draw(rng)
+            started = time.perf_counter()
+            try:
+                case = create_case(session, category_code=category, lon=lon, lat=lat, actor=actor).case
+                session.commit()
+            except OutOfDistrictError:
+                session.rollback()
+                continue
+            report_ms.append((time.perf_counter() - started) * 1000)
+            for action in ("accept", "register"):
+                transition_case(session, case.id, action, actor)
+            session.commit()
+            cases.append(int(case.id))
+    return cases, report_ms[WARMUP:]
+
+
+def between_decisions(connection: Connection, team: peers.Team) -> None:
+    """Untimed: free every member (a shift change) and move 10 % of them (their GPS pings)."""
+    moved = team.move()
+    connection.execute(text("UPDATE team_member SET status = 'available' WHERE status <> 'available'"))
+    connection.execute(
+        text(MOVE_SQL),
+        {"i": [team.ids[i] for i in moved], "x": team.lonlat[moved, 0].tolist(),
+         "y": team.lonlat[moved, 1].tolist()},
+    )  # fmt: skip
+
+
+@dataclass
+class Decisions:
+    """Milliseconds per decision, candidates ranked per decision, decisions refused (409)."""
+
+    ms: list[float] = field(default_factory=list)
+    candidates: list[int] = field(default_factory=list)
+    refused: int = 0
+
+
+def decide_in_process(
+    engine: Engine, actor: Actor, cases: list[int], team: peers.Team, warmup: int
+) -> Decisions:
+    """dispatch_case + commit, timed from the call to the committed transaction."""
+    result = Decisions()
+    for k, case_id in enumerate(cases):
+        with engine.begin() as connection:
+            between_decisions(connection, team)
+        started = time.perf_counter()
+        with Session(engine) as session:
+            try:
+                decided = dispatch_case(session, case_id, actor)
+                session.commit()
+            except ConflictError:
+                result.refused += 1
+                continue
+        if k >= warmup:  # the first decisions load the road graph and warm the caches
+            result.ms.append((time.perf_counter() - started) * 1000)
+            result.candidates.append(int(decided.explanation["candidate_count"]))
+    log(f"in-process: {len(result.ms)} decisions, p95 {pct(result.ms, 95):.1f} ms")
+    return result
+
+
+def decide_over_http(url: str, engine: Engine, cases: list[int], team: peers.Team, warmup: int) -> Decisions:
+    """POST /cases/{id}/dispatch against the API, one decision at a time."""
+    result = Decisions()
+    api, base = start_api(url)
     try:
-        with main.connect() as source:
-            count = source.scalar(text("SELECT count(*) FROM road_edge"))
-            if not count:
-                return None
-            nodes = [
-                dict(r._mapping) for r in source.execute(text("SELECT id, component, geom FROM road_node"))
-            ]
-            edges = [
-                dict(r._mapping) | {"district_code": CODE}
-                for r in source.execute(text("SELECT * FROM road_edge"))
-            ]
-    except Exception as error:  # no main database or no roads table: fall back
-        log(f"main database has no usable road network ({type(error).__name__})")
-        return None
+        with httpx.Client(base_url=base, timeout=60) as client:
+            token = client.post("/auth/token", data={"username": USERNAME, "password": PASSWORD}).json()
+            client.headers["Authorization"] = f"Bearer {token['access_token']}"
+            for k, case_id in enumerate(cases):
+                with engine.begin() as connection:
+                    between_decisions(connection, team)
+                started = time.perf_counter()
+                response = client.post(f"/cases/{case_id}/dispatch", json={})
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code == 409:
+                    result.refused += 1
+                    continue
+                response.raise_for_status()
+                if k >= warmup:
+                    result.ms.append(elapsed)
+                    result.candidates.append(int(response.json()["explanation"]["candidate_count"]))
     finally:
-        main.dispose()
-    connection.execute(
-        text("INSERT INTO road_node (id, component, geom) VALUES (:id, :component, :geom)"), nodes
+        os.killpg(api.pid, signal.SIGTERM)
+        api.wait(timeout=30)
+    log(f"over HTTP: {len(result.ms)} decisions, p95 {pct(result.ms, 95):.1f} ms")
+    return result
+
+
+def city_kernels(args: argparse.Namespace, district_graph: RoadGraph) -> tuple[RoadGraph, KernelRun]:
+    """The kernel comparison on the synthetic city lattice (in the district's metric CRS), members
+    and incidents spread uniformly."""
+    rng = np.random.default_rng(args.seed)
+    started = time.perf_counter()
+    graph = peers.city_graph(args.city_side, rng, district_graph)
+    took = time.perf_counter() - started
+    log(f"synthetic city: {graph.node_count:,} nodes, {len(graph.edge_ids):,} segments in {took:.0f} s")
+    low, high = peers.extent_lonlat(graph)
+    team = peers.Team(
+        list(range(1, args.city_members + 1)), rng.uniform(low, high, (args.city_members, 2)), rng
     )
-    columns = ", ".join(edges[0])
-    values = ", ".join(f":{c}" for c in edges[0])
-    connection.execute(text(f"INSERT INTO road_edge ({columns}) VALUES ({values})"), edges)
-    return f"Wuchang road network from the main database ({len(nodes):,} nodes, {len(edges):,} segments)"
+    incidents = [tuple(point) for point in rng.uniform(low, high, (args.city_incidents, 2)).tolist()]
+    counts = {"naive": 0}
+    return graph, run_kernels(graph, team, incidents, counts)
 
 
-def build_areas(connection: Connection) -> None:
-    """2 x 2 streets, 3 x 3 communities each, 2 x 2 grids each (144 grids) over the bbox."""
-
-    def box(x0: float, y0: float, x1: float, y1: float) -> str:
-        return f"SRID=4326;MULTIPOLYGON((({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0})))"
-
-    run = connection.execute
-    add_bench_district(connection, box(*BBOX))
-    plan = create_plan(connection)
-    xs, ys = np.linspace(BBOX[0], BBOX[2], 13), np.linspace(BBOX[1], BBOX[3], 13)
-    for s in range(4):
-        street = f"420106{s + 1:03d}"
-        sx, sy = (s % 2) * 6, (s // 2) * 6
-        run(
-            text("INSERT INTO street VALUES (:c, :n, '420106', :g)"),
-            {"c": street, "n": f"街道{s + 1}", "g": box(xs[sx], ys[sy], xs[sx + 6], ys[sy + 6])},
+def kernel_rows(run: KernelRun, pgr_seconds: list[float] | None) -> list[tuple[str, str, int, float, float]]:
+    """(method, label, incidents, p50 ms, p95 ms) for the kernel table."""
+    labels = {
+        "ours": "ours: scipy reverse Dijkstra (limit 3 h)",
+        "networkx": peers.NetworkxPeer.name,
+        "igraph": peers.IgraphPeer.name,
+        "naive": "naive: networkx, one query per candidate",
+    }
+    rows = [(name, labels[name], len(run.seconds[name]), run.p(name, 50), run.p(name, 95)) for name in labels
+            if name in run.seconds]  # fmt: skip
+    if pgr_seconds:
+        ms = np.array(pgr_seconds) * 1000
+        rows.insert(
+            3, ("pgrouting", "pgRouting: pgr_withPointsCost many-to-one", len(ms), pct(ms, 50), pct(ms, 95))
         )
-        for c in range(9):
-            cx, cy = sx + (c % 3) * 2, sy + (c // 3) * 2
-            community = f"{street}{c + 1:03d}"
-            community_id = run(
-                text(
-                    "INSERT INTO community (plan_id, code, name, street_code, geom) "
-                    "VALUES (:p, :c, :n, :s, :g) RETURNING id"
-                ),
-                {
-                    "p": plan,
-                    "c": community,
-                    "n": f"社区{c + 1}",
-                    "s": street,
-                    "g": box(xs[cx], ys[cy], xs[cx + 2], ys[cy + 2]),
-                },
-            ).scalar_one()
-            for g in range(4):
-                gx, gy = cx + g % 2, cy + g // 2
-                run(
-                    text(
-                        "INSERT INTO grid (plan_id, code, name, community_id, geom) "
-                        "VALUES (:p, :c, :n, :ci, :g)"
-                    ),
-                    {
-                        "p": plan,
-                        "c": f"{community}{g + 1:02d}",
-                        "n": f"网格{g + 1}",
-                        "ci": community_id,
-                        "g": box(xs[gx], ys[gy], xs[gx + 1], ys[gy + 1]),
-                    },
-                )
+    return rows
 
 
-def percentile_ms(samples: list[float], q: float) -> float:
-    return float(np.percentile(np.array(samples) * 1000, q))
+def print_kernel(title: str, run: KernelRun, pgr_seconds: list[float] | None) -> None:
+    print(f"\n{title}")
+    head = f"{'method':<58}{'incidents':>10}{'p50 ms':>10}{'p95 ms':>10}{'vs ours':>9}{'max ETA diff':>14}"
+    print(head + "\n" + "-" * len(head))
+    ours = run.p("ours", 50)
+    for name, label, count, p50, p95 in kernel_rows(run, pgr_seconds):
+        ratio = f"{p50 / ours:.1f}x" if name != "ours" else ""
+        worst = run.worst.get(name)
+        diff = "" if worst is None else f"{worst:.1e}"
+        print(f"{label:<58}{count:>10}{p50:>10.2f}{p95:>10.2f}{ratio:>9}{diff:>14}")
 
 
-def timed(function: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+def print_decisions(in_process: Decisions, http: Decisions, kernel: KernelRun) -> None:
+    print("\nthe whole decision (candidate query, row lock, ranking, claim, explanation, events, commit):")
+    head = f"{'where':<44}{'decisions':>10}{'candidates':>11}{'p50 ms':>10}{'p95 ms':>10}{'refused':>9}"
+    print(head + "\n" + "-" * len(head))
+    for name, result in (("in-process: dispatch_case + commit", in_process),
+                         ("over HTTP: POST /cases/{id}/dispatch", http)):  # fmt: skip
+        mean = np.mean(result.candidates) if result.candidates else float("nan")
+        p50, p95 = pct(result.ms, 50), pct(result.ms, 95)
+        print(f"{name:<44}{len(result.ms):>10}{mean:>11.0f}{p50:>10.1f}{p95:>10.1f}{result.refused:>9}")
+    print(f"(ranking kernel alone, all members as candidates: p50 {kernel.p('ours', 50):.2f} ms)")
 
 
-def networkx_graph(graph: RoadGraph) -> nx.DiGraph:
-    digraph = nx.DiGraph()
-    digraph.add_nodes_from(range(graph.node_count))
-    for (source, target), seconds, two_way in zip(
-        graph.edge_nodes, graph.travel_time_s, graph.two_way, strict=True
-    ):
-        for u, v in ((source, target), (target, source)) if two_way else ((source, target),):
-            if u != v and (not digraph.has_edge(u, v) or digraph[u][v]["t"] > seconds):
-                digraph.add_edge(int(u), int(v), t=float(seconds))
-    return digraph
+def kernel_figures(run: KernelRun, prefix: str = "") -> dict[str, object]:
+    """Kernel figures; speed-ups are the peers' p50 over ours."""
+    found: dict[str, object] = {
+        f"{prefix}p50_ms": round(run.p("ours", 50), 3),
+        f"{prefix}p95_ms": round(run.p("ours", 95), 3),
+    }
+    for name in ("networkx", "igraph", "naive"):
+        if name in run.seconds:
+            label = "naive_networkx" if name == "naive" else name
+            found[f"{prefix}{label}_p50_ms"] = round(run.p(name, 50), 2)
+            found[f"{prefix}{label}_incidents"] = len(run.seconds[name])
+            found[f"{prefix}speedup_vs_{label}"] = round(run.p(name, 50) / run.p("ours", 50), 1)
+    found[f"{prefix}eta_max_rel_diff"] = {name: run.worst[name] for name in run.worst if name != "ours"}
+    return found
+
+
+@dataclass
+class Report:
+    """Everything measured, for the tables and the JSON line."""
+
+    graph: RoadGraph
+    members: int
+    kernel: KernelRun
+    pgr_worst: float
+    pgr_seconds: list[float]
+    pgr_pairs: int
+    in_process: Decisions
+    http: Decisions
+    report_ms: list[float]
+    city_graph: RoadGraph
+    city: KernelRun
+    args: argparse.Namespace
+
+    def print_tables(self) -> None:
+        graph, city_graph = self.graph, self.city_graph
+        print(
+            f"Wuchang road graph ({graph.node_count:,} nodes, {len(graph.edge_ids):,} segments); "
+            f"{self.members:,} candidates per ranking; {peers.MOVING_SHARE:.0%} of them move before each one"
+        )
+        print_kernel(
+            "ranking kernel (snap, one search, every candidate's ETA, sort):", self.kernel, self.pgr_seconds
+        )
+        print(
+            "pgRouting pgr_withPointsCost agreement on edge-snapped road ETAs: max relative difference "
+            f"{self.pgr_worst:.1e} over {self.pgr_pairs:,} pairs"
+        )
+        print_decisions(self.in_process, self.http, self.kernel)
+        print(
+            f"(reporting a case before it: locate on the demo's grids, insert, events, commit: "
+            f"p50 {pct(self.report_ms, 50):.1f} ms, p95 {pct(self.report_ms, 95):.1f} ms)"
+        )
+        title = (
+            f"SYNTHETIC city-sized lattice ({city_graph.node_count:,} nodes, "
+            f"{len(city_graph.edge_ids):,} segments), {self.args.city_members:,} candidates:"
+        )
+        print_kernel(title, self.city, None)
+
+    def figures(self) -> dict[str, object]:
+        in_process, http, args = self.in_process, self.http, self.args
+        candidates = round(float(np.mean(in_process.candidates)), 1) if in_process.candidates else None
+        city = {
+            "nodes": self.city_graph.node_count,
+            "edges": len(self.city_graph.edge_ids),
+            "members": args.city_members,
+            "incidents": args.city_incidents,
+            **kernel_figures(self.city),
+        }
+        return {
+            "graph": "wuchang",
+            "nodes": self.graph.node_count,
+            "edges": len(self.graph.edge_ids),
+            "members": self.members,
+            "incidents": args.incidents,
+            "moving_share": peers.MOVING_SHARE,
+            **kernel_figures(self.kernel),
+            "pgrouting_p50_ms": round(pct(np.array(self.pgr_seconds) * 1000, 50), 2),
+            "pgrouting_eta_max_rel_diff": self.pgr_worst,
+            "pgrouting_pairs": self.pgr_pairs,
+            "decision_p50_ms": round(pct(in_process.ms, 50), 2),
+            "decision_p95_ms": round(pct(in_process.ms, 95), 2),
+            "decisions": len(in_process.ms),
+            "candidates_mean": candidates,
+            "http_p50_ms": round(pct(http.ms, 50), 2),
+            "http_p95_ms": round(pct(http.ms, 95), 2),
+            "http_decisions": len(http.ms),
+            "refused": in_process.refused + http.refused,
+            "report_p50_ms": round(pct(self.report_ms, 50), 2),
+            "report_p95_ms": round(pct(self.report_ms, 95), 2),
+            "city_synthetic": city,
+            "targets": {"decision_p95_ms": TARGET_DECISION_P95_MS, "kernel_p95_ms": TARGET_KERNEL_P95_MS},
+        }
+
+
+def measure(url: str, args: argparse.Namespace) -> Report:
+    """All four parts on the demo copy at `url`, then the synthetic city."""
+    engine = create_engine(url)
+    district = district_code(engine)
+    add_account(engine, USERNAME, PASSWORD, "district_operator", district)
+    rng = np.random.default_rng(args.seed)
+    graph, team = wuchang(engine, district, rng)
+    with Session(engine) as session:
+        sampler = HouseholdSampler.from_session(session, spread_m=30.0, district=district)
+    incidents = [sampler.draw(rng) for _ in range(args.incidents)]
+    counts = {"networkx": args.networkx_incidents, "naive": args.naive_incidents}
+    kernel = run_kernels(graph, team, incidents, counts)
+    with engine.begin() as connection:
+        worst, seconds, pairs = peers.pgrouting(
+            connection, graph, district, team, incidents[: args.pgrouting_incidents]
+        )
+    log(f"pgRouting: max relative ETA difference {worst:.1e} over {pairs:,} pairs")
+    actor = operator(engine, district)
+    cases, report_ms = registered_cases(engine, actor, sampler, 2 * (args.decisions + WARMUP), args.seed)
+    log(f"{len(cases)} registered cases to dispatch")
+    half = args.decisions + WARMUP
+    in_process = decide_in_process(engine, actor, cases[:half], team, WARMUP)
+    http = decide_over_http(url, engine, cases[half:], team, WARMUP)
+    engine.dispose()
+    city_graph, city = city_kernels(args, graph)
+    return Report(
+        graph,
+        len(team.ids),
+        kernel,
+        worst,
+        seconds,
+        pairs,
+        in_process,
+        http,
+        report_ms,
+        city_graph,
+        city,
+        args,
+    )
+
+
+def wuchang(engine: Engine, district: str, rng: np.random.Generator) -> tuple[RoadGraph, peers.Team]:
+    """The district's road graph (as the API loads it, in its own metric CRS) and its team members'
+    positions."""
+    with engine.connect() as connection:
+        started = time.perf_counter()
+        graph = RoadGraph.from_connection(connection, district)
+        load_s = time.perf_counter() - started
+        rows = connection.execute(text(MEMBERS_SQL), {"d": district}).all()
+    team = peers.Team([int(r[0]) for r in rows], np.array([(r[1], r[2]) for r in rows], dtype=float), rng)
+    log(
+        f"Wuchang graph: {graph.node_count:,} nodes, {len(graph.edge_ids):,} segments, loaded in "
+        f"{load_s:.2f} s; {len(team.ids):,} members"
+    )
+    return graph, team
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--incidents", type=int, default=400)
-    parser.add_argument("--members", type=int, default=1500)
-    parser.add_argument("--networkx-incidents", type=int, default=5)
+    parser.add_argument("--incidents", type=int, default=400, help="kernel incidents on the Wuchang graph")
+    parser.add_argument("--networkx-incidents", type=int, default=60)
+    parser.add_argument("--naive-incidents", type=int, default=3)
     parser.add_argument("--pgrouting-incidents", type=int, default=20)
+    parser.add_argument(
+        "--decisions", type=int, default=200, help="whole decisions, in-process and over HTTP"
+    )
+    parser.add_argument(
+        "--city-side", type=int, default=320, help="synthetic lattice side (320: 102,400 nodes)"
+    )
+    parser.add_argument("--city-incidents", type=int, default=60)
+    parser.add_argument("--city-members", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--quick", action="store_true", help="small counts (development only)")
     args = parser.parse_args()
-    rng = np.random.default_rng(args.seed)
-
-    cluster = EmbeddedCluster(get_settings().var_dir)
-    main_url = cluster.ensure_running()
-    cluster.drop_database(DATABASE)
-    engine = create_engine(cluster.create_database(DATABASE))
+    if args.quick:
+        args.incidents, args.networkx_incidents, args.naive_incidents, args.pgrouting_incidents = 40, 10, 1, 3
+        args.decisions, args.city_side, args.city_incidents = 20, 120, 6
+    machine = Machine()
+    url = demo_copy(DATABASE)
     try:
-        run(engine, main_url, rng, args)
+        report = measure(url, args)
     finally:
-        engine.dispose()
-        cluster.drop_database(DATABASE)
-
-
-def run(engine: Engine, main_url: str, rng: np.random.Generator, args: argparse.Namespace) -> None:
-    migrate.upgrade(engine)
-    with engine.begin() as connection:
-        build_areas(connection)
-        source = copy_main_roads(connection, main_url) or build_synthetic_roads(connection, rng)
-        claim_rows(connection)
-    log(f"road graph: {source}")
-    with engine.connect() as connection:
-        start = time.perf_counter()
-        graph = RoadGraph.from_connection(connection)
-        load_s = time.perf_counter() - start
-    log(f"graph loaded into arrays in {load_s * 1000:.0f} ms")
-    lon0, lat0, lon1, lat1 = BBOX
-    members = np.column_stack([rng.uniform(lon0, lon1, args.members), rng.uniform(lat0, lat1, args.members)])
-    margin = 0.002
-    incidents = np.column_stack(
-        [
-            rng.uniform(lon0 + margin, lon1 - margin, args.incidents),
-            rng.uniform(lat0 + margin, lat1 - margin, args.incidents),
-        ]
-    )
-
-    member_ids = list(range(1, args.members + 1))  # snapped once, on first use, as in dispatch_case
-    ours, rank_only = [], []
-    with Session(engine) as session:
-        for k, (lon, lat) in enumerate(incidents):
-            start = time.perf_counter()
-            locate_grid(session, Position(float(lon), float(lat)))
-            located = time.perf_counter()
-            graph.rank_candidates((lon, lat), members, member_ids=member_ids)
-            done = time.perf_counter()
-            ours.append(done - start)
-            rank_only.append(done - located)
-            if (k + 1) % 100 == 0:
-                log(
-                    f"{k + 1}/{args.incidents} dispatch decisions, "
-                    f"p50 so far {percentile_ms(ours, 50):.2f} ms"
-                )
-
-    member_nodes = nearest_nodes(graph, members)
-    digraph = networkx_graph(graph)
-    per_candidate, single_search = [], []
-    for k in range(args.networkx_incidents):
-        target = int(nearest_nodes(graph, incidents[k : k + 1])[0])
-        per_candidate.append(timed(partial(nx_per_candidate, digraph, member_nodes, target)))
-        reverse = digraph.reverse(copy=False)
-        single_search.append(
-            timed(partial(nx.single_source_dijkstra_path_length, reverse, target, weight="t"))
-        )
-        log(f"networkx incident {k + 1}/{args.networkx_incidents}: per-candidate {per_candidate[-1]:.2f} s")
-
-    worst, pgr_times, compared = compare_pgrouting(engine, graph, digraph, incidents, member_nodes, args)
-    report(
-        graph, source, load_s, ours, rank_only, per_candidate, single_search, pgr_times, worst, compared, args
-    )
-
-
-def nx_per_candidate(digraph: nx.DiGraph, sources: np.ndarray, target: int) -> list[float]:
-    return [nx_time(digraph, int(source), target) for source in sources]
-
-
-def nx_time(digraph: nx.DiGraph, source: int, target: int) -> float:
-    try:
-        return float(nx.dijkstra_path_length(digraph, source, target, weight="t"))
-    except nx.NetworkXNoPath:
-        return float("inf")
-
-
-def nearest_nodes(graph: RoadGraph, lonlat: np.ndarray) -> np.ndarray:
-    from scipy.spatial import cKDTree
-
-    to_metric = Transformer.from_crs("EPSG:4326", graph.metric_crs, always_xy=True)
-    node_xy = np.column_stack(to_metric.transform(*graph_node_lonlat(graph).T))
-    xy = np.column_stack(to_metric.transform(lonlat[:, 0], lonlat[:, 1]))
-    return cKDTree(node_xy).query(xy)[1]
-
-
-def graph_node_lonlat(graph: RoadGraph) -> np.ndarray:
-    """Node coordinates from the edge geometry ends (the graph keeps geometry, not node points)."""
-    lonlat = np.zeros((graph.node_count, 2))
-    import shapely
-
-    starts = shapely.get_coordinates(shapely.get_point(graph.lines, 0))
-    ends = shapely.get_coordinates(shapely.get_point(graph.lines, -1))
-    metric = np.zeros((graph.node_count, 2))
-    metric[graph.edge_nodes[:, 0]] = starts
-    metric[graph.edge_nodes[:, 1]] = ends
-    lonlat[:, 0], lonlat[:, 1] = graph.to_lonlat.transform(metric[:, 0], metric[:, 1])
-    return lonlat
-
-
-def compare_pgrouting(
-    engine: Engine,
-    graph: RoadGraph,
-    digraph: nx.DiGraph,
-    incidents: np.ndarray,
-    member_nodes: np.ndarray,
-    args: argparse.Namespace,
-) -> tuple[float, list[float], int]:
-    """Max relative difference of node-to-incident-node times: ours vs pgr_dijkstraCost and networkx."""
-    worst, timings, compared = 0.0, [], 0
-    sources = sorted({int(graph.node_ids[n]) for n in member_nodes})
-    with engine.connect() as connection:
-        for k in range(args.pgrouting_incidents):
-            target_index = int(nearest_nodes(graph, incidents[k : k + 1])[0])
-            start = time.perf_counter()
-            rows = connection.execute(
-                text(
-                    "SELECT start_vid, agg_cost FROM pgr_dijkstraCost(:sql, CAST(:s AS bigint[]), :t, true)"
-                ),
-                {"sql": PGR_EDGES_SQL, "s": sources, "t": int(graph.node_ids[target_index])},
-            ).all()
-            timings.append(time.perf_counter() - start)
-            ours = graph.times_to_node(target_index)
-            index_of = {int(node): i for i, node in enumerate(graph.node_ids)}
-            theirs = {index_of[int(s)]: float(c) for s, c in rows}
-            reference = nx.single_source_dijkstra_path_length(
-                digraph.reverse(copy=False), target_index, weight="t"
-            )
-            for node, cost in theirs.items():
-                worst = max(worst, abs(ours[node] - cost) / max(cost, 1e-9))
-                worst = max(worst, abs(reference[node] - cost) / max(cost, 1e-9))
-                compared += 1
-            unreachable_ours = (
-                {i for i in index_of.values() if np.isfinite(ours[i])} - set(theirs) - {target_index}
-            )
-            if unreachable_ours & {int(n) for n in member_nodes}:
-                worst = float("inf")  # we reach a node pgRouting cannot: a disagreement
-    return worst, timings, compared
-
-
-def report(
-    graph: RoadGraph,
-    source: str,
-    load_s: float,
-    ours: list[float],
-    rank_only: list[float],
-    per_candidate: list[float],
-    single_search: list[float],
-    pgr_times: list[float],
-    worst: float,
-    compared: int,
-    args: argparse.Namespace,
-) -> None:
-    p50, p95 = percentile_ms(ours, 50), percentile_ms(ours, 95)
-    nx_p50 = percentile_ms(per_candidate, 50)
-    rows = [
-        ("ours: locate (SQL) + rank all by road", p50, p95),
-        (
-            "ours: rank all by road (one reverse search)",
-            percentile_ms(rank_only, 50),
-            percentile_ms(rank_only, 95),
-        ),
-        ("networkx: one shortest path per candidate", nx_p50, percentile_ms(per_candidate, 95)),
-        ("networkx: one reverse search", percentile_ms(single_search, 50), percentile_ms(single_search, 95)),
-        (
-            "pgRouting: pgr_dijkstraCost many-to-one",
-            percentile_ms(pgr_times, 50),
-            percentile_ms(pgr_times, 95),
-        ),
-    ]
-    print()
-    print(
-        f"graph: {source}; {graph.node_count:,} nodes; {args.members:,} candidates per incident; "
-        f"{args.incidents} incidents; arrays loaded in {load_s * 1000:.0f} ms"
-    )
-    print(f"{'method':<46} {'p50 ms':>10} {'p95 ms':>10}")
-    for name, a, b in rows:
-        print(f"{name:<46} {a:>10.2f} {b:>10.2f}")
-    speedup = nx_p50 / p50
-    print(
-        f"speed-up vs networkx per-candidate: {speedup:,.0f}x (target >= {TARGET_SPEEDUP:.0f}x); "
-        f"p95 {p95:.2f} ms (target <= {TARGET_P95_MS} ms)"
-    )
-    print(
-        f"pgRouting agreement: max relative difference {worst:.2e} over {compared:,} node pairs (limit 5e-3)"
-    )
-    figures = {
-        "p50_ms": round(p50, 3),
-        "p95_ms": round(p95, 3),
-        "networkx_p50_ms": round(nx_p50, 1),
-        "speedup_vs_networkx": round(speedup, 1),
-        "pgrouting_max_rel_diff": worst,
-        "rank_only_p50_ms": round(percentile_ms(rank_only, 50), 3),
-        "networkx_single_search_p50_ms": round(percentile_ms(single_search, 50), 2),
-        "pgrouting_p50_ms": round(percentile_ms(pgr_times, 50), 2),
-        "nodes": graph.node_count,
-        "edges": len(graph.edge_ids),
-        "members": args.members,
-        "graph": "synthetic" if source.startswith("synthetic") else "wuchang",
-    }
-    print(json.dumps(figures))
+        drop(DATABASE)
+    print(f"\n{machine.header()}")
+    report.print_tables()
+    print(json.dumps({**report.figures(), **machine.figures()}))
 
 
 if __name__ == "__main__":

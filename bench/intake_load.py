@@ -1,13 +1,23 @@
-"""Benchmark: case intake under load — create → accept → register → dispatch → live event received.
+"""Benchmark: case intake under an open-loop load on the Wuchang demo, and the highest rate it holds.
 
-Starts everything itself: a scratch database in the embedded cluster with a synthetic district
-(4 streets x 3 communities x 4 grids, a street lattice, team members in every grid), then the API
-under uvicorn with several worker processes on loopback, then a load generator of concurrent
-operators (asyncio + httpx) for --seconds. One SSE client follows /events/stream; the latency of
-an incident is from its POST /cases to the moment the SSE client sees its dispatch event.
-Team members go back to `available` every --shift-s seconds (a shift change) so dispatch never
-runs out of free candidates. Last line: a JSON object {req_per_s, p50_ms, p99_ms, errors, ...}.
-Targets (issue): >= 200 req/s with p99 <= 150 ms on 2 cores.
+Starts everything itself from a fresh checkout: a copy of the demo database (real road graph,
+every grid, all 1,963 team members: bench/common.py), the API under uvicorn with 2 worker
+processes on loopback, one SSE client following /events/stream.
+
+Open loop: incidents arrive as a Poisson process at the offered rate, whether or not the earlier
+ones are done (a closed loop of N operators would slow its own arrivals when the server slows and
+hide the queueing). Each incident is reported near a household (weighted category mix), then
+accepted, registered and dispatched (4 requests); its latency runs from its SCHEDULED send time to
+the moment the SSE client sees its dispatch event, so a late start counts against us too.
+Team members are freed every 2 s (a shift change) so dispatch does not run out of candidates.
+
+The rate steps up a ladder until a step fails, then bisects between the last pass and the first
+failure. A step passes when p99 <= 150 ms, nothing failed (errors = 0), no dispatched incident's
+event went missing (lost = 0) and at least 95 % of the offered incidents completed in the step.
+The load generator shares the same 2 cores with the API and PostgreSQL, as it must here.
+Prints a table of the steps and, as the last line, a JSON object with `max_rate_p99_150`.
+
+    .venv/bin/python bench/intake_load.py [--step-seconds 30] [--rate R] [--quick]
 """
 
 from __future__ import annotations
@@ -18,231 +28,207 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import numpy as np
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
 from bench.api_process import start_api
-from bench.district_rows import add_bench_district, claim_rows, create_plan
-from gis_api.auth.service import create_user
-from gis_api.config import get_settings
-from gis_api.db import migrate
-from gis_api.db.cluster import EmbeddedCluster
+from bench.common import Machine, add_account, demo_copy, district_code, drop, log, pct
+from gis_api.cases.categories import default_catalog
+from gis_api.locate.index import NO_GRID, LocateIndexCache
+from gis_api.simulate.households import HouseholdSampler
 
 DATABASE = "wangge_bench_intake"
-WEST, SOUTH = 114.27, 30.50
-GRID_W, GRID_H = 0.01, 0.01  # degrees per grid cell; 8 x 6 cells
-STREETS, COMMUNITIES = 4, 3
-LATTICE_STEP = 0.0025
-MEMBERS_PER_GRID = 6
-OPERATOR, PASSWORD = "bench_op", "bench-password-1"
-TARGET_REQ_S, TARGET_P99_MS = 200.0, 150.0
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def box(x0: float, y0: float, x1: float, y1: float) -> str:
-    return f"SRID=4326;MULTIPOLYGON((({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0})))"
-
-
-def seed_district(connection: Connection, rng: np.random.Generator) -> int:
-    """Streets (columns of 2 grid cells), communities (rows of 2 cells), 2 x 2 grids each; members."""
-    run = connection.execute
-    east, north = WEST + 2 * STREETS * GRID_W, SOUTH + 2 * COMMUNITIES * GRID_H
-    add_bench_district(connection, box(WEST, SOUTH, east, north))
-    plan = create_plan(connection)
-    members = 0
-    for s in range(STREETS):
-        street = f"420106{s + 1:03d}"
-        x0 = WEST + 2 * s * GRID_W
-        run(
-            text("INSERT INTO street VALUES (:c, :n, '420106', :g)"),
-            {"c": street, "n": f"街道{s + 1}", "g": box(x0, SOUTH, x0 + 2 * GRID_W, north)},
-        )
-        for c in range(COMMUNITIES):
-            y0 = SOUTH + 2 * c * GRID_H
-            community = f"{street}{c + 1:03d}"
-            community_id = run(
-                text(
-                    "INSERT INTO community (plan_id, code, name, street_code, geom) "
-                    "VALUES (:p, :c, :n, :s, :g) RETURNING id"
-                ),
-                {"p": plan, "c": community, "n": f"社区{c + 1}", "s": street,
-                 "g": box(x0, y0, x0 + 2 * GRID_W, y0 + 2 * GRID_H)},
-            ).scalar_one()  # fmt: skip
-            for g in range(4):
-                gx, gy = x0 + (g % 2) * GRID_W, y0 + (g // 2) * GRID_H
-                grid_id = run(
-                    text(
-                        "INSERT INTO grid (plan_id, code, name, community_id, geom) "
-                        "VALUES (:p, :c, :n, :ci, :g) RETURNING id"
-                    ),
-                    {"p": plan, "c": f"{community}{g + 1:02d}", "n": f"网格{g + 1}", "ci": community_id,
-                     "g": box(gx, gy, gx + GRID_W, gy + GRID_H)},
-                ).scalar_one()  # fmt: skip
-                members += seed_members(connection, grid_id, gx, gy, rng)
-    return members
-
-
-def seed_members(connection: Connection, grid_id: int, gx: float, gy: float, rng: np.random.Generator) -> int:
-    for n in range(MEMBERS_PER_GRID):
-        role = "grid_worker" if n < 2 else "volunteer"
-        lon, lat = gx + rng.uniform(0.001, GRID_W - 0.001), gy + rng.uniform(0.001, GRID_H - 0.001)
-        connection.execute(
-            text(
-                "INSERT INTO team_member (name, role, home_grid_id, status, last_position, last_seen_at) "
-                "VALUES (:n, CAST(:r AS member_role), :g, 'available', "
-                "ST_SetSRID(ST_MakePoint(:x, :y), 4326), now())"
-            ),
-            {"n": f"队员{grid_id}-{n}", "r": role, "g": grid_id, "x": lon, "y": lat},
-        )
-    return MEMBERS_PER_GRID
-
-
-def seed_roads(connection: Connection) -> int:
-    """A street lattice over the district, 30 km/h everywhere (travel time = length / speed)."""
-    columns = round(2 * STREETS * GRID_W / LATTICE_STEP) + 1
-    rows = round(2 * COMMUNITIES * GRID_H / LATTICE_STEP) + 1
-    node = lambda i, j: i * rows + j + 1  # noqa: E731
-    nodes = [
-        {"i": node(i, j), "x": WEST + i * LATTICE_STEP, "y": SOUTH + j * LATTICE_STEP}
-        for i in range(columns)
-        for j in range(rows)
-    ]
-    connection.execute(
-        text("INSERT INTO road_node (id, geom) VALUES (:i, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"), nodes
-    )
-    by_id = {n["i"]: (n["x"], n["y"]) for n in nodes}
-    pairs = [(node(i, j), node(i + 1, j)) for i in range(columns - 1) for j in range(rows)]
-    pairs += [(node(i, j), node(i, j + 1)) for i in range(columns) for j in range(rows - 1)]
-    edges = [
-        {
-            "i": k + 1,
-            "s": a,
-            "t": b,
-            "x1": by_id[a][0],
-            "y1": by_id[a][1],
-            "x2": by_id[b][0],
-            "y2": by_id[b][1],
-        }
-        for k, (a, b) in enumerate(pairs)
-    ]
-    connection.execute(
-        text(
-            "INSERT INTO road_edge (id, source, target, road_class, oneway, length_m, speed_kmh, "
-            "travel_time_s, cost, reverse_cost, geom) "
-            "SELECT :i, :s, :t, 'residential', false, m, 30, m / 30 * 3.6, m / 30 * 3.6, m / 30 * 3.6, g "
-            "FROM (SELECT ST_SetSRID(ST_MakeLine(ST_MakePoint(:x1, :y1), ST_MakePoint(:x2, :y2)), 4326)"
-            " AS g) l, "
-            "LATERAL (SELECT ST_Length(l.g::geography) AS m) len"
-        ),
-        edges,
-    )
-    return len(edges)
-
-
-def prepare_database(cluster: EmbeddedCluster) -> str:
-    cluster.drop_database(DATABASE)
-    url = cluster.create_database(DATABASE)
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    with engine.begin() as connection:
-        members = seed_district(connection, np.random.default_rng(420106))
-        edges = seed_roads(connection)
-        claim_rows(connection)
-    with Session(engine) as session:
-        create_user(session, OPERATOR, PASSWORD, "district_operator", "420106")
-    engine.dispose()
-    log(f"scratch database {DATABASE}: 48 grids, {members} team members, {edges} road segments")
-    return url
+USERNAME, PASSWORD = "bench_intake", "bench-intake-password"
+TARGET_P99_MS = 150.0
+LADDER = (0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 65.0, 80.0, 100.0)
+SHIFT_S = 2.0
+GRACE_S = 5.0
+"""After a step's last arrival: time for the incidents in flight to finish and their events to arrive."""
 
 
 @dataclass
-class Results:
+class Step:
+    """One offered rate and what came of it."""
+
+    rate: float
+    seconds: float
+    offered: int = 0
+    completed: int = 0
     requests: int = 0
-    incidents: int = 0
     errors: Counter[str] = field(default_factory=Counter)
-    posted_at: dict[int, float] = field(default_factory=dict)
+    dispatched_at: dict[int, float] = field(default_factory=dict)
+    """case id -> scheduled send time, for incidents whose dispatch was acknowledged."""
     latencies_ms: list[float] = field(default_factory=list)
-    request_ms: list[float] = field(default_factory=list)
+    request_ms: dict[str, list[float]] = field(default_factory=dict)
+    lost: int = 0
+
+    @property
+    def p99(self) -> float:
+        return pct(self.latencies_ms, 99)
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.p99 <= TARGET_P99_MS
+            and not self.errors
+            and self.lost == 0
+            and self.completed >= 0.95 * self.offered
+        )
+
+    def figures(self) -> dict[str, object]:
+        return {
+            "offered_per_s": self.rate,
+            "incidents_per_s": round(self.completed / self.seconds, 2),
+            "req_per_s": round(self.requests / self.seconds, 1),
+            "p50_ms": round(pct(self.latencies_ms, 50), 1),
+            "p99_ms": round(self.p99, 1),
+            "errors": sum(self.errors.values()),
+            "lost": self.lost,
+            "request_p50_ms": {kind: round(pct(ms, 50), 1) for kind, ms in sorted(self.request_ms.items())},
+            "offered": self.offered,
+            "completed": self.completed,
+            "passed": self.passed,
+        }
 
 
-async def operator(
-    client: httpx.AsyncClient, results: Results, stop_at: float, rng: np.random.Generator
+class Events:
+    """The SSE follower: arrival time of each case's dispatch event."""
+
+    def __init__(self) -> None:
+        self.dispatched: dict[int, float] = {}
+        self.connected = asyncio.Event()
+
+    async def follow(self, base: str, token: str) -> None:
+        """Follow the stream for the whole run (it ends after an hour: resume after the last id)."""
+        headers, after = {"Authorization": f"Bearer {token}"}, None
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=None) as client:
+            while True:
+                params = {"max_seconds": 3600, **({"after": after} if after is not None else {})}
+                async with client.stream("GET", "/events/stream", params=params) as response:
+                    response.raise_for_status()
+                    async for line in response.aiter_lines():
+                        after = self.read(line, after)
+
+    def read(self, line: str, after: int | None) -> int | None:
+        """Note a dispatch event's arrival; returns the last event id seen."""
+        if line.startswith(": connected"):
+            self.connected.set()
+        elif line.startswith("id: "):
+            return int(line[4:])
+        elif line.startswith("data: "):
+            event = json.loads(line[6:])
+            if (event.get("data") or {}).get("action") == "dispatch":
+                self.dispatched.setdefault(int(event["case_id"]), time.monotonic())
+        return after
+
+
+@dataclass
+class Workload:
+    """Incident positions (inside a grid, near households) and categories, drawn before the run."""
+
+    lonlat: np.ndarray
+    categories: list[str]
+
+    @classmethod
+    def draw(cls, url: str, count: int, seed: int) -> Workload:
+        rng = np.random.default_rng(seed)
+        engine = create_engine(url)
+        district = district_code(engine)
+        with Session(engine) as session:
+            sampler = HouseholdSampler.from_session(session, spread_m=30.0, district=district)
+            index = LocateIndexCache().current(session)
+        engine.dispose()
+        assert index is not None, "the demo copy has no active plan"
+        points = np.array([sampler.draw(rng) for _ in range(int(count * 1.2) + 10)])
+        inside = index.lookup(points[:, 0], points[:, 1]) != NO_GRID
+        return cls(points[inside][:count], default_catalog().sample(rng, count))
+
+
+async def incident(
+    client: httpx.AsyncClient, step: Step, at: float, position: np.ndarray, category: str, key: str
 ) -> None:
-    """One operator: report, accept, register and dispatch incidents one after another."""
-    while time.monotonic() < stop_at:
-        lon = WEST + rng.uniform(0.0005, 2 * STREETS * GRID_W - 0.0005)
-        lat = SOUTH + rng.uniform(0.0005, 2 * COMMUNITIES * GRID_H - 0.0005)
-        started = time.monotonic()
-        body = {"category_code": "E0102", "lon": lon, "lat": lat}
-        key = {"Idempotency-Key": f"bench-{os.getpid()}-{rng.integers(1 << 62)}"}
-        case = await call(client, results, "POST", "/cases", body, key)
-        if case is None:
-            continue
-        case_id = int(str(case["id"]))
-        results.posted_at[case_id] = started
-        for path in ("actions/accept", "actions/register", "dispatch"):
-            if await call(client, results, "POST", f"/cases/{case_id}/{path}", {}) is None:
-                break
-        else:
-            results.incidents += 1
+    """Report, accept, register, dispatch, starting at the scheduled time `at` (monotonic)."""
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    body = {"category_code": category, "lon": float(position[0]), "lat": float(position[1])}
+    case = await call(client, step, "/cases", body, {"Idempotency-Key": key})
+    if case is None:
+        return
+    case_id = int(case["id"])
+    for path in ("actions/accept", "actions/register", "dispatch"):
+        if await call(client, step, f"/cases/{case_id}/{path}", {}) is None:
+            return
+    step.completed += 1
+    step.dispatched_at[case_id] = at
 
 
 async def call(
-    client: httpx.AsyncClient,
-    results: Results,
-    method: str,
-    path: str,
-    body: object,
-    headers: dict[str, str] | None = None,
-) -> dict[str, object] | None:
+    client: httpx.AsyncClient, step: Step, path: str, body: dict, headers: dict[str, str] | None = None
+) -> dict | None:
     started = time.monotonic()
     try:
-        response = await client.request(method, path, json=body, headers=headers)
+        response = await client.post(path, json=body, headers=headers)
     except httpx.HTTPError as error:
-        results.errors[type(error).__name__] += 1
+        step.errors[type(error).__name__] += 1
         return None
-    results.requests += 1
-    results.request_ms.append((time.monotonic() - started) * 1000)
+    step.requests += 1
+    kind = path.rsplit("/", 1)[-1] if path != "/cases" else "report"
+    step.request_ms.setdefault(kind, []).append((time.monotonic() - started) * 1000)
     if response.status_code >= 400:
-        results.errors[f"{response.status_code} {path.split('/')[-1]}"] += 1
+        step.errors[f"{response.status_code} {path.rsplit('/', 1)[-1]}"] += 1
         return None
-    answer: dict[str, object] = response.json()
+    answer: dict = response.json()
     return answer
 
 
-async def follow_events(base: str, token: str, results: Results, stop_at: float) -> None:
-    """The SSE client: the latency of an incident ends when its dispatch event arrives here."""
-    headers = {"Authorization": f"Bearer {token}"}
-    url = "/events/stream?max_seconds=3600"
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=None) as client,
-        client.stream("GET", url, headers=headers) as response,
-    ):
-        async for line in response.aiter_lines():
-            if line.startswith("data: ") and '"action": "dispatch"' in line:
-                event = json.loads(line[6:])
-                started = results.posted_at.get(int(event["case_id"]))
-                if started is not None:
-                    results.latencies_ms.append((time.monotonic() - started) * 1000)
-            if time.monotonic() > stop_at + 5:
-                return
+async def run_step(
+    client: httpx.AsyncClient, events: Events, workload: Workload, rate: float, seconds: float, seed: int
+) -> Step:
+    """Poisson arrivals at `rate` for `seconds`; latencies from each scheduled time to its event."""
+    rng = np.random.default_rng(seed)
+    step = Step(rate, seconds)
+    gaps = rng.exponential(1.0 / rate, size=int(rate * seconds * 2) + 20)
+    offsets = np.cumsum(gaps)
+    offsets = offsets[offsets < seconds]
+    step.offered = len(offsets)
+    start = time.monotonic() + 0.2
+    count = len(workload.categories)
+    tasks = [
+        asyncio.create_task(
+            incident(client, step, start + float(offset), workload.lonlat[(seed + i) % count],
+                     workload.categories[(seed + i) % count], f"intake-{uuid.uuid4().hex}")
+        )
+        for i, offset in enumerate(offsets.tolist())
+    ]  # fmt: skip
+    _, pending = await asyncio.wait(tasks, timeout=seconds + GRACE_S + 0.2)
+    for task in pending:
+        task.cancel()
+    step.errors["unfinished"] += len(pending)
+    if not step.errors["unfinished"]:
+        del step.errors["unfinished"]
+    await asyncio.sleep(1.0)  # the last events are on their way
+    for case_id, at in step.dispatched_at.items():
+        arrived = events.dispatched.get(case_id)
+        if arrived is None:
+            step.lost += 1
+        else:
+            step.latencies_ms.append((arrived - at) * 1000)
+    return step
 
 
-def shift_change(url: str, stop_at: float, every_s: float) -> None:
+def free_members(url: str, stop: threading.Event) -> None:
+    """Every SHIFT_S seconds members go back to available (a shift change)."""
     engine = create_engine(url)
-    while time.monotonic() < stop_at:
-        time.sleep(every_s)
+    while not stop.wait(SHIFT_S):
         with engine.begin() as connection:
             connection.execute(
                 text("UPDATE team_member SET status = 'available' WHERE status <> 'available'")
@@ -250,88 +236,120 @@ def shift_change(url: str, stop_at: float, every_s: float) -> None:
     engine.dispose()
 
 
-async def load(base: str, url: str, seconds: float, concurrency: int, shift_s: float) -> Results:
-    results = Results()
-    token = httpx.post(f"{base}/auth/token", data={"username": OPERATOR, "password": PASSWORD}).json()
+async def search(base: str, workload: Workload, args: argparse.Namespace) -> list[Step]:
+    """The ladder (or the one --rate), then bisection between the last pass and the first failure."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as anonymous:
+        token = (
+            await anonymous.post("/auth/token", data={"username": USERNAME, "password": PASSWORD})
+        ).json()
+    events = Events()
+    follower = asyncio.create_task(events.follow(base, token["access_token"]))
+    await asyncio.wait_for(events.connected.wait(), timeout=30)
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    stop_at = time.monotonic() + seconds
-    follower = asyncio.create_task(follow_events(base, token["access_token"], results, stop_at))
-    await asyncio.sleep(1.0)  # let the stream attach before the first incident
-    stop_at = time.monotonic() + seconds
-    freeing = asyncio.get_running_loop().run_in_executor(None, shift_change, url, stop_at, shift_s)
-    progress = asyncio.create_task(report_progress(results, stop_at))
-    limits = httpx.Limits(max_connections=concurrency)
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    steps: list[Step] = []
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30, limits=limits) as client:
-        rngs = [np.random.default_rng(seed) for seed in range(concurrency)]
-        await asyncio.gather(*(operator(client, results, stop_at, rng) for rng in rngs))
-    await asyncio.sleep(2.0)  # the last dispatch events are on their way
+
+        async def measure(rate: float) -> Step:
+            step = await run_step(
+                client, events, workload, rate, args.step_seconds, seed=len(steps) * 100_003
+            )
+            steps.append(step)
+            f = step.figures()
+            log(f"{rate:g}/s offered: {f['incidents_per_s']}/s done, p50 {f['p50_ms']} ms, "
+                f"p99 {f['p99_ms']} ms, "
+                f"errors {f['errors']}, lost {f['lost']} -> {'pass' if step.passed else 'FAIL'}")  # fmt: skip
+            return step
+
+        await measure(args.rate if args.rate else LADDER[0] / 2)  # warm-up: caches, graph, connections
+        steps.clear()
+        rates = [args.rate] if args.rate else list(LADDER)
+        passed, failed = 0.0, 0.0
+        for rate in rates:
+            if (await measure(rate)).passed:
+                passed = rate
+            else:
+                failed = rate
+                break
+        for _ in range(args.refine if passed and failed else 0):
+            middle = round((passed + failed) / 2, 1)
+            if (await measure(middle)).passed:
+                passed = middle
+            else:
+                failed = middle
     follower.cancel()
-    progress.cancel()
-    await freeing
-    return results
+    return steps
 
 
-async def report_progress(results: Results, stop_at: float) -> None:
-    while time.monotonic() < stop_at:
-        await asyncio.sleep(10)
-        left = max(stop_at - time.monotonic(), 0)
-        log(f"{results.requests} requests, {results.incidents} incidents dispatched, "
-            f"{sum(results.errors.values())} errors, {left:.0f} s left")  # fmt: skip
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+def print_table(steps: list[Step], machine: Machine, workers: int) -> None:
+    print(f"\n{machine.header()}")
+    print(f"API: {workers} uvicorn workers; open-loop Poisson arrivals; 4 requests per incident; "
+          "latency from "
+          "the scheduled send time to the dispatch event on SSE")  # fmt: skip
+    head = f"{'offered/s':>10}{'done/s':>9}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'lost':>6}"
+    head += "  result"
+    print(head + "\n" + "-" * len(head))
+    for step in sorted(steps, key=lambda s: s.rate):
+        f = step.figures()
+        note = ", ".join(f"{k}: {v}" for k, v in step.errors.most_common(3))
+        print(f"{step.rate:>10g}{f['incidents_per_s']:>9}{f['req_per_s']:>8}{f['p50_ms']:>9}{f['p99_ms']:>9}"
+              f"{f['errors']:>8}{f['lost']:>6}  {'pass' if step.passed else 'FAIL'} {note}")  # fmt: skip
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--step-seconds", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=None, help="run only this offered rate (incidents/s)")
+    parser.add_argument("--refine", type=int, default=2, help="bisection steps after the first failure")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--shift-s", type=float, default=2.0)
-    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="8 s steps, one refinement (development only)")
     args = parser.parse_args()
-    cluster = EmbeddedCluster(get_settings().var_dir)
-    cluster.ensure_running()
-    url = prepare_database(cluster)
-    process, base = start_api(url, args.workers)
-    log(f"API up on {base} with {args.workers} worker processes (pid {process.pid})")
+    if args.quick:
+        args.step_seconds, args.refine = 8.0, 1
+    machine = Machine()
+    url = demo_copy(DATABASE)
+    engine = create_engine(url)
+    add_account(engine, USERNAME, PASSWORD, "district_operator", district_code(engine))
+    engine.dispose()
+    workload = Workload.draw(url, 20_000, seed=420106)
+    stop = threading.Event()
+    shifts = threading.Thread(target=free_members, args=(url, stop), daemon=True)
+    api, base = start_api(url, args.workers)
+    log(f"API up on {base} with {args.workers} workers; {len(workload.categories):,} incidents drawn")
+    shifts.start()
     try:
-        log(f"load: {args.concurrency} concurrent operators for {args.seconds:.0f} s")
-        results = asyncio.run(load(base, url, args.seconds, args.concurrency, args.shift_s))
+        steps = asyncio.run(search(base, workload, args))
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        if not args.keep_database:
-            cluster.drop_database(DATABASE)
-    print_table(results, args.seconds)
-
-
-def print_table(results: Results, seconds: float) -> None:
+        stop.set()
+        os.killpg(api.pid, signal.SIGTERM)
+        api.wait(timeout=30)
+        shifts.join(timeout=10)
+        drop(DATABASE)
+    print_table(steps, machine, args.workers)
+    good = [s for s in steps if s.passed]
+    best = max(good, key=lambda s: s.rate) if good else None
+    # the figures at the highest passing rate; when none passes, at the lowest rate offered (so the
+    # JSON still says what the server achieved, and `max_rate_p99_150` 0 says it failed the target)
+    headline = best or min(steps, key=lambda s: s.rate)
     figures = {
-        "req_per_s": round(results.requests / seconds, 1),
-        "incidents_per_s": round(results.incidents / seconds, 1),
-        "p50_ms": round(percentile(results.latencies_ms, 50), 1),
-        "p99_ms": round(percentile(results.latencies_ms, 99), 1),
-        "request_p50_ms": round(percentile(results.request_ms, 50), 1),
-        "request_p99_ms": round(percentile(results.request_ms, 99), 1),
-        "events_seen": len(results.latencies_ms),
-        "incidents": results.incidents,
-        "errors": sum(results.errors.values()),
+        "max_rate_p99_150": best.rate if best else 0.0,
+        "offered_per_s": headline.rate,
+        **{
+            k: headline.figures()[k]
+            for k in ("incidents_per_s", "req_per_s", "p50_ms", "p99_ms", "errors", "lost")
+        },
+        "workers": args.workers,
+        "step_seconds": args.step_seconds,
+        "steps": [s.figures() for s in sorted(steps, key=lambda s: s.rate)],
+        "target_p99_ms": TARGET_P99_MS,
+        **machine.figures(),
     }
-    print()
-    print(f"{'measure':<44}{'value':>12}")
-    rows = [
-        ("HTTP requests per second", figures["req_per_s"], f"target >= {TARGET_REQ_S:.0f}"),
-        ("incidents dispatched per second (4 requests each)", figures["incidents_per_s"], ""),
-        ("create -> assign -> event p50 (ms)", figures["p50_ms"], ""),
-        ("create -> assign -> event p99 (ms)", figures["p99_ms"], f"target <= {TARGET_P99_MS:.0f}"),
-        ("single request p50 / p99 (ms)", f"{figures['request_p50_ms']} / {figures['request_p99_ms']}", ""),
-        ("dispatch events received / incidents", f"{figures['events_seen']} / {figures['incidents']}", ""),
-        ("errors", figures["errors"], ", ".join(f"{k}: {v}" for k, v in results.errors.most_common(4))),
-    ]
-    for name, value, note in rows:
-        print(f"{name:<52}{value!s:>16}  {note}")
+    print(
+        f"\nhighest offered rate with p99 <= {TARGET_P99_MS:.0f} ms: "
+        f"{figures['max_rate_p99_150']:g} incidents/s"
+    )
     print(json.dumps(figures))
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import create_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.common import Machine
 from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
@@ -22,6 +25,7 @@ DATABASE = "wangge_bench_load"
 
 def main() -> int:
     """Time schema creation plus demo generation and load; report counts."""
+    machine = Machine()
     settings = get_settings()
     cluster = EmbeddedCluster(settings.var_dir)
     cluster.ensure_running()
@@ -41,11 +45,12 @@ def main() -> int:
         "communities": summary.counts["community"],
         "grids": summary.counts["grid"],
     }
-    print(f"\n{'figure':<14}{'value':>12}")
+    print(f"\n{machine.header()}")
+    print(f"{'figure':<14}{'value':>12}")
     for key, value in figures.items():
         print(f"{key:<14}{value:>12,}")
     print(f"{'target load_s':<14}{90:>12} ({'met' if load_s <= 90 else 'MISSED'})")
-    print(json.dumps(figures))
+    print(json.dumps({**figures, **machine.figures()}))
     return 0
 
 

@@ -1,243 +1,286 @@
 """Benchmark: redistrict the whole Wuchang demo (communities, then grids) and compare with peers.
 
-Starts the embedded PostGIS cluster, loads the demo into its own database (once; reused on later
-runs), times the whole `redistrict` job (units, optimisation, polygons, storing the draft), then
-runs pymetis (nested k-way), GerryChain (recursive_tree_part + ReCom) and spopt (MaxPHeuristic)
-on the same units and targets. Prints a table and, last, a JSON object of the figures.
+Starts everything itself from a fresh checkout: a copy of the demo database (bench/common.py).
 
-    .venv/bin/python bench/redistrict.py [--recom-steps 1000] [--spopt-street 420106011] [--skip-peers]
+Ours: the whole `wangge redistrict` job (read, units, communities and grids in a pool of one
+process per core, polygons, storing the draft) for each of 5 seeds; its community figures are
+recounted from the STORED household assignment (a household belongs to the grid around it, so a
+few move after the optimiser is done) and its grid contiguity is reported at unit level and as
+single-part stored polygons.
+
+Peers (bench/redistrict_methods.py says how each is configured and why), at the community level
+on the same units, street by street, in the same process pool as ours (one worker per core), each
+with 5 seeds and CPU seconds reported: pymetis (ours without annealing), GerryChain (seeded, short
+bursts of ReCom minimising the largest deviation at epsilon <= 2 %), spopt (max-p; not applicable:
+no k and no upper bound, run with its defaults for 1 seed unless --spopt-seeds says otherwise),
+and our own optimiser on the same per-street tasks, for a like-for-like time.
+
+Figures per seed, then min / median / max. Prints tables and, last, a JSON object.
+
+    .venv/bin/python bench/redistrict.py [--seeds 5] [--bursts 100] [--spopt-seeds 1] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import resource
+import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
-from bench.redistrict_peers import _metis  # sibling benchmark's plain METIS call
-from boundaries.graph import UnitGraph
-from boundaries.metrics import plan_metrics
+from bench import redistrict_methods as methods
+from bench.common import Machine, demo_copy, district, district_code, drop, log, spread
+from boundaries.executor import ProcessExecutor
 from gis_api.config import get_settings
-from gis_api.db import migrate
-from gis_api.db.cluster import EmbeddedCluster
-from gis_api.demo.load import load_demo
 from gis_api.redistrict import service
+from gis_api.redistrict.compounds import spread_shared_points
 from gis_api.redistrict.inputs import read_inputs
 from gis_api.redistrict.units import UnitSet, build_units
 
 DATABASE = "wangge_bench_redistrict"
 OFFICIAL = get_settings().data_dir / "nbs2023_communities.csv"
-START = time.perf_counter()
+FIRST_SEED = 420106
+GRID_TARGET = 300.0
+RECOUNT_SQL = """
+SELECT c.street_code, count(pa.household_id) FROM community c
+LEFT JOIN grid g ON g.community_id = c.id
+LEFT JOIN plan_assignment pa ON pa.grid_id = g.id AND pa.plan_id = c.plan_id
+WHERE c.plan_id = :p GROUP BY c.id, c.street_code
+"""
+GRIDS_SQL = """
+SELECT count(pa.household_id), ST_NumGeometries(g.geom) FROM grid g
+LEFT JOIN plan_assignment pa ON pa.grid_id = g.id AND pa.plan_id = g.plan_id
+WHERE g.plan_id = :p GROUP BY g.id
+"""
 
 
-def log(message: str) -> None:
-    print(f"[{time.perf_counter() - START:6.1f}s] {message}", file=sys.stderr, flush=True)
+def cpu_seconds() -> float:
+    """CPU of this process and of its finished children (the optimiser's pool workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def demo_engine() -> Any:
-    """The bench database with the demo loaded (loaded on first use)."""
-    cluster = EmbeddedCluster(get_settings().var_dir)
-    cluster.ensure_running()
-    engine = create_engine(cluster.create_database(DATABASE, exist_ok=True))
-    migrate.upgrade(engine)
-    load_demo(engine, seed=get_settings().demo_seed, progress=log)
-    with engine.begin() as connection:  # each run starts from the demo's own old plan
-        connection.execute(text("DELETE FROM plan WHERE status = 'draft'"))
-    return engine
+def stored_figures(engine: Engine, plan_id: int) -> dict[str, Any]:
+    """Community deviation from each street's mean and grid figures, counted from the stored plan."""
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(text("ANALYZE plan_assignment, grid, community"))  # the new rows' statistics
+        communities = connection.execute(text(RECOUNT_SQL), {"p": plan_id}).all()
+        grids = connection.execute(text(GRIDS_SQL), {"p": plan_id}).all()
+    streets = np.array([row[0] for row in communities])
+    counts = np.array([row[1] for row in communities], dtype=float)
+    deviation = np.zeros(len(counts))
+    for street in set(streets.tolist()):
+        mine = streets == street
+        deviation[mine] = np.abs(counts[mine] / counts[mine].mean() - 1)
+    grid_counts = np.array([row[0] for row in grids], dtype=float)
+    grid_dev = np.abs(grid_counts / GRID_TARGET - 1)
+    return {
+        "communities": len(counts),
+        "community_dev_max": float(deviation.max()),
+        "grids": len(grid_counts),
+        "grid_dev_max": float(grid_dev.max()),
+        "grid_share_within_10pct": float(np.mean(grid_dev <= 0.10 + 1e-9)),
+        "grid_single_part_share": float(np.mean(np.array([row[1] for row in grids]) == 1)),
+    }
 
 
-def level_figures(graph: UnitGraph, households: np.ndarray, labels: np.ndarray, parents: np.ndarray) -> dict:
-    """dev_max against each parent's mean, Polsby-Popper, barrier crossings, contiguity."""
-    k = int(labels.max()) + 1
-    totals = np.bincount(labels, households, minlength=k)
-    parent_of = np.zeros(k, dtype=np.int64)
-    parent_of[labels] = parents
-    mean = (np.bincount(parent_of, totals) / np.bincount(parent_of))[parent_of]
-    metrics = plan_metrics(graph, households, labels, k, mean)
-    return {"districts": k, "dev_max": round(metrics.dev_max, 4), "pp_mean": round(metrics.pp_mean, 4),
-            "barrier_crossings": metrics.barrier_crossings, "contiguous": metrics.contiguous}  # fmt: skip
-
-
-def street_index(units: UnitSet) -> tuple[np.ndarray, list[str]]:
-    codes = units.units["street_code"].to_numpy()
-    keys = sorted(set(codes))
-    return np.searchsorted(keys, codes), keys
-
-
-def run_metis(units: UnitSet, counts: dict[str, int]) -> tuple[dict, float]:
-    """Nested pymetis: each street into its official number of communities, each into grids."""
-    households = units.units["households"].to_numpy().astype(np.int64)
-    streets, keys = street_index(units)
-    started = time.perf_counter()
-    labels, offset = np.zeros(units.graph.n, dtype=np.int64), 0
-    for s, key in enumerate(keys):
-        members = np.flatnonzero(streets == s)
-        labels[members] = _metis(units.graph.subgraph(members), households[members], counts[key]) + offset
-        offset += counts[key]
-    wall = time.perf_counter() - started
-    return level_figures(units.graph, households.astype(float), labels, streets), wall
-
-
-def tree_seed(
-    graph: Any, k: int, ideal: float, rng: random.Random, failures: list[str], key: str
-) -> tuple[dict, float]:
-    """recursive_tree_part at ±5 %, widening to ±10 % / ±20 % where lumpy units allow no balanced cut."""
-    from gerrychain.partition import recursive_tree_part
-
-    if k == 1:
-        return dict.fromkeys(graph, 0), 0.05
-    for epsilon in (0.05, 0.10, 0.20):
-        try:
-            return recursive_tree_part(graph, range(k), ideal, "hh", epsilon, rng=rng), epsilon
-        except RuntimeError:
-            failures.append(f"{key}: no balanced tree cut at ±{epsilon:.0%}")
-    raise RuntimeError(f"GerryChain found no seed plan for street {key} even at ±20 %")
-
-
-def run_gerrychain(
-    units: UnitSet, counts: dict[str, int], steps: int, seed: int, failures: list[str]
-) -> tuple[dict, float]:
-    """recursive_tree_part seed + ReCom steps per street (steps shared out by street size)."""
-    from functools import partial
-
-    import networkx as nx
-    from gerrychain import Graph, MarkovChain, Partition, accept, constraints
-    from gerrychain.proposals import recom
-    from gerrychain.updaters import Tally
-
-    households = units.units["households"].to_numpy().astype(float)
-    streets, keys = street_index(units)
-    rng = random.Random(seed)
-    started = time.perf_counter()
-    labels, offset = np.zeros(units.graph.n, dtype=np.int64), 0
-    for s, key in enumerate(keys):
-        members = np.flatnonzero(streets == s)
-        sub = units.graph.subgraph(members)
-        nx_graph = nx.Graph()
-        nx_graph.add_nodes_from(range(sub.n))
-        upper = sub.src < sub.indices
-        nx_graph.add_edges_from(zip(sub.src[upper].tolist(), sub.indices[upper].tolist(), strict=True))
-        nx.set_node_attributes(nx_graph, dict(enumerate(households[members].tolist())), "hh")
-        graph, k = Graph.from_networkx(nx_graph), counts[key]
-        ideal = households[members].sum() / k
-        start, epsilon = tree_seed(graph, k, ideal, rng, failures, key)
-        plan = Partition(graph, start, updaters={"hh": Tally("hh", alias="hh")})
-        if k > 1:
-            proposal = partial(recom, pop_col="hh", pop_target=ideal, epsilon=epsilon, rng=rng)
-            valid = [constraints.within_percent_of_ideal_population(plan, epsilon, "hh")]
-            street_steps = max(1, steps * len(members) // units.graph.n)
-            for state in MarkovChain(proposal, valid, accept.always_accept, plan, street_steps, rng=rng):
-                final = state
-            plan = final
-        labels[members] = np.array([plan.assignment[i] for i in range(sub.n)]) + offset
-        offset += k
-        log(f"gerrychain: street {key} done")
-    wall = time.perf_counter() - started
-    return level_figures(units.graph, households, labels, streets), wall
-
-
-def run_spopt(units: UnitSet, street: str, target: float) -> tuple[dict, float]:
-    """spopt MaxPHeuristic on one street with a household floor of target × 0.95."""
-    import geopandas as gpd
-    from libpysal.weights import W
-    from spopt.region import MaxPHeuristic
-
-    members = np.flatnonzero(units.units["street_code"].to_numpy() == street)
-    sub = units.graph.subgraph(members)
-    households = units.units["households"].to_numpy().astype(float)[members]
-    frame = gpd.GeoDataFrame(
-        {"hh": households, "attr": households}, geometry=units.units.geometry.to_numpy()[members]
+def run_command(engine: Engine, district: str, seed: int) -> dict[str, Any]:
+    """The whole redistrict job for one seed: wall and CPU seconds and the stored plan's figures."""
+    options = service.RedistrictOptions(
+        official_codes=OFFICIAL, seed=seed, name=f"bench seed {seed}", district=district
     )
-    weights = W({i: sub.neighbours(i).tolist() for i in range(sub.n)}, silence_warnings=True)
-    model = MaxPHeuristic(frame, weights, ["attr"], "hh", target * 0.95, max_iterations_construction=5,
-                          max_iterations_sa=1)  # fmt: skip
-    started = time.perf_counter()
-    np.random.seed(0)  # spopt draws from numpy's global generator and takes no rng
-    model.solve()
-    wall = time.perf_counter() - started
-    labels = np.unique(np.asarray(model.labels_), return_inverse=True)[1].astype(np.int64)
-    return level_figures(sub, households, labels, np.zeros(sub.n, dtype=np.int64)), wall
+    cpu, started = cpu_seconds(), time.perf_counter()
+    report = service.redistrict(engine, options, progress=lambda message: None)
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    log(f"ours, seed {seed}: draft plan {report.plan_id} stored; recounting it")
+    community, grid = report.metrics["communities"], report.metrics["grids"]
+    assert isinstance(community, dict) and isinstance(grid, dict)
+    figures = {
+        "seed": seed,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        **stored_figures(engine, report.plan_id),
+        "community_dev_max_units": community["dev_max"],
+        "pp_mean": community["pp_mean"],
+        "barrier_crossings": community["barrier_crossings"],
+        "contiguous": bool(community["contiguous"]),
+        "grid_contiguous": bool(grid["contiguous"]),
+        "timings_s": report.timings_s,
+    }
+    log(f"ours, seed {seed}: {wall:.1f} s wall, {cpu:.1f} s CPU, community dev max "
+        f"{figures['community_dev_max']:.2%} (recounted), grids within 10 %: "
+        f"{figures['grid_share_within_10pct']:.1%}")  # fmt: skip
+    return figures
 
 
-def run_ours_street(units: UnitSet, street: str, k: int, seed: int) -> tuple[dict, float]:
-    """Our single-level search on the street spopt gets, for a like-for-like time and quality."""
-    from boundaries.partition import partition
+@dataclass
+class Streets:
+    """The units split by street, with each street's official community count."""
 
-    members = np.flatnonzero(units.units["street_code"].to_numpy() == street)
-    sub = units.graph.subgraph(members)
-    households = units.units["households"].to_numpy().astype(float)[members]
-    started = time.perf_counter()
-    result = partition(sub, households, k, None, 0.05, np.random.default_rng(seed))
-    wall = time.perf_counter() - started
-    return level_figures(sub, households, result.assignment, np.zeros(sub.n, dtype=np.int64)), wall
+    units: UnitSet
+    keys: list[str]
+    members: list[np.ndarray]
+    counts: dict[str, int]
+    households: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.households = self.units.units["households"].to_numpy(dtype=float)
+
+    @classmethod
+    def read(cls, engine: Engine) -> Streets:
+        """The district's units in its own metric CRS, as the redistrict job builds them."""
+        official = service.read_official(OFFICIAL)
+        where = district(engine)
+        options = service.RedistrictOptions()
+        with engine.connect() as connection:
+            inputs, _ = spread_shared_points(read_inputs(connection, where.code, where.metric_crs, official))
+            limits = service.cut_limits(inputs, options, service.street_counts(official, options))
+            units = build_units(inputs, limits, lambda message: None)
+        codes = units.units["street_code"].to_numpy()
+        keys = sorted(set(codes.tolist()))
+        counts = official.groupby("street_code").size().to_dict()
+        return cls(units, keys, [np.flatnonzero(codes == key) for key in keys], counts)
+
+    def tasks(self, method: str, seed: int, bursts: int) -> list[methods.Task]:
+        graph, households, counts = self.units.graph, self.households, self.counts
+        return [
+            methods.Task(
+                method,
+                f"street/{key}",
+                graph.subgraph(units),
+                households[units],
+                counts[key],
+                seed,
+                bursts=bursts,
+            )
+            for key, units in zip(self.keys, self.members, strict=True)
+        ]
+
+
+def run_method(
+    streets: Streets, method: str, seed: int, bursts: int, pool: ProcessExecutor
+) -> dict[str, Any]:
+    """One method on every street with one seed, in the shared pool."""
+    graph, households = streets.units.graph, streets.households
+    return methods.run_tasks(streets.tasks(method, seed, bursts), graph, households, streets.members, pool)
+
+
+def print_tables(ours: list[dict[str, Any]], peers: dict[str, dict[str, Any]], machine: Machine) -> None:
+    print(f"\n{machine.header()}")
+    print(
+        f"ours, the whole redistrict job, {len(ours)} seeds "
+        "(community figures recounted from the stored plan):"
+    )
+    head = f"{'seed':>8}{'wall s':>8}{'CPU s':>8}{'comm.':>6}{'dev max':>9}{'grids':>6}{'grid ±10%':>10}"
+    head += f"{'PP mean':>9}{'barrier':>8}{'contig':>7}{'grids 1-part':>13}"
+    print(head + "\n" + "-" * len(head))
+    for run in ours:
+        print(f"{run['seed']:>8}{run['wall_s']:>8.1f}{run['cpu_s']:>8.1f}{run['communities']:>6}"
+              f"{run['community_dev_max']:>9.2%}{run['grids']:>6}{run['grid_share_within_10pct']:>10.1%}"
+              f"{run['pp_mean']:>9.3f}{run['barrier_crossings']:>8}{run['contiguous']!s:>7}"
+              f"{run['grid_single_part_share']:>13.1%}")  # fmt: skip
+    print("\ncommunities per street, same units, same pool (one worker per core); medians of the seeds:")
+    methods.print_peer_table(peers)
+    spopt = peers.get("spopt (max-p; not applicable)")
+    if spopt:
+        print(
+            f"spopt: {spopt['notes'][0] if spopt['notes'] else ''} ... "
+            "(regions >= the street mean, no upper bound)"
+        )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recom-steps", type=int, default=1000)
-    parser.add_argument("--spopt-street", default="420106001", help="street for spopt (one street only)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--bursts", type=int, default=100, help="GerryChain short bursts of 10 steps per street"
+    )
+    parser.add_argument("--spopt-seeds", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="pool size (default: one per core)")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="1 seed, 10 bursts, no spopt (development only)")
     args = parser.parse_args()
-    engine = demo_engine()
-    options = service.RedistrictOptions(official_codes=OFFICIAL, name="bench")
-    log("ours: the whole redistrict command (units, communities, grids, polygons, store)")
-    started = time.perf_counter()
-    report = service.redistrict(engine, options, progress=log)
-    wall = time.perf_counter() - started
-    community, grid = report.metrics["communities"], report.metrics["grids"]
-    ours = {"wall_s": round(wall, 2), "dev_max": round(community["dev_max"], 4),
-            "pp_mean": round(community["pp_mean"], 4), "barrier_crossings": community["barrier_crossings"],
-            "contiguous": community["contiguous"]}  # fmt: skip
-    peers: dict[str, dict] = {}
-    street_ours: dict | None = None
-    if not args.skip_peers:
-        official = service.read_official(OFFICIAL)
-        counts = official.groupby("street_code").size().to_dict()
-        with engine.connect() as connection:
-            units = build_units(read_inputs(connection, "420106", "EPSG:32650", official), 60, log)
-        log("pymetis")
-        figures, seconds = run_metis(units, counts)
-        peers["pymetis"] = {"scope": "district", "wall_s": round(seconds, 2), **figures}
-        log(f"gerrychain: {args.recom_steps} ReCom steps")
-        failures: list[str] = []
-        figures, seconds = run_gerrychain(units, counts, args.recom_steps, 1, failures)
-        peers["gerrychain"] = {"scope": "district", "wall_s": round(seconds, 2), **figures, "notes": failures}
-        log(f"spopt: street {args.spopt_street}")
-        figures, seconds = run_spopt(units, args.spopt_street, 3000.0)
-        peers["spopt"] = {"scope": f"street {args.spopt_street}", "wall_s": round(seconds, 2), **figures}
-        figures, seconds = run_ours_street(units, args.spopt_street, counts[args.spopt_street], 1)
-        street_ours = {"scope": f"street {args.spopt_street}", "wall_s": round(seconds, 2), **figures}
-    print_table(ours, peers, street_ours)
-    print(json.dumps({
-        **{k: ours[k] for k in ("wall_s", "pp_mean", "barrier_crossings", "contiguous")},
-        "communities": community["districts"], "grids": grid["districts"],
-        "community_dev_max": ours["dev_max"],
-        "grid_share_within_10pct": round(grid["share_within_10pct"], 4),
-        "grid_dev_max": round(grid["dev_max"], 4),
-        "timings_s": {k: round(v, 2) for k, v in report.timings_s.items()},
-        "peers": peers,
-        "ours_on_spopt_street": street_ours,
-    }, ensure_ascii=False))  # fmt: skip
+    if args.quick:
+        args.seeds, args.bursts, args.spopt_seeds = 1, 10, 0
+    machine = Machine()
+    seeds = [FIRST_SEED + i for i in range(args.seeds)]
+    url = demo_copy(DATABASE)
+    engine = create_engine(url)
+    try:
+        ours = [run_command(engine, district_code(engine), seed) for seed in seeds]
+        peers = {} if args.skip_peers else compare(engine, seeds, args)
+    finally:
+        engine.dispose()
+        drop(DATABASE)
+    print_tables(ours, peers, machine)
+    print(json.dumps(summary(ours, peers, seeds, machine), ensure_ascii=False))
     return 0
 
 
-def print_table(ours: dict, peers: dict[str, dict], street_ours: dict | None) -> None:
-    columns = ("wall_s", "dev_max", "pp_mean", "barrier", "contig")
-    print(f"\n{'method':<11} {'scope':<18} " + " ".join(f"{c:>8}" for c in columns))
-    rows = {"ours": {"scope": "district", **ours}, **peers}
-    if street_ours is not None:
-        rows["ours (street)"] = street_ours
-    for name, row in rows.items():
-        print(f"{name:<11} {row['scope']:<18} {row['wall_s']:>7.2f} {row['dev_max']:>8.4f} "
-              f"{row['pp_mean']:>8.4f} {row['barrier_crossings']:>8} {row['contiguous']!s:>7}")  # fmt: skip
+def compare(engine: Engine, seeds: list[int], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Ours per street and the peers, each seed in turn, in one shared pool."""
+    streets = Streets.read(engine)
+    log(f"{streets.units.graph.n:,} units in {len(streets.keys)} streets for the per-street comparison")
+    pool = ProcessExecutor(args.workers)
+    plan = [("ours (communities only)", "ours", seeds), ("pymetis (ours without annealing)", "metis", seeds),
+            ("GerryChain (seed + short bursts)", "gerrychain", seeds),
+            ("spopt (max-p; not applicable)", "spopt", seeds[: args.spopt_seeds])]  # fmt: skip
+    found: dict[str, dict[str, Any]] = {}
+    for name, method, method_seeds in plan:
+        if method_seeds:
+            runs = [run_method(streets, method, seed, args.bursts, pool) for seed in method_seeds]
+            found[name] = methods.peer_summary(runs, "communities per street")
+    return found
+
+
+def summary(ours: list[dict[str, Any]], peers: dict[str, dict[str, Any]], seeds: list[int],
+            machine: Machine) -> dict[str, Any]:  # fmt: skip
+    keys = {
+        "ours (communities only)": "ours_communities_only",
+        "pymetis (ours without annealing)": "metis",
+        "GerryChain (seed + short bursts)": "gerrychain",
+        "spopt (max-p; not applicable)": "spopt",
+    }
+    named = {keys[name]: row for name, row in peers.items()}
+    if peers:
+        methods.label_spopt(named)
+    stages = {
+        stage: round(statistics.median(run["timings_s"][stage] for run in ours), 2)
+        for stage in ours[0]["timings_s"]
+    }
+    return {
+        "wall_s": methods.median(ours, "wall_s", 2),
+        "cpu_s": methods.median(ours, "cpu_s", 2),
+        "communities": ours[0]["communities"],
+        "grids": int(methods.median(ours, "grids", 0)),
+        "community_dev_max": methods.median(ours, "community_dev_max"),
+        "community_dev_max_spread": spread([run["community_dev_max"] for run in ours]),
+        "community_dev_max_units": methods.median(ours, "community_dev_max_units"),
+        "grid_share_within_10pct": methods.median(ours, "grid_share_within_10pct"),
+        "grid_dev_max": methods.median(ours, "grid_dev_max"),
+        "pp_mean": methods.median(ours, "pp_mean"),
+        "barrier_crossings": int(methods.median(ours, "barrier_crossings", 0)),
+        "contiguous": all(run["contiguous"] for run in ours),
+        "grid_contiguous": all(run["grid_contiguous"] for run in ours),
+        "grid_single_part_share": methods.median(ours, "grid_single_part_share"),
+        "seeds": seeds,
+        "timings_s": stages,
+        "peers": {name: row for name, row in named.items() if name != "ours_communities_only"},
+        "ours_communities_only": named.get("ours_communities_only"),
+        **machine.figures(),
+    }
 
 
 if __name__ == "__main__":

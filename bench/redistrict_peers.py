@@ -1,34 +1,42 @@
-"""Lattice benchmark: our redistricting optimiser vs pymetis, GerryChain and spopt on the same units.
+"""Lattice benchmark: our redistricting optimiser against pymetis, GerryChain and spopt, 5 seeds each.
 
-A 120 x 120 lattice (14,400 units, ~430k households clustered like a city, with a river, two
-major roads and a railway as barriers) is nested into 144 communities x ~10 grids. Prints
-progress, a table, and a JSON object of the figures as its last line.
+A 120 x 120 lattice (14,400 units, ~430k households clustered like a city, with a river, two major
+roads and a railway as barriers: boundaries.synthetic, labelled synthetic) is nested into 144
+communities, then grids of ~300 households. Unlike the Wuchang demo (14 streets of 53-960 units)
+it is one parent of 14,400 units: the regime where one subproblem is large.
 
-    .venv/bin/python bench/redistrict_peers.py [--seed 1] [--recom-steps 1000] [--skip-peers]
+Ours: communities then grids (partition_hierarchy in a pool of one process per core) plus the
+dissolved polygons, timed by wall clock and by CPU of this process and its pool. Peers at the
+community level on the same units, configured as bench/redistrict_methods.py describes, in the
+same pool, CPU seconds reported, and our own optimiser on the same community task for a
+like-for-like time: pymetis (ours without annealing), GerryChain (seed + short bursts at epsilon
+<= 2 %), spopt max-p (not applicable: no k and no upper bound; defaults, on one 30 x 40 street
+block crossed by the river and a major road, 1 seed unless --spopt-seeds says otherwise).
+Figures per seed, then min / median / max. Prints progress, tables, and a JSON object last.
+
+    .venv/bin/python bench/redistrict_peers.py [--seeds 5] [--bursts 100] [--spopt-seeds 1] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import networkx as nx
 import numpy as np
-import pymetis
 from numpy.typing import NDArray
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench import redistrict_methods as methods
+from bench.common import Machine, log, spread
+from bench.redistrict import cpu_seconds
 from boundaries.dissolve import dissolve
 from boundaries.executor import ProcessExecutor
-from boundaries.graph import UnitGraph
-from boundaries.metrics import PlanMetrics, plan_metrics
-from boundaries.partition import LevelOptions, partition, partition_hierarchy
+from boundaries.metrics import plan_metrics
+from boundaries.partition import LevelOptions, partition_hierarchy
 from boundaries.synthetic import CityLattice, city_lattice
 
 ROWS = COLS = 120
@@ -36,289 +44,146 @@ HOUSEHOLDS = 430_000
 COMMUNITIES = 144
 GRID_TARGET = 300.0
 COMMUNITY_TOL, GRID_TOL = 0.05, 0.10
-# spopt's MaxP cannot finish the whole lattice in 10 minutes here, so it runs on one street.
+LATTICE_SEED = 1
 STREET_ROWS, STREET_COLS = slice(55, 85), slice(30, 70)
-START = time.perf_counter()
 
 
-@dataclass
-class Row:
-    """One line of the comparison table."""
-
-    name: str
-    scope: str
-    wall_s: float
-    metrics: PlanMetrics
-    grid: PlanMetrics | None = None
-
-    def peer_json(self) -> dict[str, Any]:
-        """Figures for the JSON `peers` entry."""
-        return {
-            "scope": self.scope,
-            "wall_s": round(self.wall_s, 3),
-            "dev_max": round(self.metrics.dev_max, 4),
-            "pp_mean": round(self.metrics.pp_mean, 4),
-            "barrier_crossings": self.metrics.barrier_crossings,
-            "contiguous": self.metrics.contiguous,
-        }
-
-
-def log(message: str) -> None:
-    """Progress line with elapsed time, on stderr."""
-    print(f"[{time.perf_counter() - START:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """Result and wall seconds of fn()."""
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
-
-
-def metrics_for(
-    city: CityLattice, units: NDArray[np.int64], labels: NDArray[np.int64], k: int
-) -> PlanMetrics:
-    """Community-level metrics of a plan over `units` (deviation against the plan's mean)."""
-    sub = city.graph.subgraph(units)
-    return plan_metrics(sub, city.households[units], labels, k, unit_polygons=city.polygons[units])
-
-
-def run_ours(city: CityLattice, seed: int, workers: int) -> Row:
+def run_ours(city: CityLattice, seed: int, workers: int | None) -> dict[str, Any]:
     """Nested communities then grids with our optimiser, plus dissolved polygons."""
     streets = np.full(city.graph.n, "lattice")
-    community = LevelOptions(
-        target=HOUSEHOLDS / COMMUNITIES, tolerance=COMMUNITY_TOL, counts={"lattice": COMMUNITIES}
-    )
+    community = LevelOptions(HOUSEHOLDS / COMMUNITIES, COMMUNITY_TOL, counts={"lattice": COMMUNITIES})
     grid = LevelOptions(target=GRID_TARGET, tolerance=GRID_TOL)
-
-    def job() -> Any:
-        plan = partition_hierarchy(
-            city.graph,
-            city.households,
-            streets,
-            seed,
-            community=community,
-            grid=grid,
-            executor=ProcessExecutor(workers),
-            progress=lambda stage, done, total: _tick("ours", stage, done, total),
-        )
-        dissolve(city.polygons, plan.community)
-        dissolve(city.polygons, plan.grid)
-        return plan
-
-    plan, wall = timed(job)
-    units = np.arange(city.graph.n)
-    metrics = metrics_for(city, units, plan.community, COMMUNITIES)
-    grid_metrics = plan_metrics(city.graph, city.households, plan.grid, int(plan.grid.max()) + 1, GRID_TARGET)
-    return Row("ours", "whole lattice", wall, metrics, grid_metrics)
-
-
-def _tick(name: str, stage: str, done: int, total: int) -> None:
-    """Log every 24th finished subproblem."""
-    if done == total or done % 24 == 0:
-        log(f"{name}: {stage} {done}/{total}")
-
-
-def run_pymetis(city: CityLattice) -> Row:
-    """Nested METIS k-way with contiguity and household vertex weights (no edge weights)."""
-
-    def job() -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        communities = _metis(city.graph, city.households, COMMUNITIES)
-        grids = np.zeros(city.graph.n, dtype=np.int64)
-        offset = 0
-        for c in range(COMMUNITIES):
-            units = np.flatnonzero(communities == c)
-            k = max(1, round(city.households[units].sum() / GRID_TARGET))
-            grids[units] = _metis(city.graph.subgraph(units), city.households[units], k) + offset
-            offset += k
-        return communities, grids
-
-    (communities, grids), wall = timed(job)
-    metrics = metrics_for(city, np.arange(city.graph.n), communities, COMMUNITIES)
-    grid_metrics = plan_metrics(city.graph, city.households, grids, int(grids.max()) + 1, GRID_TARGET)
-    return Row("pymetis", "whole lattice", wall, metrics, grid_metrics)
-
-
-def _metis(graph: UnitGraph, households: NDArray[np.int64], k: int) -> NDArray[np.int64]:
-    """Plain pymetis k-way partition with contiguity."""
-    if k == 1:
-        return np.zeros(graph.n, dtype=np.int64)
-    adjacency = pymetis.CSRAdjacency(graph.indptr, graph.indices)
-    _, parts = pymetis.part_graph(k, adjacency, vweights=households, options=pymetis.Options(contig=1))
-    return np.asarray(parts, dtype=np.int64)
-
-
-def run_gerrychain(city: CityLattice, seed: int, steps: int) -> Row:
-    """recursive_tree_part seed, then `steps` ReCom steps within the community tolerance."""
-    from functools import partial
-
-    from gerrychain import Graph, MarkovChain, Partition, accept, constraints
-    from gerrychain.partition import recursive_tree_part
-    from gerrychain.proposals import recom
-    from gerrychain.updaters import Tally
-
-    nx_graph = nx.Graph()
-    nx_graph.add_nodes_from(range(city.graph.n))  # node order = unit order
-    src = city.graph.src
-    upper = src < city.graph.indices
-    nx_graph.add_edges_from(zip(src[upper].tolist(), city.graph.indices[upper].tolist(), strict=True))
-    nx.set_node_attributes(nx_graph, dict(enumerate(city.households.tolist())), "hh")
-    graph = Graph.from_networkx(nx_graph)
-    ideal = float(city.households.sum()) / COMMUNITIES
-    rng = random.Random(seed)
-
-    def job() -> NDArray[np.int64]:
-        log("gerrychain: recursive_tree_part seed")
-        start = recursive_tree_part(graph, range(COMMUNITIES), ideal, "hh", COMMUNITY_TOL, rng=rng)
-        plan = Partition(graph, start, updaters={"hh": Tally("hh", alias="hh")})
-        proposal = partial(recom, pop_col="hh", pop_target=ideal, epsilon=COMMUNITY_TOL, rng=rng)
-        valid = [constraints.within_percent_of_ideal_population(plan, COMMUNITY_TOL, "hh")]
-        chain = MarkovChain(proposal, valid, accept.always_accept, plan, total_steps=steps, rng=rng)
-        for step, state in enumerate(chain, start=1):
-            plan = state
-            if step % 100 == 0:
-                log(f"gerrychain: ReCom step {step}/{steps}")
-        return np.array([plan.assignment[node] for node in range(city.graph.n)], dtype=np.int64)
-
-    labels, wall = timed(job)
-    metrics = metrics_for(city, np.arange(city.graph.n), labels, COMMUNITIES)
-    return Row("gerrychain", f"whole lattice, {steps} ReCom steps", wall, metrics)
+    cpu, started = cpu_seconds(), time.perf_counter()
+    plan = partition_hierarchy(city.graph, city.households, streets, seed, community=community, grid=grid,
+                               executor=ProcessExecutor(workers))  # fmt: skip
+    dissolve(city.polygons, plan.community)
+    dissolve(city.polygons, plan.grid)
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    k = int(plan.community.max()) + 1
+    communities = plan_metrics(city.graph, city.households, plan.community, k)
+    grids = plan_metrics(city.graph, city.households, plan.grid, int(plan.grid.max()) + 1, GRID_TARGET)
+    log(f"ours, seed {seed}: {wall:.1f} s wall, {cpu:.1f} s CPU, community dev max {communities.dev_max:.2%}")
+    return {
+        "seed": seed, "wall_s": wall, "cpu_s": cpu, "communities": k,
+        "community_dev_max": communities.dev_max,
+        "pp_mean": communities.pp_mean, "barrier_crossings": communities.barrier_crossings,
+        "contiguous": communities.contiguous, "grids": grids.districts, "grid_dev_max": grids.dev_max,
+        "grid_share_within_10pct": grids.share_within_10pct, "grid_contiguous": grids.contiguous,
+    }  # fmt: skip
 
 
 def street_units() -> NDArray[np.int64]:
-    """Units of the benchmark street: a 30 x 40 block crossed by the river and a major road."""
+    """Units of the spopt street: a 30 x 40 block crossed by the river and a major road."""
     rows = np.arange(ROWS)[STREET_ROWS]
     cols = np.arange(COLS)[STREET_COLS]
     return (rows[:, None] * COLS + cols[None, :]).ravel().astype(np.int64)
 
 
-def run_spopt(city: CityLattice, units: NDArray[np.int64]) -> Row:
-    """spopt MaxPHeuristic on one street with a household floor of target * (1 - tolerance)."""
-    from libpysal.weights import W
-    from spopt.region import MaxPHeuristic
-
-    sub = city.graph.subgraph(units)
-    neighbours = {i: sub.neighbours(i).tolist() for i in range(sub.n)}
-    frame = gpd.GeoDataFrame(
-        {"hh": city.households[units], "attr": city.households[units].astype(float)},
-        geometry=city.polygons[units],
+def run_peer(
+    city: CityLattice, method: str, seed: int, args: argparse.Namespace, pool: ProcessExecutor
+) -> dict:
+    """One method on the whole lattice (spopt: on the street block, k from its households)."""
+    units = street_units() if method == "spopt" else np.arange(city.graph.n, dtype=np.int64)
+    households = city.households.astype(float)
+    k = (
+        COMMUNITIES
+        if method != "spopt"
+        else max(1, round(households[units].sum() / (HOUSEHOLDS / COMMUNITIES)))
     )
-    floor = HOUSEHOLDS / COMMUNITIES * (1.0 - COMMUNITY_TOL)
-    model = MaxPHeuristic(
-        frame,
-        W(neighbours, silence_warnings=True),
-        ["attr"],
-        "hh",
-        floor,
-        max_iterations_construction=5,
-        max_iterations_sa=1,
+    graph = city.graph.subgraph(units)
+    key = "lattice" if method != "spopt" else "street block"
+    task = methods.Task(
+        method, key, graph, households[units], k, seed, tolerance=COMMUNITY_TOL, bursts=args.bursts
     )
-
-    def job() -> NDArray[np.int64]:
-        np.random.seed(0)  # spopt draws from numpy's global generator; there is no rng argument
-        model.solve()
-        return np.asarray(model.labels_, dtype=np.int64)
-
-    log(f"spopt: MaxPHeuristic on the street ({units.size} units)")
-    labels, wall = timed(job)
-    labels = np.unique(labels, return_inverse=True)[1].astype(np.int64)
-    k = int(labels.max()) + 1
-    return Row("spopt", f"street {units.size} units, p={k}", wall, metrics_for(city, units, labels, k))
+    return methods.run_tasks([task], graph, households[units], [np.arange(len(units))], pool)
 
 
-def run_ours_street(city: CityLattice, units: NDArray[np.int64], seed: int) -> Row:
-    """Our single-level partition of the same street, k = round(households / target)."""
-    sub = city.graph.subgraph(units)
-    target = HOUSEHOLDS / COMMUNITIES
-    result, wall = timed(
-        lambda: partition(
-            sub, city.households[units], None, target, COMMUNITY_TOL, np.random.default_rng(seed)
-        )
-    )
-    return Row(
-        "ours",
-        f"street {units.size} units, k={result.k}",
-        wall,
-        metrics_for(city, units, result.assignment, result.k),
-    )
-
-
-def print_table(rows: list[Row]) -> None:
-    """Side-by-side table of all runs."""
-    head = (
-        f"{'method':<11} {'scope':<34} {'wall_s':>7} {'k':>4} {'dev_max':>8} {'in5%':>6} "
-        f"{'pp_mean':>8} {'hull':>6} {'barrier':>8} {'contig':>6}"
-    )
-    print(head)
-    print("-" * len(head))
-    for row in rows:
-        m = row.metrics
-        print(
-            f"{row.name:<11} {row.scope:<34} {row.wall_s:7.2f} {m.districts:4d} {m.dev_max:8.4f} "
-            f"{m.share_within_5pct:6.3f} {m.pp_mean:8.4f} {m.hull_ratio_mean or 0.0:6.3f} "
-            f"{m.barrier_crossings:8d} {m.contiguous!s:>6}"
-        )
-        if row.grid is not None:
-            g = row.grid
-            print(
-                f"{'  grids':<11} {'vs 300 households':<34} {'':>7} {g.districts:4d} {g.dev_max:8.4f} "
-                f"{g.share_within_5pct:6.3f} {g.pp_mean:8.4f} {'':>6} "
-                f"{g.barrier_crossings:8d} {g.contiguous!s:>6}"
-                f"   within 10%: {g.share_within_10pct:.4f}"
-            )
+def print_tables(ours: list[dict[str, Any]], peers: dict[str, dict[str, Any]], machine: Machine) -> None:
+    print(f"\n{machine.header()}")
+    print(f"SYNTHETIC lattice {ROWS} x {COLS} ({ROWS * COLS:,} units, ~{HOUSEHOLDS:,} households); ours, "
+          f"communities and grids, {len(ours)} seeds:")  # fmt: skip
+    head = f"{'seed':>6}{'wall s':>8}{'CPU s':>8}{'comm.':>6}{'dev max':>9}{'grids':>6}{'grid ±10%':>10}"
+    head += f"{'PP mean':>9}{'barrier':>8}{'contig':>7}{'grid contig':>12}"
+    print(head + "\n" + "-" * len(head))
+    for run in ours:
+        print(f"{run['seed']:>6}{run['wall_s']:>8.1f}{run['cpu_s']:>8.1f}{run['communities']:>6}"
+              f"{run['community_dev_max']:>9.2%}{run['grids']:>6}{run['grid_share_within_10pct']:>10.1%}"
+              f"{run['pp_mean']:>9.3f}{run['barrier_crossings']:>8}{run['contiguous']!s:>7}"
+              f"{run['grid_contiguous']!s:>12}")  # fmt: skip
+    print("\ncommunities, same units, same pool (one worker per core); medians of the seeds:")
+    methods.print_peer_table(peers)
 
 
 def main() -> None:
-    """Build the lattice, run every method, print the table and the JSON figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--recom-steps", type=int, default=1000)
-    parser.add_argument("--skip-peers", action="store_true", help="run only ours and pymetis")
-    args = parser.parse_args()
-    city = city_lattice(ROWS, COLS, HOUSEHOLDS, np.random.default_rng(args.seed))
-    log(
-        f"lattice: {city.graph.n} units, {int(city.households.sum())} households, "
-        f"{int(city.graph.edge_barrier.sum()) // 2} barrier edges"
+    """Build the lattice, run every method with every seed, print the tables and the JSON figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    log("ours: communities then grids")
-    ours = run_ours(city, args.seed, args.workers)
-    log("pymetis: nested k-way")
-    rows = [ours, run_pymetis(city)]
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--bursts", type=int, default=100, help="GerryChain short bursts of 10 ReCom steps")
+    parser.add_argument("--spopt-seeds", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="pool size (default: one per core)")
+    parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="1 seed, 5 bursts, no spopt (development only)")
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.bursts, args.spopt_seeds = 1, 5, 0
+    machine = Machine()
+    seeds = list(range(1, args.seeds + 1))
+    city = city_lattice(ROWS, COLS, HOUSEHOLDS, np.random.default_rng(LATTICE_SEED))
+    log(f"lattice: {city.graph.n} units, {int(city.households.sum())} households, "
+        f"{int(city.graph.edge_barrier.sum()) // 2} barrier edges")  # fmt: skip
+    ours = [run_ours(city, seed, args.workers) for seed in seeds]
+    peers: dict[str, dict[str, Any]] = {}
     if not args.skip_peers:
-        rows.append(run_gerrychain(city, args.seed, args.recom_steps))
-        street = street_units()
-        rows.append(run_spopt(city, street))
-        rows.append(run_ours_street(city, street, args.seed))
-    print_table(rows)
-    print(json.dumps(summary(ours, rows[1:])))
+        pool = ProcessExecutor(args.workers)
+        plan = [
+            ("ours (communities only)", "ours", seeds, "whole lattice"),
+            ("pymetis (ours without annealing)", "metis", seeds, "whole lattice"),
+            ("GerryChain (seed + short bursts)", "gerrychain", seeds, "whole lattice"),
+            ("spopt (max-p; not applicable)", "spopt", seeds[: args.spopt_seeds], "30 x 40 street block"),
+        ]
+        for name, method, method_seeds, scope in plan:
+            if method_seeds:
+                runs = [run_peer(city, method, seed, args, pool) for seed in method_seeds]
+                peers[name] = methods.peer_summary(runs, scope)
+    print_tables(ours, peers, machine)
+    print(json.dumps(summary(ours, peers, seeds, machine)))
 
 
-def summary(ours: Row, peers: list[Row]) -> dict[str, Any]:
-    """The JSON figures: ours at both levels, peers at community level on their scope."""
-    assert ours.grid is not None
-    street_ours = [row for row in peers if row.name == "ours"]
-    figures: dict[str, Any] = {
-        "wall_s": round(ours.wall_s, 3),
-        "communities": ours.metrics.districts,
-        "grids": ours.grid.districts,
-        "community_dev_max": round(ours.metrics.dev_max, 4),
-        "grid_share_within_10pct": round(ours.grid.share_within_10pct, 4),
-        "grid_dev_max": round(ours.grid.dev_max, 4),
-        "pp_mean": round(ours.metrics.pp_mean, 4),
-        "grid_pp_mean": round(ours.grid.pp_mean, 4),
-        "barrier_crossings": ours.metrics.barrier_crossings,
-        "grid_barrier_crossings": ours.grid.barrier_crossings,
-        "contiguous": bool(ours.metrics.contiguous and ours.grid.contiguous),
-        "peers": {row.name: row.peer_json() for row in peers if row.name != "ours"},
+def summary(ours: list[dict[str, Any]], peers: dict[str, dict[str, Any]], seeds: list[int],
+            machine: Machine) -> dict[str, Any]:  # fmt: skip
+    """The JSON figures: ours at both levels (medians of the seeds), peers at community level."""
+    keys = {
+        "pymetis (ours without annealing)": "metis",
+        "GerryChain (seed + short bursts)": "gerrychain",
+        "spopt (max-p; not applicable)": "spopt",
+        "ours (communities only)": "ours_communities_only",
     }
-    if street_ours:
-        figures["ours_on_spopt_street"] = street_ours[0].peer_json()
-    pymetis_grid = next((row.grid for row in peers if row.name == "pymetis"), None)
-    if pymetis_grid is not None:
-        figures["peers"]["pymetis"]["grid_dev_max"] = round(pymetis_grid.dev_max, 4)
-        figures["peers"]["pymetis"]["grid_share_within_10pct"] = round(pymetis_grid.share_within_10pct, 4)
-    return figures
+    named = {keys[name]: row for name, row in peers.items()}
+    if peers:
+        methods.label_spopt(named)
+    median = methods.median
+    return {
+        "graph": "synthetic lattice",
+        "units": ROWS * COLS,
+        "wall_s": median(ours, "wall_s", 2),
+        "cpu_s": median(ours, "cpu_s", 2),
+        "communities": ours[0]["communities"],
+        "grids": int(median(ours, "grids", 0)),
+        "community_dev_max": median(ours, "community_dev_max"),
+        "community_dev_max_spread": spread([run["community_dev_max"] for run in ours]),
+        "grid_share_within_10pct": median(ours, "grid_share_within_10pct"),
+        "grid_dev_max": median(ours, "grid_dev_max"),
+        "pp_mean": median(ours, "pp_mean"),
+        "barrier_crossings": int(median(ours, "barrier_crossings", 0)),
+        "contiguous": all(run["contiguous"] for run in ours),
+        "grid_contiguous": all(run["grid_contiguous"] for run in ours),
+        "seeds": seeds,
+        "peers": {name: row for name, row in named.items() if name != "ours_communities_only"},
+        "ours_communities_only": named.get("ours_communities_only"),
+        **machine.figures(),
+    }
 
 
 if __name__ == "__main__":

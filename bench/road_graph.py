@@ -18,6 +18,8 @@ import numpy as np
 import pyogrio
 from sqlalchemy import Connection, create_engine, text
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
+from bench.common import Machine
 from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
@@ -35,6 +37,7 @@ PGR_ONE_TO_ALL = """
 
 
 def main() -> int:
+    machine = Machine()
     data = get_settings().data_dir
     road_file, reference = data / "whroad_wuchang_1km.shp", data / "osm_roads_l7_wuchang_1km.geojson"
     cluster = EmbeddedCluster(get_settings().var_dir)
@@ -65,10 +68,11 @@ def main() -> int:
         **figures,
     }
     print(report)
-    print(f"\n{'figure':<28}{'value':>14}")
+    print(f"\n{machine.header()}")
+    print(f"{'figure':<28}{'value':>14}")
     for key, value in figures.items():
         print(f"{key:<28}{value:>14}")
-    print(json.dumps(figures))
+    print(json.dumps({**figures, **machine.figures()}))
     return 0
 
 

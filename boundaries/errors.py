@@ -13,3 +13,22 @@ class InfeasibleError(BoundariesError):
 
 class InputError(BoundariesError):
     """Input data is malformed (wrong shapes, CRS, missing columns)."""
+
+
+class SubproblemError(BoundariesError):
+    """An unexpected failure inside one subproblem (a library error on odd input), named by its parent.
+
+    The message is one line for the user; `detail` keeps the worker's traceback text for
+    developers (`wangge -v`). Both survive pickling, so the error crosses process and Dask workers.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type[SubproblemError], tuple[str, str]]:
+        return (type(self), (str(self), self.detail))
+
+
+class ExecutorError(BoundariesError):
+    """The executor itself failed: a worker process died or the Dask scheduler cannot be reached."""

@@ -10,13 +10,18 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol, TypeVar
 
 import numpy as np
 
+from boundaries.errors import ExecutorError
+
 TaskT = TypeVar("TaskT")
 ResultT = TypeVar("ResultT")
 Progress = Callable[[int, int], None]
+# Seconds to wait for a Dask scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 10
 
 
 class SubproblemExecutor(Protocol):
@@ -60,8 +65,8 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-class SerialExecutor:
-    """Runs tasks one after another in this process (tests, tiny jobs)."""
+class OrderedMap:
+    """`map` for every executor: its own `map_unordered`, put back in task order."""
 
     def map(
         self,
@@ -69,8 +74,21 @@ class SerialExecutor:
         tasks: Sequence[TaskT],
         progress: Progress | None = None,
     ) -> list[ResultT]:
-        """Run each task in turn."""
+        """Run `fn` on every task; the results in task order."""
         return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
+
+    def map_unordered(
+        self,
+        fn: Callable[[TaskT], ResultT],
+        tasks: Sequence[TaskT],
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[int, ResultT]]:
+        """(task index, result) as tasks finish: each executor's own."""
+        raise NotImplementedError
+
+
+class SerialExecutor(OrderedMap):
+    """Runs tasks one after another in this process (tests, tiny jobs)."""
 
     def map_unordered(
         self,
@@ -85,21 +103,12 @@ class SerialExecutor:
             yield index, result
 
 
-class ProcessExecutor:
+class ProcessExecutor(OrderedMap):
     """Runs tasks in a local process pool (the default; one worker per core)."""
 
     def __init__(self, workers: int | None = None) -> None:
         """Pool size defaults to the number of cores."""
         self.workers = workers or os.cpu_count() or 1
-
-    def map(
-        self,
-        fn: Callable[[TaskT], ResultT],
-        tasks: Sequence[TaskT],
-        progress: Progress | None = None,
-    ) -> list[ResultT]:
-        """Submit all tasks, collect results in task order."""
-        return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
 
     def map_unordered(
         self,
@@ -119,25 +128,20 @@ class ProcessExecutor:
                 result = future.result()
                 _report(progress, done, len(tasks))
                 yield futures[future], result
+        except BrokenProcessPool as error:
+            raise ExecutorError(
+                f"a worker process died ({error}); out of memory? try fewer --workers"
+            ) from None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-class DaskExecutor:
+class DaskExecutor(OrderedMap):
     """Runs tasks on a dask.distributed scheduler, e.g. tcp://HOST:PORT."""
 
     def __init__(self, address: str) -> None:
         """Remember the scheduler address; a client connects for each map call."""
         self.address = address
-
-    def map(
-        self,
-        fn: Callable[[TaskT], ResultT],
-        tasks: Sequence[TaskT],
-        progress: Progress | None = None,
-    ) -> list[ResultT]:
-        """Scatter tasks to the cluster and gather results in task order."""
-        return in_task_order(self.map_unordered(fn, tasks, progress), len(tasks))
 
     def map_unordered(
         self,
@@ -152,11 +156,16 @@ class DaskExecutor:
         from distributed import Client
         from distributed import as_completed as dask_completed
 
-        with Client(self.address) as client:
+        try:
+            client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as error:
+            raise ExecutorError(f"cannot reach the Dask scheduler at {self.address}: {error}") from None
+        with client:
             data = client.scatter(list(tasks), hash=False)
             futures = client.map(fn, data, pure=False)
             index_of = {future.key: index for index, future in enumerate(futures)}
             for done, future in enumerate(dask_completed(futures), start=1):
+                # a task's own error arrives unpickled with its class and message: BoundariesError
                 result = future.result()
                 _report(progress, done, len(tasks))
                 yield index_of[future.key], result

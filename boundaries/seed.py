@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pymetis
@@ -33,15 +37,34 @@ def metis_seed(
     typical = float(np.median(graph.edge_length)) or 1.0
     eweights = np.maximum(np.round(graph.edge_length / typical * 100 * scale), 1).astype(np.int64)
     options = pymetis.Options(contig=1, ufactor=ufactor, seed=int(rng.integers(2**31 - 1)))
-    _, parts = pymetis.part_graph(
-        k,
-        pymetis.CSRAdjacency(graph.indptr, graph.indices),
-        vweights=np.round(households).astype(np.int64),
-        eweights=eweights,
-        options=options,
-    )
+    with _quiet_stdout():
+        _, parts = pymetis.part_graph(
+            k,
+            pymetis.CSRAdjacency(graph.indptr, graph.indices),
+            vweights=np.round(households).astype(np.int64),
+            eweights=eweights,
+            options=options,
+        )
     labels = np.asarray(parts, dtype=np.int64)
     return fill_empty_districts(graph, households, labels, k, rng)
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence METIS's own printf lines ("too many parts") while it runs.
+
+    METIS prints them when one unit outweighs a part; its answer may then leave parts empty or
+    split, which fill_empty_districts and repair_contiguity fix, so the lines would only confuse
+    a planner reading `wangge redistrict`."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def fill_empty_districts(

@@ -108,20 +108,30 @@ def partition(
 
 
 def resolve_count(total: float, k: int | None, target: float | None, units: int) -> int:
-    """Number of districts: given, or round(total / target); checked against the parent."""
+    """Number of districts: the count given, or the one whose mean lies nearest the target.
+
+    Without a count, a parent gets at least one district: a street of 2,996 households and a
+    target of 3,000 is one community (-0.1 %), and a parent of 7,500 gets 3 districts of 2,500
+    (-17 %) rather than round(2.5) = 2 of 3,750 (+25 %). A given count is checked against the
+    parent's units; messages name the count so the caller can name the parent.
+    """
     if k is None:
         if target is None or target <= 0:
             raise InputError("give a district count or a positive target")
-        if target > total:
-            raise InfeasibleError(
-                f"target {target:.0f} households is above the parent's {total:.0f} households"
-            )
-        k = max(1, round(total / target))
+        k = nearest_count(total, target)
     if k < 1:
         raise InfeasibleError(f"district count {k} must be at least 1")
     if k > units:
         raise InfeasibleError(f"district count {k} exceeds the {units} units of the parent")
     return k
+
+
+def nearest_count(total: float, target: float) -> int:
+    """The count >= 1 whose mean total / count deviates least from `target` (ties: more districts)."""
+    if total <= target:
+        return 1
+    low = int(total // target)
+    return min((low, low + 1), key=lambda count: (abs(total / count - target), -count))
 
 
 def _households(graph: UnitGraph, households: ArrayLike) -> FloatArray:

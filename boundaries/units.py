@@ -7,8 +7,6 @@ neighbouring unit they share most boundary with.
 
 from __future__ import annotations
 
-import itertools
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from numpy.typing import NDArray
 from boundaries.errors import InputError
 from boundaries.graph import graph_from_polygons
 from boundaries.partition import GridUnits
+from boundaries.pieces import split_units
 
 ObjectArray = NDArray[np.object_]
 PRECISION_M = 0.001
@@ -232,68 +231,19 @@ def _append_empty(units: gpd.GeoDataFrame, pieces: list[shapely.Geometry]) -> gp
 
 
 def split_heavy_units(units: gpd.GeoDataFrame, max_households: int) -> gpd.GeoDataFrame:
-    """Grid-level units: a unit above `max_households` becomes strips along its long axis, by household order.
+    """Grid-level units: a unit above `max_households` is cut by household order (see boundaries.pieces).
 
-    Columns: unit_id, parent_unit, household_start, households, geometry; strips have equal area
-    shares proportional to their households.
+    Columns: unit_id, parent_unit, household_start, households, geometry; the pieces' areas are
+    proportional to their households.
     """
-    if max_households < 1:
-        raise InputError(f"max_households must be >= 1, got {max_households}")
-    rows = []
-    for parent, (households, geom) in enumerate(zip(units["households"], units.geometry, strict=True)):
-        parts = max(1, int(np.ceil(households / max_households)))
-        sizes = np.diff(np.linspace(0, households, parts + 1).round().astype(np.int64))
-        strips = _strips(geom, sizes / max(households, 1)) if parts > 1 else [geom]
-        start = 0
-        for size, strip in zip(sizes.tolist(), strips, strict=True):
-            rows.append((parent, start, size, strip))
-            start += size
-    frame = pd.DataFrame(rows, columns=["parent_unit", "household_start", "households", "geometry"])
-    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=units.crs)
+    pieces = split_units(units.geometry.to_numpy(), units["households"].to_numpy(), max_households)
+    out = gpd.GeoDataFrame(
+        {"parent_unit": pieces.parent, "household_start": pieces.start, "households": pieces.households},
+        geometry=list(pieces.geometry),
+        crs=units.crs,
+    )
     out.insert(0, "unit_id", np.arange(len(out), dtype=np.int64))
     return out
-
-
-def _strips(geom: shapely.Geometry, shares: NDArray[np.float64]) -> list[shapely.Geometry]:
-    """Cut `geom` across its long axis into pieces with the given area shares."""
-    rect = np.asarray(shapely.get_coordinates(shapely.oriented_envelope(geom))[:4])
-    edges = [rect[1] - rect[0], rect[2] - rect[1]]
-    axis = max(edges, key=lambda e: float(np.hypot(*e)))
-    across = min(edges, key=lambda e: float(np.hypot(*e)))
-    cuts = [rect[0] + axis * t for t in _cut_positions(geom, rect[0], axis, across, shares)]
-    bounds = [rect[0] - axis * 0.01, *cuts, rect[0] + axis * 1.01]
-    return [
-        shapely.intersection(geom, _band(a, b, across), grid_size=PRECISION_M)
-        for a, b in itertools.pairwise(bounds)
-    ]
-
-
-def _cut_positions(
-    geom: shapely.Geometry,
-    origin: NDArray[np.float64],
-    axis: NDArray[np.float64],
-    across: NDArray[np.float64],
-    shares: NDArray[np.float64],
-) -> list[float]:
-    """Positions along the axis (0..1) where the cumulative area reaches each share, by bisection."""
-    total = geom.area
-    positions = []
-    for target in np.cumsum(shares)[:-1].tolist():
-        low, high = 0.0, 1.0
-        for _ in range(30):
-            mid = (low + high) / 2
-            area = shapely.intersection(geom, _band(origin - axis * 0.01, origin + axis * mid, across)).area
-            low, high = (mid, high) if area < target * total else (low, mid)
-        positions.append((low + high) / 2)
-    return positions
-
-
-def _band(
-    start: NDArray[np.float64], end: NDArray[np.float64], across: NDArray[np.float64]
-) -> shapely.Polygon:
-    """Rectangle between two points on the axis, widened well past the shape across it."""
-    pad = across * 1.5
-    return shapely.Polygon([start - pad, end - pad, end + pad, start + pad])
 
 
 def grid_level_units(

@@ -1,7 +1,10 @@
 """Domain exceptions and the single table that maps them to HTTP status codes."""
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 
@@ -37,6 +40,14 @@ class PermissionDeniedError(DomainError):
     """The caller's role or scope does not allow this."""
 
 
+class TooManyRequestsError(DomainError):
+    """A rate limit or a login lockout: retry after `retry_after_s` seconds (HTTP 429, Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, int(retry_after_s))
+
+
 class ServiceUnavailableError(DomainError):
     """A dependency (the database) is temporarily unavailable."""
 
@@ -49,6 +60,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     ConflictError: 409,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
+    TooManyRequestsError: 429,
     ServiceUnavailableError: 503,
     OperationalError: 503,
 }
@@ -65,7 +77,11 @@ def status_for(error: Exception) -> int:
 async def _domain_error_handler(request: Request, error: Exception) -> JSONResponse:
     status = status_for(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    detail = str(error) if isinstance(error, DomainError) else "database unavailable, retry later"
+    if isinstance(error, TooManyRequestsError):
+        headers = {"Retry-After": str(error.retry_after_s)}
+    # messages may quote the caller's input: drop what JSON cannot carry (lone surrogates)
+    detail = str(error).encode("utf-8", "replace").decode() if isinstance(error, DomainError) else ""
+    detail = detail or "database unavailable, retry later"
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
@@ -80,3 +96,33 @@ async def _db_error_handler(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)
     raise error
+
+
+class ErrorOut(BaseModel):
+    """Every error body: a message, or (invalid input) a list of what is wrong with which field."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERROR_DESCRIPTIONS = {
+    400: "malformed request",
+    401: "not logged in, or the session was ended",
+    403: "the role or area does not allow this",
+    404: "not found (or outside the caller's area)",
+    409: "conflicts with the current state",
+    413: "request body too large",
+    422: "invalid input: the message names the field",
+    429: "too many requests; retry after the Retry-After seconds",
+    503: "database unavailable; retry later",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` documenting these error statuses with the ErrorOut body."""
+    return {status: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[status]} for status in statuses}
+
+
+EVERY_ROUTE = error_responses(400, 413, 422, 503)
+"""What any route may answer: an unparsable body, body limits, input checks, the database away."""
+SIGNED_IN = error_responses(401, 403, 404, 409)
+"""What routes behind a login may answer besides."""

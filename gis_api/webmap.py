@@ -8,8 +8,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from gis_api.basemaps import resolve_basemap
 from gis_api.config import PROJECT_ROOT
 from gis_api.errors import NotFoundError
+from gis_api.localtime import local_zone
+from gis_api.open311.keys import residents_page_key
 
 WEBMAP_DIR = PROJECT_ROOT / "webmap"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -53,6 +56,12 @@ def field_page() -> FileResponse:
     return _page(WEBMAP_DIR / "field.html")
 
 
+@router.get("/screen", include_in_schema=False)
+def screen_page() -> FileResponse:
+    """The command centre's wall screen (1920×1080, dark, live)."""
+    return _page(WEBMAP_DIR / "screen.html")
+
+
 @router.get("/field-sw.js", include_in_schema=False)
 def field_service_worker() -> FileResponse:
     """The field app's service worker, served from the root so its scope may cover /field."""
@@ -80,15 +89,17 @@ def survey_page() -> FileResponse:
 
 @router.get("/config.json")
 def map_config(request: Request) -> dict[str, object]:
-    """Public map settings: the optional basemap (empty = none, fully offline) and attribution.
+    """Public map settings: the basemap preset with its datum and tile layers (none: fully offline),
+    the working calendar's time zone the pages show times in (Beijing time), attributions.
     Districts and their names come from GET /auth/me after login."""
     settings = request.app.state.settings
     return {
-        "basemap_url": settings.basemap_url,
-        "basemap_attribution": settings.basemap_attribution,
+        "basemap": resolve_basemap(settings).public(),
         "osm_attribution": OSM_ATTRIBUTION,
         "household_min_zoom": HOUSEHOLD_MIN_ZOOM,
-        "residents_api_key": settings.residents_api_key,
+        # the residents' page's Open311 channel key: public by design (see gis_api.open311.keys)
+        "residents_api_key": residents_page_key(settings),
+        "time_zone": local_zone().key,
     }
 
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from gis_api.cli.common import KNOWN_ERRORS, report_error
 from gis_api.config import get_settings
 from gis_api.db.session import default_engine
 from gis_api.demo.sources import DISTRICT_CODE
@@ -48,4 +49,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KNOWN_ERRORS as error:  # one line naming the street or file, as `wangge redistrict` prints
+        sys.exit(report_error(error))

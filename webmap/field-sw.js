@@ -2,7 +2,7 @@
 // is gone, and the worker's own grid tiles (put into Cache Storage by the page, see
 // js/fieldcache.js) too. Network first everywhere, so a connected phone always gets the current
 // code and data; API answers (personal data) are never cached here.
-const VERSION = 'wangge-field-v2';
+const VERSION = 'wangge-field-v3';
 const SHELL_CACHE = `${VERSION}-shell`;
 const SHELL = [
   '/field', '/config.json', '/field.webmanifest', '/open311/v2/services.json',
@@ -13,7 +13,8 @@ const SHELL = [
   '/static/js/vectortiles.js', '/static/js/mvt.js', '/static/js/live.js', '/static/js/login.js',
   '/static/js/outbox.js', '/static/js/photostore.js', '/static/js/shell.js', '/static/js/session.js',
   '/static/js/datums.js', '/static/js/navigate.js', '/static/js/doorcode.js', '/static/js/fieldcache.js',
-  '/static/js/visits.js', '/static/js/texts-field.js', '/static/js/me.js',
+  '/static/js/visits.js', '/static/js/texts-field.js', '/static/js/me.js', '/static/js/basemap.js',
+  '/static/js/texts-command.js', '/static/js/secure.js', '/static/js/clock.js',
 ];
 const EMPTY_TILE_HEADERS = { 'Content-Type': 'application/vnd.mapbox-vector-tile', 'X-Wangge-Offline': '1' };
 

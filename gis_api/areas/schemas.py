@@ -7,6 +7,8 @@ from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from gis_api.inputs import ASCII_DECIMAL
+
 BBOX_FORMAT = "bbox must be 'minlon,minlat,maxlon,maxlat' in WGS84 degrees"
 
 
@@ -22,10 +24,9 @@ def parse_bbox(text: str) -> BBox:
     parts = text.split(",")
     if len(parts) != 4:
         raise ValueError(f"{BBOX_FORMAT}, got {len(parts)} value(s)")
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        raise ValueError(f"{BBOX_FORMAT}, got non-numeric {text!r}") from None
+    if not all(ASCII_DECIMAL.fullmatch(part.strip()) for part in parts):
+        raise ValueError(f"{BBOX_FORMAT} in ASCII digits, got {text[:80]!r}")
+    values = [float(part) for part in parts]
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"{BBOX_FORMAT}, got a non-finite number")
     bbox = BBox(*values)

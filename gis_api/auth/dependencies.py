@@ -1,4 +1,4 @@
-"""FastAPI dependencies: `CurrentUser` (401 on a missing, invalid or expired token)."""
+"""FastAPI dependencies: `CurrentUser` (401 on a missing, invalid, expired or revoked token)."""
 
 from typing import Annotated
 
@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from gis_api.auth.scope import Principal
 from gis_api.auth.service import active_principal
-from gis_api.auth.tokens import read_token, signing_secret
+from gis_api.auth.tokens import keyring, read_token
 from gis_api.db.session import SessionDep
 from gis_api.errors import AuthenticationError
 
@@ -17,11 +17,14 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 def current_user(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> Principal:
-    """The caller behind the request's bearer token, re-read from the database."""
+    """The caller behind the request's bearer token, re-read from the database (a disabled account,
+    a changed role or scope take effect on the next request)."""
     if not token:
         raise AuthenticationError("not authenticated: send 'Authorization: Bearer <token>'")
-    claims = read_token(token, signing_secret(request.app.state.settings))
-    return active_principal(session, claims.user_id)
+    if not token.isascii():  # headers arrive as latin-1: anything else is not one of our tokens
+        raise AuthenticationError("malformed token")
+    claims = read_token(token, keyring(request.app.state.settings))
+    return active_principal(session, claims.user_id, claims.version)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

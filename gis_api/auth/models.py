@@ -36,6 +36,8 @@ class AppUser(Base):
         ForeignKey("team_member.id", ondelete="SET NULL"), unique=True
     )
     """The field-team member a grid worker's account acts as (pings, visits, own cases)."""
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    """Carried by every token; bumped when the account is disabled, so older tokens stop working."""
 
 
 class AuditLog(Base):
@@ -51,3 +53,5 @@ class AuditLog(Base):
     scope_code: Mapped[str] = mapped_column(String(20))
     target: Mapped[str] = mapped_column(Text, default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    """The address the request came from (None for the command line)."""

@@ -13,6 +13,8 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
     username: str
     role: str
     scope_code: str
@@ -32,6 +34,8 @@ class UserOut(BaseModel):
     may_operate_cases: bool
     may_read_team: bool
     may_activate_plans: bool
+    may_read_contacts: bool = Field(description="may read and type hotline callers' contact details")
+    may_read_tracks: bool = Field(description="may play back the tracks of team members in scope")
     may_build_plan_reports: bool
     districts: list[DistrictRef] = Field(description="the districts the scope touches")
     definitions: dict[str, Any] = Field(description="levels with their code lengths, roles and their rights")

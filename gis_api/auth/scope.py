@@ -56,10 +56,21 @@ CASE_ROLES = CASE_OPERATORS | {Role.GRID_WORKER}
 """Roles that work with individual cases (and follow live events); planners see aggregates only."""
 TEAM_READERS = CASE_OPERATORS
 """Operators see their area's team; workers see only themselves, planners no individuals."""
+WORKER_KPI_READERS = TEAM_READERS
+"""Who sees KPIs per named worker: the operators who manage those workers (within their scope,
+a city operator every district of the city); planners and workers see aggregates only."""
 PLAN_ACTIVATORS = frozenset({Role.PLANNER, Role.ADMIN})
 """Who may activate a plan (with a city or district scope covering the plan's district)."""
 PLAN_REPORT_BUILDERS = frozenset({Role.PLANNER, Role.ADMIN})
 """Who may build a plan's report from the planner page (for plans of the districts they work in)."""
+
+CONTACT_READERS = frozenset({Role.ADMIN, Role.CITY_OPERATOR, Role.DISTRICT_OPERATOR, Role.STREET_OPERATOR})
+"""Who may read (and type) a hotline caller's name and phone number: the city and district desks
+that take 12345 calls and the street that handles the case (承办单位) and calls back. Community staff
+and grid workers live and work among the caller's neighbours; planners need no individuals."""
+TRACK_READERS = TEAM_READERS
+"""Who may play back a team member's GPS track (of members homed in their area); a grid worker
+may also follow their own track. Same people as the team list: positions are the team's data."""
 
 
 def scope_level(code: str) -> ScopeLevel:
@@ -74,6 +85,14 @@ def scope_level(code: str) -> ScopeLevel:
         f"scope code {code!r} has {len(code)} digits: expected 4 (city), 6 (district), 9 (street), "
         "12 (community) or 13-20 (grid)"
     )
+
+
+def area_within(scope_code: str, area_code: str) -> bool:
+    """True when the area (city, district, street, community, grid or member's home-grid code) lies
+    within the scope: a prefix for city to community scopes, the grid itself for a grid scope."""
+    if scope_level(scope_code) is ScopeLevel.GRID:
+        return area_code == scope_code
+    return area_code.startswith(scope_code)
 
 
 def district_prefix(code: str) -> str:
@@ -108,7 +127,10 @@ def definitions() -> dict[str, Any]:
         "household_readers": sorted(role.value for role in HOUSEHOLD_READERS),
         "case_roles": sorted(role.value for role in CASE_ROLES),
         "team_readers": sorted(role.value for role in TEAM_READERS),
+        "worker_kpi_readers": sorted(role.value for role in WORKER_KPI_READERS),
         "plan_activators": sorted(role.value for role in PLAN_ACTIVATORS),
+        "contact_readers": sorted(role.value for role in CONTACT_READERS),
+        "track_readers": sorted(role.value for role in TRACK_READERS),
         "plan_report_builders": sorted(role.value for role in PLAN_REPORT_BUILDERS),
     }
 
@@ -133,9 +155,7 @@ class Principal:
 
     def covers_area(self, area_code: str) -> bool:
         """True when the area (city, district, street, community or grid code) lies within scope."""
-        if self.level is ScopeLevel.GRID:
-            return area_code == self.scope_code
-        return area_code.startswith(self.scope_code)
+        return area_within(self.scope_code, area_code)
 
     def covers_district(self, district_code: str) -> bool:
         """True when this user's scope covers the whole district (city or district scope)."""
@@ -144,6 +164,10 @@ class Principal:
     def touches_district(self, district_code: str) -> bool:
         """True when the district is (or contains) part of this user's area."""
         return district_code.startswith(self.district_prefix)
+
+    def require_contact_access(self) -> None:
+        if self.role not in CONTACT_READERS:
+            raise PermissionDeniedError(f"role {self.role} may not read callers' contact details")
 
     def require_household_access(self) -> None:
         if self.role not in HOUSEHOLD_READERS:
@@ -161,6 +185,21 @@ class Principal:
     @property
     def may_read_team(self) -> bool:
         return self.role in TEAM_READERS
+
+    @property
+    def may_read_contacts(self) -> bool:
+        """Read and type hotline callers' names and phone numbers (CONTACT_READERS)."""
+        return self.role in CONTACT_READERS
+
+    @property
+    def may_read_tracks(self) -> bool:
+        """Play back the GPS tracks of team members homed in this user's area."""
+        return self.role in TRACK_READERS
+
+    @property
+    def may_read_worker_kpis(self) -> bool:
+        """KPIs per named worker: only the roles that manage workers."""
+        return self.role in WORKER_KPI_READERS
 
     @property
     def may_activate_plans(self) -> bool:

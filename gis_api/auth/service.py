@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -9,10 +10,13 @@ from functools import cache
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from gis_api.auth import refresh
 from gis_api.auth.models import AppUser, AuditLog, Role
-from gis_api.auth.passwords import hash_password, verify_password
+from gis_api.auth.passwords import hash_password, verify_and_update
 from gis_api.auth.scope import Principal, ScopeLevel, check_role_scope, parse_role, scope_level
 from gis_api.errors import AuthenticationError, ConflictError, InvalidInputError
+from gis_api.events.publisher import CHANNEL
+from gis_api.middleware import client_address
 from gis_api.teams.models import TeamMember
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
@@ -92,11 +96,18 @@ def link_team_member(session: Session, username: str, member_id: int) -> None:
 
 
 def set_user_active(session: Session, username: str, active: bool) -> None:
-    """Disable (or re-enable) an account; its tokens stop working at once."""
+    """Disable (or re-enable) an account. Disabling ends its sessions for good: the token version
+    moves on (every token issued before fails), its refresh tokens are revoked and open event
+    streams are told to re-check (NOTIFY, delivered at commit)."""
     user = session.scalar(select(AppUser).where(AppUser.username == username))
     if user is None:
         raise InvalidInputError(f"no user named {username!r}")
     user.active = active
+    if not active:
+        user.token_version += 1
+        refresh.revoke_user(session, user.id)
+        notice = json.dumps({"revoke": user.id})
+        session.execute(text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": notice})
     session.commit()
 
 
@@ -116,26 +127,39 @@ def _principal(user: AppUser) -> Principal:
     return Principal(user.id, user.username, Role(user.role), user.scope_code)
 
 
-def authenticate(session: Session, username: str, password: str) -> Principal:
-    """The account for these credentials; one message for every failure (no username probing)."""
+def authenticate(session: Session, username: str, password: str) -> tuple[Principal, int]:
+    """The account for these credentials and its token version; one message for every failure (no
+    username probing). A hash of an older scheme is replaced by Argon2id (the caller commits)."""
     valid_name = USERNAME_PATTERN.match(username) is not None  # also keeps NUL bytes away from SQL
     user = session.scalar(select(AppUser).where(AppUser.username == username)) if valid_name else None
     stored = user.password_hash if user is not None else _dummy_hash()
-    if not verify_password(password, stored) or user is None or not user.active:
+    matches, new_hash = verify_and_update(password, stored)
+    if not matches or user is None or not user.active:
         raise AuthenticationError("incorrect username or password")
-    return _principal(user)
+    if new_hash is not None:
+        user.password_hash = new_hash
+    return _principal(user), user.token_version
 
 
-def active_principal(session: Session, user_id: int) -> Principal:
-    """Current role and scope of a token's user (the database, not the token, is authoritative)."""
+def active_principal(session: Session, user_id: int, version: int | None = None) -> Principal:
+    """Current role and scope of a token's user (the database, not the token, is authoritative);
+    a token older than the account's last disabling is refused."""
     user = session.get(AppUser, user_id)
     if user is None or not user.active:
         raise AuthenticationError("account is disabled or no longer exists")
+    if version is not None and version != user.token_version:
+        raise AuthenticationError("this session was ended (account disabled since): log in again")
     return _principal(user)
 
 
+def token_version(session: Session, user_id: int) -> int:
+    """The account's current token version (what new tokens carry)."""
+    return int(session.get_one(AppUser, user_id).token_version)
+
+
 def record_audit(session: Session, principal: Principal, action: str, target: str, count: int) -> None:
-    """Append one audit row and commit it, so the record survives whatever happens next."""
+    """Append one audit row (with the client address of the request being served) and commit it,
+    so the record survives whatever happens next."""
     session.add(
         AuditLog(
             user_id=principal.user_id,
@@ -145,6 +169,29 @@ def record_audit(session: Session, principal: Principal, action: str, target: st
             scope_code=principal.scope_code,
             target=target,
             count=count,
+            client_addr=client_address(),
+        )
+    )
+    session.commit()
+
+
+PUBLIC_READER = "public"
+"""The audit's name for a caller without an account (the residents' pages)."""
+
+
+def record_public_read(session: Session, action: str, target: str, count: int) -> None:
+    """Audit a read without a login (a resident looking up who looks after a place, which names a
+    grid worker and the grid office's phone): no user, the client address of the request. Commits."""
+    session.add(
+        AuditLog(
+            user_id=None,
+            username=PUBLIC_READER,
+            role=PUBLIC_READER,
+            action=action,
+            scope_code="",
+            target=target,
+            count=count,
+            client_addr=client_address(),
         )
     )
     session.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,8 @@ class Category:
     stage_hours: Mapping[Stage, float]
     roles: frozenset[MemberRole]
     self_dispose: bool
+    photo_on_dispose: bool = False
+    """The handler must attach a photo when disposing (处置反馈 with an after picture)."""
 
     @property
     def full_name(self) -> str:
@@ -147,7 +149,16 @@ def _major_categories(major: dict[str, Any], defaults: dict[Stage, float]) -> li
     where = f"{KIND_NAME[kind]} {code}"
     hours = _stage_hours(major.get("stage_hours", {}), defaults, where)
     roles = _roles(major["roles"], where)
-    return [_minor(kind, code, major["name"], minor, hours, roles) for minor in major["minors"]]
+    photo = bool(major.get("photo_on_dispose", False))
+    return [
+        _with_photo_rule(_minor(kind, code, major["name"], minor, hours, roles), minor, photo)
+        for minor in major["minors"]
+    ]
+
+
+def _with_photo_rule(category: Category, minor: dict[str, Any], major_default: bool) -> Category:
+    """A minor's own photo_on_dispose wins over its major's (true or false)."""
+    return replace(category, photo_on_dispose=bool(minor.get("photo_on_dispose", major_default)))
 
 
 def _minor(

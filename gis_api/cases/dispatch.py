@@ -43,7 +43,8 @@ EXPLAINED_PER_TIER = 20
 
 CANDIDATES_SQL = """
 SELECT m.id, m.name, m.role::text, ST_X(m.last_position), ST_Y(m.last_position),
-       CASE WHEN g.code = :grid THEN 0 WHEN g.code LIKE :community || '%' THEN 1 ELSE 2 END AS tier
+       CASE WHEN g.code = :grid THEN 0 WHEN g.code LIKE :community || '%' THEN 1 ELSE 2 END AS tier,
+       g.code
 FROM team_member m JOIN grid g ON g.id = m.home_grid_id
 WHERE m.status = 'available' AND m.last_position IS NOT NULL
   AND m.role::text = ANY(:roles) AND g.code LIKE :street || '%'
@@ -95,11 +96,11 @@ def dispatch_case(
     case = lock_case(session, case_id, actor)
     step = apply(snapshot(case, catalog), Action.DISPATCH, actor.role, catalog.policy, now=now)
     category = catalog.get(case.category_code)
-    candidates = _candidates(session, case, category)
+    candidates = _candidates(session, case, category, actor)
     if not candidates:
         raise ConflictError(
-            f"no available team member who may handle {category.code} in grid {case.grid_code}, "
-            f"community {case.community_code} or street {case.street_code}"
+            f"no available team member of your area who may handle {category.code} in grid "
+            f"{case.grid_code}, community {case.community_code} or street {case.street_code}"
         )
     ranking = rank(graph_of_case(session, case, graph), case_lonlat(case), candidates)
     member_id = _claim_first(session, ranking)
@@ -132,7 +133,9 @@ def graph_of_case(session: Session, case: Case, graph: RoadGraph | GraphLookup |
     return lookup(district)
 
 
-def _candidates(session: Session, case: Case, category: Category) -> list[Candidate]:
+def _candidates(session: Session, case: Case, category: Category, actor: Actor) -> list[Candidate]:
+    """Available members of the case's street who may handle the category, homed in the actor's
+    area: an operator dispatches only members of their own area (a city operator: of the city)."""
     rows = session.execute(
         text(CANDIDATES_SQL),
         {
@@ -142,7 +145,8 @@ def _candidates(session: Session, case: Case, category: Category) -> list[Candid
             "roles": sorted(category.roles),
         },
     ).all()
-    return [Candidate(int(r[0]), r[1], r[2], float(r[3]), float(r[4]), int(r[5])) for r in rows]
+    mine = [r for r in rows if actor.covers_area(str(r[6]))]
+    return [Candidate(int(r[0]), r[1], r[2], float(r[3]), float(r[4]), int(r[5])) for r in mine]
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,10 @@ def reassign_case(
     row = session.execute(text(MEMBER_SQL), {"m": member_id}).one_or_none()
     if row is None or not str(row[1]).startswith(case.street_code):
         raise NotFoundError(f"team member {member_id} not found in street {case.street_code}")
+    if not actor.covers_area(str(row[1])):
+        raise PermissionDeniedError(
+            f"team member {member_id} works outside your area {actor.scope_code}: you may not assign them"
+        )
     category = catalog.get(case.category_code)
     if row[0] not in category.roles:
         raise ConflictError(f"a {row[0]} may not handle {category.code} ({category.name})")

@@ -15,6 +15,7 @@ on which the grid worker sent a position from inside their grid.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from gis_api.cases.service import Actor, lock_case, log_event, now_utc
 from gis_api.cases.surveys import SurveyAnswers, household_grid, insert_survey
 from gis_api.cases.workflow import OPERATORS, State
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from gis_api.inputs import check_moment, check_recorded, check_year
 
 LEVEL_COLUMN = {"street": "street_code", "community": "community_code", "grid": "grid_code"}
 STAGE_OF = {
@@ -46,6 +48,7 @@ STAGE_OF = {
     "verified": "close",
 }
 STAGES = ("accept", "register", "dispatch", "dispose", "verify", "close")
+MONTH_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class Period:
     def of(cls, start: datetime, end: datetime) -> Period:
         if start.tzinfo is None or end.tzinfo is None:
             raise InvalidInputError("start and end need a time zone, e.g. 2026-11-01T00:00:00+08:00")
+        for name, moment in (("start", start), ("end", end)):
+            try:
+                check_moment(moment)
+            except ValueError as error:
+                raise InvalidInputError(f"{name} {error}") from None
         if end <= start:
             raise InvalidInputError(f"period end {end.isoformat()} is not after its start")
         if end - start > timedelta(days=1000):
@@ -69,11 +77,10 @@ class Period:
     def month(cls, month: str, calendar: WorkingCalendar | None = None) -> Period:
         """The calendar month YYYY-MM in the working calendar's time zone."""
         zone = (calendar or default_calendar()).zone
-        try:
-            year, number = (int(part) for part in month.split("-"))
-            start = datetime(year, number, 1, tzinfo=zone)
-        except ValueError:
-            raise InvalidInputError(f"month {month!r} must be YYYY-MM, e.g. 2026-11") from None
+        if not MONTH_PATTERN.fullmatch(month):
+            raise InvalidInputError(f"month {month[:20]!r} must be YYYY-MM in ASCII digits, e.g. 2026-11")
+        year, number = check_year(int(month[:4]), "month"), int(month[5:])
+        start = datetime(year, number, 1, tzinfo=zone)
         end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
         return cls(start, end)
 
@@ -137,6 +144,9 @@ def record_survey(session: Session, principal: Principal, survey: SurveyIn) -> S
     where = household_grid(session, survey.household_id)
     if where is None or not principal.covers_area(str(where["grid_code"])):
         raise NotFoundError(f"household {survey.household_id} not found in your area")
+    since = where["plan_valid_from"]
+    plan_start = since if isinstance(since, datetime) else None
+    check_recorded(survey.surveyed_at, "surveyed_at", plan_start, "the plan of the household's grid")
     answers = SurveyAnswers(survey.trust, survey.satisfaction, survey.familiarity, survey.note)
     survey_id = insert_survey(
         session, survey.household_id, where, answers, survey.surveyed_at,
@@ -368,12 +378,24 @@ def grid_facts(session: Session, scope: str, period: Period, familiarity_days: i
 # ------------------------------------------------------------------ tables
 
 
+def require_worker_kpis(principal: Principal) -> None:
+    """403 for roles that do not manage workers (auth.scope.WORKER_KPI_READERS): planners and
+    workers see aggregates without names."""
+    if not principal.may_read_worker_kpis:
+        raise PermissionDeniedError(
+            f"role {principal.role} sees KPIs per grid, community or street only, not per named worker"
+        )
+
+
 def kpi_table(
     session: Session, principal: Principal, level: str, period: Period, familiarity_days: int = 30
 ) -> KpiTable:
-    """One row per worker/grid/community/street of the caller's area."""
+    """One row per worker/grid/community/street of the caller's area (per named worker only for
+    the roles that manage workers, whoever asks: API, ranking or CLI)."""
     if level not in UNITS_SQL:
         raise InvalidInputError(f"unknown level {level!r}: expected worker, grid, community or street")
+    if level == "worker":
+        require_worker_kpis(principal)
     scope = principal.scope_code
     params = {"scope": scope + "%", "start": period.start, "end": period.end}
     units = {str(c): str(n) for c, n in session.execute(text(UNITS_SQL[level]), params)}

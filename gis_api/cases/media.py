@@ -39,6 +39,24 @@ def image_kind(data: bytes) -> str | None:
     return None
 
 
+def is_web_url(value: str) -> bool:
+    """An absolute http(s) URL of at most 500 characters (never javascript:, data: and the like)."""
+    return len(value) <= 500 and value.lower().startswith(("http://", "https://")) and " " not in value
+
+
+def check_ref(value: str) -> str:
+    """Pydantic validator of a cited photo: a stored reference or an http(s) URL, else ValueError."""
+    if REF_PATTERN.match(value) or is_web_url(value):
+        return value
+    raise ValueError("must be a stored photo (media:sha256:<64 hex digits>) or an http(s) URL")
+
+
+def digest_of(ref: str) -> str | None:
+    """The SHA-256 hex digest of a stored photo's reference (None for other references)."""
+    match = REF_PATTERN.match(ref)
+    return match.group(1) if match else None
+
+
 def media_dir(var_dir: Path) -> Path:
     return Path(var_dir) / "media"
 

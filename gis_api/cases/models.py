@@ -39,6 +39,8 @@ class Case(Base):
     stage: Mapped[str | None] = mapped_column(String(16))
     stage_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paused_remaining_s: Mapped[float | None] = mapped_column(Float)
+    deadline_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The deadline was counted past the working calendar's covered years (holidays unknown)."""
     deadlines: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     supervised: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[str] = mapped_column(String(16), default="community")
@@ -52,6 +54,8 @@ class Case(Base):
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Published on the Open311 feed: residents' reports by default, others when an operator says so."""
 
 
 class CaseEvent(Base):

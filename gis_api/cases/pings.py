@@ -18,6 +18,7 @@ from gis_api.cases.schemas import PingIn, PingReport, VisitOut
 from gis_api.cases.service import Actor, Position, now_utc
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from gis_api.events.publisher import publish
+from gis_api.inputs import check_recorded
 from gis_api.loaders.chinese_datums import to_wgs84
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -43,7 +44,8 @@ RETURNING ST_X(p.geom), ST_Y(p.geom), (SELECT code FROM grid WHERE id = m.home_g
 """
 
 VISIT_HOUSEHOLD_SQL = """
-SELECT h.grid_id, g.code FROM household h JOIN grid g ON g.id = h.grid_id WHERE h.id = :h
+SELECT h.grid_id, g.code, p.valid_from
+FROM household h JOIN grid g ON g.id = h.grid_id JOIN plan p ON p.id = g.plan_id WHERE h.id = :h
 """
 
 INSERT_VISIT_SQL = """
@@ -119,6 +121,7 @@ def record_visit(session: Session, actor: Actor, visit: VisitInput) -> VisitOut:
     row = session.execute(text(VISIT_HOUSEHOLD_SQL), {"h": visit.household_id}).one_or_none()
     if row is None or row[1] != actor.scope_code:
         raise NotFoundError(f"household {visit.household_id} not found in your grid")
+    check_recorded(visit.visited_at, "visited_at", row[2], "the plan of your grid")
     where = visit.position
     params = {
         "m": member,

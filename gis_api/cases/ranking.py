@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gis_api.auth.scope import Principal, district_prefix
 from gis_api.cases.calendar import default_calendar
 from gis_api.cases.kpi import Period, kpi_table
+from gis_api.localtime import local_text
 
 RANKING_WEIGHTS = {
     "on_time_closure_rate": 0.30,
@@ -124,6 +125,6 @@ def ranking_html(ranking: Ranking) -> str:
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #999;padding:4px 8px;text-align:right}</style></head>"
         f"<body><h1>{title}</h1><p>权重: {html.escape(weights)}; "
-        f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>"
+        f"generated {local_text(datetime.now(UTC))} 北京时间</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
     )

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from gis_api.auth.scope import Principal, ScopeLevel, scope_level
 from gis_api.cases.calendar import default_calendar
 from gis_api.cases.categories import default_catalog
+from gis_api.cases.duties import disposed_by
 from gis_api.cases.models import Case, CaseEvent
+from gis_api.cases.names import with_names
 from gis_api.cases.schemas import CaseDetail, CaseOut, EventOut
 from gis_api.cases.service import HANDLER_ACTIONS, Actor, case_lonlat, clock_of, now_utc, snapshot
-from gis_api.cases.workflow import OPEN_STATES, State, allowed_actions
+from gis_api.cases.workflow import OPEN_STATES, Action, State, allowed_actions
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
 MAX_PAGE = 500
@@ -146,6 +148,7 @@ def case_out(case: Case, position: tuple[float, float], now: datetime | None = N
         state=case.state,
         stage=case.stage,
         stage_deadline=case.stage_deadline,
+        deadline_uncertain=bool(case.deadline_uncertain),
         remaining_s=round(remaining, 1) if remaining is not None else None,
         overdue=bool(is_open and case.stage_deadline is not None and case.stage_deadline < now),
         supervised=case.supervised,
@@ -161,6 +164,7 @@ def case_out(case: Case, position: tuple[float, float], now: datetime | None = N
         extensions_granted=case.extensions_granted,
         rework_count=case.rework_count,
         rating=case.rating,
+        public=case.public,
         created_at=case.created_at,
         updated_at=case.updated_at,
         closed_at=case.closed_at,
@@ -176,12 +180,13 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
     """A visible case with its timeline, dispatch explanation and the caller's possible actions."""
     case = visible_case(session, actor, case_id)
     base = case_view(session, case)
-    return CaseDetail(
+    detail = CaseDetail(
         **base.model_dump(),
         events=timeline(session, case.id),
         dispatch_explanation=case.dispatch_explanation,
-        allowed_actions=possible_actions(case, actor),
+        allowed_actions=possible_actions(session, case, actor),
     )
+    return with_names(session, case, detail)
 
 
 def timeline(session: Session, case_id: int) -> list[EventOut]:
@@ -209,11 +214,14 @@ def timeline(session: Session, case_id: int) -> list[EventOut]:
     ]
 
 
-def possible_actions(case: Case, actor: Actor) -> list[str]:
-    """Workflow actions the actor could take now (a worker's handling actions: own cases only)."""
+def possible_actions(session: Session, case: Case, actor: Actor) -> list[str]:
+    """Workflow actions the actor could take now (a worker's handling actions: own cases only;
+    never verifying their own disposal)."""
     catalog = default_catalog()
     actions = allowed_actions(snapshot(case, catalog), actor.role, catalog.policy)
     own = actor.member_id is not None and case.assigned_member_id == actor.member_id
     if actor.role == "grid_worker" and not own:
         actions = [a for a in actions if a not in HANDLER_ACTIONS]
+    if Action.VERIFY in actions and disposed_by(session, case, actor):
+        actions.remove(Action.VERIFY)
     return [a.value for a in actions]

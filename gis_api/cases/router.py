@@ -6,18 +6,28 @@ after it is committed.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Header, HTTPException, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gis_api.auth.dependencies import CurrentUser
+from gis_api.auth.service import record_audit
 from gis_api.cases import kpi, media, ranking
 from gis_api.cases.dispatch import dispatch_case, reassign_case
+from gis_api.cases.photos import check_photo_access, record_upload
 from gis_api.cases.pings import VisitInput, record_pings, record_visit
-from gis_api.cases.reads import CaseFilter, actor_for, case_counters, case_detail, case_view, list_cases
+from gis_api.cases.publication import set_public
+from gis_api.cases.reads import (
+    CaseFilter,
+    actor_for,
+    case_counters,
+    case_detail,
+    case_view,
+    list_cases,
+)
 from gis_api.cases.route import case_route
 from gis_api.cases.schemas import (
     ActionIn,
@@ -32,12 +42,14 @@ from gis_api.cases.schemas import (
     RatingIn,
     ReassignIn,
     SurveyIn,
+    VisibilityIn,
     VisitIn,
     VisitOut,
 )
-from gis_api.cases.service import Position, create_case, transition_case
+from gis_api.cases.service import Actor, CaseReport, Position, create_case, transition_case
 from gis_api.db.session import SessionDep
 from gis_api.errors import ConflictError, PermissionDeniedError
+from gis_api.inputs import Moment, Text
 from gis_api.routing.engine import GraphLookup, graph_lookup
 
 router = APIRouter(tags=["cases"])
@@ -52,7 +64,7 @@ def graphs(request: Request) -> GraphLookup:
 
 CaseId = Annotated[int, Path(gt=0, le=2**63 - 1, description="case number")]
 IdempotencyKey = Annotated[
-    str | None,
+    Text | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=100, description="retry-safe create"),
 ]
 
@@ -80,34 +92,26 @@ def create(
         idempotency_key=f"u{user.user_id}:{idempotency_key}" if idempotency_key else None,
         media=body.media,
     )
-    case = report.case
-    if not actor.covers(case):
-        session.rollback()
-        raise PermissionDeniedError(f"the location lies in grid {case.grid_code}, outside your area")
-    if not report.created:
-        if case.category_code != body.category_code or case.description != body.description:
-            raise ConflictError("this Idempotency-Key was already used for a different case report")
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    session.commit()
-    return case_view(session, case)
+    return answer_report(session, actor, report, (body.category_code, body.description), response)
 
 
 @router.get("/cases")
 def cases(
     session: SessionDep,
     user: CurrentUser,
-    state: Annotated[str | None, Query(max_length=16)] = None,
-    category: Annotated[str | None, Query(max_length=16, description="code or prefix: E02")] = None,
-    scope: Annotated[str | None, Query(max_length=20, description="street/community/grid code")] = None,
+    state: Annotated[Text | None, Query(max_length=16)] = None,
+    category: Annotated[Text | None, Query(max_length=16, description="code or prefix: E02")] = None,
+    scope: Annotated[Text | None, Query(max_length=20, description="street/community/grid code")] = None,
     overdue: bool | None = None,
     before_id: Annotated[int | None, Query(gt=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CasePage:
-    """Cases in the caller's area, newest first; page on with `before_id=next_before_id`."""
+    """Cases in the caller's area, newest first; page on with `before_id=next_before_id` (audited:
+    descriptions are case texts)."""
     actor = actor_for(session, user)
     filters = CaseFilter(state, category, scope, overdue, before_id, limit)
     items = list_cases(session, actor, filters)
+    record_audit(session, user, "cases.read", f"state={state} category={category} scope={scope}", len(items))
     next_id = items[-1].id if len(items) == limit else None
     return CasePage(items=items, count=len(items), next_before_id=next_id)
 
@@ -116,7 +120,7 @@ def cases(
 def counters(
     session: SessionDep,
     user: CurrentUser,
-    area: Annotated[str | None, Query(description="street, community or grid code")] = None,
+    area: Annotated[Text | None, Query(max_length=20, description="street, community or grid code")] = None,
 ) -> dict[str, int]:
     """Open, overdue and closed-today cases in the caller's area (optionally narrowed to `area`)."""
     return case_counters(session, actor_for(session, user), area)
@@ -124,8 +128,10 @@ def counters(
 
 @router.get("/cases/{case_id}")
 def case(session: SessionDep, user: CurrentUser, case_id: CaseId) -> CaseDetail:
-    """One case with its timeline, dispatch explanation and the actions open to the caller."""
-    return case_detail(session, actor_for(session, user), case_id)
+    """One case with its timeline, dispatch explanation and the actions open to the caller (audited)."""
+    detail = case_detail(session, actor_for(session, user), case_id)
+    record_audit(session, user, "case.read", f"case {case_id}", 1)
+    return detail
 
 
 @router.get("/cases/{case_id}/route")
@@ -136,7 +142,7 @@ def route(
     case_id: CaseId,
     lon: Annotated[float, Query(description="start (the worker's position)")],
     lat: Annotated[float, Query()],
-    crs: Annotated[str, Query(max_length=16, description="wgs84, gcj02 or bd09")] = "wgs84",
+    crs: Annotated[Text, Query(max_length=16, description="wgs84, gcj02 or bd09")] = "wgs84",
 ) -> dict[str, object]:
     """The road route from (lon, lat) to the case as a GeoJSON LineString Feature with eta_s, length_m."""
     actor = actor_for(session, user)
@@ -150,7 +156,7 @@ def act(
     session: SessionDep,
     user: CurrentUser,
     case_id: CaseId,
-    action: Annotated[str, Path(max_length=32)],
+    action: Annotated[Text, Path(max_length=32)],
     body: ActionIn | None = None,
 ) -> CaseOut:
     """Apply a workflow action (accept, register, start, dispose, verify, close, ...); 409 if invalid now."""
@@ -212,6 +218,14 @@ def supervise(
     return case_view(session, changed)
 
 
+@router.post("/cases/{case_id}/visibility")
+def visibility(session: SessionDep, user: CurrentUser, case_id: CaseId, body: VisibilityIn) -> CaseOut:
+    """Publish the case on the public Open311 feed or withdraw it (operators of its area; logged)."""
+    changed = set_public(session, case_id, actor_for(session, user), body.public, note=body.note)
+    session.commit()
+    return case_view(session, changed)
+
+
 @router.post("/cases/{case_id}/rating")
 def rate(session: SessionDep, user: CurrentUser, case_id: CaseId, body: RatingIn) -> CaseOut:
     """Record the resident's rating (1-5) of a closed case after the call-back (回访)."""
@@ -254,25 +268,30 @@ def kpis(
     session: SessionDep,
     user: CurrentUser,
     level: Literal["worker", "grid", "community", "street"],
-    start: datetime,
-    end: datetime,
+    start: Annotated[Moment, Query(description="period start, e.g. 2026-11-01T00:00:00+08:00")],
+    end: Annotated[Moment, Query(description="period end (exclusive)")],
     familiarity_days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> kpi.KpiTable:
-    """KPIs per worker, grid, community or street for [start, end) within the caller's area."""
+    """KPIs per worker, grid, community or street for [start, end) within the caller's area; per-worker
+    rows (with names) only for operators, who manage those workers (audited)."""
     period = kpi.Period.of(start, end)
-    return kpi.kpi_table(session, user, level, period, familiarity_days)
+    table = kpi.kpi_table(session, user, level, period, familiarity_days)
+    target = f"level={level} {start.isoformat()}..{end.isoformat()}"
+    record_audit(session, user, "kpis.read", target, len(table.rows))
+    return table
 
 
 @router.get("/assessment/streets/ranking", response_model=None)
 def street_ranking(
     session: SessionDep,
     user: CurrentUser,
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     format: Literal["json", "csv", "html"] = "json",
 ) -> ranking.Ranking | PlainTextResponse | HTMLResponse:
     """The monthly ranking of the streets of the caller's area (a city scope: of all its districts)
     by composite score, as JSON, CSV or an HTML table."""
     ranked = ranking.street_ranking(session, user, kpi.Period.month(month))
+    record_audit(session, user, "ranking.read", f"month={month}", len(ranked.rows))
     if format == "csv":
         headers = {"Content-Disposition": f'attachment; filename="street-ranking-{month}.csv"'}
         return PlainTextResponse(ranking.ranking_csv(ranked), media_type="text/csv", headers=headers)
@@ -281,9 +300,16 @@ def street_ranking(
     return ranked
 
 
-@router.post("/media", status_code=201)
+@router.post(
+    "/media",
+    status_code=201,
+    responses={
+        413: {"description": "photo over 5 MB"},
+        415: {"description": "not a JPEG, PNG or WebP image"},
+    },
+)
 async def upload_media(
-    request: Request, user: CurrentUser, file: Annotated[UploadFile, File()]
+    request: Request, session: SessionDep, user: CurrentUser, file: Annotated[UploadFile, File()]
 ) -> dict[str, object]:
     """Store a JPEG, PNG or WebP photo (at most 5 MB); cite the returned ref in a case's `media`."""
     data = await file.read(media.MAX_BYTES + 1)
@@ -292,13 +318,38 @@ async def upload_media(
     if media.image_kind(data) is None:
         raise HTTPException(415, "the photo must be a JPEG, PNG or WebP image (checked by its content)")
     stored = await run_in_threadpool(media.store, request.app.state.settings.var_dir, data)
+    await run_in_threadpool(record_upload, session, user, stored.ref)
     return {"ref": stored.ref, "content_type": stored.content_type, "size": stored.size}
 
 
-@router.get("/media/{ref}", response_class=FileResponse)
+@router.get(
+    "/media/{ref}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+)
 def read_media(
-    request: Request, user: CurrentUser, ref: Annotated[str, Path(max_length=100)]
+    request: Request, session: SessionDep, user: CurrentUser, ref: Annotated[Text, Path(max_length=100)]
 ) -> FileResponse:
-    """A stored photo by its reference (any logged-in user for now)."""
+    """A stored photo, for its uploader and whoever may see a case citing it (audited)."""
+    check_photo_access(session, user, ref)
     path, content_type = media.locate(request.app.state.settings.var_dir, ref)
     return FileResponse(path, media_type=content_type)
+
+
+def answer_report(
+    session: Session, actor: Actor, report: CaseReport, asked: tuple[str, str], response: Response
+) -> CaseOut:
+    """Commit a reported case and answer it: refused outside the reporter's area, 200 with
+    Idempotent-Replayed for a retry of the same report (`asked`: its category and description), a
+    conflict for a reused key (every intake)."""
+    case = report.case
+    if not actor.covers(case):
+        session.rollback()
+        raise PermissionDeniedError(f"the location lies in grid {case.grid_code}, outside your area")
+    if not report.created:
+        if (case.category_code, case.description) != asked:
+            raise ConflictError("this Idempotency-Key was already used for a different case report")
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    session.commit()
+    return case_view(session, case)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gis_api.cases.media import check_ref
+from gis_api.inputs import Id, Moment, Text
 from gis_api.locate.service import Crs
 
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-MediaRef = Annotated[str, Field(min_length=1, max_length=500)]
-Note = Annotated[str, Field(max_length=2000)]
+MediaRef = Annotated[Text, Field(min_length=1, max_length=500), AfterValidator(check_ref)]
+"""A stored photo (media:sha256:<hex>) or an http(s) URL; javascript:, data: and the like are refused."""
+Note = Annotated[Text, Field(max_length=2000)]
 MAX_PINGS = 1000
 
 
@@ -28,11 +31,11 @@ class Strict(BaseModel):
 class CaseCreate(Strict):
     """POST /cases: what and where; `crs` names the datum of lon/lat."""
 
-    category_code: str = Field(min_length=1, max_length=16, description="小类 code such as E0201")
+    category_code: Text = Field(min_length=1, max_length=16, description="小类 code such as E0201")
     lon: Longitude
     lat: Latitude
     crs: Crs = Crs.WGS84
-    description: str = Field("", max_length=4000)
+    description: Text = Field("", max_length=4000)
     media: list[MediaRef] = Field(default_factory=list, max_length=20)
 
     _normalise_crs = field_validator("crs", mode="before")(crs_name)
@@ -62,7 +65,14 @@ class DispatchIn(Strict):
 
 
 class ReassignIn(Strict):
-    member_id: int = Field(gt=0)
+    member_id: Id
+    note: Note = ""
+
+
+class VisibilityIn(Strict):
+    """POST /cases/{id}/visibility: publish the case on the Open311 feed (true) or withdraw it."""
+
+    public: bool
     note: Note = ""
 
 
@@ -80,6 +90,8 @@ class CaseOut(BaseModel):
     state: str
     stage: str | None
     stage_deadline: datetime | None
+    deadline_uncertain: bool
+    """The deadline lies past the years the working calendar covers: holidays there are unknown."""
     remaining_s: float | None
     overdue: bool
     supervised: bool
@@ -95,6 +107,7 @@ class CaseOut(BaseModel):
     extensions_granted: int
     rework_count: int
     rating: int | None
+    public: bool
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -113,6 +126,18 @@ class EventOut(BaseModel):
     details: dict[str, Any]
     lon: float | None
     lat: float | None
+    actor_name: str | None = None
+    """The team member's name behind a field account (None: show `actor`)."""
+
+
+class AssignedMember(BaseModel):
+    """Who handles a case, by name, with their team role and home grid."""
+
+    id: int
+    name: str
+    role: str
+    home_grid_code: str | None
+    home_grid_name: str | None
 
 
 class CaseDetail(CaseOut):
@@ -121,6 +146,11 @@ class CaseDetail(CaseOut):
     events: list[EventOut]
     dispatch_explanation: dict[str, Any] | None
     allowed_actions: list[str]
+    assigned_member: AssignedMember | None = None
+    area_names: dict[str, str] = Field(default_factory=dict)
+    """street, community and grid names of the case's codes."""
+    photo_on_dispose: bool = False
+    """Its category needs a photo when disposed."""
 
 
 class CasePage(BaseModel):
@@ -138,7 +168,7 @@ class DispatchOut(BaseModel):
 class PingIn(Strict):
     lon: Longitude
     lat: Latitude
-    device_time: AwareDatetime
+    device_time: Moment
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
 
 
@@ -162,8 +192,8 @@ class PingReport(BaseModel):
 class VisitIn(Strict):
     """POST /visits: a check-in at one household of the worker's own grid."""
 
-    household_id: int = Field(gt=0)
-    visited_at: AwareDatetime
+    household_id: Id
+    visited_at: Moment
     note: Note = ""
     satisfaction: int | None = Field(default=None, ge=1, le=5)
     lon: Longitude | None = None
@@ -190,8 +220,8 @@ class VisitOut(BaseModel):
 class SurveyIn(Strict):
     """POST /assessment/surveys: one resident's survey answers about their grid worker."""
 
-    household_id: int = Field(gt=0)
-    surveyed_at: AwareDatetime
+    household_id: Id
+    surveyed_at: Moment
     trust: int = Field(ge=1, le=5)
     satisfaction: int = Field(ge=1, le=5)
     familiarity: int | None = Field(default=None, ge=1, le=5, description="熟悉度: knows the worker")

@@ -19,12 +19,13 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gis_api.auth.scope import ScopeLevel, scope_level
+from gis_api.auth.scope import area_within
 from gis_api.cases.calendar import WorkingCalendar, default_calendar
 from gis_api.cases.categories import CategoryCatalog, Stage, default_catalog
-from gis_api.cases.deadlines import Clock, next_clock, start_clock
+from gis_api.cases.deadlines import Clock, next_clock, redated, start_clock
+from gis_api.cases.duties import check_not_disposer
 from gis_api.cases.models import Case, CaseEvent
-from gis_api.cases.workflow import SYSTEM, Action, CaseSnapshot, Level, State, Step, apply
+from gis_api.cases.workflow import OPEN_STATES, SYSTEM, Action, CaseSnapshot, Level, State, Step, apply
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError, PermissionDeniedError
 from gis_api.events.publisher import publish
 from gis_api.loaders.chinese_datums import to_wgs84
@@ -33,7 +34,10 @@ from gis_api.locate.sql_lookup import locate_point_sql
 from gis_api.members.availability import write_availability
 from gis_api.notify.outbox import enqueue_state_change
 
-SOURCES = ("api", "open311", "patrol")
+SOURCES = ("api", "open311", "patrol", "hotline")
+PUBLIC_SOURCES = frozenset({"open311"})
+"""Cases from these sources are public (on the Open311 feed) unless an operator says otherwise. Not
+`hotline`: a caller told the desk, not a public board (an operator may still publish the case)."""
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
 
 # when a handler stops working on a case the team member becomes free again
@@ -62,9 +66,12 @@ class Actor:
             return True
         if self.member_id is not None and case.assigned_member_id == self.member_id:
             return True
-        if scope_level(self.scope_code) is ScopeLevel.GRID:
-            return case.grid_code == self.scope_code
-        return case.grid_code.startswith(self.scope_code)
+        return self.covers_area(case.grid_code)
+
+    def covers_area(self, area_code: str) -> bool:
+        """True when the area (or a member's home-grid code) lies in this actor's scope (None: all),
+        by the one rule of gis_api.auth.scope."""
+        return self.scope_code is None or area_within(self.scope_code, area_code)
 
 
 SYSTEM_ACTOR = Actor(username="system", role=SYSTEM)
@@ -159,6 +166,7 @@ def create_case(
         updated_at=now,
         deadlines={},
         dispatch_explanation=None,
+        public=source in PUBLIC_SOURCES,
     )
     _set_clock(case, clock)
     try:
@@ -170,7 +178,20 @@ def create_case(
         if idempotency_key and (existing := _by_key(session, idempotency_key)) is not None:
             return CaseReport(existing, False)
         raise
-    log_event(session, case, actor, "report", None, State.REPORTED, now, media=media, position=position)
+    # the description as the reporter wrote it, kept in the append-only log (what Open311 publishes)
+    details = {"description": description}
+    log_event(
+        session,
+        case,
+        actor,
+        "report",
+        None,
+        State.REPORTED,
+        now,
+        media=media,
+        position=position,
+        details=details,
+    )
     return CaseReport(case, True)
 
 
@@ -220,7 +241,8 @@ def snapshot(case: Case, catalog: CategoryCatalog) -> CaseSnapshot:
 
 
 def clock_of(case: Case) -> Clock:
-    return Clock(Stage(case.stage) if case.stage else None, case.stage_deadline, case.paused_remaining_s)
+    stage = Stage(case.stage) if case.stage else None
+    return Clock(stage, case.stage_deadline, case.paused_remaining_s, bool(case.deadline_uncertain))
 
 
 def transition_case(
@@ -247,7 +269,10 @@ def transition_case(
     position = Position.parse(lon, lat, crs) if lon is not None and lat is not None else None
     case = lock_case(session, case_id, actor)
     _check_own_case(case, action, actor)
+    if action is Action.VERIFY:
+        check_not_disposer(session, case, actor)
     step = apply(snapshot(case, catalog), action, actor.role, catalog.policy, now=now, hours=hours)
+    check_photo_rule(catalog, case.category_code, action, media)
     granted = case.extension_requested_hours if action is Action.GRANT_EXTENSION else None
     clock = next_clock(step, clock_of(case), catalog.get(case.category_code), calendar, now, granted)
     apply_step(session, case, step, clock, now)
@@ -261,6 +286,19 @@ def _check_own_case(case: Case, action: Action, actor: Actor) -> None:
         return
     if actor.member_id is None or case.assigned_member_id != actor.member_id:
         raise PermissionDeniedError(f"case {case.id} is not assigned to you: you may not {action} it")
+
+
+PHOTO_ACTIONS = frozenset({Action.DISPOSE, Action.SELF_DISPOSE})
+
+
+def check_photo_rule(catalog: CategoryCatalog, code: str, action: Action, media: Sequence[str]) -> None:
+    """422 when the category says a dispose needs a photo (photo_on_dispose) and none is attached."""
+    category = catalog.categories.get(code)
+    if action in PHOTO_ACTIONS and category is not None and category.photo_on_dispose and not media:
+        raise InvalidInputError(
+            f"rule photo_on_dispose: category {code} ({category.full_name}) needs a photo to {action}; "
+            "upload one with POST /media and send its ref in media"
+        )
 
 
 def _parse_action(action: Action | str) -> Action:
@@ -297,6 +335,7 @@ def _set_clock(case: Case, clock: Clock) -> None:
     case.stage = clock.stage.value if clock.stage else None
     case.stage_deadline = clock.deadline
     case.paused_remaining_s = clock.paused_remaining_s
+    case.deadline_uncertain = clock.uncertain
     if clock.stage is not None and clock.deadline is not None:
         case.deadlines = {**(case.deadlines or {}), clock.stage.value: clock.deadline.isoformat()}
 
@@ -444,3 +483,19 @@ def _raise_to(
             report.supervised.append(case.id)
         else:
             report.escalated.append((case.id, step.after.level.value))
+
+
+def redate_uncertain_deadlines(
+    session: Session, before: WorkingCalendar, after: WorkingCalendar, now: datetime | None = None
+) -> list[int]:
+    """After a year's holidays were added to the calendar: recount the open cases whose deadline was
+    uncertain (counted past the old coverage) with the new calendar; returns their ids."""
+    now = now or now_utc()
+    still_open = Case.state.in_([state.value for state in OPEN_STATES])
+    flagged = session.scalars(
+        select(Case).where(Case.deadline_uncertain, still_open).order_by(Case.id).with_for_update()
+    ).all()
+    for case in flagged:
+        _set_clock(case, redated(clock_of(case), before, after, now))
+    session.flush()
+    return [case.id for case in flagged]

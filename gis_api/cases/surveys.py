@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gis_api.cases.calendar import default_calendar
 from gis_api.errors import ConflictError, InvalidInputError
+from gis_api.inputs import check_year
 
 PERIOD_PATTERN = re.compile(r"^([0-9]{4})Q([1-4])$")
 CHANNELS = ("operator", "resident")
@@ -24,8 +25,10 @@ CHANNELS = ("operator", "resident")
 HOUSEHOLD_GRID_SQL = """
 SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name, c.name AS community_name,
        (SELECT m.id FROM team_member m WHERE m.home_grid_id = g.id AND m.role = 'grid_worker'
-        ORDER BY m.id LIMIT 1) AS member_id
+        ORDER BY m.id LIMIT 1) AS member_id,
+       p.valid_from AS plan_valid_from
 FROM household h JOIN grid g ON g.id = h.grid_id JOIN community c ON c.id = g.community_id
+JOIN plan p ON p.id = g.plan_id
 WHERE h.id = :h
 """
 
@@ -46,9 +49,12 @@ def survey_period(moment: datetime) -> str:
 
 
 def check_period(period: str) -> str:
-    """The period text if it looks like 2026Q4; InvalidInputError otherwise."""
-    if not PERIOD_PATTERN.match(period):
+    """The period text if it looks like 2026Q4 (a year of the inputs' window); InvalidInputError
+    otherwise."""
+    match = PERIOD_PATTERN.fullmatch(period)
+    if match is None:
         raise InvalidInputError(f"period {period[:20]!r} must look like 2026Q4")
+    check_year(int(match.group(1)), "period")
     return period
 
 
@@ -63,7 +69,8 @@ class SurveyAnswers:
 
 
 def household_grid(session: Session, household_id: int) -> dict[str, object] | None:
-    """The household's grid (id, code, name), community name and grid worker; None if unknown."""
+    """The household's grid (id, code, name), community name, grid worker and the valid_from of the
+    grid's plan; None if unknown."""
     row = session.execute(text(HOUSEHOLD_GRID_SQL), {"h": household_id}).mappings().one_or_none()
     return dict(row) if row is not None else None
 

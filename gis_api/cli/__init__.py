@@ -23,7 +23,10 @@ COMMAND_MODULES = (
     "gis_api.cli.plans",
     "gis_api.cli.cases",
     "gis_api.cli.users",
+    "gis_api.cli.apikeys",
     "gis_api.cli.simulate",
+    "gis_api.cli.calendar",
+    "gis_api.cli.tls",
     "gis_api.cli.notify",
 )
 

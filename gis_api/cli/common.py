@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -18,17 +19,29 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (DomainError, ClusterError, Boundari
 
 
 def report_error(error: Exception) -> int:
-    """Print an error raised on purpose as one line (no traceback) and return exit status 1."""
+    """Print an error raised on purpose as one line (no traceback) and return exit status 1.
+
+    An error that carries a worker's traceback (`detail`) shows it too under `wangge -v`."""
     message = " ".join(str(error).split()) or type(error).__name__
     print(f"error: {message}", file=sys.stderr)
+    detail = getattr(error, "detail", "")
+    if detail and logging.getLogger().isEnabledFor(logging.DEBUG):
+        print(detail, file=sys.stderr)
     return 1
 
 
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
-    """--host/--port/--workers of `serve` and `demo`."""
-    parser.add_argument("--host", default="127.0.0.1")
+    """--host/--port/--workers/--tls-cert/--tls-key/--forwarded-allow-ips of `serve` and `demo`."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every network)")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; see `wangge tls`)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies whose X-Forwarded-For/-Proto are trusted (comma-separated; default the local one)",
+    )
 
 
 def add_district_option(parser: argparse.ArgumentParser) -> None:

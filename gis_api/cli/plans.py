@@ -31,7 +31,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         prefix = resolve_district(connection, args.district).code if args.district else ""
         if args.action == "show":
             plan = plans.get_plan(connection, _one_id(args), prefix)
-            print(plan, *(f"  {k}: {v}" for k, v in sorted(plan.metrics.items())), sep="\n")
+            print(plan, *(f"  {k}: {_shown(v)}" for k, v in sorted(plan.metrics.items())), sep="\n")
         elif args.action == "compare":
             if len(args.ids) != 2:
                 raise InvalidInputError("plan compare takes two plan ids")
@@ -45,6 +45,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
             for path in plans.export_plan(connection, _one_id(args), Path(args.output)):
                 print(f"wrote {path}")
     return 0
+
+
+def _shown(value: Any) -> Any:
+    """A metric as `plan show` prints it: long lists (every split, every shared point) as their length;
+    the full lists are in plan.metrics and the `--report` HTML."""
+    if isinstance(value, dict) and any(isinstance(v, list) for v in value.values()):
+        return {k: f"{len(v)} listed" if isinstance(v, list) else v for k, v in value.items()}
+    return value
 
 
 def _one_id(args: argparse.Namespace) -> int:

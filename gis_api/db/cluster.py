@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 SUPERUSER = "wangge"
 DEFAULT_DATABASE = "wangge"
-EXTENSIONS = ("postgis", "pgrouting")
+EXTENSIONS = ("postgis", "pgrouting", "pg_trgm")
 SERVICE_USERS = ("postgres", "wangge")
 
 
@@ -204,8 +204,23 @@ class EmbeddedCluster:
             if not self.is_running():
                 self.start()
             self._wait_ready()
+            self.create_roles()
             self.create_database(DEFAULT_DATABASE, exist_ok=True)
         return self.url()
+
+    def create_roles(self) -> None:
+        """The API and read-only roles (see gis_api.db.roles); no password: trust on loopback only."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        from gis_api.db.roles import ensure_roles
+
+        engine = create_engine(self.url("postgres"), poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                ensure_roles(connection)
+        finally:
+            engine.dispose()
 
     def _wait_ready(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s

@@ -20,11 +20,14 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database up to `revision` inside one transaction."""
+    """Migrate the database up to `revision` and re-apply the roles' grants, in one transaction."""
+    from gis_api.db.roles import apply_grants
+
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        apply_grants(connection)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -5,6 +5,7 @@ from gis_api.auth.models import AppUser, AuditLog, Role
 from gis_api.cases.models import Case, CaseEvent, PositionPing, Visit
 from gis_api.districts.models import DataLayer
 from gis_api.events.models import LiveEvent
+from gis_api.hotline.models import CaseContact
 from gis_api.households.models import Building, Household
 from gis_api.plans.models import Community, Grid, Plan, PlanAssignment, PlanStatus
 from gis_api.roads.models import RoadEdge, RoadNode
@@ -16,6 +17,7 @@ __all__ = [
     "Availability",
     "Building",
     "Case",
+    "CaseContact",
     "CaseEvent",
     "City",
     "Community",

@@ -11,17 +11,33 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_api.config import Settings, get_settings
-from gis_api.db.cluster import EmbeddedCluster, enable_extensions
+from gis_api.db.cluster import ClusterError, EmbeddedCluster, enable_extensions
+from gis_api.db.roles import API_ROLE, READONLY_ROLE, role_url
+
+
+def _psycopg2(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    return url
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """The configured server, or the embedded cluster started on demand."""
+    """The owner's connection: the configured server, or the embedded cluster started on demand."""
     if settings.database_url:
-        url = settings.database_url
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
-        return url
+        return _psycopg2(settings.database_url)
     return EmbeddedCluster(settings.var_dir).ensure_running()
+
+
+def api_database_url(settings: Settings) -> str:
+    """The API's connection: WANGGE_API_DATABASE_URL, else the owner's database as the API role."""
+    if settings.api_database_url:
+        return _psycopg2(settings.api_database_url)
+    return role_url(resolve_database_url(settings), API_ROLE, settings.var_dir)
+
+
+def readonly_database_url(settings: Settings) -> str:
+    """The read-only (QGIS) connection to the owner's database."""
+    return role_url(resolve_database_url(settings), READONLY_ROLE, settings.var_dir)
 
 
 POOL_SIZE = 20
@@ -41,6 +57,29 @@ def make_engine(settings: Settings, check_extensions: bool = True) -> Engine:
     if check_extensions:
         enable_extensions(url)
     return engine_for(url)
+
+
+def api_engine(settings: Settings) -> Engine:
+    """The pooled engine the web API uses (the API role: no DDL, append-only logs)."""
+    return engine_for(api_database_url(settings))
+
+
+def check_api_connection(settings: Settings) -> None:
+    """Fail with one line, before serving, when the API role cannot connect (roles never created)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = api_engine(settings)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1 FROM audit_log LIMIT 0"))
+    except DBAPIError as error:
+        first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise ClusterError(
+            f"the API cannot use {engine.url.render_as_string(hide_password=True)}: {first}. "
+            "Run `wangge db up` (migrations and grants) and, on an external server, `wangge db roles` "
+            "as the owner, or set WANGGE_API_DATABASE_URL."
+        ) from error
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

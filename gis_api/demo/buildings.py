@@ -101,6 +101,7 @@ def classify_osm_buildings(
             "kind": kind_of(tag, levels, residential),
             "levels": levels,
             "households": np.where(residential, households, 0).astype(np.int64),
+            "name": osm.name.astype("string").to_numpy(dtype=object),
         },
         geometry=osm.geometry.values,
         crs=osm.crs,

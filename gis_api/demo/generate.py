@@ -193,6 +193,7 @@ BUILDING_COLUMNS = [
     "levels",
     "households",
     "grid_code",
+    "name",
     "geometry",
 ]
 

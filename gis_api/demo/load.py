@@ -269,6 +269,8 @@ def building_frame(buildings: gpd.GeoDataFrame) -> pd.DataFrame:
             "levels": buildings["levels"].to_numpy(),
             "households": buildings["households"].to_numpy(),
             "geom": hex_ewkb(buildings.geometry),
+            # OSM names of landmarks for the search box; synthetic buildings have none
+            "name": buildings["name"].to_numpy() if "name" in buildings else None,
             "district_code": DISTRICT_CODE,
         }
     )

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 from gis_api.districts.crs import MetricCrs, choose_metric_crs, parse_metric_crs
 from gis_api.errors import InvalidInputError, NotFoundError
+from gis_api.inputs import clean_text
 
 Database = Session | Connection
 LAYERS = ("outline", "streets", "communities", "grids", "buildings", "households", "roads", "water", "parks")
 NOTICE_LAYERS = ("streets", "communities", "households")
 """While any of these is synthetic the pages say "demo data / 演示数据"."""
-DISTRICT_CODE = re.compile(r"^[0-9]{6}$")
+DISTRICT_CODE = re.compile(r"[0-9]{6}")
+"""Used with fullmatch: exactly six ASCII digits (no trailing newline, no other digits)."""
 NAME_LENGTH = 64
 CITY_CODE_LENGTH = 4
 """A district's city is its code's first 4 digits (GB/T 2260), as the generated district.city_code."""
@@ -96,7 +98,7 @@ def list_districts(db: Database, prefix: str = "") -> list[DistrictRow]:
 
 def get_district(db: Database, code: str) -> DistrictRow:
     """One district, or NotFoundError naming the districts that exist."""
-    if DISTRICT_CODE.match(code):
+    if DISTRICT_CODE.fullmatch(code):
         found = list_districts(db, code)
         if found:
             return found[0]
@@ -175,10 +177,18 @@ def add_district(
 
 def check_code_and_name(code: str, name: str) -> None:
     """InvalidInputError unless `code` is a 6-digit district code and `name` a usable name."""
-    if not DISTRICT_CODE.match(code):
-        raise InvalidInputError(f"district code {code!r} must be 6 digits (GB/T 2260), e.g. 420106")
+    if not DISTRICT_CODE.fullmatch(code):
+        raise InvalidInputError(f"district code {code[:20]!r} must be 6 digits (GB/T 2260), e.g. 420106")
+    check_name(name, "district name")
+
+
+def check_name(name: str, what: str) -> str:
+    """A district or city name: 1..NAME_LENGTH characters, no control characters (it is shown on
+    every page and in the Open311 JSON and XML); InvalidInputError naming the problem."""
+    clean_text(name, what)
     if not 0 < len(name.strip()) <= NAME_LENGTH:
-        raise InvalidInputError(f"district name {name!r} must be 1-{NAME_LENGTH} characters")
+        raise InvalidInputError(f"{what} {name[:80]!r} must be 1-{NAME_LENGTH} characters")
+    return name.strip()
 
 
 def _valid_outline(outline: shapely.Geometry, code: str) -> shapely.MultiPolygon:
@@ -200,15 +210,14 @@ def _valid_outline(outline: shapely.Geometry, code: str) -> shapely.MultiPolygon
 def ensure_city(db: Database, city_code: str, city_name: str | None) -> bool:
     """Create city `city_code` when missing (True), else keep it (renaming it if a name is given)."""
     exists = db.execute(text("SELECT name FROM city WHERE code = :c"), {"c": city_code}).scalar()
+    name = check_name(city_name, "city name") if city_name else None
     if exists is not None:
-        if city_name and city_name != exists:
-            db.execute(text("UPDATE city SET name = :n WHERE code = :c"), {"n": city_name, "c": city_code})
+        if name and name != exists:
+            db.execute(text("UPDATE city SET name = :n WHERE code = :c"), {"n": name, "c": city_code})
         return False
-    if not city_name or not 0 < len(city_name.strip()) <= NAME_LENGTH:
+    if not name:
         raise InvalidInputError(f"city {city_code} is not known yet: give its name with --city-name NAME")
-    db.execute(
-        text("INSERT INTO city (code, name) VALUES (:c, :n)"), {"c": city_code, "n": city_name.strip()}
-    )
+    db.execute(text("INSERT INTO city (code, name) VALUES (:c, :n)"), {"c": city_code, "n": name})
     return True
 
 

@@ -38,8 +38,9 @@ class Subscription:
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
     def offer(self, event: dict[str, Any]) -> None:
-        """Queue a matching event; a client too slow to keep up is told to resync instead."""
-        if "ref" not in event and not self.matches(event):
+        """Queue a matching event (and every revocation notice: the stream checks whose it is); a
+        client too slow to keep up is told to resync instead."""
+        if "ref" not in event and "revoke" not in event and not self.matches(event):
             return
         try:
             self.queue.put_nowait(event)

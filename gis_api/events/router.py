@@ -6,13 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from gis_api.auth.dependencies import CurrentUser
+from gis_api.auth.service import active_principal, record_audit, token_version
 from gis_api.cases.reads import member_of
 from gis_api.db.session import SessionDep
-from gis_api.errors import InvalidInputError, PermissionDeniedError
+from gis_api.errors import AuthenticationError, PermissionDeniedError
 from gis_api.events.hub import EventHub
-from gis_api.events.stream import Audience, event_stream
+from gis_api.events.stream import Audience, Holder, event_stream
+from gis_api.inputs import parse_int
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -26,7 +30,32 @@ def hub_of(request: Request) -> EventHub:
     return hub
 
 
-@router.get("/stream", response_class=StreamingResponse)
+def holder_of(sessions: sessionmaker[Session], user_id: int, version: int) -> Holder:
+    """The stream's account check: still active, and not disabled (token version) since it began."""
+
+    def valid() -> bool:
+        with sessions() as session:
+            try:
+                active_principal(session, user_id, version)
+            except AuthenticationError:
+                return False
+        return True
+
+    async def still_valid() -> bool:
+        return await run_in_threadpool(valid)
+
+    return Holder(user_id, still_valid)
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+        401: {"description": "not logged in"},
+        403: {"description": "role without live events"},
+    },
+)
 async def stream(
     request: Request,
     session: SessionDep,
@@ -39,11 +68,11 @@ async def stream(
     max_seconds and EventSource clients reconnect by themselves, resuming where they were."""
     if not user.may_work_cases:
         raise PermissionDeniedError(f"role {user.role} may not follow live events")
-    if last_event_id is not None and not last_event_id.isdigit():
-        raise InvalidInputError(f"Last-Event-ID {last_event_id!r} must be an event id (digits)")
+    resume = parse_int(last_event_id, "Last-Event-ID", low=0) if last_event_id is not None else after
     member = member_of(session, user.user_id) if user.role.value == "grid_worker" else None
+    version = token_version(session, user.user_id)
+    record_audit(session, user, "events.stream", f"scope {user.scope_code}", 0)
     session.close()  # the stream may last minutes: give the connection back to the pool now
-    resume = int(last_event_id) if last_event_id is not None else after
     body = event_stream(
         hub_of(request),
         request.app.state.session_factory,
@@ -51,6 +80,7 @@ async def stream(
         resume,
         max_seconds,
         request.is_disconnected,
+        holder_of(request.app.state.session_factory, user.user_id, version),
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(body, media_type="text/event-stream", headers=headers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,8 @@ from gis_api.auth.scope import Principal, ScopeLevel
 from gis_api.events.hub import EventHub
 
 KEEPALIVE_S = 15.0
+REVALIDATE_S = 60.0
+"""An open stream re-checks its account this often (and at once on a revocation NOTIFY)."""
 REPLAY_LIMIT = 5000
 RETRY_MS = 2000
 
@@ -112,6 +114,17 @@ def sse(event: dict[str, Any]) -> str:
     return f"id: {event['id']}\nevent: {event['kind']}\ndata: {data}\n\n"
 
 
+REVOKED = 'event: revoked\ndata: {"reason": "the session was ended: log in again"}\n\n'
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whose stream it is, and how to ask whether their session is still valid."""
+
+    user_id: int
+    still_valid: Callable[[], Awaitable[bool]]
+
+
 async def event_stream(
     hub: EventHub,
     sessions: sessionmaker[Session],
@@ -119,11 +132,14 @@ async def event_stream(
     last_event_id: int | None,
     max_seconds: float,
     disconnected: Callable[[], Any],
+    holder: Holder | None = None,
 ) -> AsyncIterator[str]:
-    """Replay after last_event_id, then live events, for at most max_seconds (clients reconnect)."""
+    """Replay after last_event_id, then live events, for at most max_seconds (clients reconnect).
+    With a holder, the stream ends with a `revoked` event as soon as their session is ended."""
     subscription = hub.subscribe(audience.matches)  # subscribe first: nothing falls between the two
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_seconds
+    next_check = loop.time() + REVALIDATE_S
     last = last_event_id
     try:
         resuming = last is not None
@@ -136,12 +152,24 @@ async def event_stream(
                 yield message
                 last = cursor
         while (left := deadline - loop.time()) > 0:
+            if holder is not None and loop.time() >= next_check:
+                next_check = loop.time() + REVALIDATE_S
+                if not await holder.still_valid():
+                    yield REVOKED
+                    return
+            wait = min(left, KEEPALIVE_S)
+            if holder is not None:
+                wait = min(wait, max(0.01, next_check - loop.time()))
             try:
-                event = await asyncio.wait_for(subscription.queue.get(), timeout=min(left, KEEPALIVE_S))
+                event = await asyncio.wait_for(subscription.queue.get(), timeout=wait)
             except TimeoutError:
                 if await disconnected():
                     return
                 yield ": keep-alive\n\n"
+                continue
+            if "revoke" in event:
+                if holder is not None and event["revoke"] == holder.user_id:
+                    next_check = loop.time()  # re-check now (the account may have been re-enabled)
                 continue
             if "resync" in event:
                 async for message, cursor in _replayed(sessions, audience, last):

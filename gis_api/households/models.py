@@ -19,6 +19,8 @@ class Building(Base):
     households: Mapped[int] = mapped_column(Integer, default=0)
     district_code: Mapped[str] = mapped_column(ForeignKey("district.code"))
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    name: Mapped[str | None] = mapped_column(String(128))
+    """A landmark's name (OSM `name`), for the search box; most buildings have none."""
 
 
 class Household(Base):

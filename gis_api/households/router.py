@@ -23,8 +23,9 @@ def households(
     rows = read_households(session, user, query)
     next_url = None
     if rows.last_id is not None and len(rows.features) == query.limit:
-        url = request.url.remove_query_params("offset").include_query_params(after_id=rows.last_id)
-        next_url = str(url)
+        # the path and query only: the Host header is the client's to choose, never copied into links
+        following = request.url.remove_query_params("offset").include_query_params(after_id=rows.last_id)
+        next_url = request.app.state.settings.public_link(f"{following.path}?{following.query}")
     return HouseholdPage(
         features=rows.features,
         count=len(rows.features),

@@ -3,7 +3,7 @@
 A register that gives a count per building (or per compound footprint) has no household points,
 yet the optimiser reads household points: it counts them per building and, for a tower larger
 than a grid, cuts the footprint across its long axis between consecutive households
-(redistrict.units.split_by_position). So the n households of a footprint are placed on the
+(boundaries.pieces.split_units, by position). So the n households of a footprint are placed on the
 footprint's long axis through its representative point, at the middles of n equal steps, in
 household-id order: inside the footprint, in a stairwell-like order, and far enough apart that
 every cut has a household on each side. A point "footprint" keeps all n at the point.

@@ -122,10 +122,21 @@ BUILDING_UPSERT = """
         IS DISTINCT FROM (excluded.kind, excluded.levels, excluded.households, excluded.geom,
                           excluded.district_code)"""
 
-# The smallest polygonal footprint of the district holding each staged point (nested footprints:
-# the inner one).
-POINT_FOOTPRINTS = """
-    SELECT DISTINCT ON (p.row) p.row, b.id, ST_AsBinary(b.geom)
-    FROM load_point p JOIN building b ON ST_Contains(b.geom, p.geom)
+
+def holding_footprint_sql(points: str, key: str) -> str:
+    """(point key, building id, footprint WKB) of each point of `points` (a relation with `key` and
+    geom) that lies inside a polygonal building footprint of the district `:district`: the smallest
+    such footprint (nested footprints: the inner one; equal areas: the lowest id).
+
+    The one rule for "the building a register's point is in": a counted point is put into that
+    building when it is loaded (households._into_footprints), and households that share a point
+    without a building are given to it when a plan is drawn (redistrict.inputs.pseudo_buildings)."""
+    return f"""
+    SELECT DISTINCT ON (p.{key}) p.{key}, b.id, ST_AsBinary(b.geom)
+    FROM {points} p JOIN building b ON ST_Contains(b.geom, p.geom)
     WHERE ST_Dimension(b.geom) = 2 AND b.district_code = :district
-    ORDER BY p.row, ST_Area(b.geom), b.id"""
+    ORDER BY p.{key}, ST_Area(b.geom), b.id"""
+
+
+POINT_FOOTPRINTS = holding_footprint_sql("load_point", "row")
+"""The footprint holding each staged point of load_point (row, geom)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,3 +33,21 @@ class MemberPage(BaseModel):
     items: list[MemberOut]
     count: int
     scope: str
+
+
+class TrackPoint(BaseModel):
+    t: datetime
+    lon: float
+    lat: float
+    accuracy_m: float | None
+
+
+class Track(BaseModel):
+    """A member's GPS fixes of one local day (device time order), for play-back on the map."""
+
+    member_id: int
+    name: str
+    date: date
+    timezone: str
+    points: list[TrackPoint]
+    truncated: bool

@@ -15,12 +15,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.auth.scope import district_prefix
+from gis_api.cases.calendar import local_iso
 
 if TYPE_CHECKING:
     from gis_api.cases.models import Case, CaseEvent
 
-PUBLIC_SOURCES = frozenset({"open311", "hotline"})
-"""Channels whose reporters expect to hear back."""
+NOTIFIED_SOURCES = frozenset({"open311", "hotline"})
+"""Channels whose reporters expect to hear back (not the same as being on the public Open311 feed:
+gis_api.cases.service.PUBLIC_SOURCES; a hotline caller hears back, the call is not published)."""
 CLOSED_STATES = frozenset({"closed", "void"})
 INSERT_SQL = """
 INSERT INTO notification_outbox (case_id, event_id, kind, payload)
@@ -30,7 +32,12 @@ VALUES (:case_id, :event_id, 'case.state', CAST(:payload AS jsonb))
 
 def state_change_payload(case: Case, event: CaseEvent) -> dict[str, object]:
     """What the receiver learns: the report number, its Open311 jurisdiction (the district holding
-    it), the new state and when (no names, no contacts)."""
+    it), the new state and when (no names, no contacts). Times are Beijing time (the working
+    calendar's zone), like the Open311 feed; `expected_datetime` is the current stage's deadline as
+    the feed gives it, and stays empty while the deadline is uncertain (counted past the years the
+    working calendar covers), which `deadline_uncertain` says."""
+    closed = event.to_state in CLOSED_STATES
+    uncertain = bool(case.deadline_uncertain) and not closed
     return {
         "service_request_id": case.id,
         "jurisdiction_id": district_prefix(case.grid_code),
@@ -38,14 +45,16 @@ def state_change_payload(case: Case, event: CaseEvent) -> dict[str, object]:
         "service_code": case.category_code,
         "from_state": event.from_state,
         "state": event.to_state,
-        "status": "closed" if event.to_state in CLOSED_STATES else "open",
-        "at": event.at.isoformat(),
+        "status": "closed" if closed else "open",
+        "at": local_iso(event.at),
+        "expected_datetime": None if closed or uncertain else local_iso(case.stage_deadline),
+        "deadline_uncertain": uncertain,
     }
 
 
 def enqueue_state_change(session: Session, case: Case, event: CaseEvent) -> bool:
     """Queue a notification for a public report whose state changed; True when one was queued."""
-    if case.source not in PUBLIC_SOURCES or event.from_state == event.to_state:
+    if case.source not in NOTIFIED_SOURCES or event.from_state == event.to_state:
         return False
     payload = json.dumps(state_change_payload(case, event), ensure_ascii=False)
     session.execute(text(INSERT_SQL), {"case_id": case.id, "event_id": event.id, "payload": payload})

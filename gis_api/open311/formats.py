@@ -9,16 +9,19 @@ from xml.etree import ElementTree
 
 from fastapi import Response
 
+from gis_api.inputs import printable
+
 FORMATS = ("json", "xml")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
 def _text(value: Any) -> str:
+    """The element text; characters XML 1.0 cannot carry are dropped (rows stored before input checks)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return printable(str(value))
 
 
 def _append(parent: ElementTree.Element, name: str, value: Any) -> None:
@@ -48,7 +51,7 @@ Payload = Sequence[Mapping[str, Any]] | Mapping[str, Any]
 def render(fmt: str, root: str, item: str, payload: Payload, status: int = 200) -> Response:
     """A JSON array/object or the equivalent XML document."""
     if fmt == "json":
-        body = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8", "replace")
     elif isinstance(payload, Mapping):
         element = ElementTree.Element(root)
         for key, value in payload.items():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from gis_api.auth.links import sign, verify
+from gis_api.auth.links import LinkSecret, sign, verify
 from gis_api.errors import NotFoundError, PermissionDeniedError
 
 LINK_PURPOSE = "plan-report"
@@ -78,14 +78,16 @@ def build_report(connection: Connection, var_dir: Path, plan_id: int) -> BuiltRe
     return BuiltReport(path, time.perf_counter() - started, cached=False)
 
 
-def report_link(secret: bytes, plan_id: int, now: float | None = None) -> str:
+def report_link(secret: LinkSecret, plan_id: int, now: float | None = None) -> str:
     """A URL path opening the plan's report for LINK_TTL_S seconds."""
     expires = int((now or time.time()) + LINK_TTL_S)
     signature = sign(secret, LINK_PURPOSE, f"{plan_id}:{expires}")
     return f"/plans/{plan_id}/report.html?expires={expires}&sig={signature}"
 
 
-def check_link(secret: bytes, plan_id: int, expires: int, signature: str, now: float | None = None) -> None:
+def check_link(
+    secret: LinkSecret, plan_id: int, expires: int, signature: str, now: float | None = None
+) -> None:
     """PermissionDeniedError unless the link is genuine and not expired."""
     if not verify(secret, LINK_PURPOSE, f"{plan_id}:{expires}", signature):
         raise PermissionDeniedError("this report link is not valid: open the report from the planner page")

@@ -19,6 +19,7 @@ from gis_api.auth.links import link_secret
 from gis_api.auth.scope import Principal
 from gis_api.auth.service import record_audit
 from gis_api.db.session import SessionDep
+from gis_api.inputs import Text
 from gis_api.plans import reports, service
 from gis_api.plans.schemas import DEFAULT_GRID_TARGET, MetricRow, PlanComparisonOut, PlanOut, ReportLinkOut
 
@@ -158,17 +159,23 @@ async def build_report(
         return reports.build_report(session.connection(), settings.var_dir, plan_id)
 
     built = await anyio.to_thread.run_sync(build, limiter=_report_limiter(request))
+    # the report maps moved households per building: who had one made is audited like other reads
+    record_audit(session, user, "plans.report", f"plan {plan_id}", 1)
     url = reports.report_link(link_secret(settings), plan_id)
     return ReportLinkOut(plan_id=plan_id, url=url, built_s=round(built.built_s, 2), cached=built.cached)
 
 
-@router.get("/{plan_id}/report.html", response_class=HTMLResponse)
+@router.get(
+    "/{plan_id}/report.html",
+    response_model=None,
+    responses={200: {"content": {"text/html": {}}, "description": "the report (its own sandboxed CSP)"}},
+)
 def report_page(
     plan_id: PlanId,
     request: Request,
     session: SessionDep,
     expires: Annotated[int, Query(ge=0, le=2**40)],
-    sig: Annotated[str, Query(min_length=1, max_length=64)],
+    sig: Annotated[Text, Query(min_length=1, max_length=64)],
     lang: Literal["zh", "en"] = "zh",
 ) -> HTMLResponse:
     """The report a link from POST /plans/{id}/report opens (no login: the link is the key)."""

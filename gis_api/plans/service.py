@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gis_api.cases.calendar import default_calendar
 from gis_api.errors import ConflictError, InvalidInputError, NotFoundError
 from gis_api.locate.rule import plan_assignment_sql
 from gis_api.plans.active import plan_district
@@ -59,7 +60,8 @@ class PlanSummary:
 
 
 def _day(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "now"
+    """Beijing time (the working calendar's zone), whatever zone the database session uses."""
+    return default_calendar().local(moment).strftime("%Y-%m-%d %H:%M") if moment else "now"
 
 
 PLANS_SQL = """

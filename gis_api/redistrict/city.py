@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,16 +24,18 @@ from boundaries.executor import SubproblemExecutor, make_executor
 from boundaries.partition import HierarchyResult, iter_hierarchies
 from gis_api.districts.service import DistrictRow, list_districts
 from gis_api.errors import InvalidInputError, NotFoundError
+from gis_api.redistrict.compounds import spread_shared_points
 from gis_api.redistrict.inputs import RedistrictInputs, read_inputs
 from gis_api.redistrict.service import (
     RedistrictOptions,
+    cut_limits,
     hierarchy_problem,
     optimiser_progress,
     read_official,
-    stairwell_group,
+    street_counts,
 )
 from gis_api.redistrict.store import insert_plan, plan_geometry, plan_outcome
-from gis_api.redistrict.units import UnitSet, build_units
+from gis_api.redistrict.units import CutLimits, UnitSet, build_units
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -88,11 +91,12 @@ class CityReport:
 
 @dataclass
 class Prepared:
-    """A district read and cut into units, ready for the optimiser."""
+    """A district read and cut into units, ready for the optimiser (`spread`: its shared points)."""
 
     district: DistrictRow
     inputs: RedistrictInputs
     units: UnitSet
+    spread: list[dict[str, Any]]
 
 
 def city_districts(connection: Connection, city: str, only: list[str] | None = None) -> list[DistrictRow]:
@@ -144,10 +148,13 @@ def redistrict_city_on(
 
     official = read_official(options.official_codes)
     rows = city_districts(connection, city, districts)
-    inputs = [read_district(connection, row, official, say) for row in rows]
+    read = [read_district(connection, row, official, say) for row in rows]
+    inputs, spread = [item[0] for item in read], [item[1] for item in read]
+    check_city_counts(inputs, options)
     lap("read")
     run = executor or make_executor(options.dask_scheduler, options.workers)
-    prepared = build_all_units(rows, inputs, stairwell_group(options), run, say)
+    limits = [cut_limits(item, options, street_counts(official, options)) for item in inputs]
+    prepared = build_all_units(rows, inputs, spread, limits, run, say)
     lap("units")
     problems = [hierarchy_problem(item.units, options, official) for item in prepared]
     streets = sum(item.units.units["street_code"].nunique() for item in prepared)
@@ -167,10 +174,20 @@ def redistrict_city_on(
 
 def read_district(
     connection: Connection, row: DistrictRow, official: pd.DataFrame, say: Progress
-) -> RedistrictInputs:
-    """Read one district's inputs (as `wangge redistrict` does)."""
+) -> tuple[RedistrictInputs, list[dict[str, Any]]]:
+    """Read one district's inputs, shared points spread (as `wangge redistrict` does)."""
     say(f"[redistrict] reading district {row.code} {row.name}, metric CRS {row.metric_crs}")
-    return read_inputs(connection, row.code, row.metric_crs, own_official(official, row.code))
+    return spread_shared_points(
+        read_inputs(connection, row.code, row.metric_crs, own_official(official, row.code))
+    )
+
+
+def check_city_counts(inputs: list[RedistrictInputs], options: RedistrictOptions) -> None:
+    """--count must name streets loaded in one of the city's districts."""
+    known = {str(code) for item in inputs for code in item.streets["code"]}
+    unknown = sorted(set(options.community_counts) - known)
+    if unknown:
+        raise InvalidInputError(f"--count {unknown[0]}=...: no such street is loaded")
 
 
 @dataclass(frozen=True)
@@ -178,16 +195,12 @@ class UnitsJob:
     """One district's unit building, a task for the executor."""
 
     inputs: RedistrictInputs
-    grid_max_households: int
+    limits: CutLimits
 
 
-def build_units_job(job: UnitsJob) -> tuple[UnitSet, dict[int, np.ndarray]]:
-    """The district's units, and the household order of the buildings split by position (which
-    build_units rewrites in the inputs: a worker's copy, so the changes travel back)."""
-    before = dict(job.inputs.household_ids)
-    units = build_units(job.inputs, job.grid_max_households, _quiet)
-    changed = {key: ids for key, ids in job.inputs.household_ids.items() if ids is not before.get(key)}
-    return units, changed
+def build_units_job(job: UnitsJob) -> UnitSet:
+    """The district's units (their household order travels back in UnitSet.household_ids)."""
+    return build_units(job.inputs, job.limits, _quiet)
 
 
 def _quiet(_message: str) -> None:
@@ -197,18 +210,18 @@ def _quiet(_message: str) -> None:
 def build_all_units(
     rows: list[DistrictRow],
     inputs: list[RedistrictInputs],
-    grid_max_households: int,
+    spread: list[list[dict[str, Any]]],
+    limits: list[CutLimits],
     run: SubproblemExecutor,
     say: Progress,
 ) -> list[Prepared]:
     """Every district's units on the executor, largest district first so none is left for last."""
     order = sorted(range(len(rows)), key=lambda i: -len(inputs[i].households))
-    jobs = [UnitsJob(inputs[i], grid_max_households) for i in order]
+    jobs = [UnitsJob(inputs[i], limits[i]) for i in order]
     built = run.map(build_units_job, jobs, lambda done, total: say(f"[redistrict] units {done}/{total}"))
     prepared: list[Prepared | None] = [None] * len(rows)
-    for index, (units, changed) in zip(order, built, strict=True):
-        inputs[index].household_ids.update(changed)
-        prepared[index] = Prepared(rows[index], inputs[index], units)
+    for index, units in zip(order, built, strict=True):
+        prepared[index] = Prepared(rows[index], inputs[index], units, spread[index])
         code, count, grid_count = rows[index].code, len(units.units), len(units.grid_units)
         say(f"[redistrict] {code}: {count:,} units, {grid_count:,} grid units")
     return [item for item in prepared if item is not None]
@@ -233,7 +246,7 @@ def finish(
     """Polygons of one district's plan, its household assignment, stored as a draft when `store`."""
     code = item.district.code
     geometry = plan_geometry(item.units, result, own_official(official, code))
-    outcome = plan_outcome(item.inputs, item.units, result, geometry, options)
+    outcome = plan_outcome(item.inputs, item.units, result, geometry, options, item.spread)
     plan_id = insert_plan(connection, code, geometry, outcome, options) if store else None
     if plan_id is not None:
         say(f"[redistrict] stored draft plan {plan_id} of {code} {item.district.name}")

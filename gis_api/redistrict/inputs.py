@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 
 from gis_api.areas.zones import NEAR_DISTRICT, zones_sql
 from gis_api.errors import InvalidInputError, NotFoundError
+from gis_api.loaders.sql import holding_footprint_sql
 from gis_api.loaders.transaction import dbapi_cursor
 
 # Road classes that make a boundary worth keeping: crossing them costs residents a detour.
@@ -26,7 +27,7 @@ ROAD_BUFFER_M = 500.0
 edge."""
 
 BUILDINGS_SQL = """
-SELECT b.id, b.geom, count(h.id) AS households
+SELECT b.id, b.kind, b.levels, b.geom, count(h.id) AS households
 FROM building b LEFT JOIN household h ON h.building_id = b.id
 WHERE b.district_code = :district
 GROUP BY b.id ORDER BY b.id
@@ -37,6 +38,15 @@ FROM household h JOIN grid g ON g.id = h.grid_id JOIN community c ON c.id = g.co
 WHERE h.building_id IS NOT NULL AND h.district_code = :district GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
 ROADS_SQL = f"SELECT road_class, geom FROM road_edge WHERE {NEAR_DISTRICT} ORDER BY id"
+# Points shared by several households without a building (keyed by their lowest household id) that
+# lie inside a footprint, with that footprint: the rule the loader applies to a counted point.
+HELD_POINTS_SQL = holding_footprint_sql(
+    """(SELECT min(id) AS first, ST_SetSRID(ST_MakePoint(x, y), 4326) AS geom
+        FROM (SELECT id, ST_X(geom) AS x, ST_Y(geom) AS y FROM household
+              WHERE building_id IS NULL AND district_code = :district) h
+        GROUP BY x, y HAVING count(*) > 1)""",
+    "first",
+)
 
 
 @dataclass(frozen=True)
@@ -45,11 +55,13 @@ class RedistrictInputs:
 
     metric_crs: str
     streets: gpd.GeoDataFrame  # code, name, geometry
-    buildings: gpd.GeoDataFrame  # id, households, street_code, community_code, grid_code, geometry
+    buildings: gpd.GeoDataFrame  # id, kind, levels, households, shared_point, inside_building, street_code,
+    # community_code, grid_code, geometry; households without a building appear as point "buildings"
+    # with negative ids (inside_building: the footprint holding a shared point, else NA)
     roads: gpd.GeoDataFrame  # road_class, geometry
     barriers: shapely.Geometry
     household_ids: dict[int, np.ndarray]  # building id -> household ids in id order
-    households: pd.DataFrame  # id (index), lon, lat (WGS84), x, y (metric): where each household is
+    households: pd.DataFrame  # id (index), lon, lat (WGS84), x, y (metric), shared (its point holds others)
     official: pd.DataFrame  # community code, name, street_code (may be empty)
 
 
@@ -77,6 +89,9 @@ def read_inputs(
     household_ids = households_by_building(connection, district)
     household_ids.update({int(i): ids for i, ids in zip(pseudo["id"], pseudo["members"], strict=True)})
     buildings = read_frame(connection, BUILDINGS_SQL, metric_crs, where)
+    buildings = buildings.assign(
+        shared_point=False, inside_building=pd.array([pd.NA] * len(buildings), "Int64")
+    )
     buildings = pd.concat([buildings, pseudo.drop(columns="members")], ignore_index=True)
     buildings = with_street(buildings, streets)
     buildings = with_current_plan(connection, buildings, district)
@@ -94,7 +109,11 @@ def read_inputs(
 
 
 def household_points(connection: Connection, district: str, metric_crs: str) -> pd.DataFrame:
-    """Every household of the district: position in WGS84 and in the metric CRS, by household id."""
+    """Every household of the district: its position in WGS84 and in the metric CRS, indexed by household id.
+
+    `shared` marks households whose point also holds another household (a register geocoding a
+    compound or a building to one address): no boundary can separate them, so their grid is
+    defined by assignment and a grid not covering their point is expected (see README)."""
     import pyproj
 
     if not district.isdigit():  # inlined into COPY below, which takes no parameters
@@ -112,36 +131,48 @@ def household_points(connection: Connection, district: str, metric_crs: str) -> 
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
     x, y = to_metric.transform(table["lon"].to_numpy(), table["lat"].to_numpy())
     return pd.DataFrame(
-        {"lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(), "x": x, "y": y},
+        {"lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(), "x": x, "y": y,
+         "shared": table.duplicated(["lon", "lat"], keep=False).to_numpy()},
         index=table["id"].to_numpy(),
-    )
+    )  # fmt: skip
 
 
 def pseudo_buildings(connection: Connection, district: str, metric_crs: str) -> gpd.GeoDataFrame:
-    """Households without a building, grouped by a 25 m cell into point 'buildings' with negative ids.
+    """Households without a building, as point "buildings" with negative ids (-lowest member id).
 
-    Column `members` lists the grouped household ids (in id order)."""
+    Households sharing one point (a compound's address in a register) form one, flagged
+    `shared_point`, with `inside_building` the footprint holding that point (HELD_POINTS_SQL) or NA;
+    the others are grouped by a 25 m cell. Column `members` lists the grouped household ids in id
+    order."""
     orphans = read_frame(
         connection,
         "SELECT id, geom FROM household WHERE building_id IS NULL AND district_code = :district ORDER BY id",
         metric_crs,
         {"district": district},
     )
-    columns: dict[str, list[object]] = {"id": [], "households": [], "members": []}
-    if orphans.empty:
-        return gpd.GeoDataFrame(columns, geometry=[], crs=metric_crs)
     x, y = orphans.geometry.x.to_numpy(), orphans.geometry.y.to_numpy()
-    key = np.floor(x / PSEUDO_BUILDING_CELL_M).astype(np.int64) * 1_000_000 + np.floor(
-        y / PSEUDO_BUILDING_CELL_M
-    ).astype(np.int64)
-    groups = pd.DataFrame({"key": key, "id": orphans["id"], "x": x, "y": y}).groupby("key", sort=True)
+    points = pd.DataFrame({"id": orphans["id"].to_numpy(dtype=np.int64), "x": x, "y": y})
+    shared = points.duplicated(["x", "y"], keep=False).to_numpy()
+    cell = np.floor(points[["x", "y"]].to_numpy() / PSEUDO_BUILDING_CELL_M).astype(np.int64)
+    groups = [
+        _point_groups(points[shared], [points["x"][shared], points["y"][shared]], shared=True),
+        _point_groups(points[~shared], [cell[~shared, 0], cell[~shared, 1]], shared=False),
+    ]
+    frame = pd.concat(groups, ignore_index=True)
+    held = {-int(first): int(building) for first, building, _ in
+            connection.execute(text(HELD_POINTS_SQL), {"district": district})}  # fmt: skip
+    frame["inside_building"] = pd.array(frame["id"].map(held), dtype="Int64")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=metric_crs)
+
+
+def _point_groups(points: pd.DataFrame, keys: list[object], shared: bool) -> pd.DataFrame:
+    """One pseudo-building per key: id -(first member), households, members, shared_point, mean point."""
+    groups = points.groupby(keys, sort=True)
     frame = groups.agg(first=("id", "min"), households=("id", "size"), x=("x", "mean"), y=("y", "mean"))
-    frame["members"] = groups["id"].apply(lambda ids: np.asarray(ids, dtype=np.int64))
-    return gpd.GeoDataFrame(
-        {"id": -frame["first"].to_numpy(), "households": frame["households"].to_numpy(),
-         "members": frame["members"].to_list()},
-        geometry=gpd.points_from_xy(frame["x"], frame["y"]),
-        crs=metric_crs,
+    return pd.DataFrame(
+        {"id": -frame["first"].to_numpy(dtype=np.int64), "households": frame["households"].to_numpy(),
+         "members": [np.asarray(ids, dtype=np.int64) for _, ids in groups["id"]],
+         "shared_point": shared, "geometry": gpd.points_from_xy(frame["x"], frame["y"])},
     )  # fmt: skip
 
 
@@ -152,9 +183,11 @@ def with_street(buildings: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> gpd.G
     joined = joined[~joined.index.duplicated(keep="first")]
     outside = buildings.loc[joined["code"].isna(), "id"]
     if len(outside):
-        raise InvalidInputError(
-            f"{len(outside)} buildings lie outside every street (e.g. ids {outside.head(5).tolist()})"
-        )
+        real, orphan = outside[outside > 0], -outside[outside < 0]
+        what = f"{len(real)} buildings (e.g. ids {real.head(5).tolist()})" if len(real) else ""
+        what += " and " if len(real) and len(orphan) else ""
+        what += f"households (e.g. ids {orphan.head(5).tolist()})" if len(orphan) else ""
+        raise InvalidInputError(f"{what} lie outside every street: load streets covering them")
     return buildings.assign(street_code=joined["code"].to_numpy())
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from gis_api.plans.active import active_plan_id
 from gis_api.plans.service import PlanSummary, get_plan
 from gis_api.redistrict.report_figures import DeviationLegend, MetricScale, deviation_colour, histogram_svg
 from gis_api.redistrict.report_review import grids_to_review, review_table
+from gis_api.redistrict.report_splits import has_splits, legend_rows, split_markers, splits_html
 from gis_api.redistrict.report_text import LANGUAGE_CSS, bi, metric_label, toggle_html
 
 LAYERS_SQL = {
@@ -43,6 +44,7 @@ FROM (
 ) m LEFT JOIN building b ON b.id = m.building_id
 GROUP BY m.building_id, m.cell, b.geom
 """
+ANALYZE_SQL = "ANALYZE plan_assignment, household, grid, community, building"
 # About 2 m: invisible at street zoom, and it keeps the report a few MB instead of tens.
 SIMPLIFY_DEGREES = 0.00002
 MAP_HEIGHT = "72vh"
@@ -93,8 +95,11 @@ def plan_map(
     plan_id: int,
     old_plan_id: int | None,
     targets: tuple[float, float],
+    overlays: Sequence[folium.FeatureGroup] = (),
+    extra_rows: Sequence[str] = (),
 ) -> folium.Map:
-    """Leaflet map: new grids by deviation, new and old community outlines, buildings with moves."""
+    """Leaflet map: new grids by deviation, new and old community outlines, buildings with moves, and
+    `overlays` (the splits layer) with their `extra_rows` in the legend."""
     communities, grids = layers
     bounds = communities.total_bounds
     fmap = offline_map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=13,
@@ -106,7 +111,9 @@ def plan_map(
                    tooltip=folium.GeoJsonTooltip(["code", "name", "households"])).add_to(fmap)  # fmt: skip
     if old_plan_id is not None:
         _add_old_plan(fmap, connection, plan_id, old_plan_id)
-    DeviationLegend().add_to(fmap)
+    for overlay in overlays:  # before the layer control, which refers to every layer by name
+        overlay.add_to(fmap)
+    DeviationLegend(extra_rows).add_to(fmap)
     MetricScale().add_to(fmap)
     folium.LayerControl().add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -120,6 +127,9 @@ def _add_old_plan(fmap: folium.Map, connection: Connection, plan_id: int, old_pl
     folium.GeoJson(old, name="旧社区 old communities", show=False, style_function=lambda _: dashed).add_to(
         fmap
     )
+    # a draft is written in one transaction just before its report: without fresh statistics the
+    # planner takes its tens of thousands of rows for one and nests loops over them (minutes)
+    connection.execute(text(ANALYZE_SQL))
     moved = gpd.read_postgis(text(MOVED_SQL), connection, geom_col="geom", params={"p": plan_id}, crs=WGS84)
     if moved.empty:
         return
@@ -192,7 +202,8 @@ def footer_html(
     targets: tuple[float, float],
     district: DistrictRow,
 ) -> str:
-    """Histograms, grids to review (shapes measured in the district's metric CRS), metrics table."""
+    """Histograms, grids to review (shapes measured in the district's metric CRS), metrics table, and
+    the splits: buildings and points divided between communities, shared address points."""
     review = grids_to_review(connection, plan.id, targets[1], district.metric_srid)
     unchanged = float(plan.metrics.get("share_unchanged", 0))
     kept = bi(
@@ -204,7 +215,7 @@ def footer_html(
         f"<h2>{bi(f'需要复核的网格（{len(review)} 个）', f'Grids to review ({len(review)})')}</h2>"
         f"{review_table(review)}{measured_in(district)}"
         f"<h2>{bi('指标', 'Metrics')}</h2>{metrics_table(plan.metrics)}"
-        f"<p>{kept}</p></div>"
+        f"<p>{kept}</p>{splits_html(plan.metrics)}</div>"
     )
 
 
@@ -233,7 +244,11 @@ def write_plan_report(bind: Engine | Connection, plan_id: int, path: Path) -> Pa
             float(plan.metrics.get("grid_target", 300)),
         )
         layers = (read_layer(connection, "communities", plan_id), read_layer(connection, "grids", plan_id))
-        fmap = plan_map(connection, layers, plan_id, active if active != plan_id else None, targets)
+        overlays = [split_markers(plan.metrics)] if has_splits(plan.metrics) else []
+        fmap = plan_map(
+            connection, layers, plan_id, active if active != plan_id else None, targets,
+            overlays, legend_rows(plan.metrics),
+        )  # fmt: skip
         header = header_html(plan, active, district, synthetic)
         footer = footer_html(connection, plan, layers, targets, district)
     fmap.get_root().header.add_child(  # type: ignore[attr-defined]

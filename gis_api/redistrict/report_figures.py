@@ -7,6 +7,7 @@ switchable with the page); the legend is a Leaflet control added to the folium m
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,7 +107,7 @@ def _axes(frame: Frame, axis: tuple[str, str]) -> list[str]:
 
 
 class DeviationLegend(MacroElement):
-    """A Leaflet control in the map's corner explaining the deviation colours."""
+    """A Leaflet control in the map's corner explaining the deviation colours (and further layers' marks)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -122,13 +123,16 @@ class DeviationLegend(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self) -> None:
+    def __init__(self, extra_rows: Sequence[str] = ()) -> None:
+        """`extra_rows`: legend entries (HTML) of further map layers, below the colours."""
         super().__init__()
         self._name = "DeviationLegend"
         rows = [
             f'<div><i style="background:{colour}"></i>{label}</div>' for _, colour, label in DEVIATION_CLASSES
         ]
-        self.content = f"<b>{bi('网格户数偏差', 'Grid deviation from target')}</b>{''.join(rows)}"
+        self.content = f"<b>{bi('网格户数偏差', 'Grid deviation from target')}</b>{''.join(rows)}" + "".join(
+            extra_rows
+        )
 
 
 class MetricScale(MacroElement):

@@ -15,11 +15,13 @@ from sqlalchemy import Connection, Engine
 from boundaries.executor import make_executor
 from boundaries.partition import HierarchyProblem, HierarchyResult, LevelOptions, partition_hierarchies
 from boundaries.score import Weights
+from boundaries.solve import nearest_count
 from gis_api.districts.service import resolve_district
 from gis_api.errors import InvalidInputError
-from gis_api.redistrict.inputs import read_inputs
+from gis_api.redistrict.compounds import spread_shared_points
+from gis_api.redistrict.inputs import RedistrictInputs, read_inputs
 from gis_api.redistrict.store import PlanGeometry, plan_geometry, store_plan
-from gis_api.redistrict.units import UnitSet, build_units
+from gis_api.redistrict.units import CutLimits, UnitSet, build_units
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -41,7 +43,7 @@ class RedistrictOptions:
     barrier_weight: float = 3.0
     change_weight: float = 0.0
     community_counts: dict[str, int] = field(default_factory=dict)
-    """Communities per street code, overriding round(households / target) and the official CSV."""
+    """Communities per street code, overriding the count nearest the target and the official CSV."""
     keep_communities: tuple[str, ...] = ()
     """Active-plan communities whose units stay together (their boundary is kept where targets allow)."""
     locks: Path | None = None
@@ -80,12 +82,27 @@ class RedistrictReport:
 
 
 def read_official(path: Path | None) -> pd.DataFrame:
-    """Official communities (code, name, street_code), or an empty frame."""
+    """Official communities (code, name, street_code), or an empty frame; a bad file is named."""
     if path is None:
         return pd.DataFrame(columns=["code", "name", "street_code"])
-    frame = pd.read_csv(path, dtype=str)
-    frame = frame.rename(columns={"streetCode": "street_code"})[["code", "name", "street_code"]]
-    frame["name"] = frame["name"].str.replace("居委会", "", regex=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InvalidInputError(f"--official-codes {path.name}: cannot read it as CSV: {error}") from None
+    frame = frame.rename(columns={"streetCode": "street_code"})
+    missing = sorted({"code", "name", "street_code"} - set(frame.columns))
+    if missing:
+        raise InvalidInputError(f"--official-codes {path.name}: missing column(s) {missing} "
+                                "(expected code,name,streetCode)")  # fmt: skip
+    frame = frame[["code", "name", "street_code"]].dropna(subset=["code", "street_code"])
+    bad = frame[~frame["code"].str.fullmatch(r"\d{12}") | (frame["code"].str[:9] != frame["street_code"])]
+    if len(bad):
+        code = bad["code"].iloc[0]
+        raise InvalidInputError(
+            f"--official-codes {path.name}: community code {code!r} is not 12 digits "
+            "starting with its streetCode"
+        )
+    frame["name"] = frame["name"].fillna("").str.replace("居委会", "", regex=False)
     return frame
 
 
@@ -93,15 +110,47 @@ def stairwell_group(options: RedistrictOptions) -> int:
     """Largest grid-level piece of a building: the width of the grid tolerance band (2 × 10 % × 300 = 60).
 
     A tower is split by stairwell/floor order into pieces no larger than the band, so a grid can
-    always be brought within tolerance; communities never split a building."""
+    always be brought within tolerance."""
     return max(1, round(2 * options.grid_target * options.grid_tolerance))
+
+
+def cut_limits(inputs: RedistrictInputs, options: RedistrictOptions, counts: dict[str, int]) -> CutLimits:
+    """The same rule as for grids one level up, per street (see CutLimits).
+
+    A street's communities average mean = households / count (the count given, or the one nearest
+    the target); pieces are at most the band 2 × tolerance × min(target, mean) (300 for 3,000 ±5 %),
+    so that a compound of 24,000 households at one point can be balanced even where official
+    counts make communities small, but never finer than the grids' pieces; a building whose
+    households have addresses of their own stays whole up to mean × (1 + tolerance). Grids cut
+    towers by stairwell at the grid band (60) and households without positions of their own at a
+    third of it (20): a community whose grid mean lies 6.7 % off the target searches ±3.3 %, a
+    window of about 20 households."""
+    totals = inputs.buildings.groupby("street_code")["households"].sum()
+    grid_piece = stairwell_group(options)
+    piece, whole = {}, {}
+    for street in inputs.streets["code"].tolist():
+        total = float(totals.get(street, 0))
+        count = counts.get(street) or nearest_count(total, options.community_target)
+        mean = total / max(count, 1) if total > 0 else options.community_target
+        band = round(2 * options.community_tolerance * min(options.community_target, mean))
+        piece[street] = max(grid_piece, band)
+        whole[street] = max(grid_piece, int(mean * (1 + options.community_tolerance)))
+    return CutLimits(piece, whole, grid_piece, max(1, grid_piece // 3))
+
+
+def street_counts(official: pd.DataFrame, options: RedistrictOptions) -> dict[str, int]:
+    """Communities per street fixed by the official codes, then by --count."""
+    counts = official.groupby("street_code").size().to_dict() if len(official) else {}
+    counts.update(options.community_counts)
+    return {str(street): int(count) for street, count in counts.items()}
 
 
 def grid_search_tolerance(options: RedistrictOptions) -> float:
     """Tolerance around each community's own grid mean that keeps grids inside the nominal band.
 
     A community of 3,113 households makes 10 grids of 311 (+3.8 % over 300): searching for ±10 %
-    around 311 would accept grids at +14 % of the target, so the search aims at half the band."""
+    around 311 would accept grids at +14 % of the target, so the search aims at half the band, and
+    narrower where a community's grid mean lies further off (LevelOptions.nominal_tolerance)."""
     return options.grid_tolerance / 2
 
 
@@ -122,11 +171,12 @@ def optimiser_progress(progress: Progress) -> Callable[[str, int, int], None]:
 
 def hierarchy_problem(units: UnitSet, options: RedistrictOptions, official: pd.DataFrame) -> HierarchyProblem:
     """One district's nested problem: its units, the targets, the current plan and the locks."""
-    counts = official.groupby("street_code").size().to_dict() if len(official) else {}
-    counts.update(options.community_counts)
-    community_codes = units.units["community_code"].fillna("").to_numpy()
+    counts = street_counts(official, options)
+    community_codes = units.units["community_code"].astype(object).fillna("").to_numpy()
     community_ids = _ids(community_codes)
-    grid_codes = units.grid_units["parent_unit"].map(units.units["grid_code"]).fillna("").to_numpy()
+    grid_codes = (
+        units.grid_units["parent_unit"].map(units.units["grid_code"]).astype(object).fillna("").to_numpy()
+    )
     weights = Weights(
         compactness=options.compactness_weight, barrier=options.barrier_weight, change=options.change_weight
     )
@@ -142,7 +192,12 @@ def hierarchy_problem(units: UnitSet, options: RedistrictOptions, official: pd.D
             current=community_ids,
             locked=community_locks(units, options, community_codes, community_ids),
         ),
-        grid=LevelOptions(options.grid_target, grid_search_tolerance(options), current=_ids(grid_codes)),
+        grid=LevelOptions(
+            options.grid_target,
+            grid_search_tolerance(options),
+            current=_ids(grid_codes),
+            nominal_tolerance=options.grid_tolerance,
+        ),
         grid_units=units.grid_inputs(),
         weights=weights,
         minimal_disruption=options.minimal_disruption,
@@ -162,15 +217,36 @@ def community_locks(
             raise InvalidInputError(f"--keep-community {code}: no such community in the active plan")
         locked[codes == code] = id_of[code]
     if options.locks is not None:
-        table = pd.read_csv(options.locks, dtype={"building_id": "Int64", "community_code": str})
-        unit_of = {int(b): u for u, b in enumerate(units.units["building_id"]) if not pd.isna(b)}
+        table = read_locks(options.locks)
+        buildings = units.units["building_id"]
         for building, code in zip(table["building_id"], table["community_code"], strict=True):
-            if code not in id_of or int(building) not in unit_of:
+            pieces = np.flatnonzero((buildings == building).to_numpy())
+            if code not in id_of or pieces.size == 0:
                 raise InvalidInputError(
                     f"{options.locks.name}: building {building} / community {code} unknown"
                 )
-            locked[unit_of[int(building)]] = id_of[code]
+            locked[pieces] = id_of[code]  # every piece of a cut building
     return locked
+
+
+def read_locks(path: Path) -> pd.DataFrame:
+    """building_id, community_code rows of a locks CSV; a bad file is named."""
+    try:
+        table = pd.read_csv(path, dtype={"community_code": str}, encoding="utf-8-sig")
+        table["building_id"] = pd.to_numeric(table["building_id"], errors="raise").astype(np.int64)
+        return table[["building_id", "community_code"]]
+    except (OSError, KeyError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InvalidInputError(
+            f"--locks {path.name}: expected a CSV with columns building_id,community_code ({error})"
+        ) from None
+
+
+def check_counts(inputs: RedistrictInputs, options: RedistrictOptions) -> None:
+    """--count must name loaded streets."""
+    known = set(inputs.streets["code"])
+    unknown = sorted(set(options.community_counts) - known)
+    if unknown:
+        raise InvalidInputError(f"--count {unknown[0]}=...: no such street is loaded")
 
 
 def _ids(codes: np.ndarray) -> np.ndarray:
@@ -203,15 +279,18 @@ def redistrict_on(
     official = read_official(options.official_codes)
     district = resolve_district(connection, options.district)
     say(f"[redistrict] district {district.code} {district.name}, metric CRS {district.metric_crs}")
-    inputs = read_inputs(connection, district.code, district.metric_crs, official)
+    inputs, spread = spread_shared_points(
+        read_inputs(connection, district.code, district.metric_crs, official)
+    )
+    check_counts(inputs, options)
     lap("read")
-    units = build_units(inputs, stairwell_group(options), say)
+    units = build_units(inputs, cut_limits(inputs, options, street_counts(official, options)), say)
     lap("units")
     result = run_optimiser(units, options, official, say)
     lap("optimise")
     geometry: PlanGeometry = plan_geometry(units, result, official)
     lap("polygons")
-    plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options)
+    plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options, spread)
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)

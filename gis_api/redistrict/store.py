@@ -19,6 +19,7 @@ from gis_api.loaders.bulk import copy_frame, hex_ewkb
 from gis_api.loaders.validate import as_multipolygon
 from gis_api.locate.rule import first_by_code
 from gis_api.redistrict.inputs import RedistrictInputs
+from gis_api.redistrict.splits import split_metrics
 from gis_api.redistrict.units import UnitSet
 
 if TYPE_CHECKING:
@@ -96,8 +97,8 @@ def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoD
     return wgs84.set_geometry([as_multipolygon(g) for g in wgs84.geometry], crs="EPSG:4326")
 
 
-def household_assignment(inputs: RedistrictInputs, units: UnitSet, result: HierarchyResult) -> pd.DataFrame:
-    """household_id, grid index: towers split by household order follow their strip's grid."""
+def household_assignment(units: UnitSet, result: HierarchyResult) -> pd.DataFrame:
+    """household_id, grid index: pieces of a cut building take their slice of its household list."""
     building_of = units.units["building_id"].to_numpy()
     parts = []
     for parent, start, count, grid in zip(
@@ -106,7 +107,7 @@ def household_assignment(inputs: RedistrictInputs, units: UnitSet, result: Hiera
     ):  # fmt: skip
         building = building_of[parent]
         if count and not pd.isna(building):
-            ids = inputs.household_ids.get(int(building), np.empty(0, dtype=np.int64))[start : start + count]
+            ids = units.household_ids.get(int(building), np.empty(0, dtype=np.int64))[start : start + count]
             parts.append(np.c_[ids, np.full(ids.shape[0], grid)])
     stacked = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
     return pd.DataFrame(stacked, columns=["household_id", "grid"])
@@ -116,21 +117,25 @@ def contained_assignment(
     assignment: pd.DataFrame, inputs: RedistrictInputs, geometry: PlanGeometry
 ) -> pd.DataFrame:
     """Give the few households whose point lies outside their planned grid (a footprint reaching
-    over a cell edge) to the grid that contains them: a household belongs to the grid around it."""
+    over a cell edge) to the grid that contains them: a household belongs to the grid around it.
+
+    Households sharing their point with others keep their planned grid: no polygon separates
+    them, so their grid is defined by assignment (column by_assignment marks those left outside)."""
     grids = geometry.grids.geometry.to_numpy()
-    points = inputs.households.loc[assignment["household_id"], ["lon", "lat"]].to_numpy()
+    located = inputs.households.loc[assignment["household_id"]]
+    points = shapely.points(located[["lon", "lat"]].to_numpy())
     planned = assignment["grid"].to_numpy()
-    inside = shapely.covers(grids[planned], shapely.points(points))
-    if inside.all():
-        return assignment
-    stray = np.flatnonzero(~inside)
-    point_idx, grid_idx = shapely.STRtree(grids).query(shapely.points(points[stray]), predicate="intersects")
-    codes = geometry.grids["code"].to_numpy(dtype=object)
-    chosen = first_by_code(point_idx, grid_idx, codes, len(stray))  # shared edge: smallest code
+    outside = ~shapely.covers(grids[planned], points)
+    shared = located["shared"].to_numpy(dtype=bool)
+    stray = np.flatnonzero(outside & ~shared)
     fixed = planned.copy()
-    found = chosen >= 0
-    fixed[stray[found]] = chosen[found]
-    return assignment.assign(grid=fixed)
+    if stray.size:
+        point_idx, grid_idx = shapely.STRtree(grids).query(points[stray], predicate="intersects")
+        codes = geometry.grids["code"].to_numpy(dtype=object)
+        chosen = first_by_code(point_idx, grid_idx, codes, len(stray))  # shared edge: smallest code
+        found = chosen >= 0
+        fixed[stray[found]] = chosen[found]
+    return assignment.assign(grid=fixed, by_assignment=outside & shared)
 
 
 def recount(geometry: PlanGeometry, assignment: pd.DataFrame) -> None:
@@ -162,10 +167,11 @@ def store_plan(
     result: HierarchyResult,
     geometry: PlanGeometry,
     options: RedistrictOptions,
+    spread: list[dict[str, Any]] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Insert the district's draft plan, its communities, grids and household assignment; return id
     and metrics."""
-    outcome = plan_outcome(inputs, units, result, geometry, options)
+    outcome = plan_outcome(inputs, units, result, geometry, options, spread)
     return insert_plan(connection, district, geometry, outcome, options), outcome.metrics
 
 
@@ -183,9 +189,11 @@ def plan_outcome(
     result: HierarchyResult,
     geometry: PlanGeometry,
     options: RedistrictOptions,
+    spread: list[dict[str, Any]] | None = None,
 ) -> PlanOutcome:
-    """The household assignment (recounting the geometry's households) and the plan metrics."""
-    planned = household_assignment(inputs, units, result)
+    """The household assignment (recounting the geometry's households) and the plan metrics, with
+    every divided building and spread shared point (`spread`, from spread_shared_points)."""
+    planned = household_assignment(units, result)
     assignment = contained_assignment(planned, inputs, geometry)
     recount(geometry, assignment)
     metrics = plan_metrics(result, options)
@@ -193,6 +201,7 @@ def plan_outcome(
     metrics["grids"]["hull_ratio_mean"] = float(geometry.grids["hull_ratio"].mean())
     metrics["grids"].update(grid_deviation(geometry.grids["households"].to_numpy(), options.grid_target))
     metrics["households_regridded_by_position"] = int((assignment["grid"] != planned["grid"]).sum())
+    metrics.update(split_metrics(inputs, units, result, geometry, assignment, spread or []))
     return PlanOutcome(assignment, metrics)
 
 

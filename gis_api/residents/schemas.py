@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gis_api.inputs import Text
+
 Score = Field(ge=1, le=5)
 
 
@@ -30,9 +32,9 @@ class RatingIn(BaseModel):
     """A reporter's rating of the handling of their closed report, proven by the report's token."""
 
     model_config = ConfigDict(extra="forbid")
-    token: str = Field(min_length=1, max_length=100)
+    token: Text = Field(min_length=1, max_length=100)
     rating: int = Score
-    note: str = Field("", max_length=500)
+    note: Text = Field("", max_length=500)
 
 
 class RatingOut(BaseModel):
@@ -56,7 +58,7 @@ class SurveyAnswerIn(BaseModel):
     familiarity: int = Score
     trust: int = Score
     satisfaction: int = Score
-    note: str = Field("", max_length=500)
+    note: Text = Field("", max_length=500)
 
 
 class SurveyAnswerOut(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_api.auth.links import verify
+from gis_api.auth.links import LinkSecret, verify
 from gis_api.auth.scope import Principal
 from gis_api.auth.service import record_audit
 from gis_api.cases.models import Case
@@ -60,7 +60,7 @@ def _contact(session: Session, grid_id: int) -> dict[str, Any]:
 
 
 def rate_report(
-    session: Session, secret: bytes, case_id: int, token: str, rating: int, note: str = ""
+    session: Session, secret: LinkSecret, case_id: int, token: str, rating: int, note: str = ""
 ) -> Case:
     """Store the reporter's 1-5 rating of their closed report (once); it counts toward 满意度."""
     if not verify(secret, REPORT_TOKEN_PURPOSE, str(case_id), token):
@@ -76,7 +76,9 @@ def rate_report(
     return case
 
 
-def survey_context(session: Session, secret: bytes, token: str, now: datetime | None = None) -> SurveyContext:
+def survey_context(
+    session: Session, secret: LinkSecret, token: str, now: datetime | None = None
+) -> SurveyContext:
     """The household's grid and worker for the survey page, and whether it can still answer."""
     household_id, period = read_survey_token(secret, token)
     where = _household(session, household_id)
@@ -92,7 +94,7 @@ def survey_context(session: Session, secret: bytes, token: str, now: datetime | 
 
 
 def answer_survey(
-    session: Session, secret: bytes, token: str, answers: SurveyAnswers, now: datetime | None = None
+    session: Session, secret: LinkSecret, token: str, answers: SurveyAnswers, now: datetime | None = None
 ) -> str:
     """Store the household's answer for the token's period (409 if answered, or the period is over)."""
     household_id, period = read_survey_token(secret, token)
@@ -112,7 +114,7 @@ def _household(session: Session, household_id: int) -> dict[str, object]:
 
 
 def survey_links(
-    session: Session, principal: Principal, secret: bytes, grid_code: str, period: str, base_url: str
+    session: Session, principal: Principal, secret: LinkSecret, grid_code: str, period: str, base_url: str
 ) -> list[SurveyLink]:
     """A survey link per household of a grid in the operator's area (the read is audited)."""
     if principal.role.value not in OPERATORS:

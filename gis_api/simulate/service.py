@@ -14,10 +14,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis_api.cases.service import now_utc
+from gis_api.config import get_settings
 from gis_api.districts.service import resolve_district
 from gis_api.routing.engine import road_graph
 from gis_api.simulate.households import HouseholdSampler
 from gis_api.simulate.loop import EventLoop
+from gis_api.simulate.photo import stored_photo_ref
 from gis_api.simulate.simulation import Progress, Simulation, SimulationOptions, SimulationReport
 
 
@@ -27,6 +29,8 @@ def run_simulation(
     """Load one district's households and road graph once, then simulate; the first Ctrl-C stops
     cleanly. `district` None: the only district loaded."""
     options.check()
+    if not options.photo_refs:
+        options = replace(options, photo_refs=(stored_photo_ref(get_settings().var_dir),))
     with Session(engine) as session:
         target = resolve_district(session, district).code
         households = HouseholdSampler.from_session(session, options.behaviour.household_spread_m, target)

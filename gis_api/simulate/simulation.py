@@ -61,6 +61,8 @@ class SimulationOptions:
     start: datetime | None = None
     """Simulated time of the first moment (None: now); later stamps run `speed` times faster."""
     behaviour: Behaviour = field(default_factory=Behaviour)
+    photo_refs: tuple[str, ...] = ()
+    """Media refs attached to disposals whose category needs a photo (photo_on_dispose)."""
     district: str = ""
     """The district simulated (its code): cases elsewhere are not reported; '' = anywhere."""
 
@@ -409,7 +411,8 @@ class Simulation:
         return self.workers[member_id]
 
     def _self_dispose(self, case: SimCase) -> None:
-        if not self._act(case, "self_dispose", self.actors.patrol, lon=case.lon, lat=case.lat):
+        photos = self._photos(case)
+        if not self._act(case, "self_dispose", self.actors.patrol, lon=case.lon, lat=case.lat, media=photos):
             return self._abandon(case)
         self.stats.self_disposed += 1
         self._later("verify_delay_s", lambda: self._verify(case))
@@ -488,11 +491,16 @@ class Simulation:
             self._later("handling_s", lambda: self._dispose(worker, case))
 
     def _dispose(self, worker: Worker, case: SimCase) -> None:
-        disposed = self._act(case, "dispose", worker.actor, lon=worker.lon, lat=worker.lat, note="已处置")
+        where = {"lon": worker.lon, "lat": worker.lat}
+        disposed = self._act(case, "dispose", worker.actor, **where, note="已处置", media=self._photos(case))
         self._finish_job(worker)
         if not disposed:
             return self._abandon(case)
         self._later("verify_delay_s", lambda: self._verify(case))
+
+    def _photos(self, case: SimCase) -> tuple[str, ...]:
+        """The after-photo a disposal of this case's category needs (none where it needs none)."""
+        return self.options.photo_refs if self.catalog.get(case.category_code).photo_on_dispose else ()
 
     def _finish_job(self, worker: Worker) -> None:
         worker.job = None

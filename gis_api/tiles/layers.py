@@ -121,7 +121,7 @@ HOUSEHOLD_BUILDINGS_SQL = _mvt(
     id_column="id",
 )
 """z14-15 for scopes of whole districts (district, city): one row per building from the counts the
-database keeps (migration 0015), instead of every household of the tile; a dense z14 tile of a
+database keeps (migration 0014), instead of every household of the tile; a dense z14 tile of a
 city holds tens of thousands of households but a few thousand buildings. A building counts all its
 households of the scope, also those beyond the tile's buffer."""
 

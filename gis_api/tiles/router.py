@@ -21,9 +21,10 @@ from gis_api.tiles.service import (
 )
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
-# Everyone revalidates (cheap 304s) so a plan activation shows at once; households stay private.
+# Everyone revalidates (cheap 304s) so a plan activation shows at once; household points are
+# personal data: never stored by the browser or a proxy (no-store).
 CACHE_CONTROL_PUBLIC = "public, no-cache"
-CACHE_CONTROL_PRIVATE = "private, no-cache"
+CACHE_CONTROL_PRIVATE = "no-store"
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 

@@ -1,22 +1,26 @@
 """API fixtures shared by tests/api, tests/auth and tests/locate: app, client, areas, users.
 
 The app's sessions are the test's rolled-back `db_session`, so every request sees the fixture
-rows and nothing survives the test.
+rows and nothing survives the test. Every request runs as the API role (`SET ROLE wangge_api`),
+with exactly the privileges `wangge serve` has, so a grant the API lacks fails here; fixtures and
+assertions between requests run as the owner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gis_api.app import create_app
 from gis_api.auth.service import create_user
 from gis_api.config import Settings
+from gis_api.db.roles import API_ROLE, quote
 from gis_api.db.session import get_session
 from tests import tiny_district
 
@@ -41,13 +45,30 @@ def areas(connection: Connection) -> dict[str, int]:
     return tiny_district.build(connection)
 
 
+@contextmanager
+def as_api_role(connection: Connection, session: Session) -> Iterator[Session]:
+    """One request's session: the rows the test has so far are kept (its savepoint released), the
+    role is switched at the level of the outer transaction (no savepoint rollback inside the request
+    can undo it), and at the end, as the real session's close does, uncommitted work is discarded
+    and the owner's role comes back."""
+    if session.in_transaction():
+        session.commit()
+    connection.execute(text(f"SET ROLE {quote(API_ROLE)}"))
+    try:
+        yield session
+    finally:
+        session.rollback()
+        connection.execute(text("RESET ROLE"))
+
+
 @pytest.fixture
-def app(settings: Settings, db_session: Session) -> FastAPI:
-    """The real application whose requests all use the test's rolled-back session."""
+def app(settings: Settings, connection: Connection, db_session: Session) -> FastAPI:
+    """The real application whose requests all use the test's rolled-back session as the API role."""
     application = create_app(settings)
 
     def test_session() -> Iterator[Session]:
-        yield db_session
+        with as_api_role(connection, db_session) as session:
+            yield session
 
     application.dependency_overrides[get_session] = test_session
     return application

@@ -123,7 +123,7 @@ def test_other_plan_uses_stored_counts(
     [
         ({"bbox": "1,2,3"}, "query parameter bbox"),
         ({"bbox": "114.4,30.5,114.3,30.6"}, "min < max"),
-        ({"bbox": "a,b,c,d"}, "non-numeric"),
+        ({"bbox": "a,b,c,d"}, "ASCII digits"),
         ({"street": "42010600"}, "query parameter street"),
         ({"simplify": "-1"}, "query parameter simplify"),
         ({"plan_id": "x"}, "query parameter plan_id"),

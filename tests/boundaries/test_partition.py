@@ -94,10 +94,12 @@ def test_fixed_boundary_keeps_both_sides(rng: np.random.Generator) -> None:
     assert result.assignment[[2, 8]].tolist() == [1, 1]
 
 
-def test_target_above_parent_households_is_infeasible(rng: np.random.Generator) -> None:
-    graph, households = lattice_graph(2, 2), np.full(4, 10.0)
-    with pytest.raises(InfeasibleError, match="target 3000 households is above the parent's 40 households"):
-        partition(graph, households, None, 3000.0, 0.05, rng)
+def test_parent_smaller_than_the_target_is_one_district(rng: np.random.Generator) -> None:
+    graph, households = lattice_graph(2, 2), np.array([749.0, 749, 749, 749])  # 2,996 households
+    result = partition(graph, households, None, 3000.0, 0.05, rng)
+    assert result.k == 1
+    assert result.assignment.tolist() == [0, 0, 0, 0]
+    assert result.out_of_tolerance == ()
 
 
 def test_more_districts_than_units_is_infeasible(rng: np.random.Generator) -> None:
@@ -129,3 +131,13 @@ def test_oversize_unit_is_reported(rng: np.random.Generator) -> None:
     result = partition(graph, np.array([120.0, 10, 10, 60]), 2, None, 0.05, rng)
     assert result.oversize_units == (0,)
     assert result.out_of_tolerance == (0, 1)  # 120 vs 80: the heavy unit pushes both out
+
+
+def test_a_unit_heavier_than_a_district_gives_a_valid_quiet_seed(capfd: pytest.CaptureFixture[str]) -> None:
+    from boundaries.seed import metis_seed
+
+    graph = lattice_graph(4, 4)
+    households = np.r_[24_000.0, np.full(15, 100.0)]  # METIS complains: "too many parts"
+    labels = metis_seed(graph, households, 8, np.random.default_rng(1))
+    assert sorted(set(labels.tolist())) == list(range(8))
+    assert capfd.readouterr().out == ""

@@ -26,6 +26,7 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Page,
+    Playwright,
     Response,
     ViewportSize,
     sync_playwright,
@@ -38,6 +39,7 @@ from gis_api.config import PROJECT_ROOT
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster, free_loopback_port
 from gis_api.districts.service import record_layer
+from gis_api.open311.keys import provision_residents_key
 from tests import tiny_district
 from tests.cases import fixtures as world_fixtures
 from tests.plans.test_service import draft_split_east_west
@@ -138,8 +140,10 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
-    """A fresh database and API process per test module (tests inside a module share its data)."""
+def live_app(cluster: EmbeddedCluster, request: pytest.FixtureRequest) -> Iterator[LiveApp]:
+    """A fresh database and API process per test module (tests inside a module share its data).
+
+    A module may define `live_app_env(var_dir) -> dict` to add environment variables for its API."""
     name = f"wangge_browser_{os.getpid()}"
     cluster.drop_database(name)
     url = cluster.create_database(name)
@@ -149,7 +153,10 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
     port = free_loopback_port()
     # uploads (and the token secret) go to a throwaway folder, never the installation's var/
     var_dir = Path(tempfile.mkdtemp(prefix="wangge-browser-"))
+    with Session(engine) as session:  # the residents' page's channel key, as `wangge demo` makes it
+        provision_residents_key(session, var_dir)
     env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_BASEMAP_URL": "", "WANGGE_VAR_DIR": str(var_dir)}
+    env |= getattr(request.module, "live_app_env", lambda folder: {})(var_dir)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -179,11 +186,17 @@ def live_app(cluster: EmbeddedCluster) -> Iterator[LiveApp]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver for the session (a module may launch its own Chromium with it)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @dataclass

@@ -26,7 +26,7 @@ def test_login_renders_tile_layers(live_app: LiveApp, open_page: Callable[..., W
     watched = open_page()
     log_in(watched, live_app.base_url, "/", "admin")
     page = watched.page
-    page.wait_for_function("document.querySelectorAll('canvas.wg-vtile').length >= 4")
+    page.wait_for_function("() => document.querySelectorAll('canvas.wg-vtile').length >= 4")
     wait_for_tiles_settled(watched)  # the view fitted to the district, with household tiles (z >= 14)
     layers = {url.split("/tiles/")[1].split("/")[0] for _, url in watched.tiles}
     assert {"roads", "streets", "communities", "grids", "households"} <= layers
@@ -86,8 +86,11 @@ def test_city_view_spans_the_districts_and_says_demo_data(
         and notice.inner_text() == "演示数据"
         and "武昌区" in (notice.get_attribute("title") or "")
     )
+    # the city's 12345 desk may take calls and read callers; its operators follow tracks in every district
+    page.wait_for_selector("#wg-desk-open:not([hidden])")
+    page.wait_for_selector("#wg-track-member option[value]:not([value=''])", state="attached")
     page.select_option("#wg-scope", "420111")
-    page.wait_for_function("document.querySelector('#wg-scope').value === '420111'")
+    page.wait_for_function("() => document.querySelector('#wg-scope').value === '420111'")
 
 
 def test_incident_appears_live_and_dispatch_changes_its_state(

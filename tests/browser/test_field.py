@@ -33,7 +33,8 @@ def dispatched_case(live_app: LiveApp, description: str) -> int:
     return int(case["id"])
 
 
-def phone(open_page: Callable[..., Watched], live_app: LiveApp) -> Watched:
+def phone(open_page: Callable[..., Watched], live_app: LiveApp, base_url: str | None = None) -> Watched:
+    """The field app on a phone-sized page with a position, logged in as the grid worker."""
     watched = open_page(
         viewport=PHONE,
         geolocation={"longitude": LON + 0.002, "latitude": LAT - 0.001},
@@ -41,7 +42,7 @@ def phone(open_page: Callable[..., Watched], live_app: LiveApp) -> Watched:
         is_mobile=True,
         has_touch=True,
     )
-    log_in(watched, live_app.base_url, "/field", "worker")
+    log_in(watched, base_url or live_app.base_url, "/field", "worker")
     return watched
 
 
@@ -92,7 +93,12 @@ def test_assignment_arrives_and_is_disposed_with_photo(
 def test_offline_actions_are_delivered_once_after_reconnect(
     live_app: LiveApp, open_page: Callable[..., Watched], tmp_path: Path
 ) -> None:
-    watched = phone(open_page, live_app)
+    offline_queue_flow(phone(open_page, live_app), live_app, tmp_path)
+
+
+def offline_queue_flow(watched: Watched, live_app: LiveApp, tmp_path: Path) -> None:
+    """Offline: start a case and file a patrol report with a photo; back online, each is delivered
+    exactly once and the queue survives a reload empty."""
     page = watched.page
     case_id = dispatched_case(live_app, "离线测试")
     card = page.locator(f".wg-card[data-case-id='{case_id}']")
@@ -102,7 +108,8 @@ def test_offline_actions_are_delivered_once_after_reconnect(
     card.locator("button[data-action='start']").click()
     page.click(".wg-tabs button[data-tab='report']")
     page.select_option("#wg-report-category", "E0102")
-    page.fill("#wg-report-description", "巡查发现暴露垃圾（离线上报）")
+    description = f"巡查发现暴露垃圾（离线上报 {case_id}）"
+    page.fill("#wg-report-description", description)
     page.locator("#wg-report-photo").set_input_files(str(photo_file(tmp_path)))
     page.click("#wg-report-form button[type=submit]")
     page.wait_for_selector("#wg-queue[data-count='3']")  # start, the photo, the report
@@ -112,7 +119,7 @@ def test_offline_actions_are_delivered_once_after_reconnect(
     page.wait_for_selector("#wg-queue[data-count='0']", state="attached", timeout=10000)
     assert actions_of(live_app, case_id).count("start") == 1
     reports = live_app.get("admin", "/cases?limit=500")["items"]
-    offline = [c for c in reports if c["description"] == "巡查发现暴露垃圾（离线上报）"]
+    offline = [c for c in reports if c["description"] == description]
     assert len(offline) == 1
     report_event = live_app.get("admin", f"/cases/{offline[0]['id']}")["events"][0]
     (ref,) = report_event["media"]
@@ -123,3 +130,31 @@ def test_offline_actions_are_delivered_once_after_reconnect(
     page.wait_for_selector("body[data-ready='true']")
     assert page.locator("#wg-queue").get_attribute("data-count") == "0"
     assert actions_of(live_app, case_id).count("start") == 1
+
+
+def test_a_dropped_tab_comes_back_logged_in_and_csp_holds(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    """The phone drops the tab (sessionStorage gone): the refresh token in localStorage renews the
+    session without the login dialog, and an access token about to expire is renewed before use."""
+    watched = phone(open_page, live_app)
+    page = watched.page
+    first_refresh = page.evaluate("localStorage.getItem('wangge.refresh')")
+    assert first_refresh
+    policy = httpx.get(f"{live_app.base_url}/field").headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    page.evaluate("sessionStorage.clear()")  # what a dropped tab loses
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']", timeout=15000)
+    # the offline copy of the grid's tiles is taken after start-up: let it finish before the token
+    # runs out below, as a phone would have long before
+    page.wait_for_selector("body[data-cached-tiles]", state="attached", timeout=30000)
+    assert page.locator("#wg-login").count() == 0
+    assert page.evaluate("localStorage.getItem('wangge.refresh')") not in (None, first_refresh)  # rotated
+    before = page.evaluate("sessionStorage.getItem('wangge.token')")
+    page.evaluate("sessionStorage.setItem('wangge.expires', '0')")  # the access token ran out
+    me = page.evaluate(
+        "import('/static/js/api.js').then((api) => api.getJson('/members/me')).then((m) => m.id)"
+    )
+    assert me == live_app.members["worker"]
+    assert page.evaluate("sessionStorage.getItem('wangge.token')") != before  # renewed before the call

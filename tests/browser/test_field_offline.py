@@ -5,7 +5,9 @@ a refused location permission explained on screen."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,17 +16,9 @@ from sqlalchemy import text
 from gis_api.households.doorcode import door_code
 from gis_api.loaders.chinese_datums import from_wgs84
 from tests.browser.conftest import PHONE, LiveApp, Watched, log_in, snapshot
-from tests.browser.test_field import dispatched_case, phone
+from tests.browser.test_field import actions_of, dispatched_case, phone
 
 pytestmark = pytest.mark.browser
-SAMPLES = [
-    (114.3052, 30.5453),
-    (116.391, 39.907),
-    (87.617, 43.793),
-    (126.535, 45.803),
-    (109.512, 18.252),
-    (2.35, 48.85),
-]
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +39,15 @@ def doors(live_app: LiveApp) -> dict[int, str]:
     return {int(r.id): str(r.door_label) for r in rows}
 
 
-def test_installable_and_offline_after_the_first_load(
-    live_app: LiveApp, open_page: Callable[..., Watched]
-) -> None:
-    watched = phone(open_page, live_app)
+def offline_after_the_first_load(watched: Watched, live_app: LiveApp, name: str) -> None:
+    """The first load online installs the service worker and caches the worker's grid tiles; offline,
+    a reload starts the app from the worker's cache with the phone's copy of the assignments (taken
+    at a time shown in Beijing time, whatever the phone's zone) and draws the cached tiles."""
     page = watched.page
     case_id = dispatched_case(live_app, "离线可见的任务")
     page.locator(f".wg-card[data-case-id='{case_id}']").wait_for(timeout=5000)
     page.wait_for_selector("body[data-offline-ready='true']", timeout=20000)
     assert int(page.get_attribute("body", "data-cached-tiles") or 0) >= 3  # the grid at every layer and zoom
-    manifest = httpx.get(f"{live_app.base_url}/field.webmanifest").json()
-    assert manifest["start_url"] == "/field" and manifest["display"] == "standalone"
-    sizes = {icon["sizes"] for icon in manifest["icons"]}
-    assert sizes == {"192x192", "512x512"}
-    for icon in manifest["icons"]:
-        assert httpx.get(live_app.base_url + icon["src"]).headers["content-type"] == "image/png"
-    assert page.evaluate("document.querySelector('link[rel=manifest]').href").endswith("/field.webmanifest")
     page.context.set_offline(True)
     page.reload()
     page.wait_for_selector("body[data-ready='true']", timeout=15000)
@@ -68,14 +55,62 @@ def test_installable_and_offline_after_the_first_load(
     assert page.locator("#wg-net").get_attribute("data-online") == "false"
     page.locator(f".wg-card[data-case-id='{case_id}']").wait_for()  # from the phone's copy
     banner = page.locator("#wg-cached")
-    assert banner.is_visible() and banner.get_attribute("data-cached-at")
+    cached_at = banner.get_attribute("data-cached-at") or ""
+    assert banner.is_visible() and cached_at
     assert "缓存的任务列表" in banner.inner_text()
+    beijing = datetime.fromisoformat(cached_at.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") != "Asia/Shanghai"
+    assert f"{beijing:%H:%M}" in banner.inner_text()
     page.click(".wg-tabs button[data-tab='map']")
     page.wait_for_function(
-        "Number(document.body.dataset.gridFeatures ?? 0) > 0", timeout=10000
+        "() => Number(document.body.dataset.gridFeatures ?? 0) > 0", timeout=10000
     )  # cached tiles
-    snapshot(watched, "field_offline")
+    snapshot(watched, name)
     page.context.set_offline(False)
+
+
+def test_installable_and_offline_after_the_first_load(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    watched = phone(open_page, live_app)
+    page = watched.page
+    manifest = httpx.get(f"{live_app.base_url}/field.webmanifest").json()
+    assert manifest["start_url"] == "/field" and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert sizes == {"192x192", "512x512"}
+    for icon in manifest["icons"]:
+        assert httpx.get(live_app.base_url + icon["src"]).headers["content-type"] == "image/png"
+    assert page.evaluate("document.querySelector('link[rel=manifest]').href").endswith("/field.webmanifest")
+    offline_after_the_first_load(watched, live_app, "field_offline")
+
+
+def test_reopened_offline_without_the_tab_session_then_renewed_online(
+    live_app: LiveApp, open_page: Callable[..., Watched]
+) -> None:
+    """Offline, a tab without its session (a new tab, or one the phone dropped) opens as the device's
+    account from the phone's copies, without a login it could not send; the work done offline is
+    queued, and back online the refresh token renews the session and the queue is delivered."""
+    watched = phone(open_page, live_app)
+    page = watched.page
+    case_id = dispatched_case(live_app, "离线重开的任务")
+    page.locator(f".wg-card[data-case-id='{case_id}']").wait_for(timeout=5000)
+    page.wait_for_selector("body[data-offline-ready='true']", timeout=20000)
+    refresh = page.evaluate("localStorage.getItem('wangge.refresh')")
+    page.context.set_offline(True)
+    page.evaluate("sessionStorage.clear()")  # what a new tab starts with
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']", timeout=15000)
+    assert page.locator("#wg-login").count() == 0
+    assert page.locator("#wg-who").inner_text().startswith("worker")
+    assert page.evaluate("sessionStorage.getItem('wangge.token')") is None  # nothing could be renewed
+    card = page.locator(f".wg-card[data-case-id='{case_id}']")
+    card.locator("button[data-action='start']").click()
+    page.wait_for_selector("#wg-queue[data-count='1']")
+    page.context.set_offline(False)
+    page.wait_for_selector("body[data-delivered='1']", timeout=20000)
+    assert page.evaluate("sessionStorage.getItem('wangge.token')")  # renewed by the refresh token
+    assert page.evaluate("localStorage.getItem('wangge.refresh')") not in (None, refresh)  # rotated
+    assert actions_of(live_app, case_id).count("start") == 1
 
 
 def test_navigation_links_carry_gcj02_and_bd09(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
@@ -99,24 +134,6 @@ def test_navigation_links_carry_gcj02_and_bd09(live_app: LiveApp, open_page: Cal
     assert baidu["coord_type"] == ["bd09ll"]
 
 
-def test_js_datums_match_python(live_app: LiveApp, open_page: Callable[..., Watched]) -> None:
-    watched = open_page()
-    page = watched.page
-    page.goto(f"{live_app.base_url}/report")  # any page of ours: the module is imported into it
-    page.wait_for_selector("body[data-ready='true']")
-    converted = page.evaluate(
-        """async (points) => {
-            const d = await import('/static/js/datums.js');
-            return points.map(([lon, lat]) => [d.wgs84ToGcj02(lon, lat), d.wgs84ToBd09(lon, lat)]);
-        }""",
-        SAMPLES,
-    )
-    for (lon, lat), (gcj, bd) in zip(SAMPLES, converted, strict=True):
-        for datum, got in (("gcj02", gcj), ("bd09", bd)):
-            x, y = from_wgs84(datum, [lon], [lat])
-            assert got == pytest.approx([x[0], y[0]], abs=1e-9), (datum, lon, lat)
-
-
 def test_visit_from_nearby_households_or_a_door_code(
     live_app: LiveApp, open_page: Callable[..., Watched], doors: dict[int, str]
 ) -> None:
@@ -124,7 +141,7 @@ def test_visit_from_nearby_households_or_a_door_code(
     page = watched.page
     page.click(".wg-tabs button[data-tab='visit']")
     assert page.locator("#wg-visit-submit").is_disabled()  # no household yet, and no id box to type in
-    page.wait_for_function("document.getElementById('wg-report-position').textContent !== ''")  # a fix
+    page.wait_for_function("() => document.getElementById('wg-report-position').textContent !== ''")  # a fix
     page.click("#wg-nearby-refresh")
     page.wait_for_selector("#wg-nearby[data-count='2']")
     assert doors[21] in page.locator("#wg-nearby").inner_text()

@@ -18,7 +18,7 @@ def test_compare_two_plans_and_activate_one(live_app: LiveApp, open_page: Callab
     assert "50.0%" in page.locator("#wg-same-grid").inner_text()
     assert page.locator("#wg-metrics-table tbody tr").count() >= 10
     assert page.locator("path.wg-moved").count() == 2
-    page.wait_for_function("Number(document.body.dataset.tiles ?? 0) >= 2")
+    page.wait_for_function("() => Number(document.body.dataset.tiles ?? 0) >= 2")
     grid_tiles = [url for status, url in watched.tiles if "/tiles/grids/" in url and status == 200]
     assert any(f"plan_id={live_app.draft_plan}" in url for url in grid_tiles)
     assert any(f"plan_id={live_app.active_plan}" in url for url in grid_tiles)

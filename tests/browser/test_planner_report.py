@@ -1,10 +1,13 @@
 """The plan report built from the planner page and opened in a new tab: map legend and scale bar,
-both languages, the grids to review; no console errors in the report either."""
+both languages, the grids to review; no console errors in the report either. The report keeps its
+own sandboxed policy under the app's strict one: its inline scripts run, in an opaque origin that
+cannot read the app's storage (the refresh token)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, LiveApp, Watched, log_in, snapshot
@@ -27,7 +30,15 @@ def test_build_and_open_the_plan_report(live_app: LiveApp, open_page: Callable[.
     report.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     report.on("pageerror", lambda e: errors.append(str(e)))
     report.wait_for_load_state("load")
-    report.wait_for_selector(".wg-legend")
+    report.wait_for_selector(".wg-legend")  # drawn by the report's inline scripts
+    policy = httpx.get(report.url).headers["content-security-policy"]
+    assert policy.startswith("sandbox allow-scripts allow-popups;") and "script-src 'unsafe-inline'" in policy
+    # the global policy did not replace it, and the document gets no origin of ours
+    assert "'self'" not in policy and "allow-same-origin" not in policy
+    assert report.evaluate("self.origin") == "null"
+    read_storage = "() => { try { return localStorage.length; } catch (error) { return error.name; } }"
+    assert report.evaluate(read_storage) == "SecurityError"
+    assert page.evaluate("localStorage.getItem('wangge.refresh')")  # the planner's page holds one
     assert report.locator("h1 .zh").inner_text().startswith("武昌区 · ")  # the plan's district, by name
     assert report.locator(".leaflet-control-scale-line").count() == 1  # metric only
     assert (

@@ -3,6 +3,7 @@ status, a rating once closed (counted in 满意度); the household survey from i
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -23,12 +24,17 @@ window.__postedForms = [];
 const originalFetch = window.fetch;
 window.fetch = (input, init = {}) => {
   if (init.body instanceof FormData) {
-    window.__postedForms.push({ jurisdiction_id: init.body.get('jurisdiction_id') });
+    window.__postedForms.push({
+      jurisdiction_id: init.body.get('jurisdiction_id'),
+      api_key: init.body.get('api_key'),
+      photos: init.body.getAll('media').length,
+    });
   }
   return originalFetch(input, init);
 };
 """
-"""Test instrumentation: note the jurisdiction of each multipart form the page posts."""
+"""Test instrumentation: note the jurisdiction, api_key and photo count of each multipart form the
+page posts."""
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +63,17 @@ def resident(
     return watched
 
 
+def second_photo(tmp_path: Path) -> Path:
+    """Another valid PNG (2×1 pixels), so the report carries two different photos."""
+    path = tmp_path / "second.png"
+    path.write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAADklEQVR4nGP4z8AAQv8BD/kD/YURmXYAAAAASUVORK5CYII="
+        )
+    )
+    return path
+
+
 def close_as_staff(live_app: LiveApp, case_id: int) -> None:
     """Operators take the resident's report through dispatch to closed."""
     for action in ("accept", "register"):
@@ -67,8 +84,10 @@ def close_as_staff(live_app: LiveApp, case_id: int) -> None:
             {"w": live_app.members["worker"]},
         )
     live_app.post("admin", f"/cases/{case_id}/dispatch")
-    for action in ("start", "dispose", "verify", "close"):
-        live_app.post("admin", f"/cases/{case_id}/actions/{action}")
+    # whoever disposed may not verify (separation of duties): the west street's operator does
+    steps = (("admin", "start"), ("admin", "dispose"), ("west_op", "verify"), ("admin", "close"))
+    for actor, action in steps:
+        assert live_app.post(actor, f"/cases/{case_id}/actions/{action}").status_code == 200
 
 
 def test_my_grid_report_follow_and_rate(
@@ -90,20 +109,32 @@ def test_my_grid_report_follow_and_rate(
     page.click(".wg-res-tabs button[data-tab='new']")
     page.select_option("#wg-new-category", "E0201")
     page.fill("#wg-new-description", "楼道口贴满小广告")
-    page.locator("#wg-new-photo").set_input_files(str(photo_file(tmp_path)))
+    photos = [photo_file(tmp_path), second_photo(tmp_path)]
+    page.locator("#wg-new-photo").set_input_files([str(path) for path in photos])
     page.click("#wg-new-submit")
     page.wait_for_selector("#wg-new-result[data-request-id]")
-    # the district holding the place (Chromium hides multipart bodies from Playwright: see RECORD_FORMS)
-    assert page.evaluate("window.__postedForms") == [{"jurisdiction_id": world_fixtures.GRID_SW[:6]}]
+    # the district holding the place and the page's channel key from /config.json, with both photos
+    # (Chromium hides multipart bodies from Playwright: see RECORD_FORMS)
+    key = (live_app.var_dir / "residents_api_key").read_text().strip()
+    assert key and httpx.get(f"{live_app.base_url}/config.json").json()["residents_api_key"] == key
+    posted = {"jurisdiction_id": world_fixtures.GRID_SW[:6], "api_key": key, "photos": 2}
+    assert page.evaluate("window.__postedForms") == [posted]
     case_id = int(page.locator("#wg-new-result").get_attribute("data-request-id") or 0)
     snapshot(watched, "residents_submitted")
     case = live_app.get("admin", f"/cases/{case_id}")
-    ref = f"media:sha256:{hashlib.sha256(photo_file(tmp_path).read_bytes()).hexdigest()}"
-    assert (case["source"], case["description"], case["events"][0]["media"]) == (
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in photos]
+    assert (case["source"], case["description"], case["public"], case["events"][0]["media"]) == (
         "open311",
         "楼道口贴满小广告",
-        [ref],
+        True,
+        [f"media:sha256:{digest}" for digest in digests],
     )
+    assert case["events"][0]["actor"] == "open311:residents"  # the page's channel
+    # the feed publishes the resident's photo as a public copy
+    public = httpx.get(f"{live_app.base_url}/open311/v2/requests/{case_id}.json").json()[0]
+    assert public["media_url"] == f"/open311/v2/media/{digests[0]}"
+    copy = httpx.get(f"{live_app.base_url}{public['media_url']}")
+    assert copy.status_code == 200 and copy.content == photos[0].read_bytes()
     page.click("#wg-follow")
     page.wait_for_selector("#wg-track-card[data-status='open']")
     close_as_staff(live_app, case_id)

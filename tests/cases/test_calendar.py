@@ -11,6 +11,8 @@ from gis_api.errors import InvalidInputError, LoadError
 
 CN = ZoneInfo("Asia/Shanghai")
 CAL = default_calendar()
+SHIPPED = load_calendar(Path(__file__).resolve().parents[2] / "gis_api" / "cases" / "calendar_default.toml")
+"""The shipped file alone (without years a developer may have imported under var/holidays/)."""
 
 
 def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -87,7 +89,10 @@ CUSTOM = """
 timezone = "Asia/Shanghai"
 weekdays = [1, 2, 3, 4, 5, 6]
 hours = [["09:00", "17:00"]]
-holidays = ["2026-03-04"]
+
+[years.2026]
+source = "a test calendar: one made-up day off"
+holidays = [{ name = "test", from = 2026-03-04, to = 2026-03-04 }]
 """
 
 
@@ -105,7 +110,9 @@ def test_custom_calendar_file(tmp_path: Path) -> None:
         ("[1, 2, 3, 4, 5, 6]", "[0, 1]", "weekdays must be ISO numbers"),
         ('"17:00"', '"08:00"', "ends before it starts"),
         ('"Asia/Shanghai"', '"Mars/Olympus"', "unknown time zone"),
-        ('"2026-03-04"', '"2026-13-04"', "month must be in 1..12"),
+        ("to = 2026-03-04", 'to = "2026-13-04"', "month must be in 1..12"),
+        ("[years.2026]", "[years.26]", "a year must be four digits"),
+        ("[years.2026]", 'holidays = ["2026-03-04"]\n[years.2026]', "holidays must be listed per year"),
         ("timezone", "tz", "missing key 'timezone'"),
     ],
 )
@@ -121,3 +128,40 @@ def test_calendar_without_working_days_fails_clearly(tmp_path: Path) -> None:
     path.write_text(CUSTOM.replace("[1, 2, 3, 4, 5, 6]", "[]"))
     with pytest.raises(InvalidInputError, match="no working time left"):
         load_calendar(path).add_working_hours(at(2026, 3, 2, 9), 1)
+
+
+def test_a_calendar_must_say_which_years_it_covers(tmp_path: Path) -> None:
+    path = tmp_path / "calendar.toml"
+    path.write_text(CUSTOM.split("[years.2026]")[0])
+    with pytest.raises(LoadError, match="covers no year"):
+        load_calendar(path)
+
+
+def test_default_covers_2025_and_2026_with_sources() -> None:
+    assert SHIPPED.years == (2025, 2026)
+    assert SHIPPED.covered_until == date(2026, 12, 31)
+    assert all("国务院办公厅" in s.source and "https://www.gov.cn/" in s.source for s in SHIPPED.schedules)
+
+
+@pytest.mark.parametrize(
+    ("today", "days_left", "warning", "says"),
+    [
+        (date(2026, 6, 1), 213, False, "(213 days from now)"),
+        (date(2026, 11, 1), 60, True, "import the 2027 State Council schedule"),
+        (date(2026, 12, 5), 26, True, "26 days from now"),
+        (date(2027, 1, 5), -5, True, "ended on 2026-12-31"),
+    ],
+)
+def test_status_warns_from_sixty_days_before_the_end(
+    today: date, days_left: int, warning: bool, says: str
+) -> None:
+    status = SHIPPED.status(today)
+    assert (status.days_left, status.warning) == (days_left, warning)
+    assert says in status.message()
+
+
+def test_coverage_is_checked_in_beijing_time() -> None:
+    assert SHIPPED.covers(at(2026, 12, 31, 23, 59))
+    assert not SHIPPED.covers(at(2027, 1, 1, 0, 0))
+    assert not SHIPPED.covers(datetime(2026, 12, 31, 16, 30, tzinfo=UTC))  # 00:30 on 1 January in Beijing
+    assert not SHIPPED.covers(at(2024, 12, 31, 12))

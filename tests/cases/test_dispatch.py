@@ -82,7 +82,7 @@ def test_falls_back_to_community_then_conflict(db_session: Session, world: World
     assert decision.member_id == world.members["neighbour"]
     assert decision.explanation["chosen"]["tier"] == "community"
     other = registered_case(db_session)
-    with pytest.raises(ConflictError, match="no available team member who may handle E0201"):
+    with pytest.raises(ConflictError, match="no available team member of your area who may handle E0201"):
         dispatch_case(db_session, other.id, OPERATOR, now=MONDAY_9, graph=graph)
     assert other.state == "registered"
 

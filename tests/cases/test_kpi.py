@@ -25,6 +25,8 @@ CN = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=CN)
 MARCH = Period(datetime(2026, 3, 1, tzinfo=CN), datetime(2026, 4, 1, tzinfo=CN))
 OP = Actor("op", "district_operator", scope_code="420106")
+VERIFIER = Actor("checker", "community_operator", scope_code="420106001001")
+"""Verifies what OP disposed (separation of duties)."""
 DISTRICT = Principal(1, "op", Role.DISTRICT_OPERATOR, "420106")
 WEST = "420106001"
 
@@ -42,7 +44,8 @@ def run(session: Session, case_id: int, steps: list[tuple[str, datetime]], graph
         if action == "dispatch":
             dispatch_case(session, case_id, OP, now=when, graph=graph)
         else:
-            transition_case(session, case_id, action, OP, now=when)
+            actor = VERIFIER if action in ("verify", "rework") else OP
+            transition_case(session, case_id, action, actor, now=when)
 
 
 @pytest.fixture

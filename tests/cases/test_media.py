@@ -43,9 +43,13 @@ def test_upload_stores_once_and_reads_back(api: Api, var_dir: Path) -> None:
     again = upload(api.as_("west_op"), PNG)
     assert again.json()["ref"] == f"media:sha256:{digest}"  # type: ignore[attr-defined]
     assert sorted(p.name for p in (var_dir / "media").iterdir()) == [f"{digest}.png"]
-    read = api.as_("planner").get(f"/media/media:sha256:{digest}")
+    read = api.as_("west_op").get(f"/media/media:sha256:{digest}")  # an uploader reads it back
     assert read.status_code == 200 and read.content == PNG and read.headers["content-type"] == "image/png"
     assert read.headers["cache-control"] == "no-store"
+    assert (
+        api.as_("east_op").get(f"/media/media:sha256:{digest}").status_code == 404
+    )  # cited nowhere of theirs
+    assert api.as_("planner").get(f"/media/media:sha256:{digest}").status_code == 403
 
 
 def test_photo_ref_is_cited_by_a_disposal(api: Api, var_dir: Path) -> None:

@@ -19,7 +19,9 @@ def case_count(session: Session) -> int:
 
 
 def test_create_locates_and_logs(api: Api) -> None:
-    response = api.as_("west_op").report(description="电线杆小广告", media=["photo-1.jpg"])
+    response = api.as_("west_op").report(
+        description="电线杆小广告", media=["https://photos.example.org/photo-1.jpg"]
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["grid_code"], body["state"], body["stage"], body["source"]) == (
@@ -32,7 +34,7 @@ def test_create_locates_and_logs(api: Api) -> None:
     assert body["category_name"].endswith("非法小广告")
     detail = api.as_("west_op").get(f"/cases/{body['id']}").json()
     assert [(e["action"], e["to_state"], e["media"]) for e in detail["events"]] == [
-        ("report", "reported", ["photo-1.jpg"])
+        ("report", "reported", ["https://photos.example.org/photo-1.jpg"])
     ]
     assert "accept" in detail["allowed_actions"] and "close" not in detail["allowed_actions"]
 
@@ -135,7 +137,12 @@ def test_full_workflow_with_dispatch_reassign_and_rating(api: Api) -> None:
     assert worker.post(f"/cases/{case_id}/actions/start", {}).status_code == 200
     disposed = worker.post(
         f"/cases/{case_id}/actions/dispose",
-        {"note": "已清除", "media": ["after.jpg"], "lon": INCIDENT[0], "lat": INCIDENT[1]},
+        {
+            "note": "已清除",
+            "media": ["https://photos.example.org/after.jpg"],
+            "lon": INCIDENT[0],
+            "lat": INCIDENT[1],
+        },
     )
     assert disposed.status_code == 200 and disposed.json()["state"] == "disposed"
     assert api.post(f"/cases/{case_id}/rating", {"rating": 5}).status_code == 409  # not closed yet
@@ -177,7 +184,9 @@ def test_worker_reports_on_patrol_and_self_disposes(api: Api) -> None:
     created = worker.report("E0102")  # 暴露垃圾: may be self-disposed
     assert created.status_code == 201 and created.json()["source"] == "patrol"
     case_id = created.json()["id"]
-    done = worker.post(f"/cases/{case_id}/actions/self_dispose", {"media": ["clean.jpg"]})
+    done = worker.post(
+        f"/cases/{case_id}/actions/self_dispose", {"media": ["https://photos.example.org/clean.jpg"]}
+    )
     assert done.status_code == 200 and done.json()["state"] == "disposed"
     outside = worker.report("E0102", EAST_INCIDENT)
     assert outside.status_code == 403

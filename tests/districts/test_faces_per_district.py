@@ -57,15 +57,15 @@ def test_a_resident_report_goes_to_the_jurisdiction_the_page_was_given(two: Two)
     client = two.api.client
     jurisdiction = client.get(f"/residents/grid?lon={OTHER_POINT[0]}&lat={OTHER_POINT[1]}").json()
     form = resident_form(OTHER_POINT, jurisdiction["jurisdiction_id"])
-    created = client.post("/open311/v2/requests.json", data=form)
+    created = client.post("/open311/v2/requests.json", data=two.api.keyed(form))
     assert created.status_code == 201, created.text
     request_id = created.json()[0]["service_request_id"]
     shown = client.get(f"/open311/v2/requests/{request_id}.json?jurisdiction_id={B}").json()[0]
     assert shown["agency_responsible"].startswith("洪山区")
     assert two.api.as_("other_op").get(f"/cases/{request_id}").json()["grid_code"] == OTHER_SW_GRID
-    wrong = client.post("/open311/v2/requests.json", data=resident_form(OTHER_POINT, A))
+    wrong = client.post("/open311/v2/requests.json", data=two.api.keyed(resident_form(OTHER_POINT, A)))
     assert wrong.status_code == 400 and f"jurisdiction_id {A} (武昌区)" in wrong.text
-    via_city = client.post("/open311/v2/requests.json", data=resident_form(OTHER_POINT, CITY))
+    via_city = client.post("/open311/v2/requests.json", data=two.api.keyed(resident_form(OTHER_POINT, CITY)))
     assert via_city.status_code == 201, via_city.text
     routed = via_city.json()[0]["service_request_id"]
     assert two.api.as_("other_op").get(f"/cases/{routed}").json()["grid_code"] == OTHER_SW_GRID

@@ -40,17 +40,17 @@ def test_discovery_names_every_jurisdiction_from_the_database(two: Two) -> None:
 
 def test_district_refuses_points_outside_and_city_routes_them(two: Two) -> None:
     client = two.api.client
-    refused = client.post(f"{BASE}/requests.json", data=form(OTHER_POINT, A, "越界"))
+    refused = client.post(f"{BASE}/requests.json", data=two.api.keyed(form(OTHER_POINT, A, "越界")))
     assert refused.status_code == 400
     detail = refused.json()[0]["description"]
     assert (
         f"lies in district {B}" in detail
         and f"jurisdiction_id {A} (武昌区) covers only its own area" in detail
     )
-    routed = client.post(f"{BASE}/requests.json", data=form(OTHER_POINT, CITY, "市级受理"))
+    routed = client.post(f"{BASE}/requests.json", data=two.api.keyed(form(OTHER_POINT, CITY, "市级受理")))
     assert routed.status_code == 201, routed.text
     b_request = routed.json()[0]["service_request_id"]
-    own = client.post(f"{BASE}/requests.json", data=form(INCIDENT, A, "区级受理"))
+    own = client.post(f"{BASE}/requests.json", data=two.api.keyed(form(INCIDENT, A, "区级受理")))
     assert own.status_code == 201, own.text
     a_request = own.json()[0]["service_request_id"]
     in_b = client.get(f"{BASE}/requests.json?jurisdiction_id={B}").json()

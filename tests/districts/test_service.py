@@ -39,6 +39,15 @@ def test_add_from_a_bare_gcj02_outline(connection: Connection) -> None:
         ("42010", "武昌区", "武汉市", "must be 6 digits"),
         ("420106", "", "武汉市", "must be 1-64 characters"),
         ("310101", "黄浦区", None, "city 3101 is not known yet: give its name with --city-name NAME"),
+        ("420106\n", "武昌区", "武汉市", "must be 6 digits"),
+        ("４２０１０６", "武昌区", "武汉市", "must be 6 digits"),  # full-width digits
+        (
+            "420106",
+            "武昌\x00区",
+            "武汉市",
+            "district name contains the control character U\\+0000 at position 2",
+        ),
+        ("310101", "黄浦区", "上海\x1b市", "city name contains the control character U\\+001B at position 2"),
     ],
 )
 def test_bad_district_rows_are_refused(

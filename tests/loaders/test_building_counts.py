@@ -1,4 +1,4 @@
-"""building_households (migration 0015) stays equal to a fresh count of the household rows after
+"""building_households (migration 0014) stays equal to a fresh count of the household rows after
 loads, moves between buildings, residents changes, deletes, building deletes and truncation."""
 
 from __future__ import annotations

@@ -89,8 +89,13 @@ def test_state_changes_of_resident_reports_are_queued_in_their_transaction(
         "state",
         "status",
         "at",
+        "expected_datetime",
+        "deadline_uncertain",
     }
     assert rows[1].payload["jurisdiction_id"] == tiny_district.DISTRICT
+    assert rows[1].payload["at"].endswith("+08:00")  # Beijing time, the working calendar's zone
+    assert rows[1].payload["expected_datetime"].endswith("+08:00")  # the register deadline
+    assert rows[1].payload["deadline_uncertain"] is False
     refused = api.as_("admin").post(f"/cases/{case_id}/actions/close", {})
     assert refused.status_code == 409 and len(outbox(db_session)) == 2  # no change, no notification
 

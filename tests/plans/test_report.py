@@ -37,15 +37,22 @@ def draft(
     return draft_split_east_west(db_session.connection())
 
 
-def test_planners_build_and_open_the_report(client: TestClient, auth_headers: Headers, draft: int) -> None:
+def test_planners_build_and_open_the_report(
+    client: TestClient, auth_headers: Headers, draft: int, db_session: Session
+) -> None:
     built = client.post(f"/plans/{draft}/report", headers=auth_headers("planner"))
     assert built.status_code == 200, built.text
     body = built.json()
     assert body["cached"] is False and body["url"].startswith(f"/plans/{draft}/report.html?expires=")
     page = client.get(body["url"])  # no bearer token: the link is the key
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    policy = page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]  # its own, not the app's strict one
     assert policy.startswith("sandbox allow-scripts") and "default-src 'none'" in policy
+    assert "'self'" not in policy and page.headers["x-frame-options"] == "DENY"
+    audited = db_session.execute(
+        text("SELECT username, client_addr, target FROM audit_log WHERE action = 'plans.report'")
+    ).all()
+    assert [tuple(row) for row in audited] == [("planner", "testclient", f"plan {draft}")]
     html = page.text
     expected_texts = ("各网格户数", "Households per grid", "wg-legend", "L.control.scale({imperial: false")
     for expected in (*expected_texts, 'id="wg-review"', 'id="wg-metrics"', "wg-lang-en"):

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gis_api.auth.service import create_user
+from gis_api.open311.keys import add_key
 from gis_api.routing.engine import RoadGraph
 from tests import tiny_district
 from tests.api.app_fixtures import PASSWORD, app, auth_headers, client, users
@@ -48,17 +49,28 @@ def link(session: Session, username: str, member_id: int) -> None:
 class Api:
     """A logged-in client: api.as_("west_op").post(...) with JSON and the right header."""
 
-    def __init__(self, client: TestClient, headers: Callable[[str], dict[str, str]], world: World) -> None:
+    def __init__(
+        self,
+        client: TestClient,
+        headers: Callable[[str], dict[str, str]],
+        world: World,
+        open311_key: str = "",
+    ) -> None:
         self.client, self.headers, self.world = client, headers, world
+        self.open311_key = open311_key
         self.user = "admin"
 
     def as_(self, username: str) -> Api:
-        other = Api(self.client, self.headers, self.world)
+        other = Api(self.client, self.headers, self.world, self.open311_key)
         other.user = username
         return other
 
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, headers=self.headers(self.user), **kwargs)
+    def keyed(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Open311 POST fields with the test channel's api_key."""
+        return {**fields, "api_key": self.open311_key}
+
+    def get(self, url: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        return self.client.get(url, headers={**self.headers(self.user), **(headers or {})}, **kwargs)
 
     def post(self, url: str, json: Any = None, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         merged = {**self.headers(self.user), **(headers or {})}
@@ -95,4 +107,4 @@ def api(
     link(db_session, NEIGHBOUR_WORKER, world.members["neighbour"])
     db_session.commit()
     app.state.road_graphs = {tiny_district.DISTRICT: RoadGraph.from_connection(connection)}
-    return Api(client, auth_headers, world)
+    return Api(client, auth_headers, world, add_key(db_session, "test-channel"))

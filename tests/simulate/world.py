@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from gis_api.cases.categories import CategoryCatalog
 from gis_api.routing.engine import RoadGraph
 from gis_api.simulate.households import HouseholdSampler
 from gis_api.simulate.simulation import Simulation, SimulationOptions, SimulationReport
@@ -35,7 +36,11 @@ def build(connection: Connection) -> fixtures.World:
 
 
 def simulate(
-    connection: Connection, minutes: float = 40, seed: int = 7
+    connection: Connection,
+    minutes: float = 40,
+    seed: int = 7,
+    catalog: CategoryCatalog | None = None,
+    photo_refs: tuple[str, ...] = (),
 ) -> tuple[SimulationReport, list[str]]:
     """Run the simulation as fast as possible inside the test transaction; report and progress lines."""
     lines: list[str] = []
@@ -47,8 +52,8 @@ def simulate(
         households = HouseholdSampler.from_session(session, spread_m=10.0, district="420106")
     options = SimulationOptions(
         rate_per_min=1.0, minutes=minutes, speed=float("inf"), seed=seed, start=MONDAY_9, progress_every=10,
-        district="420106",
+        photo_refs=photo_refs, district="420106",
     )  # fmt: skip
     graph = RoadGraph.from_connection(connection)
-    simulation = Simulation(sessions, graph, households, options, progress=lines.append)
+    simulation = Simulation(sessions, graph, households, options, catalog=catalog, progress=lines.append)
     return simulation.run(), lines

@@ -136,7 +136,7 @@ def test_household_tiles_are_private_and_audited(
     client: TestClient, auth_headers: Headers, db_session: Session
 ) -> None:
     response = client.get(url("households", tile_of(114.305, 30.545, 16)), headers=auth_headers("west_op"))
-    assert response.headers["cache-control"] == "private, no-cache"
+    assert response.headers["cache-control"] == "no-store"
     audit = db_session.execute(
         text("SELECT username, action, count FROM audit_log WHERE action LIKE 'households.tile%'")
     ).all()

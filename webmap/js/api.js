@@ -1,5 +1,6 @@
-// Calls to our API; every authenticated call carries the session's bearer token.
-import { clearSession, currentToken } from './session.js';
+// Calls to our API; every authenticated call carries the session's bearer token, and a 401 from an
+// expired access token is answered once by renewing it with the refresh token and trying again.
+import { accessTokenExpiring, currentToken, dropAccessToken, refreshSession } from './session.js';
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -17,7 +18,7 @@ function detailText(body, status) {
 async function parse(response) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
-    if (response.status === 401) clearSession();
+    if (response.status === 401) dropAccessToken();
     throw new ApiError(response.status, detailText(body, response.status));
   }
   return body;
@@ -26,6 +27,15 @@ async function parse(response) {
 export function authHeaders(extra = {}) {
   const token = currentToken();
   return token ? { ...extra, Authorization: `Bearer ${token}` } : { ...extra };
+}
+
+// fetch with the bearer token, renewed first when it is about to expire; on a 401 anyway (revoked,
+// clock skew), renew once and repeat. `headers` are the request's own (Authorization is added).
+export async function authedFetch(url, init = {}, headers = {}) {
+  if (accessTokenExpiring()) await refreshSession();
+  const response = await fetch(url, { ...init, headers: authHeaders(headers) });
+  if (response.status !== 401 || !(await refreshSession())) return response;
+  return fetch(url, { ...init, headers: authHeaders(headers) });
 }
 
 export function apiUrl(path, params = {}) {
@@ -37,16 +47,12 @@ export function apiUrl(path, params = {}) {
 }
 
 export async function getJson(path, params = {}) {
-  return parse(await fetch(apiUrl(path, params), { headers: authHeaders() }));
+  return parse(await authedFetch(apiUrl(path, params)));
 }
 
 export async function postJson(path, body = {}, headers = {}) {
-  const response = await fetch(apiUrl(path), {
-    method: 'POST',
-    headers: authHeaders({ 'Content-Type': 'application/json', ...headers }),
-    body: JSON.stringify(body),
-  });
-  return parse(response);
+  const init = { method: 'POST', body: JSON.stringify(body) };
+  return parse(await authedFetch(apiUrl(path), init, { 'Content-Type': 'application/json', ...headers }));
 }
 
 export async function login(username, password) {

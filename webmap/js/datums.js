@@ -1,11 +1,16 @@
-// China's offset datums in the browser: WGS-84 → GCJ-02 (Amap) → BD-09 (Baidu), the forward formulas
-// of gis_api/loaders/chinese_datums.py (tests compare the two on sample points). Used to hand a
-// destination to Amap or Baidu navigation, which expect their own datum.
-const KRASOVSKY_A = 6378245.0;
-const KRASOVSKY_EE = 0.00669342162296594323;
+// China's offset datums in the browser, the one JS port of gis_api/loaders/chinese_datums.py (the
+// reference; tests/browser/test_basemaps.py compares the two on sample points to 1e-9°):
+// WGS-84 → GCJ-02 (Amap) → BD-09 (Baidu), and GCJ-02 → WGS-84 by fixed-point iteration.
+// Display and hand-over only, every stored coordinate stays WGS-84: basemap.js places GCJ-02 tiles
+// (Amap, about 500 m off around Wuhan) where they belong and the coordinate readout shows GCJ-02;
+// navigate.js hands a destination to Amap / Baidu navigation in their own datum.
+const KRASOVSKY_A = 6378245.0; // Krasovsky 1940 semi-major axis used by the obfuscation
+const KRASOVSKY_EE = 0.00669342162296594323; // its first eccentricity squared
 const BAIDU_FACTOR = (Math.PI * 3000.0) / 180.0;
 const CHINA_LON = [72.004, 137.8347];
 const CHINA_LAT = [0.8293, 55.8271];
+const TOLERANCE_DEG = 1e-10;
+const MAX_ITERATIONS = 30;
 
 export function outOfChina(lon, lat) {
   return lon < CHINA_LON[0] || lon > CHINA_LON[1] || lat < CHINA_LAT[0] || lat > CHINA_LAT[1];
@@ -29,11 +34,24 @@ function offset(lon, lat) {
   return [dlon, dlat];
 }
 
-// [lon, lat] in GCJ-02 (unchanged outside China, as every reference implementation does)
+// [lon, lat] in GCJ-02 of a WGS-84 point (unchanged outside China, as every reference implementation does)
 export function wgs84ToGcj02(lon, lat) {
   if (outOfChina(lon, lat)) return [lon, lat];
   const [dlon, dlat] = offset(lon, lat);
   return [lon + dlon, lat + dlat];
+}
+
+// [lon, lat] in WGS-84 of a GCJ-02 point: fixed-point iteration, as the server does.
+export function gcj02ToWgs84(lon, lat) {
+  let [x, y] = [lon, lat];
+  for (let i = 0; i < MAX_ITERATIONS; i += 1) {
+    const [fx, fy] = wgs84ToGcj02(x, y);
+    const [ex, ey] = [fx - lon, fy - lat];
+    x -= ex;
+    y -= ey;
+    if (Math.max(Math.abs(ex), Math.abs(ey)) < TOLERANCE_DEG) break;
+  }
+  return [x, y];
 }
 
 // [lon, lat] in BD-09 from GCJ-02 (Baidu's rotation and shift, applied everywhere)

@@ -9,7 +9,7 @@ import { getJson, hasEndpoint, postJson } from './api.js';
 import {
   FIELD_ZOOMS, cacheGridTiles, cachedAssignments, forgetOtherAccounts, registerServiceWorker, saveAssignments,
 } from './fieldcache.js';
-import { escapeHtml, locale, t } from './i18n.js';
+import { escapeHtml, t } from './i18n.js';
 import { boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
@@ -17,6 +17,8 @@ import { amapUrl, baiduUrl } from './navigate.js';
 import { Outbox } from './outbox.js';
 import { photoReference } from './photostore.js';
 import { whoAmI } from './me.js';
+import { missingSecureFeatures } from './secure.js';
+import { formatTime, useTimeZone } from './clock.js';
 import { renderShell, showUser } from './shell.js';
 import { bindVisits } from './visits.js';
 
@@ -82,9 +84,31 @@ function workingCases() {
   return [...state.cases.values()].filter((c) => WORKING_STATES.has(c.state)).sort((a, b) => b.id - a.id);
 }
 
+// What the worker is typing or has picked on each card (note text, the photo input with its file),
+// so a re-render caused by a live event does not wipe it.
+function draftsOf(list) {
+  const drafts = new Map();
+  list.querySelectorAll('[data-case-id]').forEach((card) => {
+    drafts.set(card.dataset.caseId, { note: card.querySelector('.wg-note')?.value, photo: card.querySelector('.wg-photo') });
+  });
+  return drafts;
+}
+
+function restoreDrafts(list, drafts) {
+  list.querySelectorAll('[data-case-id]').forEach((card) => {
+    const draft = drafts.get(card.dataset.caseId);
+    const note = card.querySelector('.wg-note');
+    if (!draft || !note) return;
+    note.value = draft.note ?? '';
+    if (draft.photo) card.querySelector('.wg-photo').replaceWith(draft.photo);
+  });
+}
+
 function renderList() {
   const items = workingCases();
+  const drafts = draftsOf($('wg-assignments'));
   $('wg-assignments').innerHTML = items.length ? items.map(cardHtml).join('') : `<li class="muted">${t('field.no_assignments')}</li>`;
+  restoreDrafts($('wg-assignments'), drafts);
   $('wg-assignments').querySelectorAll('button[data-action]').forEach((button) => {
     const card = button.closest('[data-case-id]');
     button.addEventListener('click', () => onCardAction(Number(card.dataset.caseId), button.dataset.action, card));
@@ -242,7 +266,7 @@ function showCachedAssignments() {
   const banner = $('wg-cached');
   banner.hidden = false;
   banner.dataset.cachedAt = cached?.at ?? '';
-  const at = cached ? new Date(cached.at).toLocaleString(locale(), { timeZone: 'Asia/Shanghai' }) : null;
+  const at = cached ? formatTime(cached.at) : null;
   banner.textContent = at ? t('field.cached_at', { at }) : t('field.nothing_cached');
   renderList();
 }
@@ -300,6 +324,16 @@ async function bindAvailability() {
 
 let outbox = null;
 
+// Not a secure context: say why and what to do, and ask for no password over plain HTTP
+function showInsecure(missing) {
+  const box = $('wg-insecure');
+  box.innerHTML = `<h2>${t('field.insecure_title')}</h2><p>${t('field.insecure', { origin: escapeHtml(window.location.origin) })}</p>
+    <p class="muted">${t('field.insecure_missing', { list: escapeHtml(missing.join(', ')) })}</p>`;
+  box.hidden = false;
+  document.querySelectorAll('.wg-tabs, .wg-field-main, .wg-field-status').forEach((element) => { element.hidden = true; });
+  document.body.dataset.secure = 'false';
+}
+
 function buildMap(config) {
   state.map = createMap('map', config, { zoom: 14, minZoom: FIELD_ZOOMS.min, maxZoom: FIELD_ZOOMS.max });
   const grids = boundaryLayer('grids');
@@ -322,7 +356,10 @@ async function prepareOffline(user) {
 
 async function start() {
   renderShell('app.field');
-  const user = await ensureLogin();
+  const missing = missingSecureFeatures();
+  if (missing.length) { showInsecure(missing); return; }
+  document.body.dataset.secure = 'true';
+  const user = await ensureLogin({ offline: true });
   state.me = user;
   // offline the API cannot say who we are: the bar then shows the account kept in this tab
   if (navigator.onLine) whoAmI().then(showUser, () => showUser());
@@ -341,7 +378,9 @@ async function start() {
   window.addEventListener('offline', showNetwork);
   showNetwork();
   bindForms();
-  buildMap(await getJson('/config.json'));
+  const config = await getJson('/config.json');
+  useTimeZone(config.time_zone);
+  buildMap(config);
   watchPosition();
   await Promise.all([loadAssignments(), loadCategories().catch(() => {}), bindAvailability()]);
   followEvents({

@@ -2,7 +2,7 @@
 // the time it was cached, and the worker's own grid tiles put into Cache Storage, where the
 // service worker (/field-sw.js) finds them when the network is gone. Another account's copies are
 // removed when someone else logs in on the same phone.
-import { apiUrl, authHeaders, getJson } from './api.js';
+import { apiUrl, authedFetch, getJson } from './api.js';
 import { HOUSEHOLD_MIN_ZOOM } from './layers.js';
 import { codeLength, levelOf } from './me.js';
 
@@ -92,7 +92,8 @@ export async function gridBounds(me, gridCode) {
 
 async function store(cache, path) {
   const url = apiUrl(path).toString();
-  const response = await fetch(url, { headers: authHeaders() });
+  // renewed first when about to expire (a phone that slept), and once more on a 401
+  const response = await authedFetch(url);
   if (!response.ok) return false;
   await cache.put(url, response);
   return true;

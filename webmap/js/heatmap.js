@@ -1,26 +1,19 @@
-// Heatmap of incidents over a chosen period: a canvas over the map, each case a blurred spot,
-// the summed intensity coloured from transparent blue to red.
+// Incident density over a chosen period: hexagon bins counted by the server in SQL
+// (GET /analytics/heatmap), drawn on a canvas over the map, coloured from pale yellow to dark red.
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson } from './api.js';
 import { narrowing } from './me.js';
 
-const RADIUS_PX = 18;
-const PAGES = 10;
+const RAMP = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
 
-function palette() {
-  const canvas = document.createElement('canvas');
-  canvas.width = 256;
-  canvas.height = 1;
-  const ctx = canvas.getContext('2d');
-  const gradient = ctx.createLinearGradient(0, 0, 256, 0);
-  [[0.2, 'blue'], [0.45, 'cyan'], [0.65, 'lime'], [0.85, 'yellow'], [1, 'red']].forEach(([at, colour]) => gradient.addColorStop(at, colour));
-  ctx.fillStyle = gradient;
-  ctx.fillRect(0, 0, 256, 1);
-  return ctx.getImageData(0, 0, 256, 1).data;
+export function binColour(count, max) {
+  if (!max) return RAMP[0];
+  const at = Math.min(RAMP.length - 1, Math.floor((Math.sqrt(count) / Math.sqrt(max)) * (RAMP.length - 1e-9)));
+  return RAMP[at];
 }
 
 export const HeatLayer = L.Layer.extend({
-  initialize(points = []) { this.points = points; },
+  initialize() { this.bins = []; this.max = 0; },
 
   onAdd(map) {
     this.canvas = L.DomUtil.create('canvas', 'wg-heat leaflet-zoom-hide');
@@ -35,8 +28,9 @@ export const HeatLayer = L.Layer.extend({
     map.off('moveend zoomend resize', this.redraw, this);
   },
 
-  setPoints(points) {
-    this.points = points;
+  setBins(bins, max) {
+    this.bins = bins;
+    this.max = max;
     if (this._map) this.redraw();
   },
 
@@ -47,41 +41,22 @@ export const HeatLayer = L.Layer.extend({
     this.canvas.width = size.x;
     this.canvas.height = size.y;
     const ctx = this.canvas.getContext('2d');
-    this.points.forEach(([lat, lon]) => {
-      const p = map.latLngToContainerPoint([lat, lon]);
-      const spot = ctx.createRadialGradient(p.x, p.y, 0, p.x, p.y, RADIUS_PX);
-      spot.addColorStop(0, 'rgba(0,0,0,0.25)');
-      spot.addColorStop(1, 'rgba(0,0,0,0)');
-      ctx.fillStyle = spot;
-      ctx.fillRect(p.x - RADIUS_PX, p.y - RADIUS_PX, 2 * RADIUS_PX, 2 * RADIUS_PX);
+    ctx.globalAlpha = 0.65;
+    this.bins.forEach((bin) => {
+      ctx.beginPath();
+      bin.ring.forEach(([lon, lat], i) => {
+        const p = map.latLngToContainerPoint([lat, lon]);
+        if (i) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y);
+      });
+      ctx.fillStyle = binColour(bin.count, this.max);
+      ctx.fill();
     });
-    if (!this.points.length || !size.x || !size.y) return;
-    const image = ctx.getImageData(0, 0, size.x, size.y);
-    const colours = palette();
-    for (let i = 3; i < image.data.length; i += 4) {
-      const alpha = image.data[i];
-      if (!alpha) continue;
-      const at = Math.min(alpha * 2, 255) * 4;
-      image.data[i - 3] = colours[at];
-      image.data[i - 2] = colours[at + 1];
-      image.data[i - 1] = colours[at + 2];
-      image.data[i] = Math.min(alpha * 3, 220);
-    }
-    ctx.putImageData(image, 0, 0);
+    this.canvas.dataset.bins = String(this.bins.length);
   },
 });
 
-// Positions of the cases reported in the last `days` days (newest first, at most PAGES pages).
-export async function casesSince(days, scope, me) {
-  const since = Date.now() - days * 86400000;
-  const points = [];
-  let before;
-  for (let page = 0; page < PAGES; page += 1) {
-    const result = await getJson('/cases', { limit: 500, before_id: before, scope: narrowing(me, scope) });
-    const recent = result.items.filter((c) => new Date(c.created_at).getTime() >= since);
-    points.push(...recent.map((c) => [c.lat, c.lon]));
-    if (!result.next_before_id || recent.length < result.items.length) break;
-    before = result.next_before_id;
-  }
-  return points;
+// Hexagon bins of the cases reported in the last `days` days in the caller's area (or the selected
+// `scope`, sent only when it narrows the user's own).
+export function heatBins(days, scope, me) {
+  return getJson('/analytics/heatmap', { days, area: narrowing(me, scope) });
 }

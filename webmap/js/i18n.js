@@ -20,6 +20,9 @@ const TEXTS = {
     'case.chosen': '选派', 'case.eta': '预计到达', 'case.minutes': '{n} 分钟', 'case.straight': '直线 {m} 米',
     'case.straight_differs': '按直线距离会选派 {id}（与道路用时结果不同）',
     'case.straight_same': '按直线距离选派结果相同', 'case.candidates': '候选人 {n} 名',
+    'case.deadline_uncertain': '期限待定', 'case.deadline_uncertain_hint': '期限超出工作日历覆盖的年份，节假日未知，仅按工作日估算',
+    'calendar.ending': '工作日历只覆盖到 {date}（还剩 {n} 天）：请导入 {year} 年国务院节假日安排（wangge calendar import）。',
+    'calendar.ended': '工作日历已于 {date} 到期：此后的节假日未知，期限仅按工作日估算并标为“期限待定”。请导入新一年的国务院节假日安排（wangge calendar import）。',
     'case.overdue': '超期', 'case.supervised': '督办', 'case.grid': '网格', 'case.assigned': '处置人',
     'case.note': '备注', 'case.done': '已提交', 'case.select': '点击列表或地图上的案件查看详情',
     'state.reported': '上报', 'state.accepted': '受理', 'state.registered': '立案', 'state.dispatched': '派遣',
@@ -49,6 +52,9 @@ const TEXTS = {
     'field.available': '可接单', 'field.off_duty': '休息', 'field.eta': '约 {n} 分钟 · {km} 公里',
     'field.no_assignments': '暂无任务', 'field.photo': '照片', 'field.category': '类别', 'field.submit': '提交',
     'field.household': '住户编号', 'field.queued': '离线，已保存 {n} 项待发送', 'field.synced': '已同步',
+    'field.insecure_title': '需要安全连接（HTTPS）',
+    'field.insecure': '此页面是通过不安全的连接打开的（{origin}）。手机浏览器在这种连接上会禁用定位、离线上报队列和照片校验，网格员功能无法使用，密码也会以明文传输。请改用管理员提供的 https:// 地址打开，并按管理员的说明在手机上安装证书。',
+    'field.insecure_missing': '浏览器未提供：{list}',
     'field.offline': '离线', 'field.online': '在线', 'field.position': '当前位置', 'field.no_position': '尚未定位',
     'field.description': '问题描述', 'field.sent': '已发送', 'field.back': '返回',
     'field.action': '任务操作', 'field.report_kind': '上报', 'field.visit_kind': '走访', 'field.availability': '状态',
@@ -76,6 +82,9 @@ const TEXTS = {
     'case.chosen': 'Chosen', 'case.eta': 'ETA', 'case.minutes': '{n} min', 'case.straight': '{m} m straight line',
     'case.straight_differs': 'Straight-line distance would have chosen {id} (differs from road time)',
     'case.straight_same': 'Straight-line distance gives the same choice', 'case.candidates': '{n} candidates',
+    'case.deadline_uncertain': 'Deadline uncertain', 'case.deadline_uncertain_hint': 'The deadline lies past the years the working calendar covers: holidays there are unknown, weekdays were counted',
+    'calendar.ending': 'The working calendar only covers until {date} ({n} days left): import the {year} State Council holiday schedule (wangge calendar import).',
+    'calendar.ended': 'The working calendar ended on {date}: later holidays are unknown, deadlines are counted on weekdays and marked "deadline uncertain". Import the new State Council holiday schedule (wangge calendar import).',
     'case.overdue': 'Overdue', 'case.supervised': 'Supervised', 'case.grid': 'Grid', 'case.assigned': 'Assigned to',
     'case.note': 'Note', 'case.done': 'Done', 'case.select': 'Pick a case in the list or on the map',
     'state.reported': 'Reported', 'state.accepted': 'Accepted', 'state.registered': 'Registered', 'state.dispatched': 'Dispatched',
@@ -105,6 +114,9 @@ const TEXTS = {
     'field.available': 'Available', 'field.off_duty': 'Off duty', 'field.eta': '~{n} min · {km} km',
     'field.no_assignments': 'No assignments', 'field.photo': 'Photo', 'field.category': 'Category', 'field.submit': 'Submit',
     'field.household': 'Household id', 'field.queued': 'Offline: {n} action(s) waiting', 'field.synced': 'Synchronised',
+    'field.insecure_title': 'A secure connection (HTTPS) is needed',
+    'field.insecure': 'This page was opened over an insecure connection ({origin}). On such a connection the phone\'s browser disables location, the offline queue and photo checks, so the field app cannot work, and passwords would cross the network in clear. Open the https:// address your administrator gives you and install the certificate on the phone as they explain.',
+    'field.insecure_missing': 'Not available in this browser: {list}',
     'field.offline': 'Offline', 'field.online': 'Online', 'field.position': 'My position', 'field.no_position': 'No position yet',
     'field.description': 'Description', 'field.sent': 'Sent', 'field.back': 'Back',
     'field.action': 'Case action', 'field.report_kind': 'Report', 'field.visit_kind': 'Visit', 'field.availability': 'Availability',
@@ -114,7 +126,6 @@ const TEXTS = {
   },
 };
 const LANG_KEY = 'wangge.lang';
-
 // A page's own texts, merged in by a module of texts ({zh: {...}, en: {...}}) that the page imports.
 export function addTexts(texts) {
   Object.entries(texts).forEach(([lang, entries]) => Object.assign(TEXTS[lang], entries));

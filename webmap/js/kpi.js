@@ -1,15 +1,28 @@
-// Assessment panel: KPI table per street for this month and the monthly street ranking.
+// Assessment panel: KPI table per street for this month and the monthly street ranking (the month
+// and its bounds in the users' zone, Beijing time, whatever the browser's own zone is).
 import { getJson } from './api.js';
+import { zoneName } from './clock.js';
 import { escapeHtml, t } from './i18n.js';
 
 const percent = (value) => (value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`);
 
+function zoneOffset(zone) {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+  const name = format.formatToParts(new Date()).find((part) => part.type === 'timeZoneName').value;
+  return name === 'GMT' ? '+00:00' : name.slice(3);
+}
+
+// This month in the users' zone: { month: 'YYYY-MM', start, end } with explicit offsets.
+export function kpiPeriod() {
+  const zone = zoneName();
+  const month = new Date().toLocaleDateString('en-CA', { timeZone: zone }).slice(0, 7);
+  return { month, start: `${month}-01T00:00:00${zoneOffset(zone)}`, end: new Date().toISOString() };
+}
+
 export async function renderKpis(element) {
-  const now = new Date();
-  const start = new Date(now.getFullYear(), now.getMonth(), 1);
-  const month = `${start.getFullYear()}-${String(start.getMonth() + 1).padStart(2, '0')}`;
+  const { month, start, end } = kpiPeriod();
   const [table, ranking] = await Promise.all([
-    getJson('/assessment/kpis', { level: 'street', start: start.toISOString(), end: now.toISOString() }),
+    getJson('/assessment/kpis', { level: 'street', start, end }),
     getJson('/assessment/streets/ranking', { month }),
   ]);
   const kpiRows = table.rows.map((r) => `<tr><td>${escapeHtml(r.name)}</td><td>${r.cases_registered}</td>

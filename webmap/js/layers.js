@@ -1,14 +1,15 @@
 // The map and our vector-tile layers (streets, communities, grids, households) with their styles
 // and popups; shared by the command centre, the planner view and the field app.
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { addBasemap, coordinateReadout } from './basemap.js';
 import { escapeHtml, locale, t } from './i18n.js';
 import { vectorTileLayer } from './vectortiles.js';
 
 export const WUCHANG_CENTRE = [30.555, 114.33];
 export const HOUSEHOLD_MIN_ZOOM = 14;
-const GRID_RAMP = [[100, '#f7fcf0'], [200, '#ccebc5'], [300, '#a8ddb5'], [400, '#7bccc4'], [Infinity, '#2b8cbe']];
+export const GRID_RAMP = [[100, '#f7fcf0'], [200, '#ccebc5'], [300, '#a8ddb5'], [400, '#7bccc4'], [Infinity, '#2b8cbe']];
 
-const ROAD_STYLES = {
+export const ROAD_STYLES = {
   motorway: ['#d9480f', 3], trunk: ['#e8590c', 2.6], primary: ['#f08c00', 2.2], secondary: ['#f59f00', 1.6],
 };
 
@@ -35,12 +36,10 @@ export function householdStyle(p, zoom) {
 export function createMap(elementId, config, options = {}) {
   const map = L.map(elementId, { center: WUCHANG_CENTRE, zoom: 12, zoomSnap: 0.5, ...options });
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  if (config.basemap_url) {
-    L.tileLayer(config.basemap_url, { attribution: config.basemap_attribution, maxZoom: 19 }).addTo(map);
-  } else {
-    map.getContainer().classList.add('no-basemap');
-  }
+  const datum = addBasemap(map, config);
+  if (!datum) map.getContainer().classList.add('no-basemap');
   L.control.scale({ imperial: false }).addTo(map);
+  coordinateReadout(map, datum);
   return map;
 }
 

@@ -2,6 +2,7 @@
 // can be sent). On a dropped connection it reconnects with Last-Event-ID and the server replays what
 // was missed; ids seen twice (allowed by the server's replay rule) are delivered once.
 import { authHeaders } from './api.js';
+import { accessTokenExpiring, refreshSession } from './session.js';
 
 const SEEN_LIMIT = 2000;
 
@@ -74,10 +75,12 @@ export function followEvents({ onEvent, onStatus = () => {}, onResync = () => {}
     while (!stopped) {
       if (!navigator.onLine) { onStatus('off'); await sleep(retryMs); continue; }
       controller = new AbortController();
+      if (accessTokenExpiring()) await refreshSession();
       const headers = authHeaders({ Accept: 'text/event-stream' });
       if (lastId !== null) headers['Last-Event-ID'] = lastId;
       try {
         const response = await fetch('/events/stream', { headers, signal: controller.signal, cache: 'no-store' });
+        if (response.status === 401 && (await refreshSession())) continue; // access token renewed
         if (!response.ok) {
           onStatus('unavailable');
           return; // 401/403/404: retrying will not help

@@ -1,7 +1,7 @@
 // Login dialog shared by the pages: resolves with the token response once the user is in.
 import { login } from './api.js';
 import { t } from './i18n.js';
-import { currentUser, saveSession } from './session.js';
+import { currentUser, deviceUser, refreshSession, saveSession } from './session.js';
 
 function dialogHtml() {
   return `<form class="wg-login" id="wg-login">
@@ -15,10 +15,15 @@ function dialogHtml() {
     </form>`;
 }
 
-// The logged-in user, asking for credentials first when there is no session in this tab.
-export function ensureLogin() {
+// The logged-in user: this tab's session, else one renewed with the device's refresh token (a phone
+// that dropped the tab), else asking for credentials. A page that works offline (`offline: true`,
+// the field app) opened without network in a new tab gets the device's account instead of a login
+// it could not send; its requests renew the tokens once the network is back.
+export async function ensureLogin({ offline = false } = {}) {
   const user = currentUser();
-  if (user) return Promise.resolve(user);
+  if (user) return user;
+  if (await refreshSession()) return currentUser();
+  if (offline && !navigator.onLine && deviceUser()) return deviceUser();
   return new Promise((resolve) => {
     const overlay = document.createElement('div');
     overlay.className = 'wg-overlay';
@@ -30,9 +35,9 @@ export function ensureLogin() {
       const form = new FormData(event.target);
       try {
         const token = await login(form.get('username'), form.get('password'));
-        saveSession(token.access_token, token);
+        saveSession(token);
         overlay.remove();
-        resolve(token);
+        resolve(currentUser());
       } catch (error) {
         const reason = error.status === 401 ? t('login.bad') : error.message;
         overlay.querySelector('#wg-login-error').textContent = t('login.failed', { reason });

@@ -2,16 +2,22 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson, hasEndpoint } from './api.js';
 import { CasePanel } from './cases.js';
+import { useTimeZone } from './clock.js';
+import { HotlineDesk } from './desk.js';
+import { exportButtons } from './exports.js';
 import { t } from './i18n.js';
-import { HeatLayer, casesSince } from './heatmap.js';
-import { renderKpis } from './kpi.js';
+import { HeatLayer, heatBins } from './heatmap.js';
+import { kpiPeriod, renderKpis } from './kpi.js';
+import { addLegend } from './legend.js';
 import { bindFeaturePopups, boundaryLayer, createMap, householdLayer } from './layers.js';
 import { followEvents } from './live.js';
 import { ensureLogin } from './login.js';
 import { whoAmI } from './me.js';
 import { MemberLayer } from './members.js';
 import { buildScopeSelector } from './scope.js';
+import { buildSearch, flyToHit } from './search.js';
 import { renderShell, showUser, titleWithArea } from './shell.js';
+import { TrackPlayer } from './tracks.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,6 +58,7 @@ async function startCases(map, overlays, me) {
     map,
     me,
     canReassign: me.may_operate_cases,
+    canReadContacts: me.may_read_contacts,
     elements: { counters: $('wg-counters'), filters: $('wg-filters'), list: $('wg-case-list'), detail: $('wg-case-detail') },
   });
   panel.layer.addTo(map);
@@ -93,20 +100,79 @@ function startHeatmap(map, overlays, scopeOf, me) {
   select.disabled = false;
   select.addEventListener('change', async () => {
     if (!select.value) { map.removeLayer(heat); $('wg-heat-count').textContent = ''; return; }
-    const points = await casesSince(Number(select.value), scopeOf(), me);
-    heat.setPoints(points);
+    const result = await heatBins(Number(select.value), scopeOf(), me);
+    heat.setBins(result.bins, result.max_count);
     heat.addTo(map);
-    $('wg-heat-count').textContent = t('heat.count', { n: points.length });
+    $('wg-heat-count').textContent = t('heat.bins', { n: result.total, cells: result.bins.length });
+    $('wg-heat-count').dataset.total = String(result.total);
   });
+}
+
+// The search box: results fly the map there; a case number also opens the case.
+function startSearch(map, panel) {
+  buildSearch($('wg-search'), (hit) => {
+    if (hit.kind !== 'case' || !panel) { flyToHit(map, hit); return; }
+    // open the case first (it pans to its marker), then zoom in on it
+    panel.select(Number(hit.key)).then(() => flyToHit(map, hit)).catch((error) => setStatus(error.message));
+  });
+}
+
+// Category tree for the filter and the hotline desk (for the desks that may read callers, /auth/me).
+async function startDesk(map, panel, me) {
+  if (!panel || !(await hasEndpoint('/categories'))) return;
+  const tree = await getJson('/categories');
+  panel.setCategories(tree);
+  if (!me.may_read_contacts || !(await hasEndpoint('/hotline/cases'))) return;
+  const desk = new HotlineDesk({
+    map,
+    tree,
+    element: $('wg-desk'),
+    onCreated: (created) => {
+      setStatus(t('desk.created', { id: created.id }));
+      panel.select(created.id).catch((error) => setStatus(error.message));
+    },
+  });
+  const button = $('wg-desk-open');
+  button.textContent = t('desk.open');
+  button.hidden = false;
+  button.addEventListener('click', () => (desk.el.hidden ? desk.open() : desk.close()));
+}
+
+function startExports(panel, me) {
+  const onError = (message) => setStatus(message);
+  if (panel) {
+    exportButtons($('wg-case-tools'), t('export.cases'), () => {
+      const { limit, ...filters } = panel.filters();
+      return ['/exports/cases', filters, 'cases'];
+    }, onError);
+  }
+  if (me.scope_level === 'grid') return; // the same rule as the KPI panel below
+  const { month, start, end } = kpiPeriod();
+  exportButtons($('wg-kpi-tools'), t('export.kpis'), () => ['/exports/kpis', { level: 'street', start, end }, `kpi-street-${month}`], onError);
+  exportButtons($('wg-kpi-tools'), t('export.ranking'), () => ['/exports/ranking', { month }, `street-ranking-${month}`], onError);
+}
+
+// The working calendar's coverage from /health: a banner from 60 days before it runs out
+async function showCalendarWarning() {
+  const { calendar } = await getJson('/health');
+  const banner = $('wg-calendar-warning');
+  if (!calendar?.warning) return;
+  const values = { date: calendar.covered_until, n: calendar.days_left, year: calendar.years.at(-1) + 1 };
+  banner.textContent = t(calendar.days_left < 0 ? 'calendar.ended' : 'calendar.ending', values);
+  banner.hidden = false;
 }
 
 async function start() {
   renderShell('app.command');
+  showCalendarWarning().catch((error) => setStatus(t('error.load', { reason: error.message })));
   const user = await ensureLogin();
   const [config, me] = await Promise.all([getJson('/config.json'), whoAmI()]);
+  useTimeZone(config.time_zone);
   showUser(me);
   titleWithArea('app.command', me);
   const map = createMap('map', config);
+  window.wanggeMap = map; // lets an operator (or a test) reach the map from the console
+  addLegend(map);
   const layers = addLayers(map, config, me);
   const overlays = Object.fromEntries(Object.entries(layers).map(([name, layer]) => [t(`layer.${name}`), layer]));
   bindFeaturePopups(map, [['households', layers.households], ['grids', layers.grids]].filter(([, layer]) => layer));
@@ -118,7 +184,10 @@ async function start() {
   map.fitBounds(scope.bounds(user.scope_code));
   if (await hasEndpoint('/members')) {
     members.load(me)
-      .then(() => { document.body.dataset.members = String(members.count); })
+      .then(() => {
+        document.body.dataset.members = String(members.count);
+        if (me.may_read_tracks) new TrackPlayer({ map, element: $('wg-tracks'), members }).render();
+      })
       .catch((error) => setStatus(t('error.load', { reason: error.message })));
   }
   const panel = await startCases(map, overlays, me).catch((error) => {
@@ -131,6 +200,9 @@ async function start() {
     if (panel) await panel.setScope(event.target.value);
   });
   if (panel) startHeatmap(map, overlays, () => $('wg-scope').value, me);
+  startSearch(map, panel);
+  await startDesk(map, panel, me).catch((error) => setStatus(t('error.load', { reason: error.message })));
+  startExports(panel, me);
   await startLive(panel, members, me);
   if (me.scope_level !== 'grid' && (await hasEndpoint('/assessment/kpis'))) {
     renderKpis($('wg-kpi')).catch((error) => { $('wg-kpi').textContent = t('error.load', { reason: error.message }); });

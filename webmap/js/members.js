@@ -3,8 +3,9 @@
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { getJson } from './api.js';
 import { escapeHtml, t } from './i18n.js';
+import './texts-command.js';
 
-const STATUS_COLOURS = { available: '#1a9850', en_route: '#fdae61', on_scene: '#d73027', off_duty: '#999999' };
+export const STATUS_COLOURS = { available: '#1a9850', en_route: '#fdae61', on_scene: '#d73027', off_duty: '#999999' };
 
 function styleOf(status) {
   return {
@@ -50,7 +51,7 @@ export class MemberLayer {
       marker.setStyle(styleOf(status));
     }
     const name = this.names.get(id) ?? `${t('role.grid_worker')} ${id}`;
-    marker.bindTooltip(`${escapeHtml(name)} · ${status ?? ''}`);
+    marker.bindTooltip(`${escapeHtml(name)} · ${status ? t(`member.${status}`) : ''}`);
   }
 
   get count() {

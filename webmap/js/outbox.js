@@ -3,7 +3,7 @@
 // answered; a retry after a lost answer carries the same key, so nothing is lost or done twice.
 // Photo uploads are entries too (the file itself waits in IndexedDB), queued before the action that
 // cites them, so they reach the server first.
-import { authHeaders } from './api.js';
+import { authedFetch } from './api.js';
 import { deletePhoto, getPhoto, putPhoto } from './photostore.js';
 
 const RETRY_MS = 10000;
@@ -49,17 +49,14 @@ export class Outbox {
 
   async request(entry) {
     if (!entry.photo) {
-      return fetch(entry.path, {
-        method: 'POST',
-        headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': entry.id }),
-        body: JSON.stringify(entry.body),
-      });
+      const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': entry.id };
+      return authedFetch(entry.path, { method: 'POST', body: JSON.stringify(entry.body) }, headers);
     }
     const blob = await getPhoto(entry.id);
     if (!blob) return new Response(JSON.stringify({ detail: 'photo missing on this device' }), { status: 410 });
     const form = new FormData();
     form.append('file', blob, entry.name || 'photo');
-    return fetch(entry.path, { method: 'POST', headers: authHeaders({ 'Idempotency-Key': entry.id }), body: form });
+    return authedFetch(entry.path, { method: 'POST', body: form }, { 'Idempotency-Key': entry.id });
   }
 
   get size() {

@@ -39,8 +39,10 @@ function legend() {
     div.innerHTML = `<b>${t('planner.deviation')}</b>${DEVIATION_RAMP.map(([upper, colour]) => {
       const label = upper === Infinity ? `> ${lower}` : `${lower ? `${lower} … ` : '< '}${percent(upper)}`;
       lower = percent(upper);
-      return `<div><i style="background:${colour}"></i>${label}</div>`;
+      return `<div><i data-colour="${colour}"></i>${label}</div>`;
     }).join('')}`;
+    // colours through CSSOM: a style attribute in markup is refused by the pages' CSP (style-src 'self')
+    div.querySelectorAll('i[data-colour]').forEach((swatch) => { swatch.style.background = swatch.dataset.colour; });
     return div;
   };
   return control;

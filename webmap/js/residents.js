@@ -5,11 +5,15 @@
 // handling once closed.
 import './texts-residents.js';
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { addBasemap } from './basemap.js';
+import { formatTime, useTimeZone } from './clock.js';
 import { bindLanguageSwitch, escapeHtml, locale, t, translatePage } from './i18n.js';
 import { imageKind } from './photostore.js';
 
 const $ = (id) => document.getElementById(id);
 const MINE_KEY = 'wangge.myreports';
+// up to 3 photos, 5 MB together: the server takes at most 3 and refuses bodies over 6 MB
+const MAX_PHOTOS = 3;
 const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 const state = { point: null, marker: null, map: null, config: {}, contact: null, lookup: null };
 
@@ -40,7 +44,7 @@ function randomKey() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const when = (iso) => (iso ? new Date(iso).toLocaleString(locale(), { timeZone: 'Asia/Shanghai' }) : '—');
+const when = (iso) => formatTime(iso);
 const mine = () => JSON.parse(localStorage.getItem(MINE_KEY) ?? '[]');
 const saveMine = (items) => localStorage.setItem(MINE_KEY, JSON.stringify(items.slice(0, 50)));
 
@@ -109,9 +113,7 @@ function locate() {
 async function buildMap() {
   state.map = L.map('map', { zoomSnap: 0.5 }).fitWorld(); // the served areas' extent once they load
   state.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  if (state.config.basemap_url) {
-    L.tileLayer(state.config.basemap_url, { attribution: state.config.basemap_attribution, maxZoom: 19 }).addTo(state.map);
-  }
+  addBasemap(state.map, state.config); // the configured preset, GCJ-02 tiles moved onto our WGS-84 layers
   L.control.scale({ imperial: false }).addTo(state.map);
   state.map.on('click', (event) => setPoint(event.latlng.lng, event.latlng.lat));
   const areas = await publicJson('/residents/areas');
@@ -131,10 +133,11 @@ async function loadCategories() {
     items.map((s) => `<option value="${escapeHtml(s.service_code)}">${escapeHtml(s.service_name)}</option>`).join('')}</optgroup>`).join('');
 }
 
-async function photoProblem(file) {
-  if (!file) return null;
-  if (file.size > MAX_PHOTO_BYTES) return t('res.photo_large');
-  return imageKind(new Uint8Array(await file.slice(0, 16).arrayBuffer())) ? null : t('res.photo_type');
+async function photoProblem(files) {
+  if (files.length > MAX_PHOTOS) return t('res.photo_many', { n: MAX_PHOTOS });
+  if (files.reduce((total, file) => total + file.size, 0) > MAX_PHOTO_BYTES) return t('res.photo_large');
+  const kinds = await Promise.all(files.map(async (file) => imageKind(new Uint8Array(await file.slice(0, 16).arrayBuffer()))));
+  return kinds.every(Boolean) ? null : t('res.photo_type');
 }
 
 async function submitReport(event) {
@@ -142,15 +145,15 @@ async function submitReport(event) {
   if (!state.point) { toast(t('res.where_none')); return; }
   await state.lookup;
   if (!state.contact) { toast(t('res.outside')); return; }
-  const file = $('wg-new-photo').files[0];
-  const problem = await photoProblem(file);
+  const files = [...$('wg-new-photo').files];
+  const problem = await photoProblem(files);
   if (problem) { toast(problem); return; }
   const form = new FormData();
   Object.entries({ jurisdiction_id: state.contact.jurisdiction_id, service_code: $('wg-new-category').value,
     lat: state.point.lat, long: state.point.lon, crs: 'wgs84',
     description: $('wg-new-description').value, api_key: state.config.residents_api_key ?? '' })
     .forEach(([key, value]) => form.append(key, String(value)));
-  if (file) form.append('media', file, file.name || 'photo');
+  files.forEach((file) => form.append('media', file, file.name || 'photo'));
   $('wg-new-submit').disabled = true;
   try {
     const [answer] = await publicJson('/open311/v2/requests.json', { method: 'POST', body: form, headers: { 'Idempotency-Key': randomKey() } });
@@ -235,6 +238,7 @@ async function start() {
   document.title = t('res.title');
   bindLanguageSwitch($('wg-lang'));
   state.config = await publicJson('/config.json');
+  useTimeZone(state.config.time_zone);
   bind();
   renderMine();
   await Promise.all([buildMap(), loadCategories()]);

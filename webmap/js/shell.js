@@ -1,9 +1,10 @@
 // The top bar of every page: title, links to the other faces, language switch, user, logout, and the
 // "demo data" notice while a district's streets, communities or households are synthetic.
 import { bindLanguageSwitch, escapeHtml, t, translatePage } from './i18n.js';
-import { clearSession, currentUser } from './session.js';
+import { currentUser, deviceUser, logout } from './session.js';
+import './texts-command.js';
 
-const PAGES = [['/', 'nav.command'], ['/planner', 'nav.planner'], ['/field', 'nav.field']];
+const PAGES = [['/', 'nav.command'], ['/planner', 'nav.planner'], ['/field', 'nav.field'], ['/screen', 'nav.screen']];
 
 export function renderShell(titleKey) {
   translatePage();
@@ -16,8 +17,8 @@ export function renderShell(titleKey) {
     <span id="wg-bar-extra"></span><span id="wg-who"></span>
     <button type="button" id="wg-lang"></button><button type="button" id="wg-logout" hidden>${t('logout')}</button>`;
   bindLanguageSwitch(bar.querySelector('#wg-lang'));
-  bar.querySelector('#wg-logout').addEventListener('click', () => {
-    clearSession();
+  bar.querySelector('#wg-logout').addEventListener('click', async () => {
+    await logout();
     window.location.reload();
   });
 }
@@ -30,7 +31,7 @@ export function titleWithArea(titleKey, me) {
 }
 
 export function showUser(me = null) {
-  const user = currentUser();
+  const user = currentUser() ?? deviceUser(); // offline in a new tab: the device's account
   if (!user) return;
   const where = me ? `${me.scope_name} (${user.scope_code})` : user.scope_code;
   document.getElementById('wg-who').textContent = `${user.username} · ${t(`role.${user.role}`)} · ${where}`;

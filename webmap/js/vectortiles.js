@@ -1,7 +1,7 @@
 // Canvas tiles drawn from our /tiles/{layer}/{z}/{x}/{y}.mvt vector tiles, restylable without
 // refetching, with feature lookup under a map point (for popups).
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
-import { apiUrl, authHeaders } from './api.js';
+import { apiUrl, authedFetch } from './api.js';
 import { decodeTile } from './mvt.js';
 
 const TILE_SIZE = 256;
@@ -64,7 +64,7 @@ export const VectorTileLayer = L.GridLayer.extend({
     canvas.width = TILE_SIZE * ratio;
     canvas.height = TILE_SIZE * ratio;
     const key = this._tileCoordsToKey(coords);
-    fetch(this.tileUrl(coords), { headers: authHeaders() })
+    authedFetch(this.tileUrl(coords))
       .then((response) => {
         if (!response.ok) throw new Error(`tile ${key}: HTTP ${response.status}`);
         return response.arrayBuffer();

@@ -6,14 +6,14 @@ a district or street scope is a range of it), and "closed today" reads the day's
 a partial index on closed_at, instead of scanning every case of the scope.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -15,14 +15,14 @@ may bring the households separately), so it is left alone.
 A partial index on the households without a building keeps the rest of a z14-15 tile (those are
 drawn one by one) from scanning every household of the tile.
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0012
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,1 @@
+"""One search box: case numbers, road, building, street, community and grid names or codes."""
