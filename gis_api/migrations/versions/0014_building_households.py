@@ -12,6 +12,10 @@ select households by their own district code, and that rule must not change.
 `building.households` is not that count: it is the figure a buildings file declared (the register
 may bring the households separately), so it is left alone.
 
+The trigger functions are SECURITY DEFINER, owned by the owner: the loaders (owner) and the API
+(wangge_api, which may only change a household's grid_id) write `household` as before and need no
+privilege on `building_households`; the API only reads it (gis_api/db/roles.py DERIVED_TABLES).
+
 A partial index on the households without a building keeps the rest of a z14-15 tile (those are
 drawn one by one) from scanning every household of the tile.
 
@@ -49,11 +53,17 @@ LEAVING = (
 SIGNED_ROWS = {"insert": ARRIVING, "delete": LEAVING, "update": f"{ARRIVING} UNION ALL {LEAVING}"}
 """One signed row per household arriving in (new_rows) or leaving (old_rows) a building."""
 
+# The functions run as their owner (SECURITY DEFINER, the role that migrates, which owns the table)
+# with a fixed search_path and schema-qualified names: whoever writes a household, the API role
+# included, needs no privilege on building_households, and cannot redirect the function to objects
+# of its own. Nobody may call them directly (EXECUTE revoked); PostgreSQL checks EXECUTE when a
+# trigger is created, not when it fires.
 # Sums the statement's signed rows per key, adds them (keys in order, so concurrent loads lock
 # alike) and removes the keys left without households. Updates that move no household between
 # buildings or districts and change no residents (a plan activation's grid_id) write nothing.
 APPLY = """
-CREATE FUNCTION building_households_{kind}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION building_households_{kind}() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     emptied_ids bigint[];
     emptied_codes text[];
@@ -64,7 +74,7 @@ BEGIN
         FROM signed GROUP BY 1, 2 HAVING sum(n) <> 0 OR coalesce(sum(residents), 0) <> 0
     ),
     applied AS (
-        INSERT INTO building_households AS t (building_id, district_code, households, residents)
+        INSERT INTO public.building_households AS t (building_id, district_code, households, residents)
         SELECT building_id, district_code, n, r FROM delta ORDER BY 1, 2
         ON CONFLICT (building_id, district_code) DO UPDATE
         SET households = t.households + excluded.households, residents = t.residents + excluded.residents
@@ -73,7 +83,7 @@ BEGIN
     SELECT array_agg(building_id), array_agg(district_code) INTO emptied_ids, emptied_codes
     FROM applied WHERE households <= 0;
     IF emptied_ids IS NOT NULL THEN
-        DELETE FROM building_households t
+        DELETE FROM public.building_households t
         USING unnest(emptied_ids, emptied_codes) AS e(building_id, district_code)
         WHERE t.building_id = e.building_id AND t.district_code = e.district_code;
     END IF;
@@ -81,6 +91,7 @@ BEGIN
 END $$;
 CREATE TRIGGER building_households_on_{kind} AFTER {event} ON household
 REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION building_households_{kind}();
+REVOKE ALL ON FUNCTION building_households_{kind}() FROM PUBLIC;
 """
 TRANSITIONS = {
     "insert": "NEW TABLE AS new_rows",
@@ -88,13 +99,15 @@ TRANSITIONS = {
     "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
 }
 TRUNCATE = """
-CREATE FUNCTION building_households_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION building_households_truncate() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    TRUNCATE building_households;
+    TRUNCATE public.building_households;
     RETURN NULL;
 END $$;
 CREATE TRIGGER building_households_on_truncate AFTER TRUNCATE ON household
 FOR EACH STATEMENT EXECUTE FUNCTION building_households_truncate();
+REVOKE ALL ON FUNCTION building_households_truncate() FROM PUBLIC;
 """
 
 DOWNGRADE = """
