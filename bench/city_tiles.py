@@ -9,7 +9,10 @@ random household tiles bench/city.py asks (same seed: TILES_PER_ZOOM per zoom z1
   - sql_stored   z14-15 rendered in the database from building_households (what the API runs);
   - sql_by_row   naive (the code before migration 0014): the same tiles counting every household
                  row of the tile per building, in the database; the two take turns at going
-                 first on a tile, as the first meets the colder buffers.
+                 first on a tile, as the first meets the colder buffers;
+  - sql_points   z16 rendered as the API does (grid codes looked up for the tile's few grids) and
+                 naive (the code before): joined per household, which hashes every grid of the
+                 city per tile; same turns, and the decoded features must be equal.
 Counts the tiles where both SQL variants give the same number of features inside the city (a building at a
 tile's edge may differ: the stored count holds all its households, the row count only those in
 the tile's buffer). Prints a table and, as the last line, a JSON object with os.getloadavg().
@@ -46,6 +49,7 @@ from gis_api.demo.city.load import load_city
 from gis_api.households.service import scope_clause
 from gis_api.tiles.layers import HOUSEHOLD_BUILDINGS_BY_ROW_SQL
 from gis_api.tiles.service import TileAddress, TileRequest, render_tile
+from tests.tiles.mvt import Feature, decode
 
 TARGET_P95_MS = 50.0
 ADMIN = "bench_city_admin"
@@ -81,6 +85,53 @@ def by_row(connection: Connection, address: TileAddress) -> tuple[bytes, int]:
         text(HOUSEHOLD_BUILDINGS_BY_ROW_SQL.format(scope=scope_sql)), values
     ).one()
     return bytes(body or b""), int(features)
+
+
+JOINED_POINTS_SQL = """
+WITH bounds AS (SELECT 1)
+SELECT ST_AsMVT(t, 'households', 4096, 'geom', 'id'), count(*) FROM (
+    SELECT h.id, h.residents, g.code AS grid_code,
+           ST_MakePoint(
+               round(((ST_X(h.geom) * 20037508.342789244 / 180) - :x0) / :size * 4096),
+               round((:y1 - (ln(tan((90 + ST_Y(h.geom)) * pi() / 360)) * 6378137)) / :size * 4096)
+           ) AS geom
+    FROM household h LEFT JOIN grid g ON g.id = h.grid_id
+    WHERE h.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326) AND {scope}) AS t
+WHERE t.geom IS NOT NULL
+"""
+"""Naive: the z16 query before (one join per household: the planner hashes all the city's grids)."""
+
+
+def points_side_by_side(engine: Engine, tiles: dict[int, list[tuple[int, int]]]) -> dict[str, Any]:
+    """Per z16 tile: the API's query and the joined one, taking turns at going first; the number of
+    tiles whose decoded features differ (must be 0)."""
+    times: dict[str, list[float]] = {"points": [], "joined": []}
+    differ = 0
+    scope_sql, params = scope_clause(CITY_ADMIN)
+    for turn, (x, y) in enumerate(tiles[16]):
+        address = TileAddress(16, x, y)
+        bodies: dict[str, bytes] = {}
+        for name in ("points", "joined") if turn % 2 == 0 else ("joined", "points"):
+            with Session(engine) as session:
+                started = time.perf_counter()
+                if name == "points":
+                    request = TileRequest("households", address, CITY_ADMIN)
+                    bodies[name] = render_tile(session, request, []).body
+                else:
+                    values = {**address.bounds(), **params}
+                    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+                    body, _ = session.execute(text(JOINED_POINTS_SQL.format(scope=scope_sql)), values).one()
+                    bodies[name] = bytes(body or b"")
+                times[name].append((time.perf_counter() - started) * 1000)
+        differ += int(features_of(bodies["points"]) != features_of(bodies["joined"]))
+    return {"points": times["points"], "joined": times["joined"], "different_points_tiles": differ}
+
+
+def features_of(body: bytes) -> set[tuple[Any, ...]]:
+    """(id, properties, first point) of each household feature (order-free: the plans may differ)."""
+    layer = decode(body).get("households")
+    features: list[Feature] = layer.features if layer else []
+    return {(f.id, tuple(sorted(f.properties.items())), f.first_point) for f in features}
 
 
 def sql_side_by_side(engine: Engine, tiles: dict[int, list[tuple[int, int]]]) -> dict[str, Any]:
@@ -142,6 +193,7 @@ def main() -> int:
         by_zoom(figures, "baseline_tile", api_cold(url, tiles, args.baseline_checkout))
     api = api_cold(url, tiles)
     sql = sql_side_by_side(engine, tiles)
+    sql.update(points_side_by_side(engine, tiles))
     with engine.connect() as connection:
         figures["households"] = int(connection.execute(text("SELECT count(*) FROM household")).scalar_one())
         figures["buildings_with_households"] = int(
@@ -174,6 +226,11 @@ def record(figures: dict[str, Any], api: dict[int, list[float]], sql: dict[str, 
         figures[f"sql_{name}_z14_15_p95_ms"] = p(sql[name], 95)
         figures[f"sql_{name}_z14_15_p50_ms"] = p(sql[name], 50)
         figures[f"sql_{name}_z14_15_max_ms"] = round(max(sql[name]), 2) if sql[name] else None
+    for name in ("points", "joined"):
+        figures[f"sql_{name}_z16_p95_ms"] = p(sql[name], 95)
+        figures[f"sql_{name}_z16_p50_ms"] = p(sql[name], 50)
+        figures[f"sql_{name}_z16_max_ms"] = round(max(sql[name]), 2) if sql[name] else None
+    figures["different_points_tiles"] = sql["different_points_tiles"]
     figures["same_feature_count"] = sql["same_feature_count"]
     figures["different_feature_count"] = sql["different_feature_count"]
     figures["cpu_count"] = os.cpu_count()
@@ -203,6 +260,9 @@ def print_table(figures: dict[str, Any]) -> None:
     rows.append(
         ("sql z14-15 row counts (naive, before) p95 / p50 / max", pair(f, "sql_by_row_z14_15", triple))
     )
+    rows.append(("sql z16 points (codes per tile) p95 / p50 / max", pair(f, "sql_points_z16", triple)))
+    rows.append(("sql z16 joined (naive, before) p95 / p50 / max", pair(f, "sql_joined_z16", triple)))
+    rows.append(("z16 tiles whose decoded features differ", f["different_points_tiles"]))
     same, different = f["same_feature_count"], f["different_feature_count"]
     rows.append(("z14-15 tiles with the same feature count", f"{same} (different: {different})"))
     rows.append(("load average", " / ".join(str(v) for v in f["loadavg"])))
