@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from gis_api.config import Settings, get_settings
 from gis_api.db.cluster import ClusterError, EmbeddedCluster, enable_extensions
@@ -87,19 +86,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """Request-scoped session; the app factory stores its sessionmaker on app.state.
-
-    Made in the event loop: a session does no I/O until its first statement, so a sync generator
-    (FastAPI runs those in a worker thread) only cost a thread hand-off and back per request, which
-    on a loaded machine waits for the scheduler twice. Closed in a worker thread (closing may roll
-    back over the network), after the response has gone out."""
+def get_session(request: Request) -> Iterator[Session]:
+    """Request-scoped session; the app factory stores its sessionmaker on app.state."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
+    with factory() as session:
         yield session
-    finally:
-        await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

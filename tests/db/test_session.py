@@ -1,6 +1,5 @@
 """The API's request session (`SessionDep`) as `wangge serve` runs it, without the tests' override:
-made in the event loop, used by the route's worker thread, closed (connection back in the pool)
-after the response."""
+one per request, closed (connection back in the pool) after the response."""
 
 from fastapi.testclient import TestClient
 
