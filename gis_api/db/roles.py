@@ -4,7 +4,8 @@
   names, or the embedded cluster's superuser. It owns every table.
 - API_ROLE is what the web API connects as. It owns nothing and cannot create anything; it reads
   and writes the tables it serves, only reads the cities, districts and reference geography the
-  owner loads (and the Open311 keys `wangge apikey` makes) and the active-plan views, moves
+  owner loads (and the Open311 keys `wangge apikey` makes), the active-plan views and the counts
+  the database keeps itself (households per building, written by triggers as the owner), moves
   households between grids (grid_id only), replaces password hashes (no other account column),
   draws serial ids only for tables it adds rows to, may only INSERT and SELECT the append-only logs
   (their triggers are a second line behind the grants), survey answers and photo uploads, never
@@ -55,6 +56,10 @@ REFERENCE_TABLES = frozenset(
 )
 """Written by the owner only (`wangge district add`, the loaders and `wangge osm import`, road loads
 with their id offsets and table lock; Open311 channel keys by `wangge apikey`); the API reads them."""
+DERIVED_TABLES = frozenset({"building_households"})
+"""Kept by the database itself: statement triggers on `household` write them through SECURITY
+DEFINER functions owned by the owner (migration 0014), so whoever writes a household needs no
+privilege on them; the API only reads them."""
 UPDATED_COLUMNS_ONLY = {"household": ("grid_id",), "app_user": ("password_hash",)}
 """The register is loaded by the owner; the API reads it and moves households between grids when a
 plan is activated (only `grid_id`), but never adds, removes or rewrites one. Accounts are made,
@@ -83,7 +88,7 @@ def api_privileges(table: str, view: bool = False) -> str | None:
         return "INSERT"
     if table in KEPT_TABLES:
         return "SELECT, INSERT, UPDATE"
-    if table in REFERENCE_TABLES:
+    if table in REFERENCE_TABLES or table in DERIVED_TABLES:
         return "SELECT"
     if table in UPDATED_COLUMNS_ONLY:
         return f"SELECT, UPDATE ({', '.join(quote(c) for c in UPDATED_COLUMNS_ONLY[table])})"

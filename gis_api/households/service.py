@@ -39,6 +39,15 @@ def scope_clause(principal: Principal) -> tuple[str, dict[str, str]]:
     return f"h.grid_id = ANY(ARRAY({grids}))", {"scope_prefix": principal.scope_code + "%"}
 
 
+def building_counts_scope(principal: Principal) -> str | None:
+    """SQL restricting building_households rows (as o) to the caller's area, for the scopes that
+    select households by their district (the same rule and parameter as `scope_clause`); None for
+    smaller scopes, whose households are selected by grid and must be counted row by row."""
+    if principal.level in WIDE_LEVELS:
+        return "o.district_code LIKE :scope_prefix"
+    return None
+
+
 def _feature(row: Any) -> dict[str, Any]:
     return {
         "type": "Feature",

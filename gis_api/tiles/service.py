@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from gis_api.auth.scope import Principal
 from gis_api.auth.service import record_audit
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from gis_api.households.service import scope_clause
+from gis_api.households.service import building_counts_scope, scope_clause
 from gis_api.tiles.layers import (
     AREA_SQL,
     BUFFER,
     EXTENT,
+    HOUSEHOLD_BUILDINGS_BY_ROW_SQL,
     HOUSEHOLD_BUILDINGS_SQL,
     HOUSEHOLD_LAYER,
     HOUSEHOLD_MIN_ZOOM,
@@ -31,6 +32,7 @@ MAX_ZOOM = 22
 GZIP_MIN_BYTES = 1024
 WEB_MERCATOR_HALF = 20037508.342789244
 """Half the width of the Web Mercator world in metres (π · 6378137)."""
+NO_PARALLEL = "SET LOCAL max_parallel_workers_per_gather = 0;\n"
 # Tables whose writes change some tile; their write counters form the data version.
 TABLES_BY_LAYER = {
     "streets": ("street",),
@@ -39,19 +41,23 @@ TABLES_BY_LAYER = {
     "roads": ("road_edge",),
     "households": ("household", "grid", "building"),
 }
+# One round trip for what the ETag is made of: the plans (each with a text that changes when it is
+# activated or archived) and the data version, the cumulative insert/update/delete counters kept by
+# the statistics system (within one transaction a stable snapshot, across transactions growing with
+# every write, about 1 s behind). With no plan, one row with a NULL plan id.
 STAMP_SQL = """
-SELECT p.id, p.status::text || '@' || extract(epoch FROM coalesce(p.valid_from, p.created_at))::text
-FROM plan p
-WHERE p.district_code LIKE :prefix
-  AND ((CAST(:plan_id AS integer) IS NULL AND p.id IN (SELECT plan_id FROM active_plan))
-       OR p.id = CAST(:plan_id AS integer))
+SELECT p.id, p.stamp, v.version
+FROM (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text AS version
+      FROM pg_stat_user_tables WHERE relname = ANY(:tables)) AS v
+LEFT JOIN (
+    SELECT p.id,
+           p.status::text || '@' || extract(epoch FROM coalesce(p.valid_from, p.created_at))::text AS stamp
+    FROM plan p
+    WHERE p.district_code LIKE :prefix
+      AND ((CAST(:plan_id AS integer) IS NULL AND p.id IN (SELECT plan_id FROM active_plan))
+           OR p.id = CAST(:plan_id AS integer))
+) AS p ON true
 ORDER BY p.id
-"""
-# Cumulative insert/update/delete counters kept by the statistics system; within one transaction
-# they are a stable snapshot, across transactions they grow with every write (about 1 s behind).
-DATA_VERSION_SQL = """
-SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text
-FROM pg_stat_user_tables WHERE relname = ANY(:tables)
 """
 
 
@@ -151,24 +157,28 @@ def check_request(session: Session, request: TileRequest) -> None:
         )
 
 
-def plan_stamp(session: Session, request: TileRequest, required: bool) -> tuple[list[int], str]:
-    """(plan ids, text that changes whenever one of them is activated or archived)."""
-    params = {"plan_id": request.plan_id, "prefix": f"{request.prefix}%"}
-    rows = session.execute(text(STAMP_SQL), params).all()
-    if not rows:
+def plan_stamp(session: Session, request: TileRequest, required: bool) -> tuple[list[int], str, str]:
+    """(plan ids, text that changes whenever one of them is activated or archived, data version)."""
+    params = {
+        "plan_id": request.plan_id,
+        "prefix": f"{request.prefix}%",
+        "tables": list(TABLES_BY_LAYER[request.layer]),
+    }
+    rows = [row for row in session.execute(text(STAMP_SQL), params).all()]
+    version = str(rows[0][2])
+    plans = [row for row in rows if row[0] is not None]
+    if not plans:
         if request.plan_id is not None:
             raise NotFoundError(f"plan {request.plan_id} does not exist")
         if required:
             raise NotFoundError("there is no active plan; load the demo or activate a plan")
-        return [], "no-plan"
-    return [int(row[0]) for row in rows], ",".join(f"{row[0]}:{row[1]}" for row in rows)
+        return [], "no-plan", version
+    return [int(row[0]) for row in plans], ",".join(f"{row[0]}:{row[1]}" for row in plans), version
 
 
 def tile_etag(session: Session, request: TileRequest, generation: int) -> tuple[list[int], str]:
     """(plan ids, strong ETag) from the plans, the data version, the tile, the caller's scope."""
-    plan_ids, stamp = plan_stamp(session, request, required=request.layer in PLAN_LAYERS)
-    tables = list(TABLES_BY_LAYER[request.layer])
-    data_version = session.execute(text(DATA_VERSION_SQL), {"tables": tables}).scalar_one()
+    plan_ids, stamp, data_version = plan_stamp(session, request, required=request.layer in PLAN_LAYERS)
     principal = request.principal
     who = f"{principal.role}:{principal.scope_code}" if request.is_households else request.prefix
     key = f"{request.layer}|{request.address}|{stamp}|{data_version}|{generation}|{who}"
@@ -179,10 +189,12 @@ def _layer_sql(request: TileRequest) -> tuple[str, dict[str, str]]:
     if not request.is_households:
         return AREA_SQL[request.layer], {"prefix": f"{request.prefix}%"}
     scope_sql, scope_params = scope_clause(request.principal)
-    template = (
-        HOUSEHOLD_POINTS_SQL if request.address.z >= HOUSEHOLD_POINTS_MIN_ZOOM else HOUSEHOLD_BUILDINGS_SQL
-    )
-    return template.format(scope=scope_sql), scope_params
+    if request.address.z >= HOUSEHOLD_POINTS_MIN_ZOOM:
+        return HOUSEHOLD_POINTS_SQL.format(scope=scope_sql), scope_params
+    building_scope = building_counts_scope(request.principal)
+    if building_scope is None:
+        return HOUSEHOLD_BUILDINGS_BY_ROW_SQL.format(scope=scope_sql), scope_params
+    return HOUSEHOLD_BUILDINGS_SQL.format(scope=scope_sql, building_scope=building_scope), scope_params
 
 
 def render_tile(session: Session, request: TileRequest, plan_ids: list[int]) -> Tile:
@@ -197,9 +209,9 @@ def render_tile(session: Session, request: TileRequest, plan_ids: list[int]) -> 
         **address.bounds(),
         **params,
     }
-    # a parallel worker costs ~25 ms to start, more than a whole tile takes on its own
-    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    body, features = session.execute(text(sql), values).one()
+    # a parallel worker costs ~25 ms to start, more than a whole tile takes on its own; the setting
+    # travels with the query (one round trip: psycopg2 returns the last statement's rows)
+    body, features = session.execute(text(NO_PARALLEL + sql), values).one()
     return Tile(bytes(body or b""), int(features))
 
 
