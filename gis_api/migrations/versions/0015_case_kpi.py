@@ -176,7 +176,8 @@ BEGIN
     ), {apply("gone", "-")};
     WITH added AS (
         INSERT INTO case_kpi
-        SELECT (case_kpi_of(i)).* FROM incident i WHERE i.id = ANY(ids) AND i.state <> 'void' ORDER BY i.id
+        SELECT f.* FROM incident i CROSS JOIN LATERAL case_kpi_of(i) f  -- (f(i)).* would call it per column
+        WHERE i.id = ANY(ids) AND i.state <> 'void' ORDER BY i.id
         ON CONFLICT (case_id) DO NOTHING
         RETURNING *
     ), {apply("added", "+")};
