@@ -40,6 +40,10 @@ UNIT_COLUMN = {
     "worker": "member_id",
 }
 ZONE_SQL = "SELECT zone FROM case_kpi_setting"
+STREET_CODE_LENGTH = 9
+SUMS_BY_UNIT = ("case_kpi_month", "case_kpi_day", "grid_code")
+SUMS_BY_STREET = ("case_kpi_street_month", "case_kpi_street_day", "street_code")
+"""(month sums, day sums, the area column the scope filters) of each kind of stored sums."""
 KPI_TRIGGERS = {
     "incident": ("tr_case_kpi_incident_insert", "tr_case_kpi_incident_update", "tr_case_kpi_incident_delete"),
     "case_event": ("tr_case_kpi_event_insert", "tr_case_kpi_event_delete"),
@@ -102,7 +106,7 @@ def period_tallies(
     # sums bucketed in another zone than the calendar's are of no use: read the cases themselves
     same_zone = stored_zone(session) == str(zone)
     cut = slices(start, end, zone) if same_zone else Slices(moments=[(start, end)])
-    sql, params = tallies_sql(level, cut)
+    sql, params = tallies_sql(level, cut, by_street=level == "street" and len(scope) <= STREET_CODE_LENGTH)
     params["scope"] = scope + "%"
     found: dict[str, Tally] = {}
     for row in session.execute(text(sql), params).mappings():
@@ -110,23 +114,25 @@ def period_tallies(
     return found
 
 
-def tallies_sql(level: str, cut: Slices) -> tuple[str, dict[str, Any]]:
-    """One query summing the month rows, day rows and case rows of the slices per unit."""
-    columns = ", ".join([UNIT_COLUMN[level], *TALLIES])
+def tallies_sql(level: str, cut: Slices, by_street: bool = False) -> tuple[str, dict[str, Any]]:
+    """One query summing the month rows, day rows and case rows of the slices per unit; `by_street`:
+    streets of a scope holding whole streets, read from the per-street sums."""
+    unit = UNIT_COLUMN[level]
+    months, days, area = SUMS_BY_STREET if by_street else SUMS_BY_UNIT
+    columns = ", ".join([unit, *TALLIES])
     parts: list[str] = []
     params: dict[str, Any] = {}
     if cut.months:
         params.update(m0=cut.months[0], m1=cut.months[1])
-        parts.append(f"SELECT {columns} FROM case_kpi_month WHERE month >= :m0 AND month < :m1")
+        parts.append(f"SELECT {columns} FROM {months} WHERE month >= :m0 AND month < :m1")
     for n, (first, last) in enumerate(cut.days):
         params.update({f"d{n}a": first, f"d{n}b": last})
-        parts.append(f"SELECT {columns} FROM case_kpi_day WHERE day >= :d{n}a AND day < :d{n}b")
+        parts.append(f"SELECT {columns} FROM {days} WHERE day >= :d{n}a AND day < :d{n}b")
     for n, (first, last) in enumerate(cut.moments):
         params.update({f"t{n}a": first, f"t{n}b": last})
         parts.append(f"SELECT {columns} FROM case_kpi WHERE created_at >= :t{n}a AND created_at < :t{n}b")
-    scoped = " UNION ALL ".join(f"({part} AND grid_code LIKE :scope)" for part in parts)
+    scoped = " UNION ALL ".join(f"({part} AND {area} LIKE :scope)" for part in parts)
     sums = ", ".join(f"sum({name}) AS {name}" for name in TALLIES)
-    unit = UNIT_COLUMN[level]
     sql = f"SELECT {unit} AS unit, {sums} FROM ({scoped}) t WHERE {unit} IS NOT NULL GROUP BY {unit}"
     return sql, params
 
@@ -160,7 +166,14 @@ WHERE CASE WHEN i.id IS NULL THEN true
            ELSE k IS DISTINCT FROM case_kpi_of(i) END
 """
 DAY = "(k.created_at AT TIME ZONE s.zone)::date"
-BUCKETS = {"case_kpi_day": ("day", DAY), "case_kpi_month": ("month", f"date_trunc('month', {DAY})::date")}
+MONTH = f"date_trunc('month', {DAY})::date"
+UNIT_KEYS = "grid_code, community_code, street_code, member_id"
+BUCKETS = {
+    "case_kpi_day": ("day", DAY, UNIT_KEYS),
+    "case_kpi_month": ("month", MONTH, UNIT_KEYS),
+    "case_kpi_street_day": ("day", DAY, "street_code"),
+    "case_kpi_street_month": ("month", MONTH, "street_code"),
+}
 
 
 @dataclass(frozen=True)
@@ -185,14 +198,12 @@ def rebuild(connection: Connection, zone: str) -> int:
 
 def sums_drift_sql(table: str) -> str:
     """Rows of `table` (all-zero rows left by removals aside) not equal to the sums of case_kpi."""
-    bucket, expression = BUCKETS[table]
-    keys = "grid_code, community_code, street_code, member_id"
+    bucket, expression, keys = BUCKETS[table]
     summed = ", ".join(f"sum({name})::bigint" for name in TALLIES)
     zero = " AND ".join(f"{name} = 0" for name in TALLIES)
     kept = f"SELECT {bucket}, {keys}, {', '.join(TALLIES)} FROM {table} WHERE NOT ({zero})"
-    derived = (
-        f"SELECT {expression}, {keys}, {summed} FROM case_kpi k, case_kpi_setting s GROUP BY 1, 2, 3, 4, 5"
-    )
+    groups = ", ".join(str(n) for n in range(1, keys.count(",") + 3))  # the bucket and the keys
+    derived = f"SELECT {expression}, {keys}, {summed} FROM case_kpi k, case_kpi_setting s GROUP BY {groups}"
     return f"SELECT count(*) FROM (({kept} EXCEPT {derived}) UNION ALL ({derived} EXCEPT {kept})) wrong"
 
 

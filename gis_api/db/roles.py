@@ -62,7 +62,10 @@ plan is activated (only `grid_id`), but never adds, removes or rewrites one. Acc
 linked and disabled by `wangge user` (the owner); the API reads them and only replaces a password
 hash with a stronger one at login (never a role, scope, token version or the active flag)."""
 DERIVED_TABLES = frozenset(
-    {"case_kpi", "case_kpi_day", "case_kpi_month", "case_kpi_setting", "case_stage", "grid_households"}
+    {
+        *("case_kpi", "case_kpi_day", "case_kpi_month", "case_kpi_street_day", "case_kpi_street_month"),
+        *("case_kpi_setting", "case_stage", "grid_households"),
+    }
 )
 """Figures kept by the database's own triggers (owner's SECURITY DEFINER functions, migration 0015)
 from the cases, their events and the households: the API reads them and never writes them, so a

@@ -139,7 +139,8 @@ def _open_west_case(session: Session) -> int:
         lambda s, case: transition_case(s, case, "start", OP, now=when((4, 2), 9)),
         lambda s, case: s.execute(text("UPDATE incident SET state = 'void' WHERE id = :i"), {"i": case}),
         lambda s, case: s.execute(
-            text("UPDATE incident SET assigned_member_id = NULL, extensions_granted = 1 WHERE id = :i"), {"i": case}
+            text("UPDATE incident SET assigned_member_id = NULL, extensions_granted = 1 WHERE id = :i"),
+            {"i": case},
         ),
     ],
     ids=["transition", "voided", "columns"],

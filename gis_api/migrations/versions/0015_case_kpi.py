@@ -6,8 +6,10 @@ month. Now each case's facts live in `case_kpi`, one row per non-void case whose
 counts (the case's contribution to each KPI: 1 or 0, microseconds spent per stage), derived by ONE
 SQL function, `case_kpi_of(incident)`. `case_kpi_day` and `case_kpi_month` hold the sums of those
 rows per (day or month of the case's creation in the working calendar's zone, grid, community,
-street, assigned member). Statement-level triggers on `incident` and `case_event` recompute the
-facts of the cases a statement touched and apply the difference to both sums (so a COPY of many
+street, assigned member), and `case_kpi_street_day` / `case_kpi_street_month` per street alone
+(what a city's street KPIs and ranking read). Statement-level triggers on `incident` and
+`case_event` recompute the facts of the cases a statement touched and apply the difference to
+all four sums (so a COPY of many
 cases does one pass); a TRUNCATE of incidents empties them. A period is then read from whole
 months, whole days and the cases of its partial days (gis_api.cases.kpi_store), and the ratios
 are formed in Python (gis_api.cases.kpi.case_figures), the one owner of each KPI formula.
@@ -66,9 +68,10 @@ KEY_COLUMNS = (
 )
 
 
-def rollup(table: str, bucket: str, bucket_sql: str, source: str, sign: str) -> str:
+def rollup(
+    table: str, bucket: str, bucket_sql: str, source: str, sign: str, keys: str = ", ".join(KEYS)
+) -> str:
     """An upsert adding (sign '+') or removing ('-') the rows of `source` to the sums of `table`."""
-    keys = ", ".join(KEYS)
     sums = ", ".join(f"{sign}sum({c})" for c in TALLIES)
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in TALLIES)
     return (
@@ -83,8 +86,10 @@ def apply(source: str, sign: str) -> str:
     day_sql = "(created_at AT TIME ZONE bucket_zone)::date"
     month_sql = f"date_trunc('month', {day_sql})::date"
     return (
-        f"d AS ({rollup('case_kpi_day', 'day', day_sql, source, sign)} RETURNING 1) "
-        f"{rollup('case_kpi_month', 'month', month_sql, source, sign)}"
+        f"d AS ({rollup('case_kpi_day', 'day', day_sql, source, sign)} RETURNING 1), "
+        f"m AS ({rollup('case_kpi_month', 'month', month_sql, source, sign)} RETURNING 1), "
+        f"sd AS ({rollup('case_kpi_street_day', 'day', day_sql, source, sign, 'street_code')} RETURNING 1) "
+        f"{rollup('case_kpi_street_month', 'month', month_sql, source, sign, 'street_code')}"
     )
 
 
@@ -116,6 +121,11 @@ CREATE TABLE case_kpi_day (day date NOT NULL, {KEY_COLUMNS}, {SUM_COLUMNS});
 CREATE UNIQUE INDEX uq_case_kpi_day ON case_kpi_day (day, {", ".join(KEYS)}) NULLS NOT DISTINCT;
 CREATE TABLE case_kpi_month (month date NOT NULL, {KEY_COLUMNS}, {SUM_COLUMNS});
 CREATE UNIQUE INDEX uq_case_kpi_month ON case_kpi_month (month, {", ".join(KEYS)}) NULLS NOT DISTINCT;
+-- the same sums per street only: a city's streets by month are a few hundred rows, not 17,000
+CREATE TABLE case_kpi_street_day (day date NOT NULL, street_code varchar(9) NOT NULL, {SUM_COLUMNS},
+    PRIMARY KEY (day, street_code));
+CREATE TABLE case_kpi_street_month (month date NOT NULL, street_code varchar(9) NOT NULL, {SUM_COLUMNS},
+    PRIMARY KEY (month, street_code));
 
 -- The facts of one case: the one place they are derived. Each column is the case's contribution
 -- to a KPI's numerator or denominator (gis_api.cases.kpi.case_figures forms the ratios).
@@ -186,7 +196,7 @@ END $$;
 CREATE FUNCTION case_kpi_rebuild() RETURNS void LANGUAGE plpgsql
 SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    TRUNCATE case_kpi, case_kpi_day, case_kpi_month;
+    TRUNCATE case_kpi, case_kpi_day, case_kpi_month, case_kpi_street_day, case_kpi_street_month;
     PERFORM case_kpi_sync(ARRAY(SELECT id FROM incident ORDER BY id));
 END $$;
 
@@ -209,7 +219,7 @@ BEGIN
                    o.assigned_member_id, o.closed_at, o.rework_count, o.extensions_granted,
                    o.rating, o.deadlines)));
     ELSE
-        TRUNCATE case_kpi, case_kpi_day, case_kpi_month;
+        TRUNCATE case_kpi, case_kpi_day, case_kpi_month, case_kpi_street_day, case_kpi_street_month;
     END IF;
     RETURN NULL;
 END $$;
@@ -313,7 +323,8 @@ DROP FUNCTION IF EXISTS case_kpi_incident_changed();
 DROP FUNCTION IF EXISTS case_kpi_rebuild();
 DROP FUNCTION IF EXISTS case_kpi_sync(bigint[]);
 DROP FUNCTION IF EXISTS case_kpi_of(incident);
-DROP TABLE IF EXISTS case_kpi_month, case_kpi_day, case_kpi, case_kpi_setting, case_stage;
+DROP TABLE IF EXISTS case_kpi_street_month, case_kpi_street_day, case_kpi_month, case_kpi_day, case_kpi,
+    case_kpi_setting, case_stage;
 """
 
 
