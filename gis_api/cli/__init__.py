@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "gis_api.cli.serving",
     "gis_api.cli.plans",
     "gis_api.cli.cases",
+    "gis_api.cli.kpi",
     "gis_api.cli.users",
     "gis_api.cli.apikeys",
     "gis_api.cli.simulate",

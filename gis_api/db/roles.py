@@ -7,7 +7,8 @@
   owner loads (and the Open311 keys `wangge apikey` makes), the active-plan views and the counts
   the database keeps itself (households per building, written by triggers as the owner), moves
   households between grids (grid_id only), replaces password hashes (no other account column),
-  draws serial ids only for tables it adds rows to, may only INSERT and SELECT the append-only logs
+  draws serial ids only for tables it adds rows to, only reads the figures the database's triggers
+  keep (case KPIs, households per grid), may only INSERT and SELECT the append-only logs
   (their triggers are a second line behind the grants), survey answers and photo uploads, never
   deletes refresh tokens, and may only INSERT into the notification outbox.
 - READONLY_ROLE is for QGIS: it sees the `qgis` views of each district's active plan (boundaries,
@@ -65,6 +66,15 @@ UPDATED_COLUMNS_ONLY = {"household": ("grid_id",), "app_user": ("password_hash",
 plan is activated (only `grid_id`), but never adds, removes or rewrites one. Accounts are made,
 linked and disabled by `wangge user` (the owner); the API reads them and only replaces a password
 hash with a stronger one at login (never a role, scope, token version or the active flag)."""
+DERIVED_TABLES = frozenset(
+    {
+        *("case_kpi", "case_kpi_day", "case_kpi_month", "case_kpi_street_day", "case_kpi_street_month"),
+        *("case_kpi_setting", "case_stage", "grid_households"),
+    }
+)
+"""Figures kept by the database's own triggers (owner's SECURITY DEFINER functions, migration 0015)
+from the cases, their events and the households: the API reads them and never writes them, so a
+KPI cannot be edited apart from the cases it counts."""
 HIDDEN_TABLES = frozenset({"alembic_version"})
 """Nothing the API needs."""
 VIEW_PRIVILEGES = "SELECT"
@@ -129,6 +139,8 @@ def grant_plan(connection: Connection) -> GrantPlan:
         statements.append(f"REVOKE ALL ON SEQUENCE public.{quote(sequence)} FROM {api}, {readonly}")
         if user_table in inserted:  # a serial id is drawn only where the API adds rows
             statements.append(f"GRANT USAGE ON SEQUENCE public.{quote(sequence)} TO {api}")
+    for function in own_definer_functions(connection):  # they run as the owner: nobody calls them
+        statements.append(f"REVOKE ALL ON FUNCTION public.{function} FROM PUBLIC, {api}, {readonly}")
     if _schema_exists(connection, QGIS_SCHEMA):
         schema = quote(QGIS_SCHEMA)
         statements.append(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
@@ -148,6 +160,25 @@ def own_tables(connection: Connection) -> list[str]:
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                               AND d.objid = c.oid AND d.deptype = 'e')
             ORDER BY c.relname
+            """
+        )
+    )
+    return list(rows.scalars())
+
+
+def own_definer_functions(connection: Connection) -> list[str]:
+    """SECURITY DEFINER functions of `public` no extension owns, as name(argument types): the
+    triggers' functions that keep derived figures (migration 0015). A restore with
+    --no-privileges would leave them executable by PUBLIC; the grants take that back."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND p.prosecdef
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                              AND d.objid = p.oid AND d.deptype = 'e')
+            ORDER BY 1
             """
         )
     )

@@ -1,6 +1,8 @@
 """Store the generated Wuchang demo in PostGIS: areas, old plan, buildings, households, roads, teams.
 
 Everything is written in one transaction so a failed load leaves the previous database untouched.
+A reload replaces the demo district's rows only (gis_api.districts.removal): other districts
+loaded beside it (the city, a real district) stay as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from gis_api.config import get_settings
 from gis_api.demo.households import door_labels
 from gis_api.demo.sources import DISTRICT_CODE, METRIC_CRS
 from gis_api.demo.teams import demo_team_members
+from gis_api.districts.removal import check_ids_free, other_districts, remove_district_rows
 from gis_api.districts.service import add_district, record_layer
 from gis_api.loaders.bulk import copy_frame, hex_ewkb
 from gis_api.loaders.validate import to_multipolygons
@@ -46,7 +49,7 @@ DEMO_LAYERS: dict[str, tuple[bool, str, str]] = {
     "water": (True, "hand-drawn along OSM layers (data/wuchang/water_outlines.geojson)", "CC0"),
 }
 """Which demo layers are real and which synthetic (data/README.md): the pages say "demo data"."""
-DEMO_TABLES = (
+DEMO_TABLES = (  # `wangge demo --city` replaces them all (the city includes the demo district)
     "data_layer",
     "incident",
     "team_member",
@@ -122,8 +125,15 @@ def store_dataset(
     rng: np.random.Generator,
     report: Callable[[str], None],
 ) -> None:
-    """Replace the demo tables' contents with the dataset (caller owns the transaction)."""
-    connection.execute(text(f"TRUNCATE {', '.join(DEMO_TABLES)} RESTART IDENTITY CASCADE"))
+    """Replace the demo district's rows with the dataset, leaving every other district alone
+    (caller owns the transaction: a failure anywhere removes nothing)."""
+    others = other_districts(connection, DISTRICT_CODE)
+    removed = remove_district_rows(connection, DISTRICT_CODE)
+    if others:
+        report(f"[demo] replacing {DISTRICT_CODE} only (removed {removed}); kept {', '.join(others)}")
+    buildings, households = dataset.buildings["building_id"], dataset.households["household_id"]
+    check_ids_free(connection, "building", int(buildings.min()), int(buildings.max()), DISTRICT_CODE)
+    check_ids_free(connection, "household", int(households.min()), int(households.max()), DISTRICT_CODE)
     store_wuchang(connection, dataset, rng, report)
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis_api.cases.categories import CategoryCatalog, default_catalog
+from gis_api.cases.kpi_store import kpi_deferred
 from gis_api.cases.workflow import State
 from gis_api.db.bulk_load import indexes_deferred
 from gis_api.errors import InvalidInputError
@@ -129,7 +130,8 @@ def write_history(
     first_id = int(connection.execute(text("SELECT coalesce(max(id), 0) + 1 FROM incident")).scalar_one())
     incidents = incident_frame(sites, category, catalog.version, timeline, now, first_id, rng)
     events = event_frame(timeline, incidents, now)
-    with indexes_deferred(connection, ["case_event"]):
+    # the KPI tallies of the new cases are computed once at the end, after the indexes are back
+    with kpi_deferred(connection, first_id), indexes_deferred(connection, ["case_event"]):
         copy_frame(connection, "incident", incidents)
         say(f"[history] {len(incidents):,} cases stored")
         copy_frame(connection, "case_event", events)

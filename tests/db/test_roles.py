@@ -317,3 +317,53 @@ def test_a_table_a_later_migration_adds_gets_grants(engine: Engine, api: Engine)
     finally:
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE later_feature"))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE case_kpi SET cases = 2",
+        "DELETE FROM case_kpi_month",
+        "INSERT INTO case_kpi_day (day, grid_code) VALUES (current_date, '42010600100101')",
+        "TRUNCATE case_kpi_day",
+        "UPDATE grid_households SET households = 1",
+        "UPDATE case_kpi_setting SET zone = 'UTC'",
+        "DELETE FROM case_stage",
+        "SELECT case_kpi_rebuild()",
+        "SELECT case_kpi_sync(ARRAY[1::bigint])",
+    ],
+)
+def test_api_role_only_reads_the_kept_figures(api: Engine, statement: str) -> None:
+    """The case tallies and households per grid are written by the database's triggers alone."""
+    refused(api, statement)
+
+
+def test_cases_the_api_role_writes_are_tallied(api: Engine, committed_areas: None) -> None:
+    with api.connect() as connection:
+        grid = connection.execute(text("SELECT id FROM grid WHERE code = '42010600100101'")).scalar_one()
+        case = connection.execute(
+            text(
+                "INSERT INTO incident (category_code, categories_version, grid_id, grid_code, "
+                "community_code, street_code, geom, source) VALUES ('E0201', 'v', :g, "
+                "'42010600100101', '420106001001', '420106001', "
+                "ST_SetSRID(ST_MakePoint(114.305, 30.545), 4326), 'api') RETURNING id"
+            ),
+            {"g": grid},
+        ).scalar_one()
+        for action, state in (("report", "reported"), ("accept", "accepted"), ("register", "registered")):
+            connection.execute(
+                text(
+                    "INSERT INTO case_event (case_id, actor, role, action, to_state) "
+                    "VALUES (:c, 'op', 'district_operator', :a, :s)"
+                ),
+                {"c": case, "a": action, "s": state},
+            )
+        kept = connection.execute(
+            text("SELECT cases, registered, accept_n FROM case_kpi WHERE case_id = :c"), {"c": case}
+        )
+        assert tuple(kept.one()) == (1, 1, 1)
+        month = "SELECT sum(registered) FROM case_kpi_month WHERE grid_code = '42010600100101'"
+        assert connection.execute(text(month)).scalar_one() == 1
+        households = "SELECT households FROM grid_households WHERE grid_id = :g"
+        assert connection.execute(text(households), {"g": grid}).scalar_one() == 1
+        connection.rollback()

@@ -1,0 +1,232 @@
+"""The KPI computation as it was before migration 0015 (main at 937e006), frozen: the oracle the
+stored tallies are checked against (tests/cases/test_kpi_store.py). It reads every case of the
+period with its events per request; do not use it outside tests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_api.auth.scope import Principal
+from gis_api.cases.calendar import default_calendar
+from gis_api.cases.kpi import (
+    GRID_WORKERS_SQL,
+    OPINIONS_SQL,
+    PATROL_DAYS_SQL,
+    STAGES,
+    UNITS_SQL,
+    GridFacts,
+    KpiRow,
+    KpiTable,
+    Period,
+    _familiarity,
+    _grids_of,
+    require_worker_kpis,
+    working_days,
+)
+from gis_api.errors import InvalidInputError
+
+LEVEL_COLUMN = {"street": "street_code", "community": "community_code", "grid": "grid_code"}
+STAGE_OF = {
+    "reported": "accept",
+    "accepted": "register",
+    "registered": "dispatch",
+    "returned": "dispatch",
+    "dispatched": "dispose",
+    "in_progress": "dispose",
+    "disposed": "verify",
+    "verified": "close",
+}
+
+CASES_SQL = """
+WITH cohort AS (
+    SELECT i.id, i.grid_code, i.community_code, i.street_code, i.assigned_member_id, i.state,
+           i.closed_at, i.rework_count, i.extensions_granted, i.rating, i.deadlines
+    FROM incident i
+    WHERE i.created_at >= :start AND i.created_at < :end AND i.state <> 'void'
+      AND i.grid_code LIKE :scope
+), ev AS (
+    SELECT e.case_id, e.action, e.role, e.at,
+           lag(e.at) OVER w AS prev_at, lag(e.to_state) OVER w AS prev_state
+    FROM case_event e JOIN cohort c ON c.id = e.case_id
+    WINDOW w AS (PARTITION BY e.case_id ORDER BY e.id)
+)
+SELECT c.id, c.grid_code, c.community_code, c.street_code, c.assigned_member_id, c.state,
+       c.closed_at, c.rework_count, c.extensions_granted, c.rating,
+       c.deadlines ->> 'verify' AS verify_deadline, c.deadlines ->> 'close' AS close_deadline,
+       coalesce(bool_or(ev.action = 'register'), false) AS registered,
+       coalesce(bool_or(ev.action IN ('dispose', 'self_dispose')), false) AS disposed,
+       coalesce(bool_or(ev.action = 'dispatch'), false) AS dispatched,
+       coalesce(bool_or(ev.action = 'supervise' AND ev.role = 'system'), false) AS went_overdue,
+       max(ev.at) FILTER (WHERE ev.action = 'verify') AS verified_at,
+       jsonb_object_agg(ev.prev_state, ev.spent) FILTER (WHERE ev.prev_state IS NOT NULL) AS spent
+FROM cohort c
+LEFT JOIN (
+    SELECT case_id, action, role, at, prev_state,
+           sum(extract(epoch FROM at - prev_at)) OVER (PARTITION BY case_id, prev_state) AS spent
+    FROM ev
+) ev ON ev.case_id = c.id
+GROUP BY c.id, c.grid_code, c.community_code, c.street_code, c.assigned_member_id, c.state,
+         c.closed_at, c.rework_count, c.extensions_granted, c.rating, c.deadlines
+"""
+
+
+@dataclass
+class CaseFacts:
+    """What the KPIs need to know about one case of the cohort."""
+
+    row: Any
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.row.state == "closed")
+
+    @property
+    def on_time(self) -> bool:
+        deadline = self.row.close_deadline
+        late_close = deadline is not None and self.row.closed_at > datetime.fromisoformat(deadline)
+        return self.closed and not self.row.went_overdue and not late_close
+
+    @property
+    def implemented(self) -> bool:
+        """Verified and closed within their own deadlines (落实)."""
+        if not self.closed:
+            return False
+        verified_ok = _before(self.row.verified_at, self.row.verify_deadline)
+        return verified_ok and _before(self.row.closed_at, self.row.close_deadline)
+
+    def seconds_in(self) -> dict[str, float]:
+        """Wall-clock seconds spent per stage."""
+        spent: dict[str, float] = defaultdict(float)
+        for state, seconds in (self.row.spent or {}).items():
+            if state in STAGE_OF and seconds is not None:
+                spent[STAGE_OF[state]] += float(seconds)
+        return spent
+
+
+def _before(moment: datetime | None, deadline: str | None) -> bool:
+    return moment is None or deadline is None or moment <= datetime.fromisoformat(deadline)
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return round(sum(items) / len(items), 4) if items else None
+
+
+def case_figures(facts: list[CaseFacts]) -> dict[str, Any]:
+    """The case KPIs of one group of cases."""
+    closed = [f for f in facts if f.closed]
+    disposed = [f for f in facts if f.row.disposed]
+    dispatched = [f for f in facts if f.row.dispatched]
+    per_stage: dict[str, list[float]] = defaultdict(list)
+    for fact in facts:
+        for stage, seconds in fact.seconds_in().items():
+            per_stage[stage].append(seconds / 3600)
+    hours = {stage: _mean(per_stage[stage]) for stage in STAGES}
+    return {
+        "cases_reported": len(facts),
+        "cases_registered": sum(1 for f in facts if f.row.registered),
+        "cases_closed": len(closed),
+        "closure_rate": _ratio(len(closed), len(facts)),
+        "on_time_closure_rate": _ratio(sum(1 for f in closed if f.on_time), len(facts)),
+        "rework_rate": _ratio(sum(1 for f in disposed if f.row.rework_count > 0), len(disposed)),
+        "extension_rate": _ratio(sum(1 for f in dispatched if f.row.extensions_granted > 0), len(dispatched)),
+        "hours_per_stage": hours,
+        "implementation": _ratio(sum(1 for f in closed if f.implemented), len(closed)),
+        "ratings": [f.row.rating for f in facts if f.row.rating is not None],
+    }
+
+
+FAMILIARITY_SQL = """
+SELECT g.code, count(*) AS households,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM visit v WHERE v.household_id = h.id AND v.visited_at >= :since
+             AND v.visited_at < :end)) AS visited
+FROM active_grid g
+JOIN household h ON h.grid_id = g.id
+WHERE g.code LIKE :scope GROUP BY g.code
+"""
+
+
+def grid_facts(session: Session, scope: str, period: Period, familiarity_days: int) -> GridFacts:
+    calendar = default_calendar()
+    params = {"scope": scope + "%", "start": period.start, "end": period.end}
+    since = period.end - timedelta(days=familiarity_days)
+    households: dict[str, int] = {}
+    visited: dict[str, int] = {}
+    for code, total, seen in session.execute(text(FAMILIARITY_SQL), {**params, "since": since}):
+        households[code], visited[code] = int(total), int(seen)
+    worker_of: dict[str, list[int]] = defaultdict(list)
+    for code, member in session.execute(text(GRID_WORKERS_SQL), params):
+        worker_of[code].append(int(member))
+    zone = str(calendar.zone)
+    patrol = {int(m): int(d) for m, d in session.execute(text(PATROL_DAYS_SQL), {**params, "zone": zone})}
+    opinions: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for code, kind, score in session.execute(text(OPINIONS_SQL), params):
+        opinions[code][kind].append(int(score))
+    return GridFacts(households, visited, worker_of, patrol, working_days(period, calendar), opinions)
+
+
+def kpi_table(
+    session: Session, principal: Principal, level: str, period: Period, familiarity_days: int = 30
+) -> KpiTable:
+    """One row per worker/grid/community/street of the caller's area (per named worker only for
+    the roles that manage workers, whoever asks: API, ranking or CLI)."""
+    if level not in UNITS_SQL:
+        raise InvalidInputError(f"unknown level {level!r}: expected worker, grid, community or street")
+    if level == "worker":
+        require_worker_kpis(principal)
+    scope = principal.scope_code
+    params = {"scope": scope + "%", "start": period.start, "end": period.end}
+    units = {str(c): str(n) for c, n in session.execute(text(UNITS_SQL[level]), params)}
+    facts_by: dict[str, list[CaseFacts]] = defaultdict(list)
+    for row in session.execute(text(CASES_SQL), params):
+        key = _unit_key(row, level)
+        if key is not None:
+            facts_by[key].append(CaseFacts(row))
+    grids = grid_facts(session, scope, period, familiarity_days)
+    rows = [_row(code, name, level, facts_by.get(code, []), grids) for code, name in sorted(units.items())]
+    return KpiTable(
+        level=level, start=period.start, end=period.end, familiarity_days=familiarity_days, rows=rows
+    )
+
+
+def _unit_key(row: Any, level: str) -> str | None:
+    if level == "worker":
+        return str(row.assigned_member_id) if row.assigned_member_id is not None else None
+    return str(getattr(row, LEVEL_COLUMN[level]))
+
+
+def _row(code: str, name: str, level: str, facts: list[CaseFacts], grids: GridFacts) -> KpiRow:
+    figures = case_figures(facts)
+    ratings = figures.pop("ratings")
+    own_grids = _grids_of(code, level, grids)
+    households = sum(grids.households.get(g, 0) for g in own_grids)
+    visited = sum(grids.visited.get(g, 0) for g in own_grids)
+    opinions = [grids.opinions[g] for g in own_grids if g in grids.opinions]
+    trust = [s for o in opinions for s in o["survey_trust"]]
+    known = [s for o in opinions for s in o["survey_familiarity"]]
+    satisfied = ratings + [s for o in opinions for s in o["survey_satisfaction"] + o["visit_satisfaction"]]
+    members = [int(code)] if level == "worker" else [m for g in own_grids for m in grids.worker_of.get(g, [])]
+    days = grids.working_days
+    coverage = [grids.patrol_days.get(m, 0) / days for m in members] if days else []
+    return KpiRow(
+        code=code,
+        name=name,
+        **figures,
+        patrol_coverage=_mean(min(c, 1.0) for c in coverage),
+        familiarity=_familiarity(_ratio(visited, households), _mean(s / 5 for s in known)),
+        trust=_mean(s / 5 for s in trust),
+        satisfaction=_mean(s / 5 for s in satisfied),
+    )
