@@ -243,8 +243,13 @@ def _opened(source: Path) -> Iterator[tarfile.TarFile]:
 
 
 def _manifest(archive: tarfile.TarFile, source: Path) -> dict[str, Any]:
+    """The manifest, read as the archive's first member (where backup writes it) without scanning
+    the rest: a truncated archive is then reported as truncated, not as a stranger's file."""
     try:
-        handle = archive.extractfile(MANIFEST)
+        first = next(iter(archive), None)
+        if first is None or first.name != MANIFEST:
+            raise KeyError(f"the first member is {first.name if first else 'missing'}")
+        handle = archive.extractfile(first)
         manifest = json.load(handle) if handle else None
     except (KeyError, ValueError, tarfile.TarError) as error:
         raise LoadError(f"{source} is not a wangge backup: no readable {MANIFEST} ({error})") from error

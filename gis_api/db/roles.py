@@ -57,10 +57,6 @@ REFERENCE_TABLES = frozenset(
 )
 """Written by the owner only (`wangge district add`, the loaders and `wangge osm import`, road loads
 with their id offsets and table lock; Open311 channel keys by `wangge apikey`); the API reads them."""
-DERIVED_TABLES = frozenset({"building_households"})
-"""Kept by the database itself: statement triggers on `household` write them through SECURITY
-DEFINER functions owned by the owner (migration 0014), so whoever writes a household needs no
-privilege on them; the API only reads them."""
 UPDATED_COLUMNS_ONLY = {"household": ("grid_id",), "app_user": ("password_hash",)}
 """The register is loaded by the owner; the API reads it and moves households between grids when a
 plan is activated (only `grid_id`), but never adds, removes or rewrites one. Accounts are made,
@@ -68,13 +64,15 @@ linked and disabled by `wangge user` (the owner); the API reads them and only re
 hash with a stronger one at login (never a role, scope, token version or the active flag)."""
 DERIVED_TABLES = frozenset(
     {
+        "building_households",
         *("case_kpi", "case_kpi_day", "case_kpi_month", "case_kpi_street_day", "case_kpi_street_month"),
         *("case_kpi_setting", "case_stage", "grid_households"),
     }
 )
-"""Figures kept by the database's own triggers (owner's SECURITY DEFINER functions, migration 0015)
-from the cases, their events and the households: the API reads them and never writes them, so a
-KPI cannot be edited apart from the cases it counts."""
+"""Figures kept by the database's own triggers (owner's SECURITY DEFINER functions): households
+per building (migration 0014) and the KPI tallies and households per grid (0015), from the
+households, the cases and their events. Whoever writes those needs no privilege here; the API reads
+them and never writes them, so a count or a KPI cannot be edited apart from what it counts."""
 HIDDEN_TABLES = frozenset({"alembic_version"})
 """Nothing the API needs."""
 VIEW_PRIVILEGES = "SELECT"
