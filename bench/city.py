@@ -4,7 +4,9 @@ Starts what it needs from a fresh checkout: the embedded PostGIS cluster, a data
 (wangge_bench_city), the migrations. Then, side by side with what a city deployment does:
   1. load_s          generate and store the city (the code of `wangge demo --city`)
   2. redistrict_s    every district's communities and grids on ONE Dask LocalCluster (2 worker
-                     processes x 1 thread), stored as each district's draft (`wangge redistrict --city`)
+                     processes x 1 thread), stored as each district's draft (`wangge redistrict --city`),
+                     with Dask's task stream: each worker's busy share of the wall, compute seconds
+                     per task kind, the longest task
   3. same_plan_local_vs_dask   the same run on local processes (not stored; the city, or the
                      districts of --local-districts); every household's grid code compared between
                      the two runs. Wall and CPU seconds of the whole process tree are reported for
