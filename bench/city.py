@@ -4,7 +4,9 @@ Starts what it needs from a fresh checkout: the embedded PostGIS cluster, a data
 (wangge_bench_city), the migrations. Then, side by side with what a city deployment does:
   1. load_s          generate and store the city (the code of `wangge demo --city`)
   2. redistrict_s    every district's communities and grids on ONE Dask LocalCluster (2 worker
-                     processes x 1 thread), stored as each district's draft (`wangge redistrict --city`)
+                     processes x 1 thread), stored as each district's draft (`wangge redistrict --city`),
+                     with Dask's task stream: each worker's busy share of the wall, compute seconds
+                     per task kind, the longest task
   3. same_plan_local_vs_dask   the same run on local processes (not stored; the city, or the
                      districts of --local-districts); every household's grid code compared between
                      the two runs. Wall and CPU seconds of the whole process tree are reported for
@@ -60,6 +62,7 @@ from gis_api.redistrict.service import RedistrictOptions
 from gis_api.simulate.history import monthly_cases, write_history
 
 DATABASE = "wangge_bench_city"
+LOOPBACK = "127.0.0.1"
 CITY = "4201"
 TARGETS = {
     "load_s": ("<=", 600.0),
@@ -202,15 +205,51 @@ def redistrict(
 
 
 def dask_run(engine: Engine, options: RedistrictOptions, figures: dict[str, Any]) -> CityReport:
-    """The whole city on a loopback LocalCluster of 2 worker processes x 1 thread, stored."""
-    from distributed import LocalCluster
+    """The whole city on a loopback LocalCluster of 2 worker processes x 1 thread, stored, with
+    Dask's task stream recorded: how busy each worker was over the run (the rest is this process
+    reading and storing, or waiting on a long task)."""
+    from distributed import Client, LocalCluster, get_task_stream
 
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    ) as cluster:
-        return redistrict_on(
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+        Client(cluster.scheduler_address) as client,
+        get_task_stream(client=client) as stream,
+    ):
+        report = redistrict_on(
             engine, options, figures, "redistrict_s", DaskExecutor(cluster.scheduler_address)
         )
+    figures.update(worker_busy(stream.data, figures["redistrict_s"]))
+    return report
+
+
+def worker_busy(tasks: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
+    """Per worker, the share of the run's wall time it spent computing tasks; the longest task and
+    the compute seconds per task kind (units, subproblems, polygons)."""
+    busy: dict[str, float] = {}
+    kinds: dict[str, float] = {}
+    longest = (0.0, "")
+    for task in tasks:
+        kind = str(task["key"]).split("-")[0]
+        for span in task["startstops"]:
+            if span["action"] == "compute":
+                seconds = span["stop"] - span["start"]
+                busy[task["worker"]] = busy.get(task["worker"], 0.0) + seconds
+                kinds[kind] = kinds.get(kind, 0.0) + seconds
+                longest = max(longest, (seconds, kind))
+    log(
+        f"workers busy {sorted(round(b / wall_s, 3) for b in busy.values())} of {wall_s} s; compute s {kinds}"
+    )
+    return {
+        "redistrict_worker_busy_share": sorted(round(b / wall_s, 3) for b in busy.values()),
+        "redistrict_compute_s": {kind: round(seconds, 1) for kind, seconds in kinds.items()},
+        "redistrict_longest_task_s": [round(longest[0], 1), longest[1]],
+    }
 
 
 DRAFTS_SQL = """

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import itertools
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.band import HouseholdBand
 from boundaries.errors import BoundariesError, InfeasibleError, InputError, SubproblemError
-from boundaries.executor import SerialExecutor, SubproblemExecutor, in_task_order, subproblem_rng
+from boundaries.executor import (
+    SerialExecutor,
+    SubproblemExecutor,
+    TaskStream,
+    in_task_order,
+    subproblem_rng,
+)
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.score import Weights
@@ -21,6 +27,7 @@ from boundaries.workload import workload_counts, workload_inputs
 
 __all__ = [
     "GridUnits",
+    "Hierarchies",
     "HierarchyProblem",
     "HierarchyResult",
     "LevelOptions",
@@ -200,8 +207,8 @@ def partition_hierarchies(
     executor: SubproblemExecutor | None = None,
     progress: ProgressLog | None = None,
 ) -> list[HierarchyResult]:
-    """Several independent areas on one executor: every street of every area in one batch, then
-    every community in one batch, so the workers stay busy across areas. Subproblems draw from
+    """Several independent areas on one executor, with no barrier between them (`Hierarchies`), so
+    the workers stay busy across areas. Subproblems draw from
     (seed, key) alone, so each area gets the plan `partition_hierarchy` gives it on its own."""
     return in_task_order(iter_hierarchies(problems, executor, progress), len(problems))
 
@@ -212,40 +219,101 @@ def iter_hierarchies(
     progress: ProgressLog | None = None,
 ) -> Iterator[tuple[int, HierarchyResult]]:
     """partition_hierarchies yielding (problem index, result) as each area's last community is
-    done, while the workers go on with the other areas' communities."""
+    done, while the workers go on with the other areas' subproblems."""
     run = executor or SerialExecutor()
-    streets = [_StreetLevel.of(problem) for problem in problems]
-    street_results = _map_all(run, [level.tasks for level in streets], progress, "communities")
-    grids = [
-        _GridLevel.of(problem, level, results)
-        for problem, level, results in zip(problems, streets, street_results, strict=True)
-    ]
-    owner = [(area, position) for area, level in enumerate(grids) for position in range(len(level.tasks))]
-    found: list[list[PartitionResult | None]] = [[None] * len(level.tasks) for level in grids]
-    left = [len(level.tasks) for level in grids]
-    flat = [task for level in grids for task in level.tasks]
-    for area in (area for area, count in enumerate(left) if count == 0):
-        yield area, _assemble(problems[area], streets[area], street_results[area], grids[area], [])
-    for index, result in run.map_unordered(solve_subproblem, flat, _progress(progress, "grids")):
-        area, position = owner[index]
-        found[area][position] = result
-        left[area] -= 1
-        if left[area] == 0:
-            results = [item for item in found[area] if item is not None]
-            yield area, _assemble(problems[area], streets[area], street_results[area], grids[area], results)
+    with run.stream() as stream:
+        areas = Hierarchies(stream, progress)
+        for index, problem in enumerate(problems):
+            finished = areas.add(index, problem)
+            if finished is not None:
+                yield index, finished
+        for tag, result in stream:
+            finished = areas.take(tag, result)
+            if finished is not None:
+                yield tag[1], finished  # type: ignore[index]
 
 
-def _map_all(
-    run: SubproblemExecutor,
-    groups: Sequence[Sequence[Subproblem]],
-    progress: ProgressLog | None,
-    stage: str,
-) -> list[list[PartitionResult]]:
-    """Solve the tasks of all groups in one executor call; results split back by group."""
-    flat = [task for group in groups for task in group]
-    results = run.map(solve_subproblem, flat, _progress(progress, stage))
-    bounds = np.cumsum([0, *(len(group) for group in groups)]).tolist()
-    return [results[start:stop] for start, stop in itertools.pairwise(bounds)]
+class Hierarchies:
+    """Areas (a city's districts) driven through one task stream with no barrier between them:
+    an area's streets are submitted when it is added, its communities as soon as its own streets
+    are done, and its result is assembled as soon as its own communities are done. Higher-ranked
+    areas go first, and within an area larger subproblems (priority = units), so no big street is
+    left to run alone at the end.
+    Results are keyed by (area, position), so the order they finish in changes nothing."""
+
+    def __init__(self, stream: TaskStream, progress: ProgressLog | None = None) -> None:
+        self.stream = stream
+        self.progress = progress
+        self.areas: dict[Hashable, _AreaSteps] = {}
+        self.counts = {STREET_TAG: [0, 0], COMMUNITY_TAG: [0, 0]}  # stage: [done, submitted]
+
+    @staticmethod
+    def owns(tag: Hashable) -> bool:
+        """Is this a result of one of the areas' subproblems?"""
+        return isinstance(tag, tuple) and tag[0] in (STREET_TAG, COMMUNITY_TAG)
+
+    def add(self, area: Hashable, problem: HierarchyProblem, rank: int = 0) -> HierarchyResult | None:
+        """Submit the area's streets (its result at once if it has none). Areas of higher `rank`
+        go first (a city gives its largest districts the highest, so that the largest is not
+        the one left to finish alone at the end)."""
+        steps = _AreaSteps(problem, _StreetLevel.of(problem), rank)
+        self.areas[area] = steps
+        self._submit(STREET_TAG, area, steps.streets.tasks)
+        return self._advance(area) if not steps.streets.tasks else None
+
+    def take(self, tag: Hashable, result: PartitionResult) -> HierarchyResult | None:
+        """Record one subproblem's result; the area's result when that was its last."""
+        stage, area, position = cast(tuple[str, Hashable, int], tag)
+        steps = self.areas[area]
+        found = steps.street_results if stage == STREET_TAG else steps.grid_results
+        found[position] = result
+        steps.left -= 1
+        self.counts[stage][0] += 1
+        if self.progress is not None:
+            self.progress(STAGE_NAMES[stage], *self.counts[stage])
+        return self._advance(area) if steps.left == 0 else None
+
+    def _advance(self, area: Hashable) -> HierarchyResult | None:
+        """Streets done: submit the communities; communities done: the area's result."""
+        steps = self.areas[area]
+        if steps.grids is None:
+            steps.grids = _GridLevel.of(steps.problem, steps.streets, steps.street_results)  # type: ignore[arg-type]
+            steps.grid_results = [None] * len(steps.grids.tasks)
+            self._submit(COMMUNITY_TAG, area, steps.grids.tasks)
+            if steps.grids.tasks:
+                return None
+        del self.areas[area]
+        return _assemble(steps.problem, steps.streets, steps.street_results, steps.grids, steps.grid_results)  # type: ignore[arg-type]
+
+    def _submit(self, stage: str, area: Hashable, tasks: Sequence[Subproblem]) -> None:
+        self.areas[area].left = len(tasks)
+        self.counts[stage][1] += len(tasks)
+        rank = self.areas[area].rank * AREA_RANK_STEP
+        for position, task in enumerate(tasks):
+            priority = rank + min(task.graph.n, AREA_RANK_STEP - 1)
+            self.stream.submit((stage, area, position), solve_subproblem, task, priority=priority)
+
+
+STREET_TAG, COMMUNITY_TAG = "street", "community"
+# An area's rank outweighs the size of any subproblem (units per subproblem stay far below this).
+AREA_RANK_STEP = 10**6
+STAGE_NAMES = {STREET_TAG: "communities", COMMUNITY_TAG: "grids"}
+
+
+@dataclass
+class _AreaSteps:
+    """One area on its way through both levels: results so far and how many are still out."""
+
+    problem: HierarchyProblem
+    streets: _StreetLevel
+    rank: int = 0
+    street_results: list[PartitionResult | None] = field(default_factory=list)
+    grids: _GridLevel | None = None
+    grid_results: list[PartitionResult | None] = field(default_factory=list)
+    left: int = 0
+
+    def __post_init__(self) -> None:
+        self.street_results = [None] * len(self.streets.tasks)
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,29 @@
 """`wangge redistrict --city CODE`: every district of a city redrawn on one executor.
 
-Each district is read and cut into units as `wangge redistrict` does; then the streets of all
-districts go to the executor (local processes or one Dask cluster) as one batch, and the
-communities of all districts as the next, so 2 or 200 workers stay busy instead of waiting for the
-districts one after another. Subproblems draw their random numbers from (seed, key) only, so every
-district gets exactly the plan `wangge redistrict --district` gives it alone, whichever executor ran
-it. The drafts are stored in one transaction: all of them or none.
+Each district is read and cut into units as `wangge redistrict` does, and all of them go through
+ONE task stream of the executor (local processes or one Dask cluster), each district at its own
+pace (CityPipeline): units, streets, communities and polygons on the workers, largest first, so 2
+or 200 workers stay busy instead of waiting for the districts one after another or for the slowest
+street of the city; this process reads and stores. Subproblems draw their random numbers from
+(seed, key) only, so every district gets exactly the plan `wangge redistrict --district` gives it
+alone, whichever executor ran it and in whatever order its tasks finished. The drafts are stored
+in one transaction: all of them or none.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
-from boundaries.executor import SubproblemExecutor, make_executor
-from boundaries.partition import HierarchyResult, iter_hierarchies
+from boundaries.executor import SubproblemExecutor, TaskStream, make_executor
+from boundaries.partition import Hierarchies, HierarchyResult
 from gis_api.districts.service import DistrictRow, list_districts
 from gis_api.errors import InvalidInputError, NotFoundError
 from gis_api.redistrict.compounds import spread_shared_points
@@ -34,7 +36,7 @@ from gis_api.redistrict.service import (
     read_official,
     street_counts,
 )
-from gis_api.redistrict.store import insert_plan, plan_geometry, plan_outcome
+from gis_api.redistrict.store import PlanGeometry, PlanOutcome, insert_plan, plan_geometry, plan_outcome
 from gis_api.redistrict.units import CutLimits, UnitSet, build_units
 
 log = logging.getLogger(__name__)
@@ -89,16 +91,6 @@ class CityReport:
         return "\n".join(lines)
 
 
-@dataclass
-class Prepared:
-    """A district read and cut into units, ready for the optimiser (`spread`: its shared points)."""
-
-    district: DistrictRow
-    inputs: RedistrictInputs
-    units: UnitSet
-    spread: list[dict[str, Any]]
-
-
 def city_districts(connection: Connection, city: str, only: list[str] | None = None) -> list[DistrictRow]:
     """The city's districts that have streets (all, or those listed), in code order."""
     if len(city) != CITY_CODE_LENGTH or not city.isdigit():
@@ -145,36 +137,138 @@ def redistrict_city_on(
             f"--balance {options.balance} redraws one district at a time (its own cases and patrol "
             "network): use --district instead of --city"
         )
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        timings[stage] = time.perf_counter() - started - sum(timings.values())
-
     official = read_official(options.official_codes)
     rows = city_districts(connection, city, districts)
-    read = [read_district(connection, row, official, say) for row in rows]
-    inputs, spread = [item[0] for item in read], [item[1] for item in read]
-    check_city_counts(inputs, options)
-    lap("read")
     run = executor or make_executor(options.dask_scheduler, options.workers)
-    limits = [cut_limits(item, options, street_counts(official, options)) for item in inputs]
-    prepared = build_all_units(rows, inputs, spread, limits, run, say)
-    lap("units")
-    problems = [hierarchy_problem(item.units, options, official) for item in prepared]
-    streets = sum(item.units.units["street_code"].nunique() for item in prepared)
-    say(f"[redistrict] {len(prepared)} districts, {streets} streets: optimising on one executor")
-    drafts: list[DistrictDraft | None] = [None] * len(prepared)
-    finishing = 0.0
-    # a district's polygons are drawn and stored as soon as its last community is done, while the
-    # workers go on with the other districts
-    for index, result in iter_hierarchies(problems, run, optimiser_progress(say)):
+    with run.stream() as stream:
+        pipeline = CityPipeline(connection, stream, options, official, store, say)
+        for row in largest_first(connection, rows):
+            pipeline.read(row)
+        check_city_streets(pipeline.streets, options)
+        pipeline.mark("read")
+        say(f"[redistrict] {len(rows)} districts read: units, communities and grids on one executor")
+        for tag, result in stream:
+            pipeline.take(tag, result)
+    pipeline.mark("optimise, polygons and store" if store else "optimise and polygons")
+    if store:
+        pipeline.timings["of which storing (this process)"] = pipeline.stored_s
+    return CityReport(city, [pipeline.drafts[row.code] for row in rows], pipeline.timings)
+
+
+# Units and polygons go before the subproblems: units unlock a district's work, polygons let this
+# process store a district while the workers go on. Subproblems go largest district first
+# (Hierarchies ranks them by the district's households), so the largest district's polygons are
+# drawn while the workers go on with the smaller districts, not alone at the end.
+UNITS_PRIORITY = DRAW_PRIORITY = 2**60
+HOUSEHOLDS_SQL = """
+SELECT district_code, sum(households) FROM building WHERE district_code LIKE :city || '%'
+GROUP BY district_code
+"""
+
+
+def largest_first(connection: Connection, rows: list[DistrictRow]) -> list[DistrictRow]:
+    """The districts, most households first: the largest is read first and its units start first."""
+    city = rows[0].code[:CITY_CODE_LENGTH]
+    size: dict[str, int] = dict(connection.execute(text(HOUSEHOLDS_SQL), {"city": city}).tuples().all())
+    return sorted(rows, key=lambda row: -int(size.get(row.code) or 0))
+
+
+class CityPipeline:
+    """Every district through one task stream, each at its own pace (no barrier between them):
+    read here, its units built on a worker, its streets' communities as soon as its units are in,
+    its communities' grids as soon as its own streets are done (boundaries.partition.Hierarchies),
+    its polygons, household assignment and metrics drawn on a worker as soon as its last community
+    is done, and stored here while the workers go on. Large inputs go to the workers once (shared)
+    and stay there for the polygons. Every subproblem seeds from (seed, key), and results are
+    keyed by district, so the order tasks finish in changes nothing."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        stream: TaskStream,
+        options: RedistrictOptions,
+        official: pd.DataFrame,
+        store: bool,
+        say: Progress,
+    ) -> None:
+        self.connection, self.stream, self.options, self.official = connection, stream, options, official
+        self.store, self.say = store, say
+        self.counts = street_counts(official, options)
+        self.areas = Hierarchies(stream, optimiser_progress(say))
+        self.rows: dict[str, DistrictRow] = {}
+        self.size: dict[str, int] = {}  # households per district: its rank in the stream
+        self.shared: dict[str, tuple[Any, Any, list[dict[str, Any]]]] = {}  # inputs, units, spread
+        self.streets: set[str] = set()
+        self.drafts: dict[str, DistrictDraft] = {}
+        self.timings: dict[str, float] = {}
+        self.stored_s = 0.0
+        self.units_in = 0
+        self.started = time.perf_counter()
+
+    def mark(self, stage: str) -> None:
+        """Seconds from the end of the stage before to the end of `stage` (stages overlap: the
+        workers build units while this process reads, and optimise while it stores)."""
+        self.timings[stage] = time.perf_counter() - self.started - sum(self.timings.values())
+
+    def read(self, row: DistrictRow) -> None:
+        """Read one district here and send its unit building to the workers at once."""
+        inputs, spread = read_district(self.connection, row, self.official, self.say)
+        self.streets.update(str(code) for code in inputs.streets["code"])
+        limits = cut_limits(inputs, self.options, self.counts)
+        shared, size = self.stream.share(inputs), len(inputs.households)
+        units = self.stream.submit(
+            (UNITS_TAG, row.code), district_units, shared, limits, priority=UNITS_PRIORITY + size
+        )
+        self.rows[row.code] = row
+        self.size[row.code] = size
+        self.shared[row.code] = (shared, units, spread)
+
+    def take(self, tag: Hashable, result: Any) -> None:
+        """One finished task: units, a subproblem, or a district's drawn plan."""
+        if Hierarchies.owns(tag):
+            self._optimised(tag[1], self.areas.take(tag, result))  # type: ignore[index]
+        elif tag[0] == UNITS_TAG:  # type: ignore[index]
+            self._units(tag[1], result)  # type: ignore[index]
+        else:
+            self._store(tag[1], *result)  # type: ignore[index]
+
+    def _units(self, code: str, units: UnitSet) -> None:
+        self.say(f"[redistrict] {code}: {len(units.units):,} units, {len(units.grid_units):,} grid units")
+        self.units_in += 1
+        if self.units_in == len(self.rows):
+            self.mark("units")
+        problem = hierarchy_problem(units, self.options, self.official)
+        self._optimised(code, self.areas.add(code, problem, rank=self.size[code]))
+
+    def _optimised(self, code: str, result: HierarchyResult | None) -> None:
+        """Once the district's last community is done: its polygons on a worker."""
+        if result is None:
+            return
+        inputs, units, spread = self.shared.pop(code)
+        self.stream.submit(
+            (DRAW_TAG, code), draw_district, inputs, units, result, own_official(self.official, code),
+            self.options, spread, priority=DRAW_PRIORITY,
+        )  # fmt: skip
+
+    def _store(self, code: str, geometry: PlanGeometry, outcome: PlanOutcome) -> None:
+        """The district's draft stored here (the only part that needs the database)."""
         began = time.perf_counter()
-        drafts[index] = finish(connection, prepared[index], result, options, official, store, say)
-        finishing += time.perf_counter() - began
-    lap("optimise, polygons and store" if store else "optimise and polygons")
-    timings["of which polygons and store" if store else "of which polygons"] = finishing
-    return CityReport(city, [draft for draft in drafts if draft is not None], timings)
+        row = self.rows[code]
+        plan_id = insert_plan(self.connection, code, geometry, outcome, self.options) if self.store else None
+        if plan_id is not None:
+            self.say(f"[redistrict] stored draft plan {plan_id} of {code} {row.name}")
+        codes = geometry.grids["code"].to_numpy(dtype=object)
+        assignment = pd.DataFrame(
+            {
+                "household_id": outcome.assignment["household_id"].to_numpy(),
+                "grid_code": codes[outcome.assignment["grid"].to_numpy()],
+            }
+        )
+        self.drafts[code] = DistrictDraft(code, plan_id, outcome.metrics, assignment)
+        self.stored_s += time.perf_counter() - began
+
+
+UNITS_TAG, DRAW_TAG = "units", "draw"
 
 
 def read_district(
@@ -187,49 +281,34 @@ def read_district(
     )
 
 
-def check_city_counts(inputs: list[RedistrictInputs], options: RedistrictOptions) -> None:
+def check_city_streets(known: set[str], options: RedistrictOptions) -> None:
     """--count must name streets loaded in one of the city's districts."""
-    known = {str(code) for item in inputs for code in item.streets["code"]}
     unknown = sorted(set(options.community_counts) - known)
     if unknown:
         raise InvalidInputError(f"--count {unknown[0]}=...: no such street is loaded")
 
 
-@dataclass(frozen=True)
-class UnitsJob:
-    """One district's unit building, a task for the executor."""
-
-    inputs: RedistrictInputs
-    limits: CutLimits
-
-
-def build_units_job(job: UnitsJob) -> UnitSet:
-    """The district's units (their household order travels back in UnitSet.household_ids)."""
-    return build_units(job.inputs, job.limits, _quiet)
+def district_units(inputs: RedistrictInputs, limits: CutLimits) -> UnitSet:
+    """One district's units, on a worker (their household order travels in UnitSet.household_ids)."""
+    return build_units(inputs, limits, _quiet)
 
 
 def _quiet(_message: str) -> None:
-    """Progress sink for unit building in a worker (the executor reports each district done)."""
+    """Progress sink for unit building in a worker (this process reports each district done)."""
 
 
-def build_all_units(
-    rows: list[DistrictRow],
-    inputs: list[RedistrictInputs],
-    spread: list[list[dict[str, Any]]],
-    limits: list[CutLimits],
-    run: SubproblemExecutor,
-    say: Progress,
-) -> list[Prepared]:
-    """Every district's units on the executor, largest district first so none is left for last."""
-    order = sorted(range(len(rows)), key=lambda i: -len(inputs[i].households))
-    jobs = [UnitsJob(inputs[i], limits[i]) for i in order]
-    built = run.map(build_units_job, jobs, lambda done, total: say(f"[redistrict] units {done}/{total}"))
-    prepared: list[Prepared | None] = [None] * len(rows)
-    for index, units in zip(order, built, strict=True):
-        prepared[index] = Prepared(rows[index], inputs[index], units, spread[index])
-        code, count, grid_count = rows[index].code, len(units.units), len(units.grid_units)
-        say(f"[redistrict] {code}: {count:,} units, {grid_count:,} grid units")
-    return [item for item in prepared if item is not None]
+def draw_district(
+    inputs: RedistrictInputs,
+    units: UnitSet,
+    result: HierarchyResult,
+    official: pd.DataFrame,
+    options: RedistrictOptions,
+    spread: list[dict[str, Any]],
+) -> tuple[PlanGeometry, PlanOutcome]:
+    """One district's polygons, household assignment and metrics, on a worker: pure shapely and
+    numpy work, no database."""
+    geometry = plan_geometry(units, result, official)
+    return geometry, plan_outcome(inputs, units, result, geometry, options, spread)
 
 
 def own_official(official: pd.DataFrame, district: str) -> pd.DataFrame:
@@ -237,29 +316,3 @@ def own_official(official: pd.DataFrame, district: str) -> pd.DataFrame:
     if official.empty:
         return official
     return official[official["street_code"].astype(str).str.startswith(district)].reset_index(drop=True)
-
-
-def finish(
-    connection: Connection,
-    item: Prepared,
-    result: HierarchyResult,
-    options: RedistrictOptions,
-    official: pd.DataFrame,
-    store: bool,
-    say: Progress,
-) -> DistrictDraft:
-    """Polygons of one district's plan, its household assignment, stored as a draft when `store`."""
-    code = item.district.code
-    geometry = plan_geometry(item.units, result, own_official(official, code))
-    outcome = plan_outcome(item.inputs, item.units, result, geometry, options, item.spread)
-    plan_id = insert_plan(connection, code, geometry, outcome, options) if store else None
-    if plan_id is not None:
-        say(f"[redistrict] stored draft plan {plan_id} of {code} {item.district.name}")
-    codes = geometry.grids["code"].to_numpy(dtype=object)
-    assignment = pd.DataFrame(
-        {
-            "household_id": outcome.assignment["household_id"].to_numpy(),
-            "grid_code": codes[outcome.assignment["grid"].to_numpy()],
-        }
-    )
-    return DistrictDraft(code, plan_id, outcome.metrics, assignment)

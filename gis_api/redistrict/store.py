@@ -100,17 +100,23 @@ def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoD
 def household_assignment(units: UnitSet, result: HierarchyResult) -> pd.DataFrame:
     """household_id, grid index: pieces of a cut building take their slice of its household list."""
     building_of = units.units["building_id"].to_numpy()
-    parts = []
+    parts, grids = [], []
     for parent, start, count, grid in zip(
-        units.grid_units["parent_unit"], units.grid_units["household_start"], units.grid_units["households"],
-        result.grid, strict=True,
+        units.grid_units["parent_unit"].tolist(), units.grid_units["household_start"].tolist(),
+        units.grid_units["households"].tolist(), result.grid.tolist(), strict=True,
     ):  # fmt: skip
         building = building_of[parent]
         if count and not pd.isna(building):
-            ids = units.household_ids.get(int(building), np.empty(0, dtype=np.int64))[start : start + count]
-            parts.append(np.c_[ids, np.full(ids.shape[0], grid)])
-    stacked = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+            ids = units.household_ids.get(int(building), EMPTY_IDS)[start : start + count]
+            parts.append(ids)
+            grids.append(np.full(ids.shape[0], grid, dtype=np.int64))
+    if not parts:
+        return pd.DataFrame(np.empty((0, 2), dtype=np.int64), columns=["household_id", "grid"])
+    stacked = np.column_stack([np.concatenate(parts), np.concatenate(grids)])
     return pd.DataFrame(stacked, columns=["household_id", "grid"])
+
+
+EMPTY_IDS = np.empty(0, dtype=np.int64)
 
 
 def contained_assignment(
@@ -123,14 +129,18 @@ def contained_assignment(
     them, so their grid is defined by assignment (column by_assignment marks those left outside)."""
     grids = geometry.grids.geometry.to_numpy()
     located = inputs.households.loc[assignment["household_id"]]
-    points = shapely.points(located[["lon", "lat"]].to_numpy())
+    lon, lat = located["lon"].to_numpy(dtype=float), located["lat"].to_numpy(dtype=float)
     planned = assignment["grid"].to_numpy()
-    outside = ~shapely.covers(grids[planned], points)
+    # a polygon covers a point exactly when they intersect; the prepared test on coordinates
+    # answers that without building a million point geometries
+    shapely.prepare(grids)
+    outside = ~shapely.intersects_xy(grids[planned], lon, lat)
     shared = located["shared"].to_numpy(dtype=bool)
     stray = np.flatnonzero(outside & ~shared)
     fixed = planned.copy()
     if stray.size:
-        point_idx, grid_idx = shapely.STRtree(grids).query(points[stray], predicate="intersects")
+        points = shapely.points(lon[stray], lat[stray])
+        point_idx, grid_idx = shapely.STRtree(grids).query(points, predicate="intersects")
         codes = geometry.grids["code"].to_numpy(dtype=object)
         chosen = first_by_code(point_idx, grid_idx, codes, len(stray))  # shared edge: smallest code
         found = chosen >= 0

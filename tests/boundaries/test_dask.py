@@ -46,3 +46,19 @@ def test_error_from_a_dask_worker_keeps_its_class_and_message(dask_executor: Das
         partition_hierarchy(
             lattice_graph(6, 6), np.full(36, 10.0), streets, 1, community=community, executor=dask_executor
         )
+
+
+def _add(a: int, b: int) -> int:
+    return a + b
+
+
+def test_a_dask_stream_passes_results_on_between_workers(dask_executor: DaskExecutor) -> None:
+    results = {}
+    with dask_executor.stream() as stream:
+        base = stream.share(10)
+        first = stream.submit("first", _add, base, 1, priority=5)
+        for tag, result in stream:
+            results[tag] = result
+            if tag == "first":
+                stream.submit("second", _add, first, base)  # the result stays on the workers
+    assert results == {"first": 11, "second": 21}

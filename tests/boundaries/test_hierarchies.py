@@ -1,13 +1,14 @@
-"""Several areas (a city's districts) on one executor: one batch per level, the plans they get alone."""
+"""Several areas (a city's districts) on one executor, each at its own pace: the plans they get alone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from boundaries.executor import SerialExecutor
+from boundaries.executor import SerialExecutor, SerialStream, TaskStream
 from boundaries.partition import (
     HierarchyProblem,
     LevelOptions,
@@ -21,17 +22,32 @@ COMMUNITY = LevelOptions(target=300.0, tolerance=0.05)
 GRID = LevelOptions(target=100.0, tolerance=0.10)
 
 
-class CountingExecutor(SerialExecutor):
-    """Serial, but remembers how many tasks each batch got."""
+class RecordingStream(SerialStream):
+    """Serial, but remembers every submission and every result, in order."""
 
     def __init__(self) -> None:
-        self.batches: list[int] = []
+        super().__init__()
+        self.events: list[tuple[str, Any, int]] = []
 
-    def map_unordered(
-        self, fn: Callable[[Any], Any], tasks: Sequence[Any], progress: Any = None
-    ) -> Iterator[tuple[int, Any]]:
-        self.batches.append(len(tasks))
-        return super().map_unordered(fn, tasks, progress)
+    def submit(self, tag: Hashable, fn: Callable[..., Any], *args: Any, priority: int = 0) -> Any:
+        self.events.append(("submit", tag, priority))
+        return super().submit(tag, fn, *args, priority=priority)
+
+    def __iter__(self) -> Iterator[tuple[Hashable, Any]]:
+        for tag, result in super().__iter__():
+            self.events.append(("done", tag, 0))
+            yield tag, result
+
+
+class RecordingExecutor(SerialExecutor):
+    """A serial executor whose stream records what happened."""
+
+    def __init__(self) -> None:
+        self.recorded = RecordingStream()
+
+    @contextmanager
+    def stream(self) -> Iterator[TaskStream]:
+        yield self.recorded
 
 
 def two_areas() -> list[HierarchyProblem]:
@@ -46,11 +62,17 @@ def two_areas() -> list[HierarchyProblem]:
     ]
 
 
-def test_areas_run_in_one_batch_per_level() -> None:
-    executor = CountingExecutor()
-    results = partition_hierarchies(two_areas(), executor)
-    communities = sum(len(result.community_street) for result in results)
-    assert executor.batches == [3, communities]  # 3 streets, then every community of both areas
+def test_an_area_goes_on_to_its_grids_without_waiting_for_the_others() -> None:
+    executor = RecordingExecutor()
+    partition_hierarchies(two_areas(), executor)
+    events = executor.recorded.events
+    first_grid_of_east = events.index(next(e for e in events if e[1][:2] == ("community", 1)))
+    last_street_of_west = max(i for i, e in enumerate(events) if e[0] == "done" and e[1][:2] == ("street", 0))
+    assert first_grid_of_east < last_street_of_west  # no barrier between the areas' levels
+    ran = [tag for kind, tag, _ in events if kind == "done"]
+    assert ran[0] == ("street", 1, 0)  # the largest subproblem first: 24 units against 18 and 18
+    priority = {tag: p for kind, tag, p in events if kind == "submit"}
+    assert priority[("street", 1, 0)] == 24 and priority[("street", 0, 0)] == 18
 
 
 def test_each_area_gets_the_plan_it_gets_alone() -> None:
