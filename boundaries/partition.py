@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.band import HouseholdBand
-from boundaries.errors import BoundariesError, InfeasibleError, InputError, SubproblemError
+from boundaries.errors import BoundariesError, InputError, SubproblemError
 from boundaries.executor import (
     SerialExecutor,
     SubproblemExecutor,
@@ -20,7 +20,15 @@ from boundaries.executor import (
     subproblem_rng,
 )
 from boundaries.graph import UnitGraph
-from boundaries.metrics import PlanMetrics, plan_metrics
+from boundaries.level_parts import (
+    grid_inputs,
+    grid_parent,
+    level_metrics,
+    local_labels,
+    number_districts,
+    unchanged,
+)
+from boundaries.metrics import PlanMetrics
 from boundaries.score import Weights
 from boundaries.solve import PartitionResult, nearest_count, partition
 from boundaries.workload import workload_counts, workload_inputs
@@ -375,10 +383,10 @@ class _GridLevel:
         cls, problem: HierarchyProblem, streets: _StreetLevel, results: Sequence[PartitionResult]
     ) -> _GridLevel:
         n = problem.graph.n
-        community_of, community_street, global_ids = _number_districts(
+        community_of, community_street, global_ids = number_districts(
             n, streets.tasks, results, streets.streets
         )
-        g_graph, g_households, g_community = _grid_inputs(
+        g_graph, g_households, g_community = grid_inputs(
             problem.graph, streets.households, community_of, problem.grid_units
         )
         count = len(community_street)
@@ -418,21 +426,21 @@ def _assemble(
 ) -> HierarchyResult:
     """One area's nested plan with its metrics, from its two levels of results."""
     graph, g_graph, g_households = problem.graph, grids.graph, grids.households
-    grid_of, _, _ = _number_districts(g_graph.n, grids.tasks, grid_results, grids.community.astype(str))
+    grid_of, _, _ = number_districts(g_graph.n, grids.tasks, grid_results, grids.community.astype(str))
     grid_community = np.concatenate([np.full(r.k, c) for c, r in enumerate(grid_results)]).astype(np.int64)
-    kept = _unchanged(g_graph.n, grids.units_of, grids.tasks, grid_results, problem.grid.current)
-    kept &= _unchanged(graph.n, streets.units_of, streets.tasks, street_results, problem.community.current)[
-        _grid_parent(graph.n, problem.grid_units)
+    kept = unchanged(g_graph.n, grids.units_of, grids.tasks, grid_results, problem.grid.current)
+    kept &= unchanged(graph.n, streets.units_of, streets.tasks, street_results, problem.community.current)[
+        grid_parent(graph.n, problem.grid_units)
     ]
     return HierarchyResult(
         community=grids.community_of,
         community_street=grids.community_street,
-        community_metrics=_level_metrics(
+        community_metrics=level_metrics(
             graph, streets.households, grids.community_of, grids.global_ids, problem.community, street_results
         ),
         grid=grid_of,
         grid_community=grid_community,
-        grid_metrics=_level_metrics(
+        grid_metrics=level_metrics(
             g_graph, g_households, grid_of, grid_community, problem.grid, grid_results, nominal=True
         ),
         share_unchanged=float(g_households[kept].sum() / max(g_households.sum(), 1.0)),
@@ -455,7 +463,7 @@ def _level_task(
 ) -> Subproblem:
     """Subproblem for the units of one parent, with current/locked ids mapped to local labels."""
     units = np.flatnonzero(mask)
-    current, locked, ids = _local_labels(units, level, parent_key)
+    current, locked, ids = local_labels(units, level, parent_key)
     count = None if level.counts is None else level.counts.get(parent_key)
     return Subproblem(
         key=task_key,
@@ -490,109 +498,6 @@ def search_tolerance(level: LevelOptions, total: float, count: int | None) -> fl
     mean = total / max(count or nearest_count(total, level.target), 1)
     slack = level.nominal_tolerance - abs(mean - level.target) / level.target
     return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))
-
-
-def _local_labels(
-    units: IntArray, level: LevelOptions, parent_key: str
-) -> tuple[IntArray | None, IntArray | None, tuple[int, ...]]:
-    """Map global current/locked ids of a parent's units to local labels 0..m-1, plus each label's id."""
-    current = None if level.current is None else np.asarray(level.current, dtype=np.int64)[units]
-    locked = None if level.locked is None else np.asarray(level.locked, dtype=np.int64)[units]
-    source = current if current is not None else locked
-    if source is None:
-        return None, None, ()
-    ids = tuple(np.unique(source[source >= 0]).tolist())
-    table = {gid: i for i, gid in enumerate(ids)}
-    local_current = None if current is None else _lookup(table, current)
-    if locked is None:
-        return local_current, None, ids
-    for unit, gid in zip(units.tolist(), locked.tolist(), strict=True):
-        if gid >= 0 and gid not in table:
-            raise InfeasibleError(
-                f"unit {unit} is locked to district {gid}, which has no units in parent {parent_key}"
-            )
-    return local_current, _lookup(table, locked), ids
-
-
-def _lookup(table: dict[int, int], values: IntArray) -> IntArray:
-    """Local label per global id (-1 where unknown)."""
-    return np.array([table.get(v, -1) for v in values.tolist()], dtype=np.int64)
-
-
-def _unchanged(
-    n: int,
-    units_of: Sequence[IntArray],
-    tasks: Sequence[Subproblem],
-    results: Sequence[PartitionResult],
-    current: ArrayLike | None,
-) -> NDArray[np.bool_]:
-    """Per unit: does it keep its current district (by global id)? All False without a current plan."""
-    same = np.zeros(n, dtype=bool)
-    if current is None:
-        return same
-    before = np.asarray(current, dtype=np.int64)
-    for units, task, result in zip(units_of, tasks, results, strict=True):
-        ids = np.asarray(task.label_ids + (-2,) * result.k, dtype=np.int64)
-        same[units] = ids[result.assignment] == before[units]
-    return same
-
-
-def _number_districts(
-    n: int, tasks: Sequence[Subproblem], results: Sequence[PartitionResult], parent_of: NDArray[np.str_]
-) -> tuple[IntArray, list[str], IntArray]:
-    """Global district ids (parents in task order, local labels within), parent key and index per district."""
-    labels = np.full(n, -1, dtype=np.int64)
-    owners: list[str] = []
-    parent_index: list[int] = []
-    offset = 0
-    for index, (task, result) in enumerate(zip(tasks, results, strict=True)):
-        key = task.key.split("/", 1)[1]
-        labels[np.flatnonzero(parent_of == key)] = result.assignment + offset
-        owners.extend([key] * result.k)
-        parent_index.extend([index] * result.k)
-        offset += result.k
-    return labels, owners, np.asarray(parent_index, dtype=np.int64)
-
-
-def _grid_inputs(
-    graph: UnitGraph, households: FloatArray, community_of: IntArray, grid_units: GridUnits | None
-) -> tuple[UnitGraph, FloatArray, IntArray]:
-    """Graph, households and community per unit for the grid level (split units if given)."""
-    if grid_units is None:
-        return graph, households, community_of
-    parent = np.asarray(grid_units.parent, dtype=np.int64)
-    return grid_units.graph, np.asarray(grid_units.households, dtype=np.float64), community_of[parent]
-
-
-def _grid_parent(n: int, grid_units: GridUnits | None) -> IntArray:
-    """Community-level unit of each grid-level unit."""
-    if grid_units is None:
-        return np.arange(n, dtype=np.int64)
-    return np.asarray(grid_units.parent, dtype=np.int64)
-
-
-def _level_metrics(
-    graph: UnitGraph,
-    households: FloatArray,
-    labels: IntArray,
-    parent_of_district: IntArray,
-    level: LevelOptions,
-    results: Sequence[PartitionResult],
-    nominal: bool = False,
-) -> PlanMetrics:
-    """Metrics over a whole level; deviation against each parent's mean, or against the nominal target."""
-    k = int(labels.max()) + 1
-    totals = np.bincount(labels, households, minlength=k)
-    target: float | FloatArray = level.target
-    if not nominal:
-        parent_mean = np.bincount(parent_of_district, totals) / np.bincount(parent_of_district)
-        target = parent_mean[parent_of_district]
-    metrics = plan_metrics(graph, households, labels, k, target)
-    if level.current is None:
-        return metrics
-    moved = sum(result.metrics.households_moved for result in results)
-    share = 1.0 - moved / max(float(households.sum()), 1.0)
-    return replace(metrics, households_moved=moved, share_unchanged=share)
 
 
 def _progress(progress: ProgressLog | None, stage: str) -> Callable[[int, int], None] | None:

@@ -1,0 +1,126 @@
+"""The bookkeeping around one level of a hierarchy: a parent's units mapped to local labels and
+back, districts numbered across parents, the grid level's inputs, and the level's metrics. Kept
+apart from `boundaries.partition`, which schedules the levels, so each stays readable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from boundaries.errors import InfeasibleError
+from boundaries.graph import UnitGraph
+from boundaries.metrics import PlanMetrics, plan_metrics
+from boundaries.solve import PartitionResult
+
+if TYPE_CHECKING:  # partition imports this module; these are only annotations here
+    from boundaries.partition import GridUnits, LevelOptions, Subproblem
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+def local_labels(
+    units: IntArray, level: LevelOptions, parent_key: str
+) -> tuple[IntArray | None, IntArray | None, tuple[int, ...]]:
+    """Map global current/locked ids of a parent's units to local labels 0..m-1, plus each label's id."""
+    current = None if level.current is None else np.asarray(level.current, dtype=np.int64)[units]
+    locked = None if level.locked is None else np.asarray(level.locked, dtype=np.int64)[units]
+    source = current if current is not None else locked
+    if source is None:
+        return None, None, ()
+    ids = tuple(np.unique(source[source >= 0]).tolist())
+    table = {gid: i for i, gid in enumerate(ids)}
+    local_current = None if current is None else lookup(table, current)
+    if locked is None:
+        return local_current, None, ids
+    for unit, gid in zip(units.tolist(), locked.tolist(), strict=True):
+        if gid >= 0 and gid not in table:
+            raise InfeasibleError(
+                f"unit {unit} is locked to district {gid}, which has no units in parent {parent_key}"
+            )
+    return local_current, lookup(table, locked), ids
+
+
+def lookup(table: dict[int, int], values: IntArray) -> IntArray:
+    """Local label per global id (-1 where unknown)."""
+    return np.array([table.get(v, -1) for v in values.tolist()], dtype=np.int64)
+
+
+def unchanged(
+    n: int,
+    units_of: Sequence[IntArray],
+    tasks: Sequence[Subproblem],
+    results: Sequence[PartitionResult],
+    current: ArrayLike | None,
+) -> NDArray[np.bool_]:
+    """Per unit: does it keep its current district (by global id)? All False without a current plan."""
+    same = np.zeros(n, dtype=bool)
+    if current is None:
+        return same
+    before = np.asarray(current, dtype=np.int64)
+    for units, task, result in zip(units_of, tasks, results, strict=True):
+        ids = np.asarray(task.label_ids + (-2,) * result.k, dtype=np.int64)
+        same[units] = ids[result.assignment] == before[units]
+    return same
+
+
+def number_districts(
+    n: int, tasks: Sequence[Subproblem], results: Sequence[PartitionResult], parent_of: NDArray[np.str_]
+) -> tuple[IntArray, list[str], IntArray]:
+    """Global district ids (parents in task order, local labels within), parent key and index per district."""
+    labels = np.full(n, -1, dtype=np.int64)
+    owners: list[str] = []
+    parent_index: list[int] = []
+    offset = 0
+    for index, (task, result) in enumerate(zip(tasks, results, strict=True)):
+        key = task.key.split("/", 1)[1]
+        labels[np.flatnonzero(parent_of == key)] = result.assignment + offset
+        owners.extend([key] * result.k)
+        parent_index.extend([index] * result.k)
+        offset += result.k
+    return labels, owners, np.asarray(parent_index, dtype=np.int64)
+
+
+def grid_inputs(
+    graph: UnitGraph, households: FloatArray, community_of: IntArray, grid_units: GridUnits | None
+) -> tuple[UnitGraph, FloatArray, IntArray]:
+    """Graph, households and community per unit for the grid level (split units if given)."""
+    if grid_units is None:
+        return graph, households, community_of
+    parent = np.asarray(grid_units.parent, dtype=np.int64)
+    return grid_units.graph, np.asarray(grid_units.households, dtype=np.float64), community_of[parent]
+
+
+def grid_parent(n: int, grid_units: GridUnits | None) -> IntArray:
+    """Community-level unit of each grid-level unit."""
+    if grid_units is None:
+        return np.arange(n, dtype=np.int64)
+    return np.asarray(grid_units.parent, dtype=np.int64)
+
+
+def level_metrics(
+    graph: UnitGraph,
+    households: FloatArray,
+    labels: IntArray,
+    parent_of_district: IntArray,
+    level: LevelOptions,
+    results: Sequence[PartitionResult],
+    nominal: bool = False,
+) -> PlanMetrics:
+    """Metrics over a whole level; deviation against each parent's mean, or against the nominal target."""
+    k = int(labels.max()) + 1
+    totals = np.bincount(labels, households, minlength=k)
+    target: float | FloatArray = level.target
+    if not nominal:
+        parent_mean = np.bincount(parent_of_district, totals) / np.bincount(parent_of_district)
+        target = parent_mean[parent_of_district]
+    metrics = plan_metrics(graph, households, labels, k, target)
+    if level.current is None:
+        return metrics
+    moved = sum(result.metrics.households_moved for result in results)
+    share = 1.0 - moved / max(float(households.sum()), 1.0)
+    return replace(metrics, households_moved=moved, share_unchanged=share)
