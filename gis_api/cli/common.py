@@ -56,3 +56,14 @@ def sub_parser(commands: Any, name: str, handler: Handler, **kwargs: Any) -> arg
     parser: argparse.ArgumentParser = commands.add_parser(name, **kwargs)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def fraction(value: str) -> float:
+    """An argument type for shares such as --scale or --household-tolerance: a number in (0, 1]."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f"{value} must lie in (0, 1]")
+    return number

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from gis_api.cli.common import add_serve_options, sub_parser
+from gis_api.cli.common import add_serve_options, fraction, sub_parser
 from gis_api.config import get_settings
 from gis_api.errors import InvalidInputError
 
@@ -122,17 +122,6 @@ def load_city_demo(engine: Engine, args: argparse.Namespace) -> str:
         print("city demo already loaded (--reload generates it again)")
     districts = sorted(args.districts) if args.districts else [DISTRICT_CODE]
     return DISTRICT_CODE if DISTRICT_CODE in districts else districts[0]
-
-
-def fraction(value: str) -> float:
-    """A number in (0, 1]."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 < number <= 1:
-        raise argparse.ArgumentTypeError(f"{value} must be above 0 and at most 1")
-    return number
 
 
 def district_codes(value: str) -> list[str]:

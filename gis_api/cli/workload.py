@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from gis_api.cli.common import Handler, add_district_option, sub_parser
+from gis_api.cli.common import Handler, add_district_option, fraction, sub_parser
 from gis_api.errors import InvalidInputError
 
 
@@ -119,7 +119,7 @@ def _extend_redistrict(commands: Any) -> None:
     )
     group.add_argument(
         "--household-tolerance",
-        type=_share,
+        type=fraction,
         default=0.15,
         help="with --balance both: households within this share of the target",
     )
@@ -132,16 +132,6 @@ def balance_options(args: argparse.Namespace) -> dict[str, Any]:
     period = period_of(args) if balance != "households" else None
     tolerance = getattr(args, "household_tolerance", 0.15)
     return {"balance": balance, "household_tolerance": tolerance, "workload_period": period}
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number such as 0.15") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{value} must lie in (0, 1], e.g. 0.15 for ±15 %")
-    return value
 
 
 def _extend_simulate(commands: Any) -> None:
