@@ -16,10 +16,8 @@ on which the grid worker sent a position from inside their grid.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from gis_api.auth.scope import Principal
 from gis_api.cases.calendar import WorkingCalendar, default_calendar
+from gis_api.cases.kpi_facts import NO_FACTS, FactWindow, UnitFacts, unit_facts
 from gis_api.cases.kpi_store import STAGE_NAMES, TALLIES, Tally, period_tallies
 from gis_api.cases.models import Case
 from gis_api.cases.schemas import SurveyIn
@@ -159,11 +158,6 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _mean(values: Iterable[float]) -> float | None:
-    items = list(values)
-    return round(sum(items) / len(items), 4) if items else None
-
-
 def _exact_mean(total: int, count: int, unit: int) -> float | None:
     """total / (unit x count) rounded half-to-even to 4 places, in integers (exact, whichever mix of
     stored months, days and cases the sums came from; Fraction was too slow for 16,000 grids)."""
@@ -207,105 +201,6 @@ UNITS_SQL = {
     ),
 }
 
-GRID_WORKERS_SQL = """
-SELECT g.code, m.id FROM active_grid g
-JOIN team_member m ON m.home_grid_id = g.id AND m.role = 'grid_worker'
-WHERE g.code LIKE :scope
-"""
-
-HOUSEHOLDS_SQL = """
-SELECT g.code, n.households FROM active_grid g JOIN grid_households n ON n.grid_id = g.id
-WHERE g.code LIKE :scope AND n.households > 0
-"""
-VISITED_SQL = """
-SELECT g.code, count(DISTINCT v.household_id) FROM visit v
-JOIN household h ON h.id = v.household_id JOIN active_grid g ON g.id = h.grid_id
-WHERE v.visited_at >= :since AND v.visited_at < :end AND g.code LIKE :scope
-GROUP BY g.code
-"""
-"""Households of the grid visited in the window (from the window's visits, not from every household)."""
-
-PATROL_DAYS_SQL = """
-SELECT m.id, count(DISTINCT (p.device_time AT TIME ZONE :zone)::date)
-FROM position_ping p JOIN team_member m ON m.id = p.member_id
-JOIN grid g ON g.id = m.home_grid_id
-WHERE m.role = 'grid_worker' AND g.code LIKE :scope AND p.device_time >= :start AND p.device_time < :end
-  AND ST_Intersects(g.geom, p.geom)
-GROUP BY m.id
-"""
-
-OPINIONS_SQL = """
-SELECT grid_code, 'survey_familiarity' AS kind, familiarity AS score FROM survey_response
- WHERE familiarity IS NOT NULL AND surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
-UNION ALL
-SELECT grid_code, 'survey_trust', trust FROM survey_response
- WHERE surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
-UNION ALL
-SELECT grid_code, 'survey_satisfaction', satisfaction FROM survey_response
- WHERE surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
-UNION ALL
-SELECT g.code, 'visit_satisfaction', v.satisfaction FROM visit v JOIN grid g ON g.id = v.grid_id
- WHERE v.satisfaction IS NOT NULL AND v.visited_at >= :start AND v.visited_at < :end AND g.code LIKE :scope
-"""
-
-
-def working_days(period: Period, calendar: WorkingCalendar) -> int:
-    """Working days of the calendar that start within the period."""
-    first: date = period.start.astimezone(calendar.zone).date()
-    last: date = (period.end - timedelta(microseconds=1)).astimezone(calendar.zone).date()
-    days = (last - first).days + 1
-    return sum(1 for n in range(days) if calendar.is_working_day(first + timedelta(days=n)))
-
-
-@dataclass
-class GridFacts:
-    """Per-grid visit, patrol and opinion facts, gathered once per request."""
-
-    households: dict[str, int]
-    visited: dict[str, int]
-    worker_of: dict[str, list[int]]
-    patrol_days: dict[int, int]
-    working_days: int
-    opinions: dict[str, dict[str, list[int]]]
-    _under: dict[int, dict[str, list[str]]] = field(default_factory=dict)
-    _of_worker: dict[int, list[str]] = field(default_factory=dict)
-
-    def grids_under(self, length: int) -> dict[str, list[str]]:
-        """Grid codes by their first `length` digits (built once per length)."""
-        if length not in self._under:
-            grouped: dict[str, list[str]] = defaultdict(list)
-            for grid in self.households:
-                grouped[grid[:length]].append(grid)
-            self._under[length] = dict(grouped)
-        return self._under[length]
-
-    def grids_of_worker(self) -> dict[int, list[str]]:
-        """Home grids by grid worker (built once)."""
-        if not self._of_worker:
-            for grid, members in self.worker_of.items():
-                for member in members:
-                    self._of_worker.setdefault(member, []).append(grid)
-        return self._of_worker
-
-
-def grid_facts(session: Session, scope: str, period: Period, familiarity_days: int) -> GridFacts:
-    calendar = default_calendar()
-    params = {"scope": scope + "%", "start": period.start, "end": period.end}
-    since = period.end - timedelta(days=familiarity_days)
-    households = {str(code): int(n) for code, n in session.execute(text(HOUSEHOLDS_SQL), params)}
-    found = session.execute(text(VISITED_SQL), {**params, "since": since})
-    visited = {str(code): int(n) for code, n in found if code in households}
-    worker_of: dict[str, list[int]] = defaultdict(list)
-    for code, member in session.execute(text(GRID_WORKERS_SQL), params):
-        worker_of[code].append(int(member))
-    zone = str(calendar.zone)
-    patrol = {int(m): int(d) for m, d in session.execute(text(PATROL_DAYS_SQL), {**params, "zone": zone})}
-    opinions: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for code, kind, score in session.execute(text(OPINIONS_SQL), params):
-        opinions[code][kind].append(int(score))
-    return GridFacts(households, visited, worker_of, patrol, working_days(period, calendar), opinions)
-
-
 # ------------------------------------------------------------------ tables
 
 
@@ -330,43 +225,33 @@ def kpi_table(
     scope = principal.scope_code
     params = {"scope": scope + "%", "start": period.start, "end": period.end}
     units = {str(c): str(n) for c, n in session.execute(text(UNITS_SQL[level]), params)}
-    zone = default_calendar().zone
-    tallies = period_tallies(session, scope, level, period.start, period.end, zone)
-    grids = grid_facts(session, scope, period, familiarity_days)
-    rows = [_row(c, n, level, tallies.get(c, EMPTY_TALLY), grids) for c, n in sorted(units.items())]
+    calendar = default_calendar()
+    tallies = period_tallies(session, scope, level, period.start, period.end, calendar.zone)
+    window = FactWindow.of(period.start, period.end, familiarity_days, calendar)
+    facts = unit_facts(session, scope, level, list(units), window)
+    rows = [
+        _row(code, name, tallies.get(code, EMPTY_TALLY), facts.get(code, NO_FACTS), window.working_days)
+        for code, name in sorted(units.items())
+    ]
     return KpiTable(
         level=level, start=period.start, end=period.end, familiarity_days=familiarity_days, rows=rows
     )
 
 
-def _grids_of(code: str, level: str, grids: GridFacts) -> list[str]:
-    """The grids under an area code (or of a worker), from an index built once per table: a city
-    scope has 16,000 grids, and scanning them all for each of its rows took minutes."""
-    if level == "worker":
-        return grids.grids_of_worker().get(int(code), [])
-    return grids.grids_under(len(code)).get(code, [])
-
-
-def _row(code: str, name: str, level: str, tally: Tally, grids: GridFacts) -> KpiRow:
-    figures = case_figures(tally)
-    own_grids = _grids_of(code, level, grids)
-    households = sum(grids.households.get(g, 0) for g in own_grids)
-    visited = sum(grids.visited.get(g, 0) for g in own_grids)
-    opinions = [grids.opinions[g] for g in own_grids if g in grids.opinions]
-    trust = [s for o in opinions for s in o["survey_trust"]]
-    known = [s for o in opinions for s in o["survey_familiarity"]]
-    satisfied = [s for o in opinions for s in o["survey_satisfaction"] + o["visit_satisfaction"]]
-    members = [int(code)] if level == "worker" else [m for g in own_grids for m in grids.worker_of.get(g, [])]
-    days = grids.working_days
-    coverage = [grids.patrol_days.get(m, 0) / days for m in members] if days else []
+def _row(code: str, name: str, tally: Tally, facts: UnitFacts, working_days: int) -> KpiRow:
+    """One unit's figures from its case tallies and its summed grid-worker facts (exact means)."""
+    patrol = _exact_mean(facts.patrolled, facts.members, working_days) if working_days else None
+    satisfied = tally["rating_sum"] + facts.satisfied_sum, tally["rated"] + facts.satisfied_n
     return KpiRow(
         code=code,
         name=name,
-        **figures,
-        patrol_coverage=_mean(min(c, 1.0) for c in coverage),
-        familiarity=_familiarity(_ratio(visited, households), _mean(s / 5 for s in known)),
-        trust=_mean(s / 5 for s in trust),
-        satisfaction=_exact_mean(tally["rating_sum"] + sum(satisfied), tally["rated"] + len(satisfied), 5),
+        **case_figures(tally),
+        patrol_coverage=patrol,
+        familiarity=_familiarity(
+            _ratio(facts.visited, facts.households), _exact_mean(facts.known_sum, facts.known_n, 5)
+        ),
+        trust=_exact_mean(facts.trust_sum, facts.trust_n, 5),
+        satisfaction=_exact_mean(*satisfied, 5),
     )
 
 
