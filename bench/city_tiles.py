@@ -19,6 +19,7 @@ the tile's buffer). Prints a table and, as the last line, a JSON object with os.
 
     .venv/bin/python bench/city_tiles.py [--load [--scale 1.0] [--districts 420106,420102]]
                                          [--baseline-checkout DIR]  (its API timed first, same tiles)
+                                         [--database NAME]  (another database holding a city)
 """
 
 from __future__ import annotations
@@ -165,6 +166,9 @@ def main() -> int:
     parser.add_argument("--districts", help="comma-separated district codes (with --load; default: all 13)")
     parser.add_argument("--seed", type=int, default=get_settings().demo_seed)
     parser.add_argument(
+        "--database", default=DATABASE, help="the database holding the city (e.g. bench/city_kpi.py's)"
+    )
+    parser.add_argument(
         "--baseline-checkout",
         type=Path,
         help="first time the API of this checkout (e.g. the commit before 0014) on the same tiles",
@@ -173,8 +177,8 @@ def main() -> int:
     cluster = EmbeddedCluster(get_settings().var_dir)
     cluster.ensure_running()
     if args.load:
-        cluster.drop_database(DATABASE)
-    url = cluster.create_database(DATABASE, exist_ok=True)
+        cluster.drop_database(args.database)
+    url = cluster.create_database(args.database, exist_ok=True)
     engine = create_engine(url)
     migrate.upgrade(engine)
     figures: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from gis_api import __version__
 from gis_api.basemaps import resolve_basemap
 from gis_api.config import Settings, get_settings
-from gis_api.db.session import api_engine, session_factory
+from gis_api.db.session import api_engine, read_session_factory, session_factory
 from gis_api.errors import EVERY_ROUTE, SIGNED_IN, add_exception_handlers
 from gis_api.inputs import printable
 from gis_api.middleware import RequestGuard, SecurityHeaders
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.read_session_factory = read_session_factory(engine)
     app.state.locate_index = LocateIndexCache()
     add_exception_handlers(app)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)

@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -173,6 +174,29 @@ def record_audit(session: Session, principal: Principal, action: str, target: st
         )
     )
     session.commit()
+
+
+AUDIT_ROW_SQL = """
+INSERT INTO audit_log (user_id, username, role, action, scope_code, target, count, client_addr)
+SELECT CAST(:audit_user_id AS integer), CAST(:audit_username AS text), CAST(:audit_role AS text),
+       CAST(:audit_action AS text), CAST(:audit_scope_code AS text), CAST(:audit_target AS text),
+       {count}, CAST(:audit_client_addr AS text)"""
+
+
+def audit_row_sql(principal: Principal, action: str, target: str, count: str) -> tuple[str, dict[str, Any]]:
+    """record_audit's row as an INSERT to run inside the read's own statement (a data-modifying
+    common table expression), with `count` an SQL expression of the rows read: the row is written
+    by the statement that reads, and commits with it (autocommit: before the statement returns)."""
+    params = {
+        "audit_user_id": principal.user_id,
+        "audit_username": principal.username,
+        "audit_role": principal.role.value,
+        "audit_action": action,
+        "audit_scope_code": principal.scope_code,
+        "audit_target": target,
+        "audit_client_addr": client_address(),
+    }
+    return AUDIT_ROW_SQL.format(count=count), params
 
 
 PUBLIC_READER = "public"

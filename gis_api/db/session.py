@@ -86,6 +86,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for routes that only read and append their audit row: each statement commits on its
+    own (the engine's pool, in autocommit), so a read costs no BEGIN and no COMMIT round trip, and
+    a statement that writes (the audit row) is durable when it returns (synchronous_commit on), before
+    the response leaves. Read committed either way: each statement sees its own snapshot."""
+    return sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """Request-scoped session; the app factory stores its sessionmaker on app.state."""
     factory: sessionmaker[Session] = request.app.state.session_factory
@@ -94,6 +102,16 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """Request-scoped autocommit session (read_session_factory) for audited reads."""
+    factory: sessionmaker[Session] = request.app.state.read_session_factory
+    with factory() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
 def default_engine() -> Engine:

@@ -6,12 +6,13 @@ import gzip
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_api.auth.scope import Principal
-from gis_api.auth.service import record_audit
+from gis_api.auth.service import audit_row_sql, record_audit
 from gis_api.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from gis_api.households.service import building_counts_scope, scope_clause
 from gis_api.tiles.layers import (
@@ -59,6 +60,15 @@ LEFT JOIN (
 ) AS p ON true
 ORDER BY p.id
 """
+
+
+AUDITED_TILE_SQL = """
+WITH t (body, features) AS MATERIALIZED ({tile}),
+audited AS ({audit} FROM t)
+SELECT body, features FROM t"""
+"""A household tile and its audit row in one statement: on the API's autocommit session the row is
+durable when the statement returns, before the tile leaves (one round trip instead of the tile,
+the INSERT and the COMMIT)."""
 
 
 @dataclass(frozen=True)
@@ -199,16 +209,34 @@ def _layer_sql(request: TileRequest) -> tuple[str, dict[str, str]]:
 
 def render_tile(session: Session, request: TileRequest, plan_ids: list[int]) -> Tile:
     """The tile's MVT bytes (empty when nothing is there) and its feature count."""
+    sql, values = _tile_query(request, plan_ids)
+    return _run(session, sql, values)
+
+
+def render_audited_tile(session: Session, request: TileRequest, plan_ids: list[int]) -> Tile:
+    """render_tile for sending: a household tile's audit row is written by the same statement
+    (AUDITED_TILE_SQL), so it commits with the read."""
+    sql, values = _tile_query(request, plan_ids)
+    if request.is_households:
+        address = str(request.address)
+        audit, audit_values = audit_row_sql(request.principal, "households.tile", address, "t.features")
+        sql = AUDITED_TILE_SQL.format(tile=sql, audit=audit)
+        values.update(audit_values)
+    tile = _run(session, sql, values)
+    # on the autocommit session the statement has committed already (no round trip here); on a
+    # transactional one this commits the audit row before the tile leaves, as record_audit does
+    session.commit()
+    return tile
+
+
+def _tile_query(request: TileRequest, plan_ids: list[int]) -> tuple[str, dict[str, Any]]:
     sql, params = _layer_sql(request)
     address = request.address
-    values = {
-        "z": address.z,
-        "x": address.x,
-        "y": address.y,
-        "plan_ids": plan_ids,
-        **address.bounds(),
-        **params,
-    }
+    values = {"z": address.z, "x": address.x, "y": address.y, "plan_ids": plan_ids, **address.bounds()}
+    return sql, {**values, **params}
+
+
+def _run(session: Session, sql: str, values: dict[str, Any]) -> Tile:
     # a parallel worker costs ~25 ms to start, more than a whole tile takes on its own; the setting
     # travels with the query (one round trip: psycopg2 returns the last statement's rows)
     body, features = session.execute(text(NO_PARALLEL + sql), values).one()
@@ -216,6 +244,7 @@ def render_tile(session: Session, request: TileRequest, plan_ids: list[int]) -> 
 
 
 def audit_delivery(session: Session, request: TileRequest, tile: Tile) -> None:
-    """Every household tile sent (rendered or from memory) is a read of personal data."""
+    """Every household tile sent is a read of personal data: one sent from memory is audited here
+    (a rendered one by render_tile's own statement)."""
     if request.is_households:
         record_audit(session, request.principal, "households.tile", str(request.address), tile.features)

@@ -21,7 +21,7 @@ from gis_api.app import create_app
 from gis_api.auth.service import create_user
 from gis_api.config import Settings
 from gis_api.db.roles import API_ROLE, quote
-from gis_api.db.session import get_session
+from gis_api.db.session import get_read_session, get_session
 from tests import tiny_district
 
 PASSWORD = "correct horse battery"
@@ -71,6 +71,7 @@ def app(settings: Settings, connection: Connection, db_session: Session) -> Fast
             yield session
 
     application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_read_session] = test_session  # autocommit in service
     return application
 
 
