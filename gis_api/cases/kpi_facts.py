@@ -21,75 +21,96 @@ from gis_api.cases.calendar import WorkingCalendar
 # the grids each unit's figures read: active grids of the scope with households (area levels,
 # grouped by the first :length digits of their code) or the home grids of each grid worker
 OWN_GRIDS_BY_AREA = """
-SELECT g.id, g.code, left(g.code, :length) AS unit, n.households
-FROM active_grid g JOIN grid_households n ON n.grid_id = g.id
+SELECT g.id, g.code, left(g.code, :length) AS unit, n.households::int AS households
+FROM grid g JOIN active_plan a ON a.plan_id = g.plan_id JOIN grid_households n ON n.grid_id = g.id
 WHERE g.code LIKE :scope AND n.households > 0
 """
 OWN_GRIDS_BY_WORKER = """
-SELECT g.id, g.code, CAST(m.id AS text) AS unit, coalesce(n.households, 0) AS households
-FROM active_grid g JOIN team_member m ON m.home_grid_id = g.id AND m.role = 'grid_worker'
+SELECT g.id, g.code, CAST(m.id AS text) AS unit, coalesce(n.households, 0)::int AS households
+FROM grid g JOIN active_plan a ON a.plan_id = g.plan_id
+JOIN team_member m ON m.home_grid_id = g.id AND m.role = 'grid_worker'
 LEFT JOIN grid_households n ON n.grid_id = g.id AND n.households > 0
 WHERE g.code LIKE :scope
 """
-# grid workers counted in each unit, with their patrol days capped at the period's working days
-MEMBERS_BY_AREA = """
-SELECT o.unit, m.id AS member_id FROM own o
-JOIN team_member m ON m.home_grid_id = o.id AND m.role = 'grid_worker'
-"""
-MEMBERS_BY_WORKER = """
-SELECT CAST(m.id AS text) AS unit, m.id AS member_id FROM team_member m
-JOIN grid g ON g.id = m.home_grid_id
-WHERE m.role = 'grid_worker' AND g.code LIKE :scope
-"""
-UNIT_FACTS_SQL = """
+FACT_CTES = """
 WITH own AS MATERIALIZED ({own}),
 visited AS (
     -- households of the grid (where they live now) visited in the familiarity window
-    SELECT h.grid_id, count(DISTINCT v.household_id) AS n
+    SELECT h.grid_id, count(DISTINCT v.household_id)::int AS n
     FROM visit v JOIN household h ON h.id = v.household_id
     WHERE v.visited_at >= :since AND v.visited_at < :end AND h.grid_id IN (SELECT id FROM own)
     GROUP BY h.grid_id
 ),
 patrol AS (
     -- working days on which the grid worker sent a position from inside the home grid
-    SELECT p.member_id, count(DISTINCT (p.device_time AT TIME ZONE :zone)::date) AS days
+    SELECT p.member_id, count(DISTINCT (p.device_time AT TIME ZONE :zone)::date)::int AS days
     FROM position_ping p JOIN team_member m ON m.id = p.member_id
     JOIN grid g ON g.id = m.home_grid_id
     WHERE m.role = 'grid_worker' AND g.code LIKE :scope
       AND p.device_time >= :start AND p.device_time < :end AND ST_Intersects(g.geom, p.geom)
     GROUP BY p.member_id
 ),
-opinions AS (
-    SELECT grid_code AS code, sum(trust) AS trust_sum, count(*) AS trust_n,
-           coalesce(sum(familiarity), 0) AS known_sum, count(familiarity) AS known_n,
-           sum(satisfaction) AS satisfied_sum, count(*) AS satisfied_n
-    FROM survey_response
+scores AS (
+    SELECT grid_code AS code, trust, 1 AS trusted, familiarity, satisfaction FROM survey_response
     WHERE surveyed_at >= :start AND surveyed_at < :end AND grid_code LIKE :scope
-    GROUP BY grid_code
     UNION ALL
-    SELECT g.code, 0, 0, 0, 0, sum(v.satisfaction), count(*)
-    FROM visit v JOIN grid g ON g.id = v.grid_id
+    SELECT g.code, 0, 0, NULL, v.satisfaction FROM visit v JOIN grid g ON g.id = v.grid_id
     WHERE v.satisfaction IS NOT NULL AND v.visited_at >= :start AND v.visited_at < :end
       AND g.code LIKE :scope
-    GROUP BY g.code
+),
+opinions AS (
+    -- one row per grid code: its survey answers and visit scores of the period
+    SELECT code, sum(trust)::int AS trust_sum, sum(trusted)::int AS trust_n,
+           coalesce(sum(familiarity), 0)::int AS known_sum, count(familiarity)::int AS known_n,
+           sum(satisfaction)::int AS satisfied_sum, count(*)::int AS satisfied_n
+    FROM scores GROUP BY code
+)"""
+SUMS = """
+       coalesce(sum(x.trust_sum), 0) AS trust_sum, coalesce(sum(x.trust_n), 0) AS trust_n,
+       coalesce(sum(x.known_sum), 0) AS known_sum, coalesce(sum(x.known_n), 0) AS known_n,
+       coalesce(sum(x.satisfied_sum), 0) AS satisfied_sum, coalesce(sum(x.satisfied_n), 0) AS satisfied_n"""
+AREA_FACTS_SQL = (
+    FACT_CTES.format(own=OWN_GRIDS_BY_AREA)
+    + """,
+workers AS (
+    -- grid workers per grid, with their patrol days capped at the period's working days
+    SELECT m.home_grid_id AS grid_id, count(*)::int AS members,
+           sum(least(coalesce(p.days, 0), :working_days))::int AS patrolled
+    FROM team_member m LEFT JOIN patrol p ON p.member_id = m.id
+    WHERE m.role = 'grid_worker' AND m.home_grid_id IN (SELECT g.id FROM grid g WHERE g.code LIKE :scope)
+    GROUP BY m.home_grid_id
 )
-SELECT unit, sum(households) AS households, sum(visited) AS visited, sum(members) AS members,
-       sum(patrolled) AS patrolled, sum(trust_sum) AS trust_sum, sum(trust_n) AS trust_n,
-       sum(known_sum) AS known_sum, sum(known_n) AS known_n,
-       sum(satisfied_sum) AS satisfied_sum, sum(satisfied_n) AS satisfied_n
-FROM (
-    SELECT o.unit, o.households, coalesce(v.n, 0) AS visited, 0 AS members, 0 AS patrolled,
-           0 AS trust_sum, 0 AS trust_n, 0 AS known_sum, 0 AS known_n, 0 AS satisfied_sum, 0 AS satisfied_n
-    FROM own o LEFT JOIN visited v ON v.grid_id = o.id
-    UNION ALL
-    SELECT w.unit, 0, 0, 1, least(coalesce(p.days, 0), :working_days), 0, 0, 0, 0, 0, 0
-    FROM ({members}) w LEFT JOIN patrol p ON p.member_id = w.member_id
-    UNION ALL
-    SELECT o.unit, 0, 0, 0, 0, x.trust_sum, x.trust_n, x.known_sum, x.known_n, x.satisfied_sum, x.satisfied_n
-    FROM own o JOIN opinions x ON x.code = o.code
-) facts
-GROUP BY unit
-"""
+SELECT o.unit, sum(o.households) AS households, coalesce(sum(v.n), 0) AS visited,
+       coalesce(sum(w.members), 0) AS members, coalesce(sum(w.patrolled), 0) AS patrolled,"""
+    + SUMS
+    + """
+FROM own o LEFT JOIN visited v ON v.grid_id = o.id LEFT JOIN workers w ON w.grid_id = o.id
+LEFT JOIN opinions x ON x.code = o.code
+GROUP BY o.unit"""
+)
+"""Area levels: one row per grid of `own` joined to its (one-row) facts, summed per unit."""
+WORKER_FACTS_SQL = (
+    FACT_CTES.format(own=OWN_GRIDS_BY_WORKER)
+    + """,
+grids AS (
+    SELECT o.unit, sum(o.households) AS households, coalesce(sum(v.n), 0) AS visited,"""
+    + SUMS
+    + """
+    FROM own o LEFT JOIN visited v ON v.grid_id = o.id LEFT JOIN opinions x ON x.code = o.code
+    GROUP BY o.unit
+)
+SELECT CAST(m.id AS text) AS unit, coalesce(o.households, 0) AS households,
+       coalesce(o.visited, 0) AS visited, 1 AS members,
+       least(coalesce(p.days, 0), :working_days) AS patrolled,
+       coalesce(o.trust_sum, 0) AS trust_sum, coalesce(o.trust_n, 0) AS trust_n,
+       coalesce(o.known_sum, 0) AS known_sum, coalesce(o.known_n, 0) AS known_n,
+       coalesce(o.satisfied_sum, 0) AS satisfied_sum, coalesce(o.satisfied_n, 0) AS satisfied_n
+FROM team_member m JOIN grid g ON g.id = m.home_grid_id
+LEFT JOIN grids o ON o.unit = CAST(m.id AS text) LEFT JOIN patrol p ON p.member_id = m.id
+WHERE m.role = 'grid_worker' AND g.code LIKE :scope"""
+)
+"""Workers (the units of UNITS_SQL["worker"]): the facts of their active home grids, their own
+patrol days (also for a worker whose home grid is no longer active)."""
 
 
 @dataclass(frozen=True)
@@ -123,9 +144,7 @@ def working_days(start: datetime, end: datetime, calendar: WorkingCalendar) -> i
 
 def unit_facts_sql(level: str) -> str:
     """The query of one level: workers by their home grids, areas by the prefix of grid codes."""
-    if level == "worker":
-        return UNIT_FACTS_SQL.format(own=OWN_GRIDS_BY_WORKER, members=MEMBERS_BY_WORKER)
-    return UNIT_FACTS_SQL.format(own=OWN_GRIDS_BY_AREA, members=MEMBERS_BY_AREA)
+    return WORKER_FACTS_SQL if level == "worker" else AREA_FACTS_SQL
 
 
 @dataclass(frozen=True)
