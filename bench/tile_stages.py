@@ -11,7 +11,8 @@ taking turns at going first:
     audit row in one statement that commits before it returns, gzip (4 round trips).
 Both write one durable audit row per tile. With --http it also times, over loopback, /health and
 one tile served repeatedly from the API's memory (the per-request cost without any SQL render), for
-this checkout and for --baseline-checkout DIR if given (another checkout's API on the same data).
+this checkout and for --baseline-checkout DIR if given (another checkout's API on the same data;
+both APIs run at once and are asked in turns).
 Prints a table and, last, a JSON line with the core count and the load average.
 
     .venv/bin/python bench/tile_stages.py [--database NAME] [--tiles 40] [--http [--baseline-checkout DIR]]
@@ -122,25 +123,38 @@ def stages_side_by_side(
     return found
 
 
-def http_side(url: str, tile: tuple[int, int, int], calls: int, checkout: Path | None) -> dict[str, float]:
-    """p50/p95 of /health and of one household tile served from the API's memory."""
-    api, base = start_api(url, cwd=checkout) if checkout else start_api(url)
+def http_sides(
+    url: str, tile: tuple[int, int, int], calls: int, checkouts: dict[str, Path | None]
+) -> dict[str, dict[str, float]]:
+    """p50/p95 of /health and of one household tile served from the API's memory, for each
+    checkout's API (all running at once, asked in turns, so the machine's moments hit them alike)."""
+    started = {name: start_api(url, cwd=code) if code else start_api(url) for name, code in checkouts.items()}
+    z, x, y = tile
+    path = f"/tiles/households/{z}/{x}/{y}.mvt"
+    times: dict[str, dict[str, list[float]]] = {
+        name: {"health": [], "tile_from_memory": []} for name in started
+    }
+    clients = {name: httpx.Client(base_url=base, timeout=60) for name, (_, base) in started.items()}
     try:
-        with httpx.Client(base_url=base, timeout=60) as client:
+        for client in clients.values():
             login(client, ADMIN)
-            z, x, y = tile
-            path = f"/tiles/households/{z}/{x}/{y}.mvt"
-            client.get(path).raise_for_status()  # now in the API's memory
-            times: dict[str, list[float]] = {"health": [], "tile_from_memory": []}
-            for _ in range(calls):
-                for name, target in (("health", "/health"), ("tile_from_memory", path)):
-                    started = time.perf_counter()
+            client.get(path).raise_for_status()  # now in that API's memory
+        for _ in range(calls):
+            for name, client in clients.items():
+                for what, target in (("health", "/health"), ("tile_from_memory", path)):
+                    begun = time.perf_counter()
                     client.get(target).raise_for_status()
-                    times[name].append((time.perf_counter() - started) * 1000)
+                    times[name][what].append((time.perf_counter() - begun) * 1000)
     finally:
-        api.kill()
-        api.wait()
-    return {f"{name}_{q}": p(values, q) for name, values in times.items() for q in (50, 95)}
+        for client in clients.values():
+            client.close()
+        for api, _ in started.values():
+            api.kill()
+            api.wait()
+    return {
+        name: {f"{what}_{q}": p(values, q) for what, values in found.items() for q in (50, 95)}
+        for name, found in times.items()
+    }
 
 
 def ensure_admin(owner: Engine) -> int:
@@ -203,11 +217,10 @@ def main() -> int:
     }
     figures["tiles"] = sum(len(v) for v in tiles.values())
     if args.http:
-        dense = (16, *sample[16][0])
-        figures["http"] = {"this_checkout": http_side(owner_url, dense, args.http_calls, None)}
+        checkouts: dict[str, Path | None] = {"this_checkout": None}
         if args.baseline_checkout:
-            baseline = http_side(owner_url, dense, args.http_calls, args.baseline_checkout)
-            figures["http"]["baseline_checkout"] = baseline
+            checkouts["baseline_checkout"] = args.baseline_checkout
+        figures["http"] = http_sides(owner_url, (16, *sample[16][0]), args.http_calls, checkouts)
     figures["cpu_count"] = os.cpu_count()
     figures["loadavg"] = [round(value, 2) for value in os.getloadavg()]
     print_table(figures)
