@@ -73,22 +73,24 @@ AREA_FACTS_SQL = (
     FACT_CTES.format(own=OWN_GRIDS_BY_AREA)
     + """,
 workers AS (
-    -- grid workers per grid, with their patrol days capped at the period's working days
-    SELECT m.home_grid_id AS grid_id, count(*)::int AS members,
+    -- grid workers of each unit's grids, with their patrol days capped at the working days
+    SELECT o.unit, count(*)::int AS members,
            sum(least(coalesce(p.days, 0), :working_days))::int AS patrolled
-    FROM team_member m LEFT JOIN patrol p ON p.member_id = m.id
-    WHERE m.role = 'grid_worker' AND m.home_grid_id IN (SELECT g.id FROM grid g WHERE g.code LIKE :scope)
-    GROUP BY m.home_grid_id
-)
-SELECT o.unit, sum(o.households) AS households, coalesce(sum(v.n), 0) AS visited,
-       coalesce(sum(w.members), 0) AS members, coalesce(sum(w.patrolled), 0) AS patrolled,"""
+    FROM own o JOIN team_member m ON m.home_grid_id = o.id AND m.role = 'grid_worker'
+    LEFT JOIN patrol p ON p.member_id = m.id
+    GROUP BY o.unit
+),
+grids AS (
+    SELECT o.unit, sum(o.households) AS households, coalesce(sum(v.n), 0) AS visited,"""
     + SUMS
     + """
-FROM own o LEFT JOIN visited v ON v.grid_id = o.id LEFT JOIN workers w ON w.grid_id = o.id
-LEFT JOIN opinions x ON x.code = o.code
-GROUP BY o.unit"""
+    FROM own o LEFT JOIN visited v ON v.grid_id = o.id LEFT JOIN opinions x ON x.code = o.code
+    GROUP BY o.unit
 )
-"""Area levels: one row per grid of `own` joined to its (one-row) facts, summed per unit."""
+SELECT g.*, coalesce(w.members, 0) AS members, coalesce(w.patrolled, 0) AS patrolled
+FROM grids g LEFT JOIN workers w ON w.unit = g.unit"""
+)
+"""Area levels: each unit's grids (one row of facts each) and their grid workers, summed per unit."""
 WORKER_FACTS_SQL = (
     FACT_CTES.format(own=OWN_GRIDS_BY_WORKER)
     + """,
