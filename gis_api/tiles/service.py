@@ -45,11 +45,14 @@ TABLES_BY_LAYER = {
 # One round trip for what the ETag is made of: the plans (each with a text that changes when it is
 # activated or archived) and the data version, the cumulative insert/update/delete counters kept by
 # the statistics system (within one transaction a stable snapshot, across transactions growing with
-# every write, about 1 s behind). With no plan, one row with a NULL plan id.
+# every write, about 1 s behind). With no plan, one row with a NULL plan id. The counters are read
+# for the layer's tables only (the functions behind pg_stat_user_tables' n_tup_ins, n_tup_upd and
+# n_tup_del): through the view, every table's statistics were computed, 0.5 ms of each tile.
 STAMP_SQL = """
 SELECT p.id, p.stamp, v.version
-FROM (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text AS version
-      FROM pg_stat_user_tables WHERE relname = ANY(:tables)) AS v
+FROM (SELECT coalesce(sum(pg_stat_get_tuples_inserted(t) + pg_stat_get_tuples_updated(t)
+                         + pg_stat_get_tuples_deleted(t)), 0)::text AS version
+      FROM unnest(CAST(:tables AS regclass[])) AS t) AS v
 LEFT JOIN (
     SELECT p.id,
            p.status::text || '@' || extract(epoch FROM coalesce(p.valid_from, p.created_at))::text AS stamp
