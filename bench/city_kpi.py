@@ -7,7 +7,8 @@ code, --scale of its households) and a case history of --months at Wuhan's publi
 (190,000 cases a month for 5 million households, scaled), with the tallies computed once at the
 end of the bulk write. Then, as a city_operator (scope 4201) over HTTP on loopback, the same
 requests against two APIs on the same database, one after the other:
-  - after:  this checkout (stored month, day and case tallies; households per grid kept by triggers)
+  - after:  this checkout (stored month, day and case tallies; the grid-worker facts summed per unit
+            in one query, gis_api/cases/kpi_facts.py)
   - before: the code before it (--before REV, default main's 937e006, unpacked with git archive),
             which reads every case of the period with its events per request (the naive row)
 Requests: KPIs per street for this month so far (what the command centre's panel asks), for the
