@@ -12,10 +12,12 @@ taking turns at going first:
 Both write one durable audit row per tile. With --http it also times, over loopback, /health and
 one tile served repeatedly from the API's memory (the per-request cost without any SQL render), for
 this checkout and for --baseline-checkout DIR if given (another checkout's API on the same data;
-both APIs run at once and are asked in turns).
+both APIs run at once and are asked in turns). With --clients N, the sample's cold tiles (z14-16, as
+bench/city.py asks them) by N clients at once, a fresh API per round, the checkouts alternating.
 Prints a table and, last, a JSON line with the core count and the load average.
 
-    .venv/bin/python bench/tile_stages.py [--database NAME] [--tiles 40] [--http [--baseline-checkout DIR]]
+    .venv/bin/python bench/tile_stages.py [--database NAME] [--tiles 40] [--http] [--clients 8 [--rounds 4]]
+                                          [--baseline-checkout DIR]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +160,47 @@ def http_sides(
     }
 
 
+def concurrent_cold(
+    url: str,
+    tiles: dict[int, list[tuple[int, int]]],
+    clients: int,
+    checkouts: dict[str, Path | None],
+    rounds: int,
+) -> dict[str, list[dict[str, float]]]:
+    """Cold household tiles asked by `clients` clients at once (a browser asks 6-12 together): per
+    round and checkout a fresh API (every tile cold in its memory), the checkouts' order alternating
+    between rounds; p50/p95 of the requests and tiles per second."""
+    paths = [f"/tiles/households/{z}/{x}/{y}.mvt" for z, pairs in tiles.items() for x, y in pairs]
+    found: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
+    for turn in range(rounds):
+        order = list(checkouts) if turn % 2 == 0 else list(reversed(checkouts))
+        for name in order:
+            code = checkouts[name]
+            api, base = start_api(url, cwd=code) if code else start_api(url)
+            try:
+                limits = httpx.Limits(max_connections=clients)
+                with httpx.Client(base_url=base, timeout=120, limits=limits) as client:
+                    login(client, ADMIN)
+
+                    def one(path: str, client: httpx.Client = client) -> float:
+                        begun = time.perf_counter()
+                        client.get(path).raise_for_status()
+                        return (time.perf_counter() - begun) * 1000
+
+                    begun = time.perf_counter()
+                    with ThreadPoolExecutor(clients) as pool:
+                        times = list(pool.map(one, paths))
+                    wall = time.perf_counter() - begun
+            finally:
+                api.kill()
+                api.wait()
+            found[name].append(
+                {"p50": p(times, 50), "p95": p(times, 95), "tiles_per_s": round(len(paths) / wall, 1)}
+            )
+            log(f"{clients} clients, {name}: {found[name][-1]}")
+    return found
+
+
 def ensure_admin(owner: Engine) -> int:
     """The city admin the benchmarks log in as (created if this database has none yet)."""
     find = text("SELECT id FROM app_user WHERE username = :u")
@@ -179,6 +223,8 @@ def print_table(figures: dict[str, Any]) -> None:
         print(f"{name:<22}{cells[0]:>26}{cells[1]:>22}")
     for side, values in figures.get("http", {}).items():
         print(f"http {side}: " + ", ".join(f"{k} {v}" for k, v in values.items()))
+    for side, runs in figures.get("concurrent", {}).items():
+        print(f"{figures['clients']} clients, cold tiles, {side}: " + "; ".join(str(run) for run in runs))
     load = " / ".join(f"{value:.2f}" for value in figures["loadavg"])
     print(f"{figures['tiles']} tiles; machine: {figures['cpu_count']} cores, load average {load}")
 
@@ -191,7 +237,13 @@ def main() -> int:
     parser.add_argument("--tiles", type=int, default=40, help="tiles per zoom")
     parser.add_argument("--http", action="store_true", help="also /health and a tile from memory over HTTP")
     parser.add_argument("--http-calls", type=int, default=100)
-    parser.add_argument("--baseline-checkout", type=Path, help="with --http: another checkout's API too")
+    parser.add_argument(
+        "--baseline-checkout", type=Path, help="with --http/--clients: another checkout's API too"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=0, help="also the sample's cold tiles by N clients at once"
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="with --clients: rounds per checkout")
     args = parser.parse_args()
     settings = get_settings()
     cluster = EmbeddedCluster(settings.var_dir)
@@ -221,6 +273,12 @@ def main() -> int:
         if args.baseline_checkout:
             checkouts["baseline_checkout"] = args.baseline_checkout
         figures["http"] = http_sides(owner_url, (16, *sample[16][0]), args.http_calls, checkouts)
+    if args.clients:
+        sides: dict[str, Path | None] = {"this_checkout": None}
+        if args.baseline_checkout:
+            sides["baseline_checkout"] = args.baseline_checkout
+        figures["concurrent"] = concurrent_cold(owner_url, sample, args.clients, sides, args.rounds)
+        figures["clients"] = args.clients
     figures["cpu_count"] = os.cpu_count()
     figures["loadavg"] = [round(value, 2) for value in os.getloadavg()]
     print_table(figures)
