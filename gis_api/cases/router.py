@@ -46,7 +46,7 @@ from gis_api.cases.schemas import (
     VisitIn,
     VisitOut,
 )
-from gis_api.cases.service import Actor, CaseReport, Position, create_case, transition_case
+from gis_api.cases.service import Actor, CaseReport, Position, report_case, transition_case
 from gis_api.db.session import SessionDep
 from gis_api.errors import ConflictError, PermissionDeniedError
 from gis_api.inputs import Moment, Text
@@ -79,19 +79,10 @@ def create(
 ) -> CaseOut:
     """Report a case (201 once committed; a retry with the same Idempotency-Key gets 200 and the original)."""
     actor = actor_for(session, user)
-    report = create_case(
-        session,
-        category_code=body.category_code,
-        lon=body.lon,
-        lat=body.lat,
-        actor=actor,
-        crs=body.crs.value,
-        description=body.description,
-        source="patrol" if actor.role == "grid_worker" else "api",
-        # keys are per account, so one client's key can never fetch another client's case
-        idempotency_key=f"u{user.user_id}:{idempotency_key}" if idempotency_key else None,
-        media=body.media,
-    )
+    source = "patrol" if actor.role == "grid_worker" else "api"
+    # keys are per account, so one client's key can never fetch another client's case
+    key = f"u{user.user_id}:{idempotency_key}" if idempotency_key else None
+    report = report_case(session, body, actor, source, key)
     return answer_report(session, actor, report, (body.category_code, body.description), response)
 
 

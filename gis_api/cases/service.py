@@ -25,6 +25,7 @@ from gis_api.cases.categories import CategoryCatalog, Stage, default_catalog
 from gis_api.cases.deadlines import Clock, next_clock, redated, start_clock
 from gis_api.cases.duties import check_not_disposer
 from gis_api.cases.models import Case, CaseEvent
+from gis_api.cases.schemas import CaseCreate
 from gis_api.cases.workflow import OPEN_STATES, SYSTEM, Action, CaseSnapshot, Level, State, Step, apply
 from gis_api.errors import InvalidInputError, NotFoundError, OutOfDistrictError, PermissionDeniedError
 from gis_api.events.publisher import publish
@@ -193,6 +194,24 @@ def create_case(
         details=details,
     )
     return CaseReport(case, True)
+
+
+def report_case(
+    session: Session, body: CaseCreate, actor: Actor, source: str, idempotency_key: str | None
+) -> CaseReport:
+    """`create_case` with the fields of a POST /cases body (the hotline's body extends it)."""
+    return create_case(
+        session,
+        category_code=body.category_code,
+        lon=body.lon,
+        lat=body.lat,
+        actor=actor,
+        crs=body.crs.value,
+        description=body.description,
+        source=source,
+        idempotency_key=idempotency_key,
+        media=body.media,
+    )
 
 
 def _check_key(key: str | None) -> None:

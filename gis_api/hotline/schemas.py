@@ -6,11 +6,10 @@ import re
 import unicodedata
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from gis_api.cases.schemas import Latitude, Longitude, MediaRef, crs_name
+from gis_api.cases.schemas import CaseCreate
 from gis_api.inputs import Text
-from gis_api.locate.service import Crs
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-]{2,30}$")
 """Mobile (13812345678), landline with area code (027-8888 1234) or an extension: digits first."""
@@ -25,20 +24,12 @@ def _plain_text(value: str, what: str) -> str:
     return text
 
 
-class HotlineCaseIn(BaseModel):
-    """POST /hotline/cases: what the caller reports, where, and how to call them back."""
+class HotlineCaseIn(CaseCreate):
+    """POST /hotline/cases: what the caller reports, where (as POST /cases), and how to call them back."""
 
-    model_config = ConfigDict(extra="forbid")
-    category_code: Text = Field(min_length=1, max_length=16, description="小类 code such as E0201")
-    lon: Longitude
-    lat: Latitude
-    crs: Crs = Crs.WGS84
     description: Text = Field(min_length=1, max_length=4000)
     caller_name: Text = Field("", max_length=64)
     caller_phone: Text = Field("", max_length=32)
-    media: list[MediaRef] = Field(default_factory=list, max_length=20)
-
-    _normalise_crs = field_validator("crs", mode="before")(crs_name)
 
     @field_validator("description")
     @classmethod

@@ -17,7 +17,7 @@ from gis_api.auth.service import record_audit
 from gis_api.cases.categories import KIND_LETTER, KIND_NAME, CategoryCatalog, Kind, default_catalog
 from gis_api.cases.models import Case
 from gis_api.cases.reads import visible, visible_case
-from gis_api.cases.service import Actor, CaseReport, Position, create_case
+from gis_api.cases.service import Actor, CaseReport, Position, report_case
 from gis_api.cases.workflow import OPEN_STATES
 from gis_api.errors import NotFoundError, PermissionDeniedError
 from gis_api.hotline.models import CaseContact
@@ -42,18 +42,7 @@ def take_call(
 ) -> CaseReport:
     """Report the case (source 'hotline') and store its caller; a retried key returns the first case."""
     principal.require_contact_access()  # whoever types a caller's number must be allowed to read it
-    report = create_case(
-        session,
-        category_code=body.category_code,
-        lon=body.lon,
-        lat=body.lat,
-        actor=actor,
-        crs=body.crs.value,
-        description=body.description,
-        source="hotline",
-        idempotency_key=key,
-        media=body.media,
-    )
+    report = report_case(session, body, actor, "hotline", key)
     if report.created:
         contact = CaseContact(
             case_id=report.case.id, name=body.caller_name, phone=body.caller_phone, recorded_by=actor.user_id
