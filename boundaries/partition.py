@@ -81,6 +81,9 @@ class LevelOptions:
     band_tolerance: float | None = None
     """Every district within this share of the target as a hard rule (boundaries.band): flips and
     re-splits that would take one out are refused, where the units allow."""
+    band_around_mean: bool = False
+    """The band lies around each parent's own mean (households / count) instead of the target:
+    communities within ±5 % of their street's mean, whatever its official count makes them."""
     weights: Weights | None = None
     """This level's score weights (None: the problem's)."""
 
@@ -465,6 +468,7 @@ def _level_task(
     units = np.flatnonzero(mask)
     current, locked, ids = local_labels(units, level, parent_key)
     count = None if level.counts is None else level.counts.get(parent_key)
+    total = float(households[units].sum())
     return Subproblem(
         key=task_key,
         graph=graph.subgraph(units),
@@ -474,7 +478,7 @@ def _level_task(
         tolerance=(
             level.tolerances.get(parent_key, level.tolerance)
             if level.tolerances is not None
-            else search_tolerance(level, float(households[units].sum()), count)
+            else search_tolerance(level, total, count)
         ),
         seed=seed,
         current=current,
@@ -484,10 +488,18 @@ def _level_task(
         label_ids=ids,
         unit_ids=units,
         workload=None if workload is None else workload[units],
-        band=None
-        if level.band_tolerance is None
-        else HouseholdBand.around(level.target, level.band_tolerance),
+        band=level_band(level, total, count),
     )
+
+
+def level_band(level: LevelOptions, total: float, count: int | None) -> HouseholdBand | None:
+    """The hard household band of one parent's districts (None without one)."""
+    if level.band_tolerance is None:
+        return None
+    centre = level.target
+    if level.band_around_mean:
+        centre = total / max(count or nearest_count(total, level.target), 1)
+    return HouseholdBand.around(centre, level.band_tolerance)
 
 
 def search_tolerance(level: LevelOptions, total: float, count: int | None) -> float:

@@ -68,8 +68,12 @@ def test_grid_counts_follow_workload_as_far_as_households_allow() -> None:
     households = np.array([6000.0, 6000.0, 6000.0])
     workload = np.array([9000.0, 6000.0, 3000.0])  # household equivalents: busy, average, quiet
     counts, searches = workload_counts(households, workload, np.arange(3), 3, 300.0, 0.15)
-    # 30, 20 and 10 grids wanted; the mean grid stays within ±8 % (0.15 - 0.07): 19..21 grids
-    assert counts == {"0": 21, "1": 20, "2": 19}
-    # busy: mean 285.7, grids down to 255 = -10.75 % of it; average: the full ±15 %
-    assert searches["0"] == pytest.approx(1 - 255 / (6000 / 21))
-    assert searches["1"] == pytest.approx(0.15)
+    # 6,000 households make 18..23 grids of 255-345; the households alone would make 3 × 20 = 60.
+    # From 18 each, the 6 more go one by one to the largest work per grid: 9000/18 = 500, /19,
+    # /20, /21, /22 (409) all above 6000/18 = 333; the busy one stops at 23 (391), then 6000/18.
+    assert counts == {"0": 23, "1": 19, "2": 18}
+    assert sum(counts.values()) == 60
+    # busy: mean 260.9, grids down to 255 = -2.3 % of it: the search keeps its floor of 7 %;
+    # average: mean 315.8, grids up to 345 = +9.25 % of it
+    assert searches["0"] == pytest.approx(0.07)
+    assert searches["1"] == pytest.approx(345 / (6000 / 19) - 1)

@@ -72,4 +72,7 @@ def test_a_band_the_households_cannot_fit_is_one_line_in_metrics_and_output(conn
         f"households 272-288 per grid: {band['outside']} of {band['grids']} grids outside"
     )
     assert "community 420106" in band["line"] and "\n" not in band["line"]
+    # the grids are named by their codes, and the reason is arithmetic: the communities'
+    # multiples of 30 households cannot make grids of 272-288 (1,560 = 6 × 260 or 5 × 312)
+    assert "(grid 420106" in band["line"] and "households cannot make" in band["line"]
     assert band["line"] in str(report)
