@@ -11,16 +11,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from boundaries.band import HouseholdBand
 from boundaries.errors import InfeasibleError
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
-from boundaries.solve import PartitionResult
+from boundaries.solve import PartitionResult, nearest_count
 
 if TYPE_CHECKING:  # partition imports this module; these are only annotations here
     from boundaries.partition import GridUnits, LevelOptions, Subproblem
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+# The narrowest band a parent searches with when its mean lies far off the nominal target.
+MIN_SEARCH_TOLERANCE = 0.01
 
 
 def local_labels(
@@ -124,3 +127,23 @@ def level_metrics(
     moved = sum(result.metrics.households_moved for result in results)
     share = 1.0 - moved / max(float(households.sum()), 1.0)
     return replace(metrics, households_moved=moved, share_unchanged=share)
+
+
+def level_band(level: LevelOptions, total: float, count: int | None) -> HouseholdBand | None:
+    """The hard household band of one parent's districts (None without one)."""
+    if level.band_tolerance is None:
+        return None
+    centre = level.target
+    if level.band_around_mean:
+        centre = total / max(count or nearest_count(total, level.target), 1)
+    return HouseholdBand.around(centre, level.band_tolerance)
+
+
+def search_tolerance(level: LevelOptions, total: float, count: int | None) -> float:
+    """The tolerance one parent searches with: the level's, narrowed where the parent's mean lies off
+    the target so that its districts stay within the nominal tolerance (never below 1 %)."""
+    if level.nominal_tolerance is None or level.target <= 0:
+        return level.tolerance
+    mean = total / max(count or nearest_count(total, level.target), 1)
+    slack = level.nominal_tolerance - abs(mean - level.target) / level.target
+    return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))

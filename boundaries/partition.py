@@ -23,14 +23,16 @@ from boundaries.graph import UnitGraph
 from boundaries.level_parts import (
     grid_inputs,
     grid_parent,
+    level_band,
     level_metrics,
     local_labels,
     number_districts,
+    search_tolerance,
     unchanged,
 )
 from boundaries.metrics import PlanMetrics
 from boundaries.score import Weights
-from boundaries.solve import PartitionResult, nearest_count, partition
+from boundaries.solve import PartitionResult, partition
 from boundaries.workload import workload_counts, workload_inputs
 
 __all__ = [
@@ -52,8 +54,6 @@ __all__ = [
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 ProgressLog = Callable[[str, int, int], None]
-# The narrowest band a parent searches with when its mean lies far off the nominal target.
-MIN_SEARCH_TOLERANCE = 0.01
 DEFAULT_WEIGHTS = Weights()
 
 
@@ -490,26 +490,6 @@ def _level_task(
         workload=None if workload is None else workload[units],
         band=level_band(level, total, count),
     )
-
-
-def level_band(level: LevelOptions, total: float, count: int | None) -> HouseholdBand | None:
-    """The hard household band of one parent's districts (None without one)."""
-    if level.band_tolerance is None:
-        return None
-    centre = level.target
-    if level.band_around_mean:
-        centre = total / max(count or nearest_count(total, level.target), 1)
-    return HouseholdBand.around(centre, level.band_tolerance)
-
-
-def search_tolerance(level: LevelOptions, total: float, count: int | None) -> float:
-    """The tolerance one parent searches with: the level's, narrowed where the parent's mean lies off
-    the target so that its districts stay within the nominal tolerance (never below 1 %)."""
-    if level.nominal_tolerance is None or level.target <= 0:
-        return level.tolerance
-    mean = total / max(count or nearest_count(total, level.target), 1)
-    slack = level.nominal_tolerance - abs(mean - level.target) / level.target
-    return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))
 
 
 def _progress(progress: ProgressLog | None, stage: str) -> Callable[[int, int], None] | None:
