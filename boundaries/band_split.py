@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import fftconvolve
 
 from boundaries.band import SLACK, HouseholdBand
 from boundaries.recom import random_spanning_tree
@@ -41,6 +42,9 @@ BAND_SPLIT_WORK = 400_000
 MIN_TREES, MAX_TREES = 48, 5000
 CELLS = 1024
 """Resolution of the household axis when households are not small whole numbers."""
+FFT_FROM = 96
+"""Sum-sets of two vectors both longer than this go through an FFT (an exact count of ways
+rounded back to yes/no; the direct product costs the square of their lengths)."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _counts_allow(weights: NDArray[np.float64], k: int, band: HouseholdBand) -> 
 
 def _cells(weights: NDArray[np.float64], band: HouseholdBand) -> tuple[IntArray, int, int]:
     """Households in whole cells, and the band's bounds in cells."""
-    whole = bool(np.all(np.abs(weights - np.round(weights)) <= SLACK)) and band.upper <= 4 * CELLS
+    whole = bool(np.all(np.abs(weights - np.round(weights)) <= SLACK)) and band.upper <= CELLS
     size = 1.0 if whole else max(band.upper / CELLS, SLACK)
     low = math.ceil(band.lower / size - SLACK)
     high = math.floor(band.upper / size + SLACK)
@@ -232,7 +236,9 @@ def _sumset(a: BoolArray, b: BoolArray, high: int) -> BoolArray | None:
     offset = int(ia[0] + ib[0]) if ia.size and ib.size else high + 1
     if offset > high:
         return None
-    sums = np.convolve(a[ia[0] : ia[-1] + 1].astype(np.float32), b[ib[0] : ib[-1] + 1].astype(np.float32))
+    left, right = a[ia[0] : ia[-1] + 1].astype(np.float64), b[ib[0] : ib[-1] + 1].astype(np.float64)
+    direct = min(left.size, right.size) <= FFT_FROM
+    sums = np.convolve(left, right) if direct else fftconvolve(left, right)
     out = np.zeros(high + 1, dtype=bool)
     width = min(sums.size, high + 1 - offset)
     out[offset : offset + width] = sums[:width] > 0.5
