@@ -170,7 +170,7 @@ def split_tree(
 ) -> IntArray | None:
     """Labels 0..k-1 for the nodes of `tree` (weights `cells`) cutting it into k subtrees of
     low..high each, or None when no cut of this tree does (exact)."""
-    order, parent = _rooted(tree)
+    order, parent = rooted_order(tree)
     stages: list[list[Table]] = [[] for _ in tree]
     for node in reversed(order):
         table = _single(int(cells[node]), high)
@@ -184,7 +184,7 @@ def split_tree(
     return _labels(tree, parent, stages, cells, order[0], k, low + int(np.argmax(top[low:])), low)
 
 
-def _rooted(tree: Sequence[Sequence[int]]) -> tuple[list[int], list[int]]:
+def rooted_order(tree: Sequence[Sequence[int]]) -> tuple[list[int], list[int]]:
     """Breadth-first order from node 0 and each node's parent (-1 for the root)."""
     parent = [-1] * len(tree)
     order, seen = [0], [False] * len(tree)

@@ -25,6 +25,7 @@ from boundaries.errors import BoundariesError, InfeasibleError, InputError
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.recom import recom_repair
+from boundaries.recom_work import recom_workload
 from boundaries.score import ScoreModel, Weights
 from boundaries.seed import (
     apply_locks,
@@ -122,6 +123,8 @@ def partition(
     plan = schedule or Schedule.for_size(units_graph.n, count)
     report = anneal(model, state, movable, nbrs, rng, plan, band)
     if recom_repair(model, state, movable, nbrs, rng, band=band):
+        anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
+    if work is not None and recom_workload(model, state, movable, nbrs, rng, band):
         anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
     repair_band(model, state, movable, nbrs, rng, band)
     if band_violation(state, band) > SLACK:

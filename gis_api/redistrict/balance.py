@@ -206,6 +206,11 @@ def balance_lines(metrics: dict[str, object]) -> list[str]:
             f"{bounds.get('communities_in_tolerance', 0.0):.2f}); keeping these communities, none below "
             f"{bounds['given_communities']:.2f}"
         )
+    if "grid_count" in metrics:
+        lines.append(
+            f"  {metrics['grid_count']} grids, their counts following the work (the households alone "
+            f"make {metrics['grid_count_by_households']})"
+        )
     band = metrics.get("household_band")
     if isinstance(band, dict):
         lines.append(f"  {band['line']}")

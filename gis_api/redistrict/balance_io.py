@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from boundaries.band import HouseholdBand
 from boundaries.partition import HierarchyResult
+from boundaries.solve import nearest_count
 from gis_api.districts.service import DistrictRow
 from gis_api.redistrict.balance import Balance, band_summary, grid_spread_bounds
 from gis_api.redistrict.units import UnitSet
@@ -108,7 +109,11 @@ def band_figures(
     bounds = grid_spread_bounds(band, np.asarray(piece_hours, dtype=float), households, result.grid,
                                 result.grid_community, result.community_street,
                                 options.community_tolerance)  # fmt: skip
+    totals = np.bincount(result.grid_community[result.grid], households, minlength=len(community_codes))
+    by_households = sum(nearest_count(float(total), options.grid_target) for total in totals if total > 0)
     return {
+        "grid_count": len(result.grid_community),
+        "grid_count_by_households": by_households,
         "household_band": {
             "lower": band.lower, "upper": band.upper, "grids": summary.grids,
             "outside": summary.outside, "notes": list(summary.notes), "line": summary.line(),

@@ -56,6 +56,9 @@ def test_both_evens_workload_within_the_household_tolerance(connection: Connecti
     bounds = both.metrics["workload_grid_bounds"]
     assert bounds["best"] <= both.metrics["workload_grid_max_over_mean"] + 1e-9  # a lower bound
     assert "no plan with every grid in the band goes below" in str(both)
+    # the counts follow the work; the grids in all stay what the households alone make, here
+    assert both.metrics["grid_count"] == both.metrics["grid_count_by_households"] == band["grids"]
+    assert f"{band['grids']} grids, their counts following the work" in str(both)
 
 
 def test_a_band_the_households_cannot_fit_is_one_line_in_metrics_and_output(connection: Connection) -> None:
