@@ -211,7 +211,8 @@ def balance_lines(metrics: dict[str, object]) -> list[str]:
             f"  {metrics['grid_count']} grids, their counts following the work (the households alone "
             f"make {metrics['grid_count_by_households']})"
         )
-    band = metrics.get("household_band")
-    if isinstance(band, dict):
-        lines.append(f"  {band['line']}")
+    for key in ("community_band", "household_band"):
+        band = metrics.get(key)
+        if isinstance(band, dict):
+            lines.append(f"  {band['line']}")
     return lines

@@ -118,5 +118,22 @@ def band_figures(
             "lower": band.lower, "upper": band.upper, "grids": summary.grids,
             "outside": summary.outside, "notes": list(summary.notes), "line": summary.line(),
         },
+        "community_band": community_band(result, options.community_tolerance),
         "workload_grid_bounds": bounds,
     }  # fmt: skip
+
+
+def community_band(result: HierarchyResult, tolerance: float) -> dict[str, object]:
+    """How the communities of a 'both' plan sit in their band (±tolerance of their street's mean
+    households, a rule in 'both'): counts and one line naming a street where any lies outside."""
+    streets = result.street_results
+    outside = {key: r for key, r in streets.items() if r.out_of_band}
+    count = sum(r.k for r in streets.values())
+    head = f"communities within ±{tolerance:.0%} of their street's mean households"
+    if not outside:
+        return {"outside": 0, "communities": count, "line": f"{head}: all {count} inside"}
+    key, first = next(iter(outside.items()))
+    more = f" (and {len(outside) - 1} more streets)" if len(outside) > 1 else ""
+    missed = sum(len(r.out_of_band) for r in outside.values())
+    line = f"{head}: {missed} of {count} outside; street {key}: {first.band_note or 'no split found'}{more}"
+    return {"outside": missed, "communities": count, "line": line}
