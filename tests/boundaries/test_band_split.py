@@ -4,6 +4,7 @@ a one-line reason where they do not. Hand-made cases whose answers can be checke
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from boundaries.band import HouseholdBand
 from boundaries.band_split import band_split, random_depth_first_tree, split_tree
 from boundaries.constraints import is_contiguous
 from boundaries.graph import UnitGraph, from_edges, lattice_graph
+from boundaries.partition import Subproblem, solve_subproblem
 from boundaries.recom import random_spanning_tree
 from boundaries.score import ScoreModel, Weights
 from boundaries.solve import partition, repair_band
@@ -150,3 +152,16 @@ def _cut_fits(
     kept = np.array([(a, b) for a, around in enumerate(tree) for b in around if a < b and (a, b) not in cut])
     _, labels = simple_graph(len(tree), kept[:, 0], kept[:, 1]).components()
     return all(low <= t <= high for t in np.bincount(labels, households))
+
+
+def test_a_count_the_band_cannot_hold_steps_towards_the_nominal_count() -> None:
+    # 10 units of 60 on a path: 3 grids would hold 200 each (below 255); the nominal count is 2
+    task = Subproblem(
+        key="community/0", graph=path_graph(10), households=np.full(10, 60.0), k=3, target=300.0,
+        tolerance=0.15, seed=1, band=HouseholdBand(255, 345),
+    )  # fmt: skip
+    result = solve_subproblem(task)
+    assert result.k == 2 and result.out_of_band == ()
+    assert totals(result.assignment, task.households, 2) == [300.0, 300.0]
+    kept = solve_subproblem(replace(task, band=None))  # without a band the count given stands
+    assert kept.k == 3
