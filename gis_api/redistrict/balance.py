@@ -105,6 +105,12 @@ def balanced_inputs(
     )  # fmt: skip
 
 
+REGRIDDED = (
+    "inside the band as drawn, but some households' points lie in a neighbouring grid's polygon "
+    "and count there (households_regridded_by_position)"
+)
+
+
 @dataclass(frozen=True)
 class BandSummary:
     """How the grids of a 'both' plan sit in the household band, and why any lie outside."""
@@ -133,21 +139,28 @@ def band_summary(
     piece_names: Sequence[str] | None = None,
     grid_codes: Sequence[str] | None = None,
     reasons: Sequence[str | None] | None = None,
+    stored: NDArray[np.float64] | None = None,
 ) -> BandSummary:
     """Grids outside the band, named, and per community the reason: the plain arithmetic (too few
     or too many households for its grids, one piece above the band), else what the optimiser's
-    exact re-split found (`reasons`, per community: boundaries.solve.PartitionResult.band_note)."""
-    totals = np.bincount(grid_of_piece, piece_households, minlength=len(grid_community)).astype(np.float64)
+    exact re-split found (`reasons`, per community: boundaries.solve.PartitionResult.band_note).
+    With `stored` (each grid's households as the plan stores them: a household whose point lies
+    in another grid's polygon counts there), those are judged, and a grid inside as drawn but
+    outside as stored says so."""
+    drawn = np.bincount(grid_of_piece, piece_households, minlength=len(grid_community)).astype(np.float64)
+    totals = drawn if stored is None else np.asarray(stored, dtype=np.float64)
     outside = band.outside(totals)
     notes = []
     for community in sorted(set(grid_community[outside].tolist())):
         pieces = np.flatnonzero(grid_community[grid_of_piece] == community)
         count = int(np.count_nonzero(grid_community == community))
         names = None if piece_names is None else [piece_names[p] for p in pieces.tolist()]
+        grids = [g for g in outside.tolist() if grid_community[g] == community]
         reason = infeasibility(band, piece_households[pieces], count, names)
         found = None if reasons is None else reasons[community]
         reason = reason or found or "the search found no split with every grid inside (counting allows one)"
-        grids = [g for g in outside.tolist() if grid_community[g] == community]
+        if band.outside(drawn[grids]).size == 0:
+            reason = REGRIDDED
         named = ", ".join(
             f"grid {grid_codes[g] if grid_codes is not None else g} {totals[g]:.0f} households"
             for g in grids[:3]

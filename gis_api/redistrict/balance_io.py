@@ -66,6 +66,7 @@ def record_balance(
     hours: Hours | None,
     community_codes: Sequence[str] = (),
     grid_codes: Sequence[str] | None = None,
+    grid_households: np.ndarray | None = None,
 ) -> dict[str, object]:
     """The balance mode and, with workload, its spread per grid and community, added to
     plan.metrics; for 'both' also the household band (one line on grids outside it and why) and
@@ -80,7 +81,9 @@ def record_balance(
             household_tolerance=options.household_tolerance if options.balance == Balance.BOTH else None,
         )
     if hours is not None and Balance(options.balance) is Balance.BOTH:
-        extra.update(band_figures(options, units, result, hours[1], community_codes, grid_codes))
+        extra.update(
+            band_figures(options, units, result, hours[1], community_codes, grid_codes, grid_households)
+        )
     connection.execute(
         text("UPDATE plan SET metrics = metrics || CAST(:extra AS jsonb) WHERE id = :p"),
         {"extra": json.dumps(extra), "p": plan_id},
@@ -95,6 +98,7 @@ def band_figures(
     piece_hours: np.ndarray,
     community_codes: Sequence[str],
     grid_codes: Sequence[str] | None = None,
+    grid_households: np.ndarray | None = None,
 ) -> dict[str, object]:
     """plan.metrics of a 'both' plan: the household band's one line, the spread bounds and the
     grid count (which follows the work: boundaries.workload.workload_counts)."""
@@ -105,7 +109,7 @@ def band_figures(
     names = ["a block without buildings" if pd.isna(b) else f"building {int(b)}" for b in buildings]
     reasons = [r.band_note for r in result.community_results]
     summary = band_summary(band, households, result.grid, result.grid_community, community_codes, names,
-                           grid_codes, reasons)  # fmt: skip
+                           grid_codes, reasons, grid_households)  # fmt: skip
     bounds = grid_spread_bounds(band, np.asarray(piece_hours, dtype=float), households, result.grid,
                                 result.grid_community, result.community_street,
                                 options.community_tolerance)  # fmt: skip

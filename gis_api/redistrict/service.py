@@ -325,8 +325,10 @@ def redistrict_on(
     lap("polygons")
     plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options, spread)
     codes = geometry.communities["code"].tolist()
-    grid_codes = geometry.grids["code"].tolist()
-    metrics.update(record_balance(connection, plan_id, options, units, result, hours, codes, grid_codes))
+    grids = geometry.grids  # households recounted by position when stored
+    stored = grids["households"].to_numpy(dtype=float)
+    metrics.update(record_balance(connection, plan_id, options, units, result, hours, codes,
+                                  grids["code"].tolist(), stored))  # fmt: skip
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)

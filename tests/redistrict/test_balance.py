@@ -9,7 +9,9 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import Connection
 
+from boundaries.band import HouseholdBand
 from gis_api.cases.kpi import Period
+from gis_api.redistrict.balance import REGRIDDED, band_summary
 from gis_api.redistrict.service import redistrict_on
 from gis_api.routing.engine import RoadGraph
 from gis_api.workload.service import plan_workload
@@ -83,3 +85,19 @@ def test_a_band_the_households_cannot_fit_is_one_line_in_metrics_and_output(conn
     # multiples of 30 households cannot make grids of 272-288 (1,560 = 6 × 260 or 5 × 312)
     assert "(grid 420106" in band["line"] and "households cannot make" in band["line"]
     assert band["line"] in str(report)
+
+
+def test_the_band_is_judged_on_the_households_as_stored() -> None:
+    """Two grids drawn at 300 each; stored, 60 households of the first lie in the second's polygon."""
+    band = HouseholdBand(255.0, 345.0)
+    pieces, grid_of_piece = np.array([150.0, 150.0, 150.0, 150.0]), np.array([0, 0, 1, 1])
+    community, codes = np.array([0, 0]), ["420106001001"]
+    drawn = band_summary(band, pieces, grid_of_piece, community, codes, grid_codes=["G1", "G2"])
+    assert drawn.outside == 0
+    stored = band_summary(band, pieces, grid_of_piece, community, codes, grid_codes=["G1", "G2"],
+                          stored=np.array([240.0, 360.0]))  # fmt: skip
+    assert stored.outside == 2
+    assert stored.line() == (
+        "households 255-345 per grid: 2 of 2 grids outside; community 420106001001 (grid G1 240 "
+        f"households, grid G2 360 households): {REGRIDDED}"
+    )
