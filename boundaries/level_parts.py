@@ -13,9 +13,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from boundaries.band import HouseholdBand
 from boundaries.errors import InfeasibleError
+from boundaries.executor import subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
-from boundaries.solve import PartitionResult, nearest_count
+from boundaries.solve import PartitionResult, nearest_count, partition
 
 if TYPE_CHECKING:  # partition imports this module; these are only annotations here
     from boundaries.partition import GridUnits, LevelOptions, Subproblem
@@ -147,3 +148,36 @@ def search_tolerance(level: LevelOptions, total: float, count: int | None) -> fl
     mean = total / max(count or nearest_count(total, level.target), 1)
     slack = level.nominal_tolerance - abs(mean - level.target) / level.target
     return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))
+
+
+def solve_task(task: Subproblem) -> PartitionResult:
+    """Run `partition` on one subproblem. With a band and a given count that leaves districts
+    outside it (a count at the edge of what the households allow: 3,085 households in 9 grids of
+    at most 345 leaves every grid within 4 households of the ceiling), one step towards the count
+    nearest the target is tried too, and kept if fewer districts stay outside."""
+    result = _partition(task, task.k)
+    if not result.out_of_band or task.band is None or task.k is None:
+        return result
+    nominal = nearest_count(float(task.households.sum()), task.target)
+    if nominal == task.k:
+        return result
+    retry = _partition(task, task.k + (1 if nominal > task.k else -1))
+    return retry if len(retry.out_of_band) < len(result.out_of_band) else result
+
+
+def _partition(task: Subproblem, k: int | None) -> PartitionResult:
+    return partition(
+        task.graph,
+        task.households,
+        k,
+        task.target,
+        task.tolerance,
+        subproblem_rng(task.seed, task.key),
+        current=task.current,
+        locked=task.locked,
+        weights=task.weights,
+        minimal_disruption=task.minimal_disruption,
+        unit_ids=task.unit_ids,
+        workload=task.workload,
+        band=task.band,
+    )

@@ -17,7 +17,6 @@ from boundaries.executor import (
     SubproblemExecutor,
     TaskStream,
     in_task_order,
-    subproblem_rng,
 )
 from boundaries.graph import UnitGraph
 from boundaries.level_parts import (
@@ -28,11 +27,12 @@ from boundaries.level_parts import (
     local_labels,
     number_districts,
     search_tolerance,
+    solve_task,
     unchanged,
 )
 from boundaries.metrics import PlanMetrics
 from boundaries.score import Weights
-from boundaries.solve import PartitionResult, nearest_count, partition
+from boundaries.solve import PartitionResult, partition
 from boundaries.workload import workload_counts, workload_inputs
 
 __all__ = [
@@ -154,36 +154,9 @@ def solve_subproblem(task: Subproblem) -> PartitionResult:
 
 
 def _solve(task: Subproblem) -> PartitionResult:
-    """Run `partition` on one subproblem. With a band and a given count that leaves districts
-    outside it (a count at the edge of what the households allow: 3,085 households in 9 grids of
-    at most 345 leaves every grid within 4 households of the ceiling), one step towards the count
-    nearest the target is tried too, and kept if fewer districts stay outside."""
-    result = _partition(task, task.k)
-    if not result.out_of_band or task.band is None or task.k is None:
-        return result
-    nominal = nearest_count(float(task.households.sum()), task.target)
-    if nominal == task.k:
-        return result
-    retry = _partition(task, task.k + (1 if nominal > task.k else -1))
-    return retry if len(retry.out_of_band) < len(result.out_of_band) else result
-
-
-def _partition(task: Subproblem, k: int | None) -> PartitionResult:
-    return partition(
-        task.graph,
-        task.households,
-        k,
-        task.target,
-        task.tolerance,
-        subproblem_rng(task.seed, task.key),
-        current=task.current,
-        locked=task.locked,
-        weights=task.weights,
-        minimal_disruption=task.minimal_disruption,
-        unit_ids=task.unit_ids,
-        workload=task.workload,
-        band=task.band,
-    )
+    """Run `partition` on one subproblem (level_parts.solve_task: with a band, a count it cannot
+    hold steps towards the nominal count)."""
+    return solve_task(task)
 
 
 def partition_hierarchy(
