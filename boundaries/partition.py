@@ -32,6 +32,7 @@ from boundaries.level_parts import (
 )
 from boundaries.metrics import PlanMetrics
 from boundaries.score import Weights
+from boundaries.shed import shed_empty_blocks
 from boundaries.solve import PartitionResult, partition
 from boundaries.workload import workload_counts, workload_inputs
 
@@ -418,15 +419,20 @@ def _assemble(
     graph, g_graph, g_households = problem.graph, grids.graph, grids.households
     grid_of, _, _ = number_districts(g_graph.n, grids.tasks, grid_results, grids.community.astype(str))
     grid_community = np.concatenate([np.full(r.k, c) for c, r in enumerate(grid_results)]).astype(np.int64)
+    community_of = grids.community_of.copy()
+    if streets.work is not None and problem.grid.band_tolerance is not None:
+        parent = grid_parent(graph.n, problem.grid_units)
+        shed_empty_blocks(g_graph.neighbour_lists(), graph.neighbour_lists(), g_households, streets.work[1],
+                          parent, grid_of, community_of, grid_community, grids.community_street)  # fmt: skip
     kept = unchanged(g_graph.n, grids.units_of, grids.tasks, grid_results, problem.grid.current)
     kept &= unchanged(graph.n, streets.units_of, streets.tasks, street_results, problem.community.current)[
         grid_parent(graph.n, problem.grid_units)
     ]
     return HierarchyResult(
-        community=grids.community_of,
+        community=community_of,
         community_street=grids.community_street,
         community_metrics=level_metrics(
-            graph, streets.households, grids.community_of, grids.global_ids, problem.community, street_results
+            graph, streets.households, community_of, grids.global_ids, problem.community, street_results
         ),
         grid=grid_of,
         grid_community=grid_community,
