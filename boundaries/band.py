@@ -82,7 +82,31 @@ def infeasibility(
     if heaviest >= 0 and households[heaviest] > band.upper + SLACK:
         name = f"unit {heaviest}" if names is None else names[heaviest]
         return f"{name} alone holds {households[heaviest]:.0f} households, above {band_text}"
+    gap = sum_gap(households, band)
+    if gap is not None:
+        return f"no set of its units adds up to {band_text} (their sums jump from {gap[0]} to {gap[1]})"
     return None
+
+
+def sum_gap(households: FloatArray, band: HouseholdBand, largest: int = 1 << 16) -> tuple[int, int] | None:
+    """For whole-numbered households: when no subset of the units sums into the band (units of 30
+    households make 270 or 300, never 272-288), the nearest sums below and above it; else None
+    (also for fractional households or a band above `largest`)."""
+    whole = np.round(households).astype(np.int64)
+    if band.upper > largest or len(households) == 0 or np.any(np.abs(households - whole) > SLACK):
+        return None
+    low, high = math.ceil(band.lower - SLACK), math.floor(band.upper + SLACK)
+    # a largest sum below the band plus any unit outside it is the first sum past it, so sums up
+    # to low + the largest unit tell both sides
+    reach = np.zeros(low + int(whole.max()) + 1, dtype=bool)
+    reach[0] = True
+    for weight in whole.tolist():
+        if 0 < weight < reach.size:
+            reach[weight:] |= reach[:-weight].copy()
+    if reach[low : high + 1].any():
+        return None
+    later = np.flatnonzero(reach[high + 1 :])
+    return int(np.flatnonzero(reach[:low]).max()), high + 1 + int(later[0]) if later.size else high + 1
 
 
 def repair_model(model: ScoreModel, band: HouseholdBand) -> ScoreModel:

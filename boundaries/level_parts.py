@@ -11,16 +11,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from boundaries.band import HouseholdBand
 from boundaries.errors import InfeasibleError
+from boundaries.executor import subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
-from boundaries.solve import PartitionResult
+from boundaries.solve import PartitionResult, nearest_count, partition
 
 if TYPE_CHECKING:  # partition imports this module; these are only annotations here
     from boundaries.partition import GridUnits, LevelOptions, Subproblem
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+# The narrowest band a parent searches with when its mean lies far off the nominal target.
+MIN_SEARCH_TOLERANCE = 0.01
 
 
 def local_labels(
@@ -124,3 +128,56 @@ def level_metrics(
     moved = sum(result.metrics.households_moved for result in results)
     share = 1.0 - moved / max(float(households.sum()), 1.0)
     return replace(metrics, households_moved=moved, share_unchanged=share)
+
+
+def level_band(level: LevelOptions, total: float, count: int | None) -> HouseholdBand | None:
+    """The hard household band of one parent's districts (None without one)."""
+    if level.band_tolerance is None:
+        return None
+    centre = level.target
+    if level.band_around_mean:
+        centre = total / max(count or nearest_count(total, level.target), 1)
+    return HouseholdBand.around(centre, level.band_tolerance)
+
+
+def search_tolerance(level: LevelOptions, total: float, count: int | None) -> float:
+    """The tolerance one parent searches with: the level's, narrowed where the parent's mean lies off
+    the target so that its districts stay within the nominal tolerance (never below 1 %)."""
+    if level.nominal_tolerance is None or level.target <= 0:
+        return level.tolerance
+    mean = total / max(count or nearest_count(total, level.target), 1)
+    slack = level.nominal_tolerance - abs(mean - level.target) / level.target
+    return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))
+
+
+def solve_task(task: Subproblem) -> PartitionResult:
+    """Run `partition` on one subproblem. With a band and a given count that leaves districts
+    outside it (a count at the edge of what the households allow: 3,085 households in 9 grids of
+    at most 345 leaves every grid within 4 households of the ceiling), one step towards the count
+    nearest the target is tried too, and kept if fewer districts stay outside."""
+    result = _partition(task, task.k)
+    if not result.out_of_band or task.band is None or task.k is None:
+        return result
+    nominal = nearest_count(float(task.households.sum()), task.target)
+    if nominal == task.k:
+        return result
+    retry = _partition(task, task.k + (1 if nominal > task.k else -1))
+    return retry if len(retry.out_of_band) < len(result.out_of_band) else result
+
+
+def _partition(task: Subproblem, k: int | None) -> PartitionResult:
+    return partition(
+        task.graph,
+        task.households,
+        k,
+        task.target,
+        task.tolerance,
+        subproblem_rng(task.seed, task.key),
+        current=task.current,
+        locked=task.locked,
+        weights=task.weights,
+        minimal_disruption=task.minimal_disruption,
+        unit_ids=task.unit_ids,
+        workload=task.workload,
+        band=task.band,
+    )

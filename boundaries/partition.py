@@ -17,20 +17,23 @@ from boundaries.executor import (
     SubproblemExecutor,
     TaskStream,
     in_task_order,
-    subproblem_rng,
 )
 from boundaries.graph import UnitGraph
 from boundaries.level_parts import (
     grid_inputs,
     grid_parent,
+    level_band,
     level_metrics,
     local_labels,
     number_districts,
+    search_tolerance,
+    solve_task,
     unchanged,
 )
 from boundaries.metrics import PlanMetrics
 from boundaries.score import Weights
-from boundaries.solve import PartitionResult, nearest_count, partition
+from boundaries.shed import shed_empty_blocks
+from boundaries.solve import PartitionResult, partition
 from boundaries.workload import workload_counts, workload_inputs
 
 __all__ = [
@@ -52,8 +55,6 @@ __all__ = [
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 ProgressLog = Callable[[str, int, int], None]
-# The narrowest band a parent searches with when its mean lies far off the nominal target.
-MIN_SEARCH_TOLERANCE = 0.01
 DEFAULT_WEIGHTS = Weights()
 
 
@@ -81,6 +82,9 @@ class LevelOptions:
     band_tolerance: float | None = None
     """Every district within this share of the target as a hard rule (boundaries.band): flips and
     re-splits that would take one out are refused, where the units allow."""
+    band_around_mean: bool = False
+    """The band lies around each parent's own mean (households / count) instead of the target:
+    communities within ±5 % of their street's mean, whatever its official count makes them."""
     weights: Weights | None = None
     """This level's score weights (None: the problem's)."""
 
@@ -151,22 +155,9 @@ def solve_subproblem(task: Subproblem) -> PartitionResult:
 
 
 def _solve(task: Subproblem) -> PartitionResult:
-    """Run `partition` on one subproblem."""
-    return partition(
-        task.graph,
-        task.households,
-        task.k,
-        task.target,
-        task.tolerance,
-        subproblem_rng(task.seed, task.key),
-        current=task.current,
-        locked=task.locked,
-        weights=task.weights,
-        minimal_disruption=task.minimal_disruption,
-        unit_ids=task.unit_ids,
-        workload=task.workload,
-        band=task.band,
-    )
+    """Run `partition` on one subproblem (level_parts.solve_task: with a band, a count it cannot
+    hold steps towards the nominal count)."""
+    return solve_task(task)
 
 
 def partition_hierarchy(
@@ -428,15 +419,20 @@ def _assemble(
     graph, g_graph, g_households = problem.graph, grids.graph, grids.households
     grid_of, _, _ = number_districts(g_graph.n, grids.tasks, grid_results, grids.community.astype(str))
     grid_community = np.concatenate([np.full(r.k, c) for c, r in enumerate(grid_results)]).astype(np.int64)
+    community_of = grids.community_of.copy()
+    if streets.work is not None and problem.grid.band_tolerance is not None:
+        parent = grid_parent(graph.n, problem.grid_units)
+        shed_empty_blocks(g_graph.neighbour_lists(), graph.neighbour_lists(), g_households, streets.work[1],
+                          parent, grid_of, community_of, grid_community, grids.community_street)  # fmt: skip
     kept = unchanged(g_graph.n, grids.units_of, grids.tasks, grid_results, problem.grid.current)
     kept &= unchanged(graph.n, streets.units_of, streets.tasks, street_results, problem.community.current)[
         grid_parent(graph.n, problem.grid_units)
     ]
     return HierarchyResult(
-        community=grids.community_of,
+        community=community_of,
         community_street=grids.community_street,
         community_metrics=level_metrics(
-            graph, streets.households, grids.community_of, grids.global_ids, problem.community, street_results
+            graph, streets.households, community_of, grids.global_ids, problem.community, street_results
         ),
         grid=grid_of,
         grid_community=grid_community,
@@ -465,6 +461,7 @@ def _level_task(
     units = np.flatnonzero(mask)
     current, locked, ids = local_labels(units, level, parent_key)
     count = None if level.counts is None else level.counts.get(parent_key)
+    total = float(households[units].sum())
     return Subproblem(
         key=task_key,
         graph=graph.subgraph(units),
@@ -474,7 +471,7 @@ def _level_task(
         tolerance=(
             level.tolerances.get(parent_key, level.tolerance)
             if level.tolerances is not None
-            else search_tolerance(level, float(households[units].sum()), count)
+            else search_tolerance(level, total, count)
         ),
         seed=seed,
         current=current,
@@ -484,20 +481,8 @@ def _level_task(
         label_ids=ids,
         unit_ids=units,
         workload=None if workload is None else workload[units],
-        band=None
-        if level.band_tolerance is None
-        else HouseholdBand.around(level.target, level.band_tolerance),
+        band=level_band(level, total, count),
     )
-
-
-def search_tolerance(level: LevelOptions, total: float, count: int | None) -> float:
-    """The tolerance one parent searches with: the level's, narrowed where the parent's mean lies off
-    the target so that its districts stay within the nominal tolerance (never below 1 %)."""
-    if level.nominal_tolerance is None or level.target <= 0:
-        return level.tolerance
-    mean = total / max(count or nearest_count(total, level.target), 1)
-    slack = level.nominal_tolerance - abs(mean - level.target) / level.target
-    return min(level.tolerance, max(MIN_SEARCH_TOLERANCE, slack))
 
 
 def _progress(progress: ProgressLog | None, stage: str) -> Callable[[int, int], None] | None:

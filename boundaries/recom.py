@@ -105,7 +105,7 @@ def _keeps_band(
 
 def _groups(labels: IntArray, nbrs: Sequence[Sequence[int]], district: int) -> list[list[int]]:
     """The district with each neighbour, then with each pair reachable through a neighbour."""
-    touching = _district_neighbours(labels, nbrs)
+    touching = district_neighbours(labels, nbrs)
     first = sorted(touching[district])
     groups = [[district, other] for other in first]
     seen: set[tuple[int, ...]] = set()
@@ -118,7 +118,7 @@ def _groups(labels: IntArray, nbrs: Sequence[Sequence[int]], district: int) -> l
     return groups
 
 
-def _district_neighbours(labels: IntArray, nbrs: Sequence[Sequence[int]]) -> dict[int, set[int]]:
+def district_neighbours(labels: IntArray, nbrs: Sequence[Sequence[int]]) -> dict[int, set[int]]:
     """Districts touching each district."""
     flat = labels.tolist()
     touching: dict[int, set[int]] = {d: set() for d in set(flat)}

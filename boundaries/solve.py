@@ -9,7 +9,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.anneal import AnnealReport, Schedule, anneal
-from boundaries.band import SLACK, HouseholdBand, repair_model
+from boundaries.band import SLACK, HouseholdBand, band_violation, infeasibility, repair_model
+from boundaries.band_split import band_split
 from boundaries.constraints import (
     UNLOCKED,
     UnitNames,
@@ -24,6 +25,7 @@ from boundaries.errors import BoundariesError, InfeasibleError, InputError
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.recom import recom_repair
+from boundaries.recom_work import recom_workload
 from boundaries.score import ScoreModel, Weights
 from boundaries.seed import (
     apply_locks,
@@ -60,6 +62,8 @@ class PartitionResult:
     search: AnnealReport | None = field(default=None, compare=False)
     out_of_band: tuple[int, ...] = ()
     """With a household band: the districts still outside it (the units allow no better)."""
+    band_note: str | None = None
+    """With districts outside the band: why, in one line (boundaries.band_split.BandSplit.why_not)."""
 
 
 def partition(
@@ -115,12 +119,20 @@ def partition(
     )
     movable, nbrs = locks == UNLOCKED, units_graph.neighbour_lists()
     repair_band(model, state, movable, nbrs, rng, band)
+    note = resplit_band(model, state, movable, nbrs, rng, band, weights_arr, current_arr)
     plan = schedule or Schedule.for_size(units_graph.n, count)
     report = anneal(model, state, movable, nbrs, rng, plan, band)
     if recom_repair(model, state, movable, nbrs, rng, band=band):
         anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
+    if work is not None and recom_workload(model, state, movable, nbrs, rng, band):
+        anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
     repair_band(model, state, movable, nbrs, rng, band)
-    return _result(units_graph, weights_arr, state.assignment, count, tolerance, current_arr, report, band)
+    if band_violation(state, band) > SLACK:
+        note = resplit_band(model, state, movable, nbrs, rng, band, weights_arr, current_arr)
+        if note is None:
+            anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
+    result = _result(units_graph, weights_arr, state.assignment, count, tolerance, current_arr, report, band)
+    return replace(result, band_note=note) if result.out_of_band else result
 
 
 def repair_band(
@@ -145,6 +157,36 @@ def repair_band(
         if now <= SLACK or now >= left - SLACK:
             return
         left = now
+
+
+def resplit_band(
+    model: ScoreModel,
+    state: PartitionState,
+    movable: NDArray[np.bool_],
+    nbrs: Sequence[Sequence[int]],
+    rng: np.random.Generator,
+    band: HouseholdBand | None,
+    households: FloatArray,
+    current: IntArray | None,
+) -> str | None:
+    """Where districts are still outside the band, re-split all the units from scratch into the
+    same count with every district inside it (boundaries.band_split), starting the search near
+    the plan so far; the state takes the split found. None when nothing is left outside, else
+    the one-line reason no split was found (arithmetic, locks, or how far the search went)."""
+    if band is None or band.outside(state.district_households).size == 0:
+        return None
+    plain = infeasibility(band, households, state.k)
+    if plain is not None:
+        return plain
+    if not movable.all():
+        return "locked units keep its districts from being re-split"
+    split = band_split(nbrs, households, state.k, band, rng, near=state.assignment)
+    if split.labels is None:
+        return split.why_not(state.k, band, len(nbrs))
+    reference = state.assignment if current is None else current
+    labels = match_labels(split.labels, reference, households, state.k)
+    state.reset(labels, model.district_perimeter(labels, state.k))
+    return None
 
 
 def resolve_count(total: float, k: int | None, target: float | None, units: int) -> int:

@@ -9,6 +9,7 @@ bound exceeds a target, the target is out of reach for the data, not for the opt
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +23,8 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 WORKLOAD_MIN_SEARCH = 0.07
-"""A parent chosen by workload keeps at least this search tolerance around its own mean: tighter
-bands cannot be met with pieces of up to 60 households and leave grids further off."""
+"""A parent's search tolerance around its own mean never goes below this (the band holds the
+households by rule; the search band only shapes the soft population term)."""
 
 
 def workload_counts(
@@ -34,25 +35,47 @@ def workload_counts(
     target: float,
     tolerance: float,
 ) -> tuple[dict[str, int], dict[str, float]]:
-    """Children per parent (keyed by its index): round(workload / target), kept where the mean
-    child stays within tolerance - WORKLOAD_MIN_SEARCH of the target (else anywhere inside the
-    band, else the nearest count); and the search tolerance around that mean that keeps every
-    child within `tolerance` of the target."""
+    """Children per parent (keyed by its index) and each parent's search tolerance.
+
+    The counts share out as many children as the households alone would make (each parent's
+    count nearest its households / target, summed: the same number of grid workers) so that the
+    busiest child's work is as low as it can be (`apportion`), each parent's count staying where
+    its mean child lies inside the band (target × (1 ± tolerance)); a parent no count fits keeps
+    its nearest count (the band's one-line reason names it). The search tolerance around each
+    parent's mean keeps every child within `tolerance` of the target."""
     band = HouseholdBand.around(target, tolerance)
-    roomy = HouseholdBand.around(target, max(tolerance - WORKLOAD_MIN_SEARCH, 0.0))
-    totals = np.bincount(parent, households, minlength=parents)
-    work = np.bincount(parent, workload, minlength=parents)
+    totals = np.bincount(parent, households, minlength=parents).astype(np.float64)
+    work = np.bincount(parent, workload, minlength=parents).astype(np.float64)
+    ranges = [band.counts(float(total)) or _one(nearest_count(float(total), target)) for total in totals]
+    budget = sum(nearest_count(float(total), target) for total in totals)
+    chosen = apportion(work, ranges, budget)
     counts: dict[str, int] = {}
     searches: dict[str, float] = {}
-    for index in range(parents):
-        total = float(totals[index])
-        allowed = roomy.counts(total) or band.counts(total) or _one(nearest_count(total, target))
-        count = int(np.clip(round(work[index] / target), allowed.start, allowed.stop - 1))
-        mean = max(total / count, 1e-9)
+    for index, count in enumerate(chosen):
+        mean = max(float(totals[index]) / count, 1e-9)
         search = min((1 + tolerance) * target / mean - 1, 1 - (1 - tolerance) * target / mean)
         counts[str(index)] = count
         searches[str(index)] = float(max(search, WORKLOAD_MIN_SEARCH))
     return counts, searches
+
+
+def apportion(work: FloatArray, ranges: list[range], budget: int) -> list[int]:
+    """Counts within `ranges` summing to `budget` (or as near as the ranges allow) that make the
+    largest work / count as small as possible: start every parent at its fewest and give each
+    further child to the parent whose children carry most work (D'Hondt's rule, which is optimal
+    for the largest quotient)."""
+    counts = [r.start for r in ranges]
+    room = [index for index, r in enumerate(ranges) if r.stop - 1 > r.start]
+    heap = [(-float(work[i]) / counts[i], i) for i in room]
+    heapq.heapify(heap)
+    left = budget - sum(counts)
+    while left > 0 and heap:
+        _, index = heapq.heappop(heap)
+        counts[index] += 1
+        left -= 1
+        if counts[index] < ranges[index].stop - 1:
+            heapq.heappush(heap, (-float(work[index]) / counts[index], index))
+    return counts
 
 
 def _one(count: int) -> range:
@@ -86,26 +109,46 @@ class SpreadBounds:
     parents: float
     """Given the parents (communities): each one's work shared by the most districts the band lets
     its households make."""
+    middle: float = 0.0
+    """With a middle level (communities inside fixed streets, a given number per street, each
+    within a household tolerance of its street's mean): the busiest middle district holds at
+    least its street's mean work, shared by at most the districts its largest allowed size makes."""
 
     @property
     def best(self) -> float:
-        """The tightest of the three: no plan with every district in the band goes below it."""
-        return max(self.heaviest_unit, self.band_floor, self.parents)
+        """The tightest of them: no plan with every district in the band goes below it."""
+        return max(self.heaviest_unit, self.band_floor, self.parents, self.middle)
 
     def as_dict(self, digits: int = 4) -> dict[str, float]:
         return {
             "heaviest_unit": round(self.heaviest_unit, digits),
             "band_floor": round(self.band_floor, digits),
             "parents": round(self.parents, digits),
+            "middle": round(self.middle, digits),
             "best": round(self.best, digits),
         }
 
 
+@dataclass(frozen=True)
+class MiddleLevel:
+    """Districts between parents and children: how many per parent, and their household tolerance
+    around the parent's mean (communities of a street, ±5 %)."""
+
+    per_parent: IntArray
+    tolerance: float
+
+
 def spread_bounds(
-    workload: FloatArray, households: FloatArray, parent: IntArray, count: int, band: HouseholdBand
+    workload: FloatArray,
+    households: FloatArray,
+    parent: IntArray,
+    count: int,
+    band: HouseholdBand,
+    middle: MiddleLevel | None = None,
 ) -> SpreadBounds:
     """Lower bounds on max/mean workload over `count` districts of these units (grouped in
-    `parent`s, districts never crossing a parent) with every district in `band`."""
+    `parent`s, districts never crossing a parent) with every district in `band` (and, with
+    `middle`, grouped in middle districts of bounded size inside each parent)."""
     if count < 1 or workload.shape != households.shape or parent.shape != households.shape:
         raise InputError("spread_bounds needs one workload, household count and parent per unit, count >= 1")
     mean = float(workload.sum()) / count
@@ -115,11 +158,21 @@ def spread_bounds(
     cheapest = float(per_home.min()) if per_home.size else 0.0
     filled = workload + np.maximum(band.lower - households, 0.0) * cheapest
     parents = int(parent.max()) + 1 if parent.size else 0
-    totals = np.bincount(parent, households, minlength=parents)
-    work = np.bincount(parent, workload, minlength=parents)
+    totals = np.bincount(parent, households, minlength=parents).astype(np.float64)
+    work = np.bincount(parent, workload, minlength=parents).astype(np.float64)
     most = np.array([max(band.counts(float(total)).stop - 1, 1) for total in totals], dtype=np.float64)
     return SpreadBounds(
         heaviest_unit=float(workload.max()) / mean,
         band_floor=float(filled.max()) / mean,
         parents=float((work / most).max()) / mean if parents else 1.0,
+        middle=0.0 if middle is None else _middle_bound(work, totals, middle, band) / mean,
     )
+
+
+def _middle_bound(work: FloatArray, totals: FloatArray, middle: MiddleLevel, band: HouseholdBand) -> float:
+    """Per parent: its mean work per middle district over the most children the largest middle
+    district its tolerance allows can make; the largest over parents (0 without parents)."""
+    per = np.maximum(np.asarray(middle.per_parent, dtype=np.float64), 1.0)[: len(work)]
+    largest = (1.0 + middle.tolerance) * totals / per
+    most = np.maximum(np.floor(largest / max(band.lower, 1e-9) + 1e-9), 1.0)
+    return float((work / per / most).max()) if len(work) else 0.0

@@ -25,15 +25,16 @@ from numpy.typing import NDArray
 from boundaries.band import HouseholdBand, infeasibility
 from boundaries.partition import GridUnits
 from boundaries.score import Weights
-from boundaries.workload import spread_bounds
+from boundaries.workload import MiddleLevel, spread_bounds
 from gis_api.errors import InvalidInputError
 
-BOTH_POPULATION_WEIGHT = 0.25
-"""In 'both', communities' households inside their tolerance matter this much; outside it they
-still cost 40 ×."""
-BOTH_WORKLOAD_WEIGHT = 0.3
-"""Communities: small beside the households' excess cost, so the community tolerance holds (a
-community 50 % above the mean workload costs 0.3 × (0.5 / 0.15)² = 3.3)."""
+BOTH_POPULATION_WEIGHT = 0.05
+"""In 'both', communities keep their households within the community tolerance of their street's
+mean by rule (a hard band, as grids do), so inside it households only break ties."""
+BOTH_WORKLOAD_WEIGHT = 3.0
+"""Communities even out their work as grids do: a community's work over the most grids its
+households allow bounds its busiest grid from below (boundaries.workload.spread_bounds), so work
+piled in one community cannot be spread by its grids."""
 GRID_POPULATION_WEIGHT = 0.05
 """Grids: the band holds households by rule, so inside it they only break ties."""
 GRID_WORKLOAD_WEIGHT = 3.0
@@ -61,6 +62,8 @@ class BalancedInputs:
     """For 'both': every grid within this share of the target (grid counts follow workload)."""
     grid_weights: Weights | None = None
     """For 'both': the grid level's own score weights (the band holds households there)."""
+    community_band: float | None = None
+    """For 'both': every community within this share of its street's mean households, by rule."""
 
 
 def household_equivalents(hours: NDArray[np.float64], households: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -90,15 +93,22 @@ def balanced_inputs(
     if balance is Balance.WORKLOAD:
         pieces = GridUnits(grid_units.graph, piece_eq, grid_units.parent)
         return BalancedInputs(unit_eq, pieces, None, weights, None)
-    _, household_tolerance = tolerances
+    community_tolerance, household_tolerance = tolerances
     if not 0 < household_tolerance <= 1:
         raise InvalidInputError(f"--household-tolerance must lie in (0, 1], got {household_tolerance}")
     both = replace(weights, population=BOTH_POPULATION_WEIGHT, workload=BOTH_WORKLOAD_WEIGHT)
     grids = replace(weights, population=GRID_POPULATION_WEIGHT, workload=GRID_WORKLOAD_WEIGHT)
     pieces = GridUnits(grid_units.graph, grid_units.households, grid_units.parent, piece_eq)
     return BalancedInputs(
-        households, pieces, unit_eq, both, household_tolerance / 2, household_tolerance, grids
-    )
+        households, pieces, unit_eq, both, household_tolerance / 2, household_tolerance, grids,
+        community_tolerance,
+    )  # fmt: skip
+
+
+REGRIDDED = (
+    "inside the band as drawn, but some households' points lie in a neighbouring grid's polygon "
+    "and count there (households_regridded_by_position)"
+)
 
 
 @dataclass(frozen=True)
@@ -127,21 +137,35 @@ def band_summary(
     grid_community: NDArray[np.int64],
     community_codes: Sequence[str],
     piece_names: Sequence[str] | None = None,
+    grid_codes: Sequence[str] | None = None,
+    reasons: Sequence[str | None] | None = None,
+    stored: NDArray[np.float64] | None = None,
 ) -> BandSummary:
-    """Grids outside the band, and per community the plain reason (too few or too many
-    households for its grids, one piece above the band) or that the search found no better."""
-    totals = np.bincount(grid_of_piece, piece_households, minlength=len(grid_community)).astype(np.float64)
+    """Grids outside the band, named, and per community the reason: the plain arithmetic (too few
+    or too many households for its grids, one piece above the band), else what the optimiser's
+    exact re-split found (`reasons`, per community: boundaries.solve.PartitionResult.band_note).
+    With `stored` (each grid's households as the plan stores them: a household whose point lies
+    in another grid's polygon counts there), those are judged, and a grid inside as drawn but
+    outside as stored says so."""
+    drawn = np.bincount(grid_of_piece, piece_households, minlength=len(grid_community)).astype(np.float64)
+    totals = drawn if stored is None else np.asarray(stored, dtype=np.float64)
     outside = band.outside(totals)
     notes = []
     for community in sorted(set(grid_community[outside].tolist())):
         pieces = np.flatnonzero(grid_community[grid_of_piece] == community)
         count = int(np.count_nonzero(grid_community == community))
         names = None if piece_names is None else [piece_names[p] for p in pieces.tolist()]
+        grids = [g for g in outside.tolist() if grid_community[g] == community]
         reason = infeasibility(band, piece_households[pieces], count, names)
-        reason = (
-            reason or "the search found no split of its units with every grid inside (counting allows one)"
-        )
-        notes.append(f"community {community_codes[community]}: {reason}")
+        found = None if reasons is None else reasons[community]
+        reason = reason or found or "the search found no split with every grid inside (counting allows one)"
+        if band.outside(drawn[grids]).size == 0:
+            reason = REGRIDDED
+        named = ", ".join(
+            f"grid {grid_codes[g] if grid_codes is not None else g} {totals[g]:.0f} households"
+            for g in grids[:3]
+        ) + (f" and {len(grids) - 3} more" if len(grids) > 3 else "")
+        notes.append(f"community {community_codes[community]} ({named}): {reason}")
     return BandSummary(band, len(totals), int(outside.size), tuple(notes))
 
 
@@ -152,17 +176,27 @@ def grid_spread_bounds(
     grid_of_piece: NDArray[np.int64],
     grid_community: NDArray[np.int64],
     community_street: Sequence[str],
+    community_tolerance: float | None = None,
 ) -> dict[str, float]:
     """How evenly any plan with this grid count and every grid in the band could spread the work
-    at best (`best`: streets are fixed, communities are not), and any plan keeping this plan's
-    communities (`given_communities`); boundaries.workload.spread_bounds."""
+    at best (`best`: streets are fixed, and with `community_tolerance` each street keeps its
+    number of communities, each within that share of the street's mean households: what 'both'
+    may do), and any plan keeping this plan's communities (`given_communities`);
+    boundaries.workload.spread_bounds."""
     count = len(grid_community)
     community = grid_community[grid_of_piece]
-    street = np.unique(np.asarray(community_street), return_inverse=True)[1].astype(np.int64)[community]
-    by_street = spread_bounds(piece_hours, piece_households, street, count, band)
+    _, street_of, per_street = np.unique(
+        np.asarray(community_street), return_inverse=True, return_counts=True
+    )
+    street = street_of.astype(np.int64)[community]
+    middle = (
+        None if community_tolerance is None else MiddleLevel(per_street.astype(np.int64), community_tolerance)
+    )
+    by_street = spread_bounds(piece_hours, piece_households, street, count, band, middle)
     by_community = spread_bounds(piece_hours, piece_households, community, count, band)
-    figures = {key: value for key, value in by_street.as_dict().items() if key != "parents"}
+    figures = {key: value for key, value in by_street.as_dict().items() if key not in ("parents", "middle")}
     figures["streets"] = round(by_street.parents, 4)
+    figures["communities_in_tolerance"] = round(by_street.middle, 4)
     figures["communities"] = round(by_community.parents, 4)
     figures["given_communities"] = round(by_community.best, 4)
     return figures
@@ -181,10 +215,17 @@ def balance_lines(metrics: dict[str, object]) -> list[str]:
         lines.append(
             f"  no plan with every grid in the band goes below {bounds['best']:.2f} (busiest unit "
             f"{bounds['heaviest_unit']:.2f}, with the household floor {bounds['band_floor']:.2f}, "
-            f"per street {bounds['streets']:.2f}); keeping these communities, none below "
+            f"per street {bounds['streets']:.2f}, communities within their tolerance "
+            f"{bounds.get('communities_in_tolerance', 0.0):.2f}); keeping these communities, none below "
             f"{bounds['given_communities']:.2f}"
         )
-    band = metrics.get("household_band")
-    if isinstance(band, dict):
-        lines.append(f"  {band['line']}")
+    if "grid_count" in metrics:
+        lines.append(
+            f"  {metrics['grid_count']} grids, their counts following the work (the households alone "
+            f"make {metrics['grid_count_by_households']})"
+        )
+    for key in ("community_band", "household_band"):
+        band = metrics.get(key)
+        if isinstance(band, dict):
+            lines.append(f"  {band['line']}")
     return lines

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from boundaries.band import HouseholdBand
 from boundaries.partition import HierarchyResult
+from boundaries.solve import nearest_count
 from gis_api.districts.service import DistrictRow
 from gis_api.redistrict.balance import Balance, band_summary, grid_spread_bounds
 from gis_api.redistrict.units import UnitSet
@@ -64,6 +65,8 @@ def record_balance(
     result: HierarchyResult,
     hours: Hours | None,
     community_codes: Sequence[str] = (),
+    grid_codes: Sequence[str] | None = None,
+    grid_households: np.ndarray | None = None,
 ) -> dict[str, object]:
     """The balance mode and, with workload, its spread per grid and community, added to
     plan.metrics; for 'both' also the household band (one line on grids outside it and why) and
@@ -78,7 +81,9 @@ def record_balance(
             household_tolerance=options.household_tolerance if options.balance == Balance.BOTH else None,
         )
     if hours is not None and Balance(options.balance) is Balance.BOTH:
-        extra.update(band_figures(options, units, result, hours[1], community_codes))
+        extra.update(
+            band_figures(options, units, result, hours[1], community_codes, grid_codes, grid_households)
+        )
     connection.execute(
         text("UPDATE plan SET metrics = metrics || CAST(:extra AS jsonb) WHERE id = :p"),
         {"extra": json.dumps(extra), "p": plan_id},
@@ -92,20 +97,47 @@ def band_figures(
     result: HierarchyResult,
     piece_hours: np.ndarray,
     community_codes: Sequence[str],
+    grid_codes: Sequence[str] | None = None,
+    grid_households: np.ndarray | None = None,
 ) -> dict[str, object]:
-    """plan.metrics of a 'both' plan: the household band's one line and the spread bounds."""
+    """plan.metrics of a 'both' plan: the household band's one line, the spread bounds and the
+    grid count (which follows the work: boundaries.workload.workload_counts)."""
     band = HouseholdBand.around(options.grid_target, options.household_tolerance)
     pieces = units.grid_units
     households = pieces["households"].to_numpy(dtype=float)
     buildings = units.units["building_id"].to_numpy()[pieces["parent_unit"].to_numpy()]
     names = ["a block without buildings" if pd.isna(b) else f"building {int(b)}" for b in buildings]
-    summary = band_summary(band, households, result.grid, result.grid_community, community_codes, names)
+    reasons = [r.band_note for r in result.community_results]
+    summary = band_summary(band, households, result.grid, result.grid_community, community_codes, names,
+                           grid_codes, reasons, grid_households)  # fmt: skip
     bounds = grid_spread_bounds(band, np.asarray(piece_hours, dtype=float), households, result.grid,
-                                result.grid_community, result.community_street)  # fmt: skip
+                                result.grid_community, result.community_street,
+                                options.community_tolerance)  # fmt: skip
+    totals = np.bincount(result.grid_community[result.grid], households, minlength=len(community_codes))
+    by_households = sum(nearest_count(float(total), options.grid_target) for total in totals if total > 0)
     return {
+        "grid_count": len(result.grid_community),
+        "grid_count_by_households": by_households,
         "household_band": {
             "lower": band.lower, "upper": band.upper, "grids": summary.grids,
             "outside": summary.outside, "notes": list(summary.notes), "line": summary.line(),
         },
+        "community_band": community_band(result, options.community_tolerance),
         "workload_grid_bounds": bounds,
     }  # fmt: skip
+
+
+def community_band(result: HierarchyResult, tolerance: float) -> dict[str, object]:
+    """How the communities of a 'both' plan sit in their band (±tolerance of their street's mean
+    households, a rule in 'both'): counts and one line naming a street where any lies outside."""
+    streets = result.street_results
+    outside = {key: r for key, r in streets.items() if r.out_of_band}
+    count = sum(r.k for r in streets.values())
+    head = f"communities within ±{tolerance:.0%} of their street's mean households"
+    if not outside:
+        return {"outside": 0, "communities": count, "line": f"{head}: all {count} inside"}
+    key, first = next(iter(outside.items()))
+    more = f" (and {len(outside) - 1} more streets)" if len(outside) > 1 else ""
+    missed = sum(len(r.out_of_band) for r in outside.values())
+    line = f"{head}: {missed} of {count} outside; street {key}: {first.band_note or 'no split found'}{more}"
+    return {"outside": missed, "communities": count, "line": line}

@@ -216,6 +216,8 @@ def hierarchy_problem(
             counts=counts or None,
             current=community_ids,
             locked=community_locks(units, options, community_codes, community_ids),
+            band_tolerance=balanced.community_band,
+            band_around_mean=True,
         ),
         grid=LevelOptions(
             options.grid_target,
@@ -323,7 +325,10 @@ def redistrict_on(
     lap("polygons")
     plan_id, metrics = store_plan(connection, district.code, inputs, units, result, geometry, options, spread)
     codes = geometry.communities["code"].tolist()
-    metrics.update(record_balance(connection, plan_id, options, units, result, hours, codes))
+    grids = geometry.grids  # households recounted by position when stored
+    stored = grids["households"].to_numpy(dtype=float)
+    metrics.update(record_balance(connection, plan_id, options, units, result, hours, codes,
+                                  grids["code"].tolist(), stored))  # fmt: skip
     lap("store")
     say(f"[redistrict] stored draft plan {plan_id}")
     return RedistrictReport(plan_id, metrics, timings)

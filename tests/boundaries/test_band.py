@@ -11,7 +11,7 @@ from boundaries.band import HouseholdBand, infeasibility
 from boundaries.graph import lattice_graph
 from boundaries.score import Weights
 from boundaries.solve import partition
-from boundaries.workload import spread_bounds, workload_counts
+from boundaries.workload import MiddleLevel, spread_bounds, workload_counts
 
 BAND = HouseholdBand.around(360.0, 0.10)  # 324 … 396 households
 HOT = 0  # the north-west cell: a market with 30 × a quiet cell's work
@@ -123,3 +123,16 @@ def test_spread_bounds_by_hand() -> None:
     two = spread_bounds(workload, households, (np.arange(144) >= 36).astype(np.int64), 4, BAND)
     # the first 36 cells (360 households, the market) may make only 1 district: 650 h
     assert two.parents == pytest.approx(650 / 432.5)
+
+
+def test_communities_within_their_tolerance_bound_the_busiest_grid() -> None:
+    _graph, households, workload = hot_spot_world()
+    one_street = np.zeros(144, dtype=np.int64)
+    bounds = spread_bounds(workload, households, one_street, 4, BAND, MiddleLevel(np.array([3]), 0.05))
+    # 3 communities of at most 1.05 × 480 = 504 households: one grid of 324+ each; the busiest
+    # community holds at least 1730 / 3 h, all on its one grid
+    assert bounds.middle == pytest.approx(1730 / 3 / 432.5)
+    assert bounds.parents == pytest.approx(1.0)  # the street alone allows 4 grids of 360
+    assert bounds.best == bounds.band_floor > bounds.middle  # the market still dominates
+    two = spread_bounds(workload, households, one_street, 4, BAND, MiddleLevel(np.array([2]), 0.05))
+    assert two.middle == pytest.approx(1730 / 2 / 2 / 432.5)  # 756 households: 2 grids each

@@ -8,7 +8,8 @@ import pytest
 
 from boundaries.errors import InputError
 from boundaries.graph import lattice_graph
-from boundaries.partition import partition_hierarchy
+from boundaries.level_parts import level_band
+from boundaries.partition import LevelOptions, partition_hierarchy
 from boundaries.score import ScoreModel, Weights
 from boundaries.solve import partition
 from boundaries.state import PartitionState
@@ -68,8 +69,39 @@ def test_grid_counts_follow_workload_as_far_as_households_allow() -> None:
     households = np.array([6000.0, 6000.0, 6000.0])
     workload = np.array([9000.0, 6000.0, 3000.0])  # household equivalents: busy, average, quiet
     counts, searches = workload_counts(households, workload, np.arange(3), 3, 300.0, 0.15)
-    # 30, 20 and 10 grids wanted; the mean grid stays within ±8 % (0.15 - 0.07): 19..21 grids
-    assert counts == {"0": 21, "1": 20, "2": 19}
-    # busy: mean 285.7, grids down to 255 = -10.75 % of it; average: the full ±15 %
-    assert searches["0"] == pytest.approx(1 - 255 / (6000 / 21))
-    assert searches["1"] == pytest.approx(0.15)
+    # 6,000 households make 18..23 grids of 255-345; the households alone would make 3 × 20 = 60.
+    # From 18 each, the 6 more go one by one to the largest work per grid: 9000/18 = 500, /19,
+    # /20, /21, /22 (409) all above 6000/18 = 333; the busy one stops at 23 (391), then 6000/18.
+    assert counts == {"0": 23, "1": 19, "2": 18}
+    assert sum(counts.values()) == 60
+    # busy: mean 260.9, grids down to 255 = -2.3 % of it: the search keeps its floor of 7 %;
+    # average: mean 315.8, grids up to 345 = +9.25 % of it
+    assert searches["0"] == pytest.approx(0.07)
+    assert searches["1"] == pytest.approx(345 / (6000 / 19) - 1)
+
+
+def test_communities_even_their_work_inside_their_household_band() -> None:
+    """Two communities of one street: the west third's cells carry 4 × the work (2,880 h in all).
+    Each community must hold 684-756 households (720 ± 5 %), and the work is shared only if both
+    take a part of the west: a north/south cut gives 1,440 h each; east/west 2,160 against 720."""
+    graph, households, workload = lattice_world()
+    pull = Weights(population=0.05, workload=3.0)
+    community = LevelOptions(720.0, 0.05, counts={"s": 2}, band_tolerance=0.05, band_around_mean=True)
+    grid = LevelOptions(180.0, 0.15, band_tolerance=0.15, count_tolerance=0.15)
+    result = partition_hierarchy(
+        graph, households, ["s"] * 144, 3, community=community, grid=grid, weights=pull, workload=workload
+    )
+    homes = np.bincount(result.community, households, minlength=2)
+    assert homes.min() >= 684 and homes.max() <= 756
+    assert spread(result.community, workload, 2) < 1.1
+    grids = np.bincount(result.grid, households)
+    assert grids.min() >= 153 and grids.max() <= 207  # the grids' band (180 ± 15 %) holds too
+
+
+def test_the_band_lies_around_the_parents_mean_when_asked() -> None:
+    level = LevelOptions(3000.0, 0.05, band_tolerance=0.05, band_around_mean=True)
+    band = level_band(level, 10_000.0, 4)  # 4 official communities of 2,500 households
+    assert band is not None and (band.lower, band.upper) == pytest.approx((2375.0, 2625.0))
+    nominal = level_band(LevelOptions(300.0, 0.15, band_tolerance=0.15), 2_800.0, 11)
+    assert nominal is not None and (nominal.lower, nominal.upper) == pytest.approx((255.0, 345.0))
+    assert level_band(LevelOptions(300.0, 0.15), 2_800.0, 11) is None

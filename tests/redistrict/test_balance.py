@@ -9,7 +9,9 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import Connection
 
+from boundaries.band import HouseholdBand
 from gis_api.cases.kpi import Period
+from gis_api.redistrict.balance import REGRIDDED, band_summary
 from gis_api.redistrict.service import redistrict_on
 from gis_api.routing.engine import RoadGraph
 from gis_api.workload.service import plan_workload
@@ -47,7 +49,8 @@ def test_both_evens_workload_within_the_household_tolerance(connection: Connecti
     assert plain.metrics["balance"] == "households" and "workload_grid_max_over_mean" not in plain.metrics
     plans = (("plain", plain), ("work", by_work), ("both", both))
     figures = {name: grid_figures(connection, r.plan_id) for name, r in plans}
-    # 2.36, 1.10 and 1.65 when written: each building's 30 households leave 'both' no count freedom
+    # 2.36, 1.10 and 1.42 when written (1.65 before communities shared work and pairs were re-split):
+    # each building's 30 households leave 'both' no count freedom
     assert figures["work"][0] < figures["both"][0] < figures["plain"][0]
     assert figures["both"][1] <= 0.15 + 1e-9
     band = both.metrics["household_band"]
@@ -56,6 +59,12 @@ def test_both_evens_workload_within_the_household_tolerance(connection: Connecti
     bounds = both.metrics["workload_grid_bounds"]
     assert bounds["best"] <= both.metrics["workload_grid_max_over_mean"] + 1e-9  # a lower bound
     assert "no plan with every grid in the band goes below" in str(both)
+    # the counts follow the work; the grids in all stay what the households alone make, here
+    assert both.metrics["grid_count"] == both.metrics["grid_count_by_households"] == band["grids"]
+    assert f"{band['grids']} grids, their counts following the work" in str(both)
+    communities = both.metrics["community_band"]
+    assert communities["outside"] == 0 and communities["line"] in str(both)
+    assert communities["line"].startswith("communities within ±5% of their street's mean households: all")
 
 
 def test_a_band_the_households_cannot_fit_is_one_line_in_metrics_and_output(connection: Connection) -> None:
@@ -72,4 +81,23 @@ def test_a_band_the_households_cannot_fit_is_one_line_in_metrics_and_output(conn
         f"households 272-288 per grid: {band['outside']} of {band['grids']} grids outside"
     )
     assert "community 420106" in band["line"] and "\n" not in band["line"]
+    # the grids are named by their codes, and the reason is arithmetic: the communities'
+    # multiples of 30 households cannot make grids of 272-288 (1,560 = 6 × 260 or 5 × 312)
+    assert "(grid 420106" in band["line"] and "households cannot make" in band["line"]
     assert band["line"] in str(report)
+
+
+def test_the_band_is_judged_on_the_households_as_stored() -> None:
+    """Two grids drawn at 300 each; stored, 60 households of the first lie in the second's polygon."""
+    band = HouseholdBand(255.0, 345.0)
+    pieces, grid_of_piece = np.array([150.0, 150.0, 150.0, 150.0]), np.array([0, 0, 1, 1])
+    community, codes = np.array([0, 0]), ["420106001001"]
+    drawn = band_summary(band, pieces, grid_of_piece, community, codes, grid_codes=["G1", "G2"])
+    assert drawn.outside == 0
+    stored = band_summary(band, pieces, grid_of_piece, community, codes, grid_codes=["G1", "G2"],
+                          stored=np.array([240.0, 360.0]))  # fmt: skip
+    assert stored.outside == 2
+    assert stored.line() == (
+        "households 255-345 per grid: 2 of 2 grids outside; community 420106001001 (grid G1 240 "
+        f"households, grid G2 360 households): {REGRIDDED}"
+    )

@@ -1,0 +1,151 @@
+"""Merge-split moves for the workload term: re-draw a busy district together with a neighbour.
+
+Single flips stall where a busy district sits at the household band's floor: shedding a busy
+unit would take it below the band, and taking a quiet unit first only adds work, so no one flip
+both keeps the band and lowers the score. Merging the busy district with a neighbour and cutting
+the pair again along a spanning tree exchanges busy units for quiet ones in one step. For each
+pair, random spanning trees of the merged units are drawn; every edge of each tree is a
+candidate cut, scored at once (vectorised) on households and work, and only cuts that keep both
+halves inside the band are kept. The best cut is applied when the whole score (shape and barriers
+included) falls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from boundaries.band import HouseholdBand
+from boundaries.band_split import random_depth_first_tree, rooted_order
+from boundaries.recom import district_neighbours, induced, random_spanning_tree
+from boundaries.score import ScoreModel
+from boundaries.state import PartitionState
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+WORK_RECOM_TREES = 12
+"""Trees per pair: alternately depth-first (long paths: any share can be cut off) and Kruskal."""
+WORK_RECOM_PASSES = 6
+
+
+def recom_workload(
+    model: ScoreModel,
+    state: PartitionState,
+    movable: NDArray[np.bool_],
+    nbrs: Sequence[Sequence[int]],
+    rng: np.random.Generator,
+    band: HouseholdBand | None = None,
+    passes: int = WORK_RECOM_PASSES,
+) -> int:
+    """Re-split the districts busier than the mean, each with the neighbour whose pair re-split
+    lowers the score most, pass after pass while any does; returns the re-splits applied."""
+    if not model.weights.workload or state.k < 2:
+        return 0
+    done = 0
+    for _ in range(passes):
+        busy = np.flatnonzero(state.district_workload > model.workload_target)
+        order = busy[np.argsort(-state.district_workload[busy], kind="stable")].tolist()
+        applied = sum(_improve(model, state, movable, nbrs, rng, band, district) for district in order)
+        done += applied
+        if not applied:
+            break
+    return done
+
+
+def _improve(
+    model: ScoreModel,
+    state: PartitionState,
+    movable: NDArray[np.bool_],
+    nbrs: Sequence[Sequence[int]],
+    rng: np.random.Generator,
+    band: HouseholdBand | None,
+    district: int,
+) -> bool:
+    """The best re-split of `district` with one neighbour, applied if the whole score falls."""
+    before = model.total(state)
+    best: tuple[float, IntArray] | None = None
+    for other in sorted(district_neighbours(state.assignment, nbrs)[district]):
+        units = np.flatnonzero((state.assignment == district) | (state.assignment == other))
+        if not movable[units].all():
+            continue
+        inside = _best_cut(model, state, nbrs, rng, band, units)
+        if inside is None:
+            continue
+        labels = state.assignment.copy()
+        labels[units] = np.where(inside, district, other)
+        score = _score(model, state, labels)
+        if score < before - 1e-9 and (best is None or score < best[0]):
+            best = (score, labels)
+    if best is None:
+        return False
+    state.reset(best[1], model.district_perimeter(best[1], state.k))
+    return True
+
+
+def _score(model: ScoreModel, state: PartitionState, labels: IntArray) -> float:
+    """The full score of `labels` (the state is left as it was)."""
+    kept, perimeter = state.assignment.copy(), state.district_perimeter.copy()
+    state.reset(labels, model.district_perimeter(labels, state.k))
+    score = model.total(state)
+    state.reset(kept, perimeter)
+    return score
+
+
+def _best_cut(
+    model: ScoreModel,
+    state: PartitionState,
+    nbrs: Sequence[Sequence[int]],
+    rng: np.random.Generator,
+    band: HouseholdBand | None,
+    units: IntArray,
+) -> NDArray[np.bool_] | None:
+    """Over a few random trees of the merged units: the side of the cut (True = first half)
+    with the lowest household and workload cost, both halves inside the band."""
+    adjacency = induced(nbrs, units)
+    households, work = state.unit_households[units], state.unit_workload[units]
+    best: tuple[float, list[list[int]], int] | None = None
+    for attempt in range(WORK_RECOM_TREES):
+        tree = (
+            random_depth_first_tree(adjacency, rng)
+            if attempt % 2 == 0
+            else random_spanning_tree(adjacency, rng)
+        )
+        order, parent = rooted_order(tree)
+        below_h, below_w = _subtree_sums(order, parent, households), _subtree_sums(order, parent, work)
+        rest_h, rest_w = households.sum() - below_h, work.sum() - below_w
+        cost = (
+            model.population_cost(below_h) + model.population_cost(rest_h)
+            + model.workload_cost(below_w) + model.workload_cost(rest_w)
+        )  # fmt: skip
+        cost[order[0]] = np.inf  # the root's subtree is everything: no cut
+        if band is not None:
+            cost[(band.excess(below_h) > 0) | (band.excess(rest_h) > 0)] = np.inf
+        node = int(np.argmin(cost))
+        if np.isfinite(cost[node]) and (best is None or cost[node] < best[0]):
+            best = (float(cost[node]), tree, node)
+    if best is None:
+        return None
+    _, tree, node = best
+    return _subtree(tree, node)
+
+
+def _subtree_sums(order: list[int], parent: list[int], values: FloatArray) -> FloatArray:
+    """Each node's subtree total."""
+    below = values.astype(np.float64).copy()
+    for node in reversed(order[1:]):
+        below[parent[node]] += below[node]
+    return below
+
+
+def _subtree(tree: list[list[int]], node: int) -> NDArray[np.bool_]:
+    """The nodes of `node`'s subtree (rooted at 0) as a mask."""
+    order, parent = rooted_order(tree)
+    inside = np.zeros(len(tree), dtype=bool)
+    inside[node] = True
+    for v in order:
+        if v != node and parent[v] >= 0 and inside[parent[v]]:
+            inside[v] = True
+    return inside
