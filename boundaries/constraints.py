@@ -22,11 +22,21 @@ def unit_name(names: UnitNames, unit: int) -> int:
     return int(unit) if names is None else int(names[unit])
 
 
-def removal_keeps_contiguous(nbrs: Sequence[Sequence[int]], labels: Sequence[int], unit: int) -> bool:
-    """True if the unit's district stays connected without it; BFS stops once all its neighbours are found."""
+def removal_keeps_contiguous(
+    nbrs: Sequence[Sequence[int]],
+    labels: Sequence[int],
+    unit: int,
+    neighbour_sets: Sequence[set[int]] | None = None,
+) -> bool:
+    """True if the unit's district stays connected without it; BFS stops once all its neighbours
+    are found. With `neighbour_sets` (nbrs as sets), neighbours that connect through each other
+    alone answer at once, as they do for most units on a boundary (an arc of neighbours); the
+    search runs only when they do not, so the answer is the same either way."""
     district = labels[unit]
     targets = {v for v in nbrs[unit] if labels[v] == district}
     if len(targets) <= 1:
+        return True
+    if neighbour_sets is not None and _joined_among_themselves(targets, neighbour_sets):
         return True
     start = targets.pop()
     seen = {unit, start}
@@ -41,6 +51,17 @@ def removal_keeps_contiguous(nbrs: Sequence[Sequence[int]], labels: Sequence[int
                 seen.add(v)
                 queue.append(v)
     return False
+
+
+def _joined_among_themselves(units: set[int], neighbour_sets: Sequence[set[int]]) -> bool:
+    """True when the units form one connected set by their edges among themselves."""
+    left = set(units)
+    stack = [left.pop()]
+    while stack and left:
+        joined = neighbour_sets[stack.pop()] & left
+        left -= joined
+        stack.extend(joined)
+    return not left
 
 
 def district_components(graph: UnitGraph, assignment: ArrayLike) -> NDArray[np.int64]:

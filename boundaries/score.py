@@ -137,17 +137,20 @@ class ScoreModel:
         totals, areas, perims = state.district_households, state.district_area, state.district_perimeter
         perim_from = perims[source] + 2.0 * terms.length_own - total_len - ext
         perim_to = perims[targets] + total_len + ext - 2.0 * terms.length_to
+        # each district's current costs once, read per flip (the same values, elementwise)
+        now_population = self.population_cost(totals)
+        now_shape = self.shape_cost(perims, areas)
         population = (
             self.population_cost(totals[source] - weight)
             + self.population_cost(totals[targets] + weight)
-            - self.population_cost(totals[source])
-            - self.population_cost(totals[targets])
+            - now_population[source]
+            - now_population[targets]
         )
         shape = (
             self.shape_cost(perim_from, areas[source] - area)
             + self.shape_cost(perim_to, areas[targets] + area)
-            - self.shape_cost(perims[source], areas[source])
-            - self.shape_cost(perims[targets], areas[targets])
+            - now_shape[source]
+            - now_shape[targets]
         )
         barrier = terms.barrier_to - terms.barrier_own
         return (
