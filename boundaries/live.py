@@ -130,20 +130,28 @@ class LiveRound:
         return band.allows(self.totals[source], self.totals[to], self.tables.households[unit])
 
     def delta(self, unit: int, source: int, to: int, sums: tuple[float, float, float, float, bool]) -> Flip:
-        """ScoreModel.live_delta with the districts' current costs read from the cache."""
+        """ScoreModel.live_delta with the districts' current costs read from the cache, and the
+        four new costs written out (population_cost and shape_cost inline: this is the hottest
+        arithmetic of the search)."""
         own_len, to_len, own_bar, to_bar, _ = sums
-        rim = self.tables.rim[unit]
+        tables, weights = self.tables, self.model.weights
+        rim, weight, area = tables.rim[unit], tables.households[unit], tables.area[unit]
         d_from, d_to = 2.0 * own_len - rim, rim - 2.0 * to_len
-        weight = self.tables.households[unit]
-        pop_from = self.population_cost(self.totals[source] - weight)
-        pop_to = self.population_cost(self.totals[to] + weight)
+        target, scale, people = self.target, self.scale, weights.population
+        scaled = (self.totals[source] - weight - target) / scale
+        excess = max(abs(scaled) - 1.0, 0.0)
+        pop_from = people * scaled * scaled + EXCESS_FACTOR * excess * excess
+        scaled = (self.totals[to] + weight - target) / scale
+        excess = max(abs(scaled) - 1.0, 0.0)
+        pop_to = people * scaled * scaled + EXCESS_FACTOR * excess * excess
         delta = pop_from + pop_to - self.population[source] - self.population[to] + to_bar - own_bar
-        area = self.tables.area[unit]
-        shape_from = self.shape_cost(self.perimeter[source] + d_from, self.area[source] - area)
-        shape_to = self.shape_cost(self.perimeter[to] + d_to, self.area[to] + area)
+        compact, perimeter = weights.compactness, self.perimeter[source] + d_from
+        shape_from = compact * perimeter * perimeter / (FOUR_PI * max(self.area[source] - area, 1e-9))
+        perimeter = self.perimeter[to] + d_to
+        shape_to = compact * perimeter * perimeter / (FOUR_PI * max(self.area[to] + area, 1e-9))
         delta += shape_from + shape_to - self.shape[source] - self.shape[to]
         delta += self.change_delta(unit, source, to)
-        if self.model.weights.workload:
+        if weights.workload:
             delta += self.workload_delta(unit, source, to)
         return delta, d_from, d_to, pop_from, pop_to, shape_from, shape_to
 
