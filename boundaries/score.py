@@ -118,14 +118,20 @@ class ScoreModel:
         """Full score of the state, recomputed from scratch."""
         labels = state.assignment
         inside = labels[self.src] == labels[self.dst]
-        moved = (labels != self.current) & (self.current >= 0)
         return float(
             self.population_cost(state.district_households).sum()
             + self.shape_cost(state.district_perimeter, state.district_area).sum()
             + self.barrier_cost[inside].sum() / 2.0
-            + self.change_cost[moved].sum()
+            + self._moved_cost(labels)
             + (self.workload_cost(state.district_workload).sum() if self.weights.workload else 0.0)
         )
+
+    def _moved_cost(self, labels: NDArray[np.int64]) -> float:
+        """Cost of the households moved from the current plan (0 without the change weight, when
+        every unit's change cost is 0: the search then skips the sum)."""
+        if not self.weights.change:
+            return 0.0
+        return float(self.change_cost[(labels != self.current) & (self.current >= 0)].sum())
 
     def candidate_deltas(
         self, state: PartitionState, units: NDArray[np.int64], targets: NDArray[np.int64], terms: MoveTerms
@@ -157,7 +163,7 @@ class ScoreModel:
             population
             + shape
             + barrier
-            + self._change_delta(state, units, targets)
+            + (self._change_delta(state, units, targets) if self.weights.change else 0.0)
             + self._workload_delta(state, units, source, targets)
         )
 

@@ -34,33 +34,36 @@ def plain_spanning_tree(adjacency: list[list[int]], rng: np.random.Generator) ->
     return tree
 
 
-def model_of(households: np.ndarray, parts: int) -> ScoreModel:
-    graph = lattice_graph(6, 7)
+def model_of(rows: int, cols: int, households: np.ndarray, parts: int) -> ScoreModel:
+    graph = lattice_graph(rows, cols)
     return ScoreModel.build(graph, households, parts, 0.05, Weights())
 
 
 def test_trees_and_cuts_are_the_plain_ones() -> None:
-    adjacency = lattice_graph(6, 7).neighbour_lists()
-    rng = np.random.default_rng(11)
-    households = rng.integers(0, 90, 42).astype(np.float64)
-    model = model_of(households, 3)
-    for seed in range(40):
-        tree = random_spanning_tree(adjacency, np.random.default_rng(seed))
-        assert tree == plain_spanning_tree(adjacency, np.random.default_rng(seed))
-        order, parent = _preorder(tree)
-        below = households.tolist()
-        for node in reversed(order[1:]):
-            below[parent[node]] += below[node]
-        total, cost = below[0], model.scalar_population_cost
-        for share in (1, 2):
-            expected = min(order[1:], key=lambda v: cost(below[v]) + share * cost((total - below[v]) / share))
-            assert _best_cut(order, below, share, model) == expected
+    for rows, cols in ((6, 7), (9, 11)):  # cuts priced in a loop, and with numpy
+        adjacency = lattice_graph(rows, cols).neighbour_lists()
+        rng = np.random.default_rng(rows)
+        households = rng.integers(0, 90, rows * cols).astype(np.float64)
+        model = model_of(rows, cols, households, 3)
+        for seed in range(40):
+            tree = random_spanning_tree(adjacency, np.random.default_rng(seed))
+            assert tree == plain_spanning_tree(adjacency, np.random.default_rng(seed))
+            order, parent = _preorder(tree)
+            below = households.tolist()
+            for node in reversed(order[1:]):
+                below[parent[node]] += below[node]
+            total, cost = below[0], model.scalar_population_cost
+            for share in (1, 2):
+                expected = min(
+                    order[1:], key=lambda v: cost(below[v]) + share * cost((total - below[v]) / share)
+                )
+                assert _best_cut(order, below, share, model) == expected
 
 
 def test_a_split_is_repeatable_from_its_seed() -> None:
     adjacency = lattice_graph(6, 7).neighbour_lists()
     households = np.full(42, 50.0)
-    model = model_of(households, 3)
+    model = model_of(6, 7, households, 3)
     first = best_split(adjacency, households.tolist(), 3, model, np.random.default_rng(5), trees=8)
     again = best_split(adjacency, households.tolist(), 3, model, np.random.default_rng(5), trees=8)
     assert first is not None and again is not None
