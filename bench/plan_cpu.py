@@ -17,17 +17,21 @@ Steps (each starts what it needs from a fresh checkout):
              district's inputs read as `wangge redistrict --city` reads them, pickled under --dir
   run        the stages on those inputs (no database), the plan's fingerprint written to --record:
              every unit's community, every grid unit's grid, every household's grid code, and
-             hashes of the units, graphs and polygons. With --compare FILE (a record of another
-             checkout, e.g. `git worktree add /tmp/base main` and `PYTHONPATH=/tmp/base`): whether
-             every part is identical. With --profile DIR: a cProfile file per stage and district
-             (the CPU figures come from a separate unprofiled run; a profile inflates Python code)
+             hashes of the units, graphs and polygons. With --compare FILE (the record of another
+             checkout's run): whether every part is identical. With --profile DIR: a cProfile file
+             per stage and district (take CPU figures from an unprofiled run: a profile inflates
+             Python code several times more than numpy or GEOS code)
+  replay     every --every-th subproblem of the last `run` again (their tasks are cached), each
+             result compared with the one it gave then: a quick check while changing the optimiser
 
     .venv/bin/python bench/plan_cpu.py prepare --districts 420106,420107 [--scale 1.0]
     .venv/bin/python bench/plan_cpu.py run --districts 420106,420107 --record /tmp/after.pkl \
         [--compare /tmp/before.pkl] [--profile DIR] [--stages units,optimise,polygons]
 
-The peer is the code before (the same script with PYTHONPATH pointing at the other checkout):
-same inputs, same seed, and the plans must be identical. Prints a table and a JSON line last.
+The peer is the code before: a checkout of it (`git worktree add /tmp/base main`) with this
+script copied into its bench/, run from there (the script imports the checkout it lies in) on the
+same --dir and its own --cache: same inputs, same seed, and the plans must be identical.
+Prints a table and a JSON line last.
 """
 
 from __future__ import annotations
