@@ -174,7 +174,7 @@ def cut_unit(
     whole = Cut([geom], np.asarray([count], dtype=np.int64))
     if xy is not None:
         _check_positions(np.asarray(xy), count)
-    if count <= limits.by_order[unit]:  # at most one piece by order, none by position: whole
+    if count <= min(limits.by_order[unit], limits.max_households[unit]):  # no cut of either kind
         return whole
     located = xy is not None and _distinct(np.asarray(xy, dtype=np.float64))
     if located and footprint is not None and count <= limits.whole_up_to[unit]:
@@ -184,7 +184,7 @@ def cut_unit(
         by_position = cut_by_position(geom, np.asarray(xy, dtype=np.float64), sizes) if located else None
         if by_position is not None:
             return Cut(by_position[1], sizes, by_position[0])
-    elif located:
+    elif located or count <= limits.by_order[unit]:
         return whole
     sizes = piece_sizes(count, int(limits.by_order[unit]))
     if sizes.shape[0] <= 1:
