@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from boundaries.band import HouseholdBand
+from boundaries.live import UnitTables
 from boundaries.moves import apply_flips, boundary_candidates, metropolis_thresholds
 from boundaries.score import ScoreModel
 from boundaries.state import PartitionState
@@ -55,9 +56,10 @@ def anneal(
     best_assignment = state.assignment.copy()
     t0 = _initial_temperature(model, state, movable) * schedule.start_scale
     flips = rounds = 0
+    tables = UnitTables.of(model, state, nbrs)
     for rounds in range(1, schedule.rounds + schedule.greedy_rounds + 1):
         temperature = _temperature(schedule, t0, rounds - 1)
-        applied = _one_round(model, state, movable, nbrs, rng, temperature, band)
+        applied = _one_round(model, state, movable, nbrs, rng, temperature, band, tables)
         flips += applied
         score = model.total(state)
         if score < best - 1e-12:
@@ -76,6 +78,7 @@ def _one_round(
     rng: np.random.Generator,
     temperature: float,
     band: HouseholdBand | None = None,
+    tables: UnitTables | None = None,
 ) -> int:
     """Draw Metropolis thresholds for all boundary flips and apply the accepted ones, best first."""
     candidates = boundary_candidates(model, state, movable)
@@ -84,7 +87,7 @@ def _one_round(
     thresholds = metropolis_thresholds(rng, candidates.units.size, temperature)
     accepted = np.flatnonzero(candidates.delta <= thresholds)
     order = accepted[np.argsort(candidates.delta[accepted], kind="stable")]
-    return apply_flips(model, state, candidates, order, thresholds, nbrs, band)
+    return apply_flips(model, state, candidates, order, thresholds, nbrs, band, tables)
 
 
 def _temperature(schedule: Schedule, t0: float, round_index: int) -> float:

@@ -22,12 +22,24 @@ def unit_name(names: UnitNames, unit: int) -> int:
     return int(unit) if names is None else int(names[unit])
 
 
-def removal_keeps_contiguous(nbrs: Sequence[Sequence[int]], labels: Sequence[int], unit: int) -> bool:
-    """True if the unit's district stays connected without it; BFS stops once all its neighbours are found."""
+def removal_keeps_contiguous(
+    nbrs: Sequence[Sequence[int]],
+    labels: Sequence[int],
+    unit: int,
+    neighbour_sets: Sequence[set[int]] | None = None,
+) -> bool:
+    """True if the unit's district stays connected without it; BFS stops once all its neighbours
+    are found. With `neighbour_sets` (nbrs as sets), neighbours that connect through each other
+    alone answer at once, as they do for most units on a boundary (an arc of neighbours), and
+    otherwise searches from each group of them take turns (`_searches_meet`); the answer is the
+    same either way."""
     district = labels[unit]
     targets = {v for v in nbrs[unit] if labels[v] == district}
     if len(targets) <= 1:
         return True
+    if neighbour_sets is not None:
+        groups = _groups_among_themselves(targets, neighbour_sets)
+        return len(groups) == 1 or _searches_meet(nbrs, labels, unit, groups)
     start = targets.pop()
     seen = {unit, start}
     queue = deque([start])
@@ -41,6 +53,57 @@ def removal_keeps_contiguous(nbrs: Sequence[Sequence[int]], labels: Sequence[int
                 seen.add(v)
                 queue.append(v)
     return False
+
+
+def _groups_among_themselves(units: set[int], neighbour_sets: Sequence[set[int]]) -> list[list[int]]:
+    """The units grouped by their edges among themselves (connected groups)."""
+    left, groups = set(units), []
+    while left:
+        group = [left.pop()]
+        for node in group:  # grows while it is read: a search over the group
+            joined = neighbour_sets[node] & left
+            left -= joined
+            group.extend(joined)
+        groups.append(group)
+    return groups
+
+
+def _searches_meet(
+    nbrs: Sequence[Sequence[int]], labels: Sequence[int], unit: int, groups: list[list[int]]
+) -> bool:
+    """Do the groups connect within their district without `unit`? One search per group, taking
+    turns a unit at a time; searches that meet merge. Connected once one search holds every
+    group; cut apart as soon as a search runs out. A cut usually leaves a small piece, whose
+    search runs out long before one search from a single side would cover the district."""
+    district = labels[unit]
+    owner = {unit: -1}
+    for index, group in enumerate(groups):
+        owner.update(dict.fromkeys(group, index))
+    root = list(range(len(groups)))
+    queues = [deque(group) for group in groups]
+    searches = len(groups)
+    while True:
+        for index, queue in enumerate(queues):
+            if root[index] != index:
+                continue
+            if not queue:
+                return False
+            for v in nbrs[queue.popleft()]:
+                if labels[v] != district:
+                    continue
+                other = owner.get(v)
+                if other is None:
+                    owner[v] = index
+                    queue.append(v)
+                elif other >= 0:
+                    while root[other] != other:
+                        other = root[other]
+                    if other != index:
+                        root[other] = index
+                        queue.extend(queues[other])
+                        searches -= 1
+                        if searches == 1:
+                            return True
 
 
 def district_components(graph: UnitGraph, assignment: ArrayLike) -> NDArray[np.int64]:

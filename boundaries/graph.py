@@ -218,15 +218,16 @@ def _lies_on(
     shared: NDArray[np.object_], length: FloatArray, barriers: shapely.Geometry | None, snap_m: float
 ) -> BoolArray:
     """True where a shared edge runs along a barrier line: 2 of its 3 quarter points lie within `snap_m`."""
-    if barriers is None or shapely.is_empty(barriers):
+    if barriers is None or shapely.is_empty(barriers) or shared.shape[0] == 0:
         return np.zeros(shared.shape[0], dtype=bool)
     lines = shapely.get_parts(shapely.boundary(barriers) if _is_areal(barriers) else barriers)
     tree = shapely.STRtree(lines)
-    near = np.zeros(shared.shape[0], dtype=np.int64)
-    for fraction in (0.25, 0.5, 0.75):
-        probes = shapely.line_interpolate_point(shapely.line_merge(shared), fraction, normalized=True)
-        hit = tree.query(probes, predicate="dwithin", distance=snap_m)[0]
-        near[np.unique(hit)] += 1
+    merged = shapely.line_merge(shared)
+    probes = np.concatenate(
+        [shapely.line_interpolate_point(merged, fraction, normalized=True) for fraction in (0.25, 0.5, 0.75)]
+    )
+    hit = np.unique(tree.query(probes, predicate="dwithin", distance=snap_m)[0])
+    near = np.bincount(hit % shared.shape[0], minlength=shared.shape[0])
     return near >= 2
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from boundaries.band import HouseholdBand
-from boundaries.constraints import removal_keeps_contiguous
+from boundaries.live import LiveRound, UnitTables
 from boundaries.score import MoveTerms, ScoreModel
 from boundaries.state import PartitionState
 
@@ -33,9 +33,9 @@ def boundary_candidates(model: ScoreModel, state: PartitionState, movable: NDArr
     on_boundary[model.src[cut]] = True
     on_boundary &= movable
     chosen = on_boundary[model.src]
-    keys, inverse = np.unique(model.src[chosen] * k + dst_label[chosen], return_inverse=True)
-    length = np.bincount(inverse, weights=model.edge_length[chosen])
-    barrier = np.bincount(inverse, weights=model.barrier_cost[chosen])
+    keys, length, barrier = _edge_sums(
+        model.src[chosen] * k + dst_label[chosen], model, chosen, labels.shape[0] * k
+    )
     units, districts = keys // k, keys % k
     own = districts == labels[units]
     own_length, own_barrier = np.zeros(labels.shape[0]), np.zeros(labels.shape[0])
@@ -50,6 +50,27 @@ def boundary_candidates(model: ScoreModel, state: PartitionState, movable: NDArr
     return Candidates(units, targets, model.candidate_deltas(state, units, targets, terms))
 
 
+DENSE_KEYS = 10_000
+"""Up to this many (unit, district) pairs, sums go through a table of every pair rather than a
+sort of the pairs present: cheaper for the small subproblems (a community's grids)."""
+
+
+def _edge_sums(
+    pairs: NDArray[np.int64], model: ScoreModel, chosen: NDArray[np.bool_], size: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """The distinct (unit, district) pairs in order, with their edges' lengths and barrier costs
+    summed (in edge order either way, so both ways give the same sums)."""
+    if size > DENSE_KEYS:
+        keys, inverse = np.unique(pairs, return_inverse=True)
+        length = np.bincount(inverse, weights=model.edge_length[chosen])
+        barrier = np.bincount(inverse, weights=model.barrier_cost[chosen])
+    else:
+        keys = np.flatnonzero(np.bincount(pairs, minlength=size))
+        length = np.bincount(pairs, weights=model.edge_length[chosen], minlength=size)[keys]
+        barrier = np.bincount(pairs, weights=model.barrier_cost[chosen], minlength=size)[keys]
+    return keys.astype(np.int64, copy=False), np.asarray(length, np.float64), np.asarray(barrier, np.float64)
+
+
 def apply_flips(
     model: ScoreModel,
     state: PartitionState,
@@ -58,29 +79,17 @@ def apply_flips(
     thresholds: NDArray[np.float64],
     nbrs: Sequence[Sequence[int]],
     band: HouseholdBand | None = None,
+    tables: UnitTables | None = None,
 ) -> int:
     """Apply flips in `order` whose exact live delta is within its threshold, keeping districts
-    connected (and, with a band, never letting its violation grow)."""
+    connected (and, with a band, never letting its violation grow). `tables` (the model's unit
+    lists, boundaries.live) can be built once per search and passed to every round."""
+    live = LiveRound(model, state, tables if tables is not None else UnitTables.of(model, state, nbrs))
     units, targets, limits = candidates.units.tolist(), candidates.targets.tolist(), thresholds.tolist()
-    labels, sizes, totals = state.labels, state.district_size, state.district_households
-    weights = state.unit_households
     applied = 0
     for i in order.tolist():
-        unit, to = units[i], targets[i]
-        source = labels[unit]
-        if source == to or sizes[source] <= 1:
-            continue
-        if not any(labels[v] == to for v in nbrs[unit]):
-            continue
-        if band is not None and not band.allows(
-            float(totals[source]), float(totals[to]), float(weights[unit])
-        ):
-            continue
-        delta, d_from, d_to = model.live_delta(state, unit, to)
-        if delta > limits[i] or not removal_keeps_contiguous(nbrs, labels, unit):
-            continue
-        state.move(unit, to, d_from, d_to)
-        applied += 1
+        applied += live.try_flip(units[i], targets[i], limits[i], band)
+    live.write_back()
     return applied
 
 

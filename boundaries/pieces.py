@@ -26,7 +26,6 @@ has been applied (a position cut sorts the unit's households along its axis).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -173,7 +172,11 @@ def cut_unit(
 ) -> Cut:
     """Pieces of one unit: whole, by position, along its footprint or compact parts (see module doc)."""
     whole = Cut([geom], np.asarray([count], dtype=np.int64))
-    located = xy is not None and _distinct(np.asarray(xy, dtype=np.float64), count)
+    if xy is not None:
+        _check_positions(np.asarray(xy), count)
+    if count <= min(limits.by_order[unit], limits.max_households[unit]):  # no cut of either kind
+        return whole
+    located = xy is not None and _distinct(np.asarray(xy, dtype=np.float64))
     if located and footprint is not None and count <= limits.whole_up_to[unit]:
         return whole
     if count > limits.max_households[unit] and xy is not None:
@@ -192,11 +195,19 @@ def cut_unit(
     return Cut(parts, sizes, None, True)
 
 
-def _distinct(xy: FloatArray, count: int) -> bool:
-    """True when every household has a position of its own (checked for shape first)."""
+def _check_positions(xy: NDArray[np.generic], count: int) -> None:
+    """Positions must be one x, y per household."""
     if xy.shape != (count, 2):
         raise InputError(f"positions must be one x, y per household ({count})")
-    return bool(np.unique(xy, axis=0).shape[0] == count)
+
+
+def _distinct(xy: FloatArray) -> bool:
+    """True when every household has a position of its own: no two rows equal once sorted (as
+    np.unique(xy, axis=0) compares them, by value, at a fraction of its cost on large units)."""
+    order = np.lexsort((xy[:, 1], xy[:, 0]))
+    ranked = xy[order]
+    same = (ranked[1:, 0] == ranked[:-1, 0]) & (ranked[1:, 1] == ranked[:-1, 1])
+    return not bool(same.any())
 
 
 def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
@@ -235,26 +246,48 @@ def cut_by_position(
         return None
     cuts = (sorted_at[ends - 1] + sorted_at[ends]) / 2
     strips = strips_across(geom, along, across, cuts.tolist())
-    if any(strip.is_empty or strip.area <= 0 for strip in strips):
-        return None
-    return order, strips
+    return None if _any_empty(strips) else (order, strips)
 
 
 def strips_across(
     geom: shapely.Geometry, along: FloatArray, across: FloatArray, cuts: list[float]
 ) -> list[shapely.Geometry]:
     """`geom` cut by lines across `along` at the given projections (metres along the axis, sorted)."""
-    reach = float(np.hypot(*np.subtract(geom.bounds[2:], geom.bounds[:2]))) + 1.0
-    origin = np.asarray(geom.centroid.coords[0])
-    offset = float(origin @ along)
-    bounds = [-np.inf, *cuts, np.inf]
-    strips = []
-    for low, high in itertools.pairwise(bounds):
-        low_m, high_m = max(low - offset, -reach), min(high - offset, reach)
-        corners = [origin + a * along + b * across for a, b in
-                   ((low_m, -reach), (high_m, -reach), (high_m, reach), (low_m, reach))]  # fmt: skip
-        strips.append(shapely.intersection(geom, shapely.Polygon(corners)))
-    return strips
+    return list(shapely.intersection(geom, StripFrame.of(geom, along).rectangles(across, cuts)))
+
+
+@dataclass(frozen=True)
+class StripFrame:
+    """Where the strips across a shape are measured from: its centroid, the centroid's projection
+    on the axis and a reach beyond the shape's extent (strips are rectangles this long)."""
+
+    along: FloatArray
+    origin: FloatArray
+    offset: float
+    reach: float
+
+    @classmethod
+    def of(cls, geom: shapely.Geometry, along: FloatArray) -> StripFrame:
+        reach = float(np.hypot(*np.subtract(geom.bounds[2:], geom.bounds[:2]))) + 1.0
+        origin = np.asarray(geom.centroid.coords[0])
+        return cls(along, origin, float(origin @ along), reach)
+
+    def rectangles(self, across: FloatArray, cuts: list[float]) -> ObjectArray:
+        """One rectangle between consecutive cuts (the first and last open towards the reach),
+        all built in one go (the corners as origin + a * along + b * across)."""
+        bounds = np.asarray([-np.inf, *cuts, np.inf], dtype=np.float64)
+        low = np.maximum(bounds[:-1] - self.offset, -self.reach)
+        high = np.minimum(bounds[1:] - self.offset, self.reach)
+        a = np.stack([low, high, high, low], axis=1)[..., None]
+        b = np.asarray([-self.reach, -self.reach, self.reach, self.reach])[:, None]
+        corners = self.origin + a * self.along + b * across
+        return np.asarray(shapely.polygons(corners), dtype=object)
+
+
+def _any_empty(strips: list[shapely.Geometry]) -> bool:
+    """True when a strip holds no area."""
+    parts = np.asarray(strips, dtype=object)
+    return bool(np.any(shapely.is_empty(parts) | (shapely.area(parts) <= 0)))
 
 
 def cut_along_footprint(
@@ -267,22 +300,22 @@ def cut_along_footprint(
     projected = shapely.get_coordinates(footprint) @ along
     low, high = float(projected.min()), float(projected.max())
     share_arr = np.asarray(shares, dtype=np.float64)
-    cuts = [_footprint_cut(footprint, along, across, low, high, share) for share in np.cumsum(share_arr)[:-1]]
+    frame = StripFrame.of(footprint, along)
+    cuts = [_footprint_cut(footprint, frame, across, low, high, share) for share in np.cumsum(share_arr)[:-1]]
     strips = strips_across(geom, along, across, cuts)
-    if any(strip.is_empty or strip.area <= 0 for strip in strips):
-        return None
-    return strips
+    return None if _any_empty(strips) else strips
 
 
 def _footprint_cut(
-    footprint: shapely.Geometry, along: FloatArray, across: FloatArray, low: float, high: float, share: float
+    footprint: shapely.Geometry, frame: StripFrame, across: FloatArray, low: float, high: float, share: float
 ) -> float:
-    """Projection along the axis where the footprint's area below it reaches `share`, by bisection."""
+    """Projection along the axis where the footprint's area below it reaches `share`, by bisection
+    (only the strip below each trial cut is drawn)."""
     total = footprint.area
     lo, hi = low, high
     for _ in range(BISECTION_STEPS):
         mid = (lo + hi) / 2
-        below = strips_across(footprint, along, across, [mid])[0].area
+        below = shapely.intersection(footprint, frame.rectangles(across, [mid])[0]).area
         lo, hi = (mid, hi) if below < share * total else (lo, mid)
     return (lo + hi) / 2
 

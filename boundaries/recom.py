@@ -13,11 +13,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from boundaries.band import SLACK, HouseholdBand
-from boundaries.score import ScoreModel
+from boundaries.score import EXCESS_FACTOR, ScoreModel
 from boundaries.state import PartitionState
 
 IntArray = NDArray[np.int64]
 Adjacency = list[list[int]]
+VECTOR_CUT_NODES = 48
+"""Trees above this many nodes price their cuts with numpy (the same arithmetic elementwise);
+smaller ones in a loop, which costs less than numpy's calls there."""
 
 
 @dataclass(frozen=True)
@@ -148,31 +151,37 @@ def best_split(
     if len(adjacency) < parts:
         return None
     best: Split | None = None
+    edges = tree_edges(adjacency)  # the same for every attempt
     for _ in range(trees):
-        split = _recursive_split(adjacency, households, parts, model, rng)
+        split = _recursive_split(adjacency, households, parts, model, rng, edges)
         if split is not None and (best is None or split.cost < best.cost):
             best = split
     return best
 
 
 def _recursive_split(
-    adjacency: Adjacency, households: list[float], parts: int, model: ScoreModel, rng: np.random.Generator
+    adjacency: Adjacency,
+    households: list[float],
+    parts: int,
+    model: ScoreModel,
+    rng: np.random.Generator,
+    edges: list[tuple[int, int]] | None = None,
 ) -> Split | None:
     """Cut one piece off a random spanning tree, then split the rest the same way."""
     cost = model.scalar_population_cost
     if parts == 1:
         return Split(parts=[0] * len(adjacency), cost=cost(sum(households)))
-    piece = _tree_cut(adjacency, households, parts, model, rng)
+    piece = _tree_cut(adjacency, households, parts, model, rng, edges)
     rest = [i for i in range(len(adjacency)) if not piece[i]]
     if len(rest) < parts - 1:
         return None
-    inner = _recursive_split(
-        induced(adjacency, np.asarray(rest, dtype=np.int64)),
-        [households[i] for i in rest],
-        parts - 1,
-        model,
-        rng,
-    )
+    rest_households = [households[i] for i in rest]
+    if parts == 2:  # the rest is one piece: only its size and households count
+        inner: Split | None = Split(parts=[0] * len(rest), cost=cost(sum(rest_households)))
+    else:
+        inner = _recursive_split(
+            induced(adjacency, np.asarray(rest, dtype=np.int64)), rest_households, parts - 1, model, rng
+        )
     if inner is None:
         return None
     labels = [0] * len(adjacency)
@@ -183,17 +192,20 @@ def _recursive_split(
 
 
 def _tree_cut(
-    adjacency: Adjacency, households: list[float], parts: int, model: ScoreModel, rng: np.random.Generator
+    adjacency: Adjacency,
+    households: list[float],
+    parts: int,
+    model: ScoreModel,
+    rng: np.random.Generator,
+    edges: list[tuple[int, int]] | None = None,
 ) -> list[bool]:
     """Subtree to cut off so that it and the rest (parts-1 districts) come nearest their targets."""
-    tree = random_spanning_tree(adjacency, rng)
+    tree = random_spanning_tree(adjacency, rng, edges)
     order, parent = _preorder(tree)
     below = list(households)
     for node in reversed(order[1:]):
         below[parent[node]] += below[node]
-    total, cost = below[0], model.scalar_population_cost
-    share = parts - 1
-    best_node = min(order[1:], key=lambda v: cost(below[v]) + share * cost((total - below[v]) / share))
+    best_node = _best_cut(order, below, parts - 1, model)
     inside = [False] * len(adjacency)
     inside[best_node] = True
     for node in order:
@@ -202,25 +214,63 @@ def _tree_cut(
     return inside
 
 
-def random_spanning_tree(adjacency: Adjacency, rng: np.random.Generator) -> Adjacency:
-    """Spanning tree from Kruskal over randomly ordered edges (union-find)."""
-    edges = [(a, b) for a, around in enumerate(adjacency) for b in around if a < b]
+def _best_cut(order: list[int], below: list[float], share: int, model: ScoreModel) -> int:
+    """The first node of `order[1:]` whose subtree and the rest (`share` districts) cost least:
+    min(order[1:], key=cost(below) + share * cost((total - below) / share)) with
+    model.scalar_population_cost written out (this runs for every node of every tree drawn)."""
+    if len(order) > VECTOR_CUT_NODES:
+        nodes = np.asarray(order[1:], dtype=np.int64)
+        subtrees = np.asarray(below)[nodes]
+        costs = model.population_cost(subtrees) + share * model.population_cost((below[0] - subtrees) / share)
+        return int(nodes[int(np.argmin(costs))])  # the first minimum, as min() takes
+    total, target, scale = below[0], model.target, model.target * model.tolerance
+    weight = model.weights.population
+    best_node, best_value = -1, 0.0
+    for node in order[1:]:
+        inside = below[node]
+        scaled = (inside - target) / scale
+        excess = max(abs(scaled) - 1.0, 0.0)
+        value = weight * scaled * scaled + EXCESS_FACTOR * excess * excess
+        scaled = ((total - inside) / share - target) / scale
+        excess = max(abs(scaled) - 1.0, 0.0)
+        value += share * (weight * scaled * scaled + EXCESS_FACTOR * excess * excess)
+        if best_node < 0 or value < best_value:
+            best_node, best_value = node, value
+    if best_node < 0:
+        raise ValueError("min() iterable argument is empty")  # as min() said: a one-node tree
+    return best_node
+
+
+def tree_edges(adjacency: Adjacency) -> list[tuple[int, int]]:
+    """Every edge once (a < b), in the order random_spanning_tree draws them from."""
+    return [(a, b) for a, around in enumerate(adjacency) for b in around if a < b]
+
+
+def random_spanning_tree(
+    adjacency: Adjacency, rng: np.random.Generator, edges: list[tuple[int, int]] | None = None
+) -> Adjacency:
+    """Spanning tree from Kruskal over randomly ordered edges (union-find, written out: this is
+    the repair's innermost loop). `edges` are tree_edges(adjacency), when the caller has them."""
+    edges = tree_edges(adjacency) if edges is None else edges
     root = list(range(len(adjacency)))
-
-    def find(node: int) -> int:
-        while root[node] != node:
-            root[node] = root[root[node]]
-            node = root[node]
-        return node
-
     tree: Adjacency = [[] for _ in adjacency]
+    missing = len(adjacency) - 1
     for index in rng.permutation(len(edges)).tolist():
         a, b = edges[index]
-        ra, rb = find(a), find(b)
+        ra, rb = a, b
+        while root[ra] != ra:
+            root[ra] = root[root[ra]]
+            ra = root[ra]
+        while root[rb] != rb:
+            root[rb] = root[root[rb]]
+            rb = root[rb]
         if ra != rb:
             root[ra] = rb
             tree[a].append(b)
             tree[b].append(a)
+            missing -= 1
+            if missing == 0:  # a spanning tree: no later edge can join two components
+                break
     return tree
 
 

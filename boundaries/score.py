@@ -118,14 +118,20 @@ class ScoreModel:
         """Full score of the state, recomputed from scratch."""
         labels = state.assignment
         inside = labels[self.src] == labels[self.dst]
-        moved = (labels != self.current) & (self.current >= 0)
         return float(
             self.population_cost(state.district_households).sum()
             + self.shape_cost(state.district_perimeter, state.district_area).sum()
             + self.barrier_cost[inside].sum() / 2.0
-            + self.change_cost[moved].sum()
+            + self._moved_cost(labels)
             + (self.workload_cost(state.district_workload).sum() if self.weights.workload else 0.0)
         )
+
+    def _moved_cost(self, labels: NDArray[np.int64]) -> float:
+        """Cost of the households moved from the current plan (0 without the change weight, when
+        every unit's change cost is 0: the search then skips the sum)."""
+        if not self.weights.change:
+            return 0.0
+        return float(self.change_cost[(labels != self.current) & (self.current >= 0)].sum())
 
     def candidate_deltas(
         self, state: PartitionState, units: NDArray[np.int64], targets: NDArray[np.int64], terms: MoveTerms
@@ -137,24 +143,27 @@ class ScoreModel:
         totals, areas, perims = state.district_households, state.district_area, state.district_perimeter
         perim_from = perims[source] + 2.0 * terms.length_own - total_len - ext
         perim_to = perims[targets] + total_len + ext - 2.0 * terms.length_to
+        # each district's current costs once, read per flip (the same values, elementwise)
+        now_population = self.population_cost(totals)
+        now_shape = self.shape_cost(perims, areas)
         population = (
             self.population_cost(totals[source] - weight)
             + self.population_cost(totals[targets] + weight)
-            - self.population_cost(totals[source])
-            - self.population_cost(totals[targets])
+            - now_population[source]
+            - now_population[targets]
         )
         shape = (
             self.shape_cost(perim_from, areas[source] - area)
             + self.shape_cost(perim_to, areas[targets] + area)
-            - self.shape_cost(perims[source], areas[source])
-            - self.shape_cost(perims[targets], areas[targets])
+            - now_shape[source]
+            - now_shape[targets]
         )
         barrier = terms.barrier_to - terms.barrier_own
         return (
             population
             + shape
             + barrier
-            + self._change_delta(state, units, targets)
+            + (self._change_delta(state, units, targets) if self.weights.change else 0.0)
             + self._workload_delta(state, units, source, targets)
         )
 

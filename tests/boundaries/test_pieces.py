@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -10,7 +12,16 @@ from boundaries.dissolve import coverage_problems
 from boundaries.errors import InputError
 from boundaries.graph import graph_from_polygons
 from boundaries.partition import partition
-from boundaries.pieces import cut_by_shares, nest, piece_sizes, split_units
+from boundaries.pieces import (
+    StripFrame,
+    _distinct,
+    cut_by_shares,
+    long_axis,
+    nest,
+    piece_sizes,
+    split_units,
+    strips_across,
+)
 
 SLAB = shapely.box(0, 0, 60, 15)  # a 60 m slab tower
 COMPOUND = shapely.box(0, 0, 400, 300)  # a compound's cell around its one address point
@@ -134,3 +145,27 @@ def test_located_buildings_stay_whole_up_to_a_limit_shared_points_do_not() -> No
     # onto a building from a shared point, and a bare point of 900, are cut by order
     assert np.bincount(pieces.parent).tolist() == [1, 12, 3, 3]
     assert pieces.by_order.tolist() == [False] + [False] * 12 + [True] * 6
+
+
+def test_distinct_positions_are_told_as_np_unique_tells_them() -> None:
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 2, 50, 400):
+        points = np.round(rng.uniform(0, 30, (size, 2)), 0)  # coarse: repeats are likely
+        for xy in (points, points + rng.uniform(0, 1e-3, (size, 2)), np.c_[points[:, 0], np.zeros(size)]):
+            assert _distinct(xy) == (np.unique(xy, axis=0).shape[0] == size)
+    assert not _distinct(np.array([[0.0, 1.0], [-0.0, 1.0]]))  # equal by value, as np.unique says
+
+
+def test_strip_rectangles_have_the_corners_computed_one_by_one() -> None:
+    shape = shapely.affinity.rotate(shapely.box(3, 7, 80, 22), 31)
+    along, across = long_axis(shape)
+    frame = StripFrame.of(shape, along)
+    cuts = [-4.25, 0.5, 17.125]
+    rectangles = frame.rectangles(across, cuts)
+    for rectangle, (low, high) in zip(rectangles, itertools.pairwise([-np.inf, *cuts, np.inf]), strict=True):
+        reach = frame.reach
+        low_m, high_m = max(low - frame.offset, -reach), min(high - frame.offset, reach)
+        steps = ((low_m, -reach), (high_m, -reach), (high_m, reach), (low_m, reach))
+        corners = [frame.origin + a * along + b * across for a, b in steps]
+        assert shapely.to_wkb(rectangle) == shapely.to_wkb(shapely.Polygon(corners))
+    assert sum(strip.area for strip in strips_across(shape, along, across, cuts)) == pytest.approx(shape.area)
