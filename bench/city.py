@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ from gis_api.demo.city.load import load_city
 from gis_api.locate.index import build_index, plan_fingerprint
 from gis_api.redistrict.city import CityReport, DistrictDraft, redistrict_city
 from gis_api.redistrict.service import RedistrictOptions
-from gis_api.simulate.history import monthly_cases, write_history
+from gis_api.simulate.history import HistoryReport, monthly_cases, write_history
 
 DATABASE = "wangge_bench_city"
 LOOPBACK = "127.0.0.1"
@@ -379,21 +379,7 @@ def serving(
             figures["tile_p95_ms"] = p(cold, 95)
             figures["tile_p50_ms"] = p(cold, 50)
             figures["tiles"] = len(cold)
-            with engine.begin() as connection:
-                households = int(connection.execute(text("SELECT count(*) FROM household")).scalar_one())
-                cases = round(monthly_cases(households) * months)
-                log(f"writing a case history: {cases:,} cases over {months:g} months")
-                started = time.perf_counter()
-                report = write_history(
-                    connection,
-                    prefix=CITY,
-                    days=months * 30.4,
-                    cases=cases,
-                    now=now_utc(),
-                    rng=rng,
-                    progress=log,
-                )
-                figures["history_write_s"] = round(time.perf_counter() - started, 1)
+            report = city_history(engine, months, now_utc(), rng, figures)
             with engine.connect() as connection:
                 connection.execution_options(isolation_level="AUTOCOMMIT").execute(
                     text("ANALYZE incident, case_event")
@@ -417,6 +403,24 @@ def serving(
     finally:
         api.terminate()
         api.wait(timeout=10)
+
+
+def city_history(
+    engine: Engine, months: float, now: datetime, rng: np.random.Generator, figures: dict[str, Any]
+) -> HistoryReport:
+    """A case history of `months` at Wuhan's published rate over the city's households, ending at
+    `now` (figures: history_write_s). Shared with bench/city_kpi.py."""
+    with engine.begin() as connection:
+        households = int(connection.execute(text("SELECT count(*) FROM household")).scalar_one())
+        cases = round(monthly_cases(households) * months)
+        log(f"writing a case history: {cases:,} cases over {months:g} months")
+        started = time.perf_counter()
+        report = write_history(
+            connection, prefix=CITY, days=months * 30.4, cases=cases, now=now, rng=rng, progress=log
+        )
+        figures["history_write_s"] = round(time.perf_counter() - started, 1)
+    log(str(report))
+    return report
 
 
 def print_table(figures: dict[str, Any]) -> None:

@@ -39,6 +39,7 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script or with -m
 from bench.api_process import start_api
+from bench.city import city_history
 from bench.security import code_of
 from gis_api.auth.service import create_user
 from gis_api.cases.calendar import default_calendar
@@ -47,7 +48,6 @@ from gis_api.config import get_settings
 from gis_api.db import migrate
 from gis_api.db.cluster import EmbeddedCluster
 from gis_api.demo.city.load import load_city
-from gis_api.simulate.history import monthly_cases, write_history
 
 DATABASE = "wangge_bench_city_kpi"
 CITY = "4201"
@@ -94,17 +94,7 @@ def load(engine: Engine, scale: float, months: float, seed: int, figures: dict[s
     figures["load_s"] = round(time.perf_counter() - started, 1)
     log(str(summary))
     now = now_utc()
-    with engine.begin() as connection:
-        households = int(connection.execute(text("SELECT count(*) FROM household")).scalar_one())
-        cases = round(monthly_cases(households) * months)
-        log(f"writing a case history: {cases:,} cases over {months:g} months (tallies at the end)")
-        started = time.perf_counter()
-        report = write_history(
-            connection, prefix=CITY, days=months * 30.4, cases=cases, now=now,
-            rng=np.random.default_rng(seed), progress=log,
-        )  # fmt: skip
-        figures["history_write_s"] = round(time.perf_counter() - started, 1)
-        log(str(report))
+    city_history(engine, months, now, np.random.default_rng(seed), figures)
     with engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     return now
