@@ -98,16 +98,15 @@ def grid_geometry(units: UnitSet, result: HierarchyResult, communities: gpd.GeoD
 
 
 def household_assignment(units: UnitSet, result: HierarchyResult) -> pd.DataFrame:
-    """household_id, grid index: pieces of a cut building take their slice of its household list."""
-    building_of = units.units["building_id"].to_numpy()
+    """household_id, grid index: each piece of a cell takes its slice of the cell's household list."""
+    cell_of = units.units["cell"].to_numpy()
     parts, grids = [], []
     for parent, start, count, grid in zip(
         units.grid_units["parent_unit"].tolist(), units.grid_units["household_start"].tolist(),
         units.grid_units["households"].tolist(), result.grid.tolist(), strict=True,
     ):  # fmt: skip
-        building = building_of[parent]
-        if count and not pd.isna(building):
-            ids = units.household_ids.get(int(building), EMPTY_IDS)[start : start + count]
+        if count:
+            ids = units.household_ids.get(int(cell_of[parent]), EMPTY_IDS)[start : start + count]
             parts.append(ids)
             grids.append(np.full(ids.shape[0], grid, dtype=np.int64))
     if not parts:
