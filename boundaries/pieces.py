@@ -136,7 +136,7 @@ def split_units(
         footprint = None if footprints is None else _polygonal(footprints[unit])
         xy = None if positions is None else positions[unit]
         cut = cut_unit(geom, count, limits, unit, xy, footprint)
-        if cut.by_order and xy is not None and anchored is not None and anchored[unit] is not None:
+        if xy is not None and anchored is not None and anchored[unit] is not None:
             cut = settle(cut, np.asarray(xy, dtype=np.float64), np.asarray(anchored[unit], dtype=bool))
         if cut.order is not None:
             orders[unit] = cut.order
@@ -204,25 +204,27 @@ def cut_unit(
 
 
 def settle(cut: Cut, xy: FloatArray, anchored: BoolArray) -> Cut:
-    """A cut by order with every anchored household in the piece holding its point.
+    """The cut with every anchored household in the piece holding its point.
 
     The pieces of a cut by order take their households by list order, which says nothing about
     where a household stands; yet a household with a point of its own is stored in the grid
     around that point. So anchored households go to the piece that holds their point, and the
-    others (sharing a point, or lying in no piece) fill what is left of each piece's size in list
-    order; the pieces' sizes become what they then hold. Without anchored households the cut is
-    unchanged."""
+    others (sharing a point, or lying in no piece) fill what is left of each piece's size in the
+    cut's order; the pieces' sizes become what they then hold. A cut by position already puts
+    each household in its strip, up to the millimetre grid the strips are snapped to (the grid the
+    plan's polygons are stored on). Without anchored households the cut is unchanged."""
     parts = np.asarray(cut.parts, dtype=object)
     if not anchored.any() or parts.shape[0] <= 1:
         return cut
-    piece = np.full(anchored.shape[0], -1, dtype=np.int64)
-    located = np.flatnonzero(anchored)
-    piece[located] = holding_part(parts, xy[located])
+    base = np.arange(anchored.shape[0], dtype=np.int64) if cut.order is None else cut.order
+    piece = np.full(base.shape[0], -1, dtype=np.int64)
+    located = np.flatnonzero(anchored[base])
+    piece[located] = holding_part(parts, xy[base[located]])
     free = np.flatnonzero(piece < 0)
     placed = np.bincount(piece[piece >= 0], minlength=parts.shape[0])
     room = np.maximum(cut.sizes - placed, 0)  # sums to at least len(free): sizes sum to the count
     piece[free] = np.repeat(np.arange(parts.shape[0]), room)[: free.shape[0]]
-    order = np.argsort(piece, kind="stable").astype(np.int64)
+    order = base[np.argsort(piece, kind="stable")].astype(np.int64)
     sizes = np.bincount(piece, minlength=parts.shape[0]).astype(np.int64)
     return Cut(cut.parts, sizes, order, cut.by_order)
 
@@ -295,8 +297,11 @@ def cut_by_position(
 def strips_across(
     geom: shapely.Geometry, along: FloatArray, across: FloatArray, cuts: list[float]
 ) -> list[shapely.Geometry]:
-    """`geom` cut by lines across `along` at the given projections (metres along the axis, sorted)."""
-    return list(shapely.intersection(geom, StripFrame.of(geom, along).rectangles(across, cuts)))
+    """`geom` cut by lines across `along` at the given projections (metres along the axis, sorted),
+    snapped to the PRECISION_M grid the plan's polygons are dissolved on (boundaries.dissolve), so
+    that a district's outline runs exactly where its pieces' edges do."""
+    rectangles = StripFrame.of(geom, along).rectangles(across, cuts)
+    return list(shapely.intersection(geom, rectangles, grid_size=PRECISION_M))
 
 
 @dataclass(frozen=True)
