@@ -19,6 +19,9 @@ fits in one community. Each unit is cut one of two ways:
     proportional to their households, by recursive bisection across the long axis.
   These pieces are nominal: no polygon separates households that share one point, so the
   districts built from them are defined by household assignment, not by where the point is.
+  Households of such a unit that do have a point of their own (`anchored`) go to the piece
+  holding their point instead (`settle`): a household is stored in the district around its point,
+  so the counts the optimiser balances must be those.
 
 Households of a unit keep one list order; `Pieces.start` indexes that list after `Pieces.orders`
 has been applied (a position cut sorts the unit's households along its axis).
@@ -105,6 +108,7 @@ def split_units(
     footprints: Sequence[shapely.Geometry | None] | ObjectArray | None = None,
     whole_up_to: ArrayLike | None = None,
     by_order_max: int | ArrayLike | None = None,
+    anchored: Sequence[BoolArray | None] | None = None,
 ) -> Pieces:
     """Cut every unit above its `max_households` (one limit, or one per unit).
 
@@ -115,7 +119,9 @@ def split_units(
     without distinct positions, or whose households' points do not separate the pieces, are cut
     by order into pieces of at most `by_order_max` (default `max_households`): such households
     carry no stairwell order of their own, so finer pieces cost nothing real and let districts
-    balance more closely.
+    balance more closely. `anchored[u]` marks the households whose point is their own (no other
+    household shares it): in a cut by order they go to the piece holding their point (see
+    `settle`), since a household belongs to the district around its point.
     """
     geom_arr = np.asarray(geoms, dtype=object)
     counts = np.asarray(households, dtype=np.int64)
@@ -130,6 +136,8 @@ def split_units(
         footprint = None if footprints is None else _polygonal(footprints[unit])
         xy = None if positions is None else positions[unit]
         cut = cut_unit(geom, count, limits, unit, xy, footprint)
+        if xy is not None and anchored is not None and anchored[unit] is not None:
+            cut = settle(cut, np.asarray(xy, dtype=np.float64), np.asarray(anchored[unit], dtype=bool))
         if cut.order is not None:
             orders[unit] = cut.order
         parent += [unit] * len(cut.parts)
@@ -195,6 +203,43 @@ def cut_unit(
     return Cut(parts, sizes, None, True)
 
 
+def settle(cut: Cut, xy: FloatArray, anchored: BoolArray) -> Cut:
+    """The cut with every anchored household in the piece holding its point.
+
+    The pieces of a cut by order take their households by list order, which says nothing about
+    where a household stands; yet a household with a point of its own is stored in the grid
+    around that point. So anchored households go to the piece that holds their point, and the
+    others (sharing a point, or lying in no piece) fill what is left of each piece's size in the
+    cut's order; the pieces' sizes become what they then hold. A cut by position already puts
+    each household in its strip, up to the millimetre grid the strips are snapped to (the grid the
+    plan's polygons are stored on). Without anchored households the cut is unchanged."""
+    parts = np.asarray(cut.parts, dtype=object)
+    if not anchored.any() or parts.shape[0] <= 1:
+        return cut
+    base = np.arange(anchored.shape[0], dtype=np.int64) if cut.order is None else cut.order
+    piece = np.full(base.shape[0], -1, dtype=np.int64)
+    located = np.flatnonzero(anchored[base])
+    piece[located] = holding_part(parts, xy[base[located]])
+    free = np.flatnonzero(piece < 0)
+    placed = np.bincount(piece[piece >= 0], minlength=parts.shape[0])
+    room = np.maximum(cut.sizes - placed, 0)  # sums to at least len(free): sizes sum to the count
+    piece[free] = np.repeat(np.arange(parts.shape[0]), room)[: free.shape[0]]
+    order = base[np.argsort(piece, kind="stable")].astype(np.int64)
+    sizes = np.bincount(piece, minlength=parts.shape[0]).astype(np.int64)
+    return Cut(cut.parts, sizes, order, cut.by_order)
+
+
+def holding_part(parts: ObjectArray, xy: FloatArray) -> IntArray:
+    """Index of the first part holding each point (-1: none)."""
+    found = np.full(xy.shape[0], -1, dtype=np.int64)
+    shapely.prepare(parts)
+    for index, part in enumerate(parts):
+        todo = np.flatnonzero(found < 0)
+        hit = shapely.intersects_xy(part, xy[todo, 0], xy[todo, 1])
+        found[todo[hit]] = index
+    return found
+
+
 def _check_positions(xy: NDArray[np.generic], count: int) -> None:
     """Positions must be one x, y per household."""
     if xy.shape != (count, 2):
@@ -252,8 +297,11 @@ def cut_by_position(
 def strips_across(
     geom: shapely.Geometry, along: FloatArray, across: FloatArray, cuts: list[float]
 ) -> list[shapely.Geometry]:
-    """`geom` cut by lines across `along` at the given projections (metres along the axis, sorted)."""
-    return list(shapely.intersection(geom, StripFrame.of(geom, along).rectangles(across, cuts)))
+    """`geom` cut by lines across `along` at the given projections (metres along the axis, sorted),
+    snapped to the PRECISION_M grid the plan's polygons are dissolved on (boundaries.dissolve), so
+    that a district's outline runs exactly where its pieces' edges do."""
+    rectangles = StripFrame.of(geom, along).rectangles(across, cuts)
+    return list(shapely.intersection(geom, rectangles, grid_size=PRECISION_M))
 
 
 @dataclass(frozen=True)

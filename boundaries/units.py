@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from boundaries.errors import InputError
 from boundaries.graph import graph_from_polygons
@@ -228,6 +228,34 @@ def _append_empty(units: gpd.GeoDataFrame, pieces: list[shapely.Geometry]) -> gp
         {"building_id": [None] * len(pieces), "households": 0, "block": -1}, geometry=pieces, crs=units.crs
     )
     return gpd.GeoDataFrame(pd.concat([units, extra], ignore_index=True), crs=units.crs)
+
+
+def holding_units(
+    geoms: ArrayLike, xy: NDArray[np.float64], home: ArrayLike, eligible: ArrayLike | None = None
+) -> NDArray[np.int64]:
+    """The unit whose polygon holds each point: its `home` unit where that covers the point, else
+    the lowest-numbered `eligible` unit that does, else `home` (a point outside every unit).
+
+    A household belongs to the grid around its point, so a household with a point of its own is
+    counted in the unit holding that point, not in its building's: a long footprint reaches past
+    its building's cell (cells are drawn around building points) and sometimes over a road, and
+    its households there would otherwise be planned in one grid and stored in another."""
+    units = np.asarray(geoms, dtype=object)
+    held = np.asarray(home, dtype=np.int64).copy()
+    if held.size == 0:
+        return held
+    shapely.prepare(units)
+    away = np.flatnonzero(~shapely.intersects_xy(units[held], xy[:, 0], xy[:, 1]))
+    if away.size == 0:
+        return held
+    allowed = np.arange(units.shape[0]) if eligible is None else np.flatnonzero(np.asarray(eligible, bool))
+    found, unit = shapely.STRtree(units[allowed]).query(shapely.points(xy[away]), predicate="intersects")
+    unit = allowed[unit]
+    order = np.lexsort((unit, found))  # per point, the lowest unit first (a point on a shared edge)
+    first = np.ones(order.shape[0], dtype=bool)
+    first[1:] = found[order][1:] != found[order][:-1]
+    held[away[found[order][first]]] = unit[order][first]
+    return held
 
 
 def split_heavy_units(units: gpd.GeoDataFrame, max_households: int) -> gpd.GeoDataFrame:

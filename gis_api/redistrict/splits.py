@@ -1,7 +1,7 @@
 """What a plan reports about cut units, for the plan metrics and the planner's report.
 
-- community splits: every building or shared point whose households the plan divides between
-  communities, with the households each community got (a compound of 24,000 households is
+- community splits: every building or shared point whose households the plan (as stored)
+  divides between communities, with the households each community got (a compound of 24,000 households is
   always divided; a tower above the community band only where balance needs it);
 - grid splits: how many buildings are shared between grids (towers, as before);
 - shared points: every point holding several households without a building, and over how many
@@ -37,11 +37,12 @@ def split_metrics(
     spread: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Scalar counts plus the lists of community splits and shared points."""
-    communities = community_splits(inputs, units, result, geometry.communities["code"].to_numpy())
+    stored = stored_places(inputs, result, assignment)
+    communities = community_splits(inputs, units, stored, geometry.communities["code"].to_numpy())
     by_assignment = assignment[assignment["by_assignment"]]
     return {
         "community_splits": len(communities),
-        "grid_splits": grid_splits(units, result),
+        "grid_splits": grid_splits(stored),
         "shared_points": len(spread),
         "shared_points_spread": sum(1 for point in spread if point["buildings"] > 0),
         "grids_by_assignment": int(by_assignment["grid"].nunique()),
@@ -50,42 +51,57 @@ def split_metrics(
     }
 
 
+def stored_places(
+    inputs: RedistrictInputs, result: HierarchyResult, assignment: pd.DataFrame
+) -> pd.DataFrame:
+    """building, grid, community of every household as the plan stores it.
+
+    Splits are counted on the stored assignment, by building: a household with a point of its own
+    is counted in the cell holding its point, which for a long footprint may be a neighbour's."""
+    keys = list(inputs.household_ids)
+    ids = np.concatenate([np.empty(0, np.int64), *(inputs.household_ids[key] for key in keys)])
+    owner = np.repeat(np.asarray(keys, dtype=np.int64), [len(inputs.household_ids[key]) for key in keys])
+    order = np.argsort(ids, kind="stable")
+    households = assignment["household_id"].to_numpy()
+    grid = assignment["grid"].to_numpy()
+    building = owner[order][np.searchsorted(ids[order], households)]
+    return pd.DataFrame({"building": building, "grid": grid, "community": result.grid_community[grid]})
+
+
 def community_splits(
-    inputs: RedistrictInputs, units: UnitSet, result: HierarchyResult, codes: np.ndarray
+    inputs: RedistrictInputs, units: UnitSet, stored: pd.DataFrame, codes: np.ndarray
 ) -> list[dict[str, Any]]:
     """Buildings and shared points divided between communities, with each community's households."""
-    frame = pd.DataFrame(
-        {"cell": units.units["cell"].to_numpy(), "community": codes[result.community],
-         "households": units.units["households"].to_numpy()}
-    )  # fmt: skip
-    per_cell = frame.groupby(["cell", "community"], sort=True)["households"].sum().reset_index()
-    divided = per_cell.groupby("cell")["community"].transform("size") > 1
+    per_building = stored.assign(community=codes[stored["community"].to_numpy()])
+    counts = per_building.groupby(["building", "community"], sort=True).size().rename("households")
+    per_pair = counts.reset_index()
+    divided = per_pair.groupby("building")["community"].transform("size") > 1
     if not divided.any():
         return []
-    first_piece = units.units.drop_duplicates("cell").set_index("cell")
-    where = _building_points(inputs, first_piece.loc[per_cell.loc[divided, "cell"].unique(), "building_id"])
+    first_piece = units.units.dropna(subset=["building_id"]).drop_duplicates("building_id")
+    first_piece = first_piece.set_index(first_piece["building_id"].astype(np.int64))
+    streets = inputs.buildings.set_index("id")["street_code"]
+    where = _building_points(inputs, pd.Series(per_pair.loc[divided, "building"].unique()))
     out = []
-    for cell, rows in per_cell[divided].groupby("cell", sort=True):
-        first = first_piece.loc[cell]
-        building = int(first["building_id"])  # only cells with households are divided: they have one
+    for building, rows in per_pair[divided].groupby("building", sort=True):
+        building = int(building)
         out.append({
             "building": building if building > 0 else None,
-            "street": str(first["street_code"]),
+            "street": str(streets.loc[building]),
             "households": int(rows["households"].sum()),
             "communities": dict(zip(rows["community"].astype(str).tolist(),
                                     rows["households"].astype(int).tolist(), strict=True)),
-            "by_order": bool(first["by_order"]),
+            "by_order": bool(first_piece["by_order"].get(building, False)),
             "lon": round(where[building][0], 6),
             "lat": round(where[building][1], 6),
         })  # fmt: skip
     return out
 
 
-def grid_splits(units: UnitSet, result: HierarchyResult) -> int:
-    """Buildings (cells) whose households the plan divides between grids."""
-    cell = units.units["cell"].to_numpy()[units.grid_units["parent_unit"].to_numpy()]
-    grids = pd.DataFrame({"cell": cell, "grid": result.grid}).drop_duplicates()
-    return int((grids.groupby("cell").size() > 1).sum())
+def grid_splits(stored: pd.DataFrame) -> int:
+    """Buildings (and shared points) whose households the plan divides between grids."""
+    grids = stored[["building", "grid"]].drop_duplicates()
+    return int((grids.groupby("building").size() > 1).sum())
 
 
 def _building_points(inputs: RedistrictInputs, buildings: pd.Series) -> dict[int, tuple[float, float]]:

@@ -15,7 +15,7 @@ from boundaries.errors import BoundariesError
 from boundaries.graph import UnitGraph, graph_from_polygons
 from boundaries.partition import GridUnits
 from boundaries.pieces import Pieces, nest, split_units
-from boundaries.units import tessellate
+from boundaries.units import holding_units, tessellate
 from gis_api.errors import InvalidInputError
 from gis_api.redistrict.bridges import child_links, piece_links, with_links
 from gis_api.redistrict.inputs import RedistrictInputs
@@ -43,8 +43,11 @@ class CutLimits:
 class UnitSet:
     """Community-level units (buildings' cells, heavy ones cut) and grid-level units (cut again).
 
-    `household_ids` lists each building's households in the order the pieces' household_start
-    values index (a position cut sorts a tower's households along its axis)."""
+    `household_ids` lists each cell's households (keyed by the cell's index, column `cell` of
+    `units`) in the order the pieces' household_start values index (a position cut sorts a
+    tower's households along its axis). A cell holds its building's households, except those with
+    a point of their own lying in another building's cell: they belong to that cell
+    (`cell_households`), as the stored plan puts a household in the grid around its point."""
 
     units: gpd.GeoDataFrame  # unit_id, cell, building_id, household_start, households, by_order,
     # street_code, community_code, grid_code, geometry
@@ -88,22 +91,27 @@ def build_units(inputs: RedistrictInputs, limits: CutLimits, progress: Progress)
             f"[redistrict] street {street['code']} ({index}/{len(inputs.streets)}): {len(frames[-1])} units"
         )
     cells = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=inputs.metric_crs)
-    ids = {int(b): inputs.household_ids.get(int(b), np.empty(0, np.int64)) for b in _buildings(cells)}
-    streets, positions = cells["street_code"], HouseholdPositions.of(inputs)
+    positions = HouseholdPositions.of(inputs)
+    ids = cell_households(cells, inputs.household_ids, positions)
+    cells["households"] = [len(ids.get(cell, EMPTY_IDS)) for cell in range(len(cells))]
+    streets = cells["street_code"]
     piece, whole = (
         streets.map(limits.community_piece).to_numpy(),
         streets.map(limits.community_whole).to_numpy(),
     )
+    members = _slices(np.arange(len(cells)), np.zeros(len(cells), np.int64), cells["households"], ids)
     community = split_units(cells.geometry.to_numpy(), cells["households"].to_numpy(), piece,
-                            _positions(cells, ids, positions), _footprints(cells, inputs), whole)  # fmt: skip
+                            positions.xy_of(members), _footprints(cells, inputs), whole,
+                            anchored=positions.own(members))  # fmt: skip
     units = _community_frame(cells, community)
-    ordered = _apply_orders(cells, ids, community)
+    ordered = _apply_orders(ids, community)
+    members = _slices(units["cell"].to_numpy(), units["household_start"], units["households"], ordered)
     grid = split_units(units.geometry.to_numpy(), units["households"].to_numpy(), limits.grid_piece,
-                       _piece_positions(units, ordered, positions), community.footprints,
-                       by_order_max=limits.grid_by_order)  # fmt: skip
+                       positions.xy_of(members), community.footprints, by_order_max=limits.grid_by_order,
+                       anchored=positions.own(members))  # fmt: skip
     nested = nest(community, grid)
     grid_units = _grid_frame(units, grid, nested)
-    household_ids = _apply_orders(cells, ids, nested)
+    household_ids = _apply_orders(ids, nested)
     graph = graph_from_polygons(units.geometry.to_numpy(), inputs.barriers)
     grid_graph = graph_from_polygons(grid_units.geometry.to_numpy(), inputs.barriers)
     links = piece_links(graph, units["street_code"].to_numpy(dtype=object))
@@ -118,9 +126,32 @@ def build_units(inputs: RedistrictInputs, limits: CutLimits, progress: Progress)
     return UnitSet(units, graph, grid_units, grid_graph, household_ids)
 
 
-def _buildings(cells: gpd.GeoDataFrame) -> list[int]:
-    """Building ids of the cells that have one (empty blocks have none)."""
-    return [int(b) for b in cells["building_id"] if not pd.isna(b)]
+EMPTY_IDS = np.empty(0, dtype=np.int64)
+
+
+def cell_households(
+    cells: gpd.GeoDataFrame, by_building: Mapping[int, np.ndarray], positions: HouseholdPositions
+) -> dict[int, np.ndarray]:
+    """Each cell's households in id order, keyed by cell index: its building's, except that a
+    household with a point of its own belongs to the building cell holding that point.
+
+    Cells are drawn around building points, so a long footprint reaches into its neighbours'
+    cells and over roads; the households spread along it there would be planned with their
+    building and stored in the grid around their point (one rule: point -> grid). Households
+    sharing a point keep their building's cell: no polygon separates them."""
+    buildings = cells["building_id"].to_numpy()
+    has_building = ~pd.isna(buildings)
+    lists = [by_building.get(int(b), EMPTY_IDS) if has else EMPTY_IDS
+             for b, has in zip(buildings, has_building, strict=True)]  # fmt: skip
+    ids = np.concatenate([EMPTY_IDS, *lists]).astype(np.int64)
+    home = np.repeat(np.arange(len(cells), dtype=np.int64), [len(members) for members in lists])
+    cell = home.copy()
+    own = ~positions.shared[positions.rows(ids)] if ids.size else np.zeros(0, bool)
+    cell[own] = holding_units(cells.geometry.to_numpy(), positions.xy[positions.rows(ids[own])], home[own],
+                              has_building)  # fmt: skip
+    order = np.lexsort((ids, cell))
+    bounds = np.searchsorted(cell[order], np.arange(len(cells) + 1))
+    return {c: ids[order[bounds[c] : bounds[c + 1]]] for c in range(len(cells)) if bounds[c + 1] > bounds[c]}
 
 
 def _footprints(cells: gpd.GeoDataFrame, inputs: RedistrictInputs) -> list[shapely.Geometry | None]:
@@ -131,33 +162,33 @@ def _footprints(cells: gpd.GeoDataFrame, inputs: RedistrictInputs) -> list[shape
 
 @dataclass(frozen=True)
 class HouseholdPositions:
-    """Metric x, y of every household, looked up by id with a binary search: one pandas .loc per
-    split building cost milliseconds, which a city of tens of thousands of towers cannot afford."""
+    """Metric x, y of every household and whether its point is shared, looked up by id with a
+    binary search: one pandas .loc per split building cost milliseconds, which a city of tens of
+    thousands of towers cannot afford."""
 
     ids: np.ndarray
     xy: np.ndarray
+    shared: np.ndarray
 
     @classmethod
     def of(cls, inputs: RedistrictInputs) -> HouseholdPositions:
-        """Sorted household ids with their x, y."""
+        """Sorted household ids with their x, y and shared flag."""
         frame = inputs.households
         order = np.argsort(frame.index.to_numpy(), kind="stable")
-        return cls(frame.index.to_numpy()[order], frame[["x", "y"]].to_numpy()[order])
+        shared = frame["shared"].to_numpy(dtype=bool)[order]
+        return cls(frame.index.to_numpy()[order], frame[["x", "y"]].to_numpy()[order], shared)
 
-    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
-        return self.xy[np.searchsorted(self.ids, ids)]
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """Row of each household id."""
+        return np.searchsorted(self.ids, ids)
 
+    def xy_of(self, lists: list[np.ndarray | None]) -> list[np.ndarray | None]:
+        """Metric x, y of each list's households (None stays None)."""
+        return [None if ids is None else self.xy[self.rows(ids)] for ids in lists]
 
-def _positions(
-    cells: gpd.GeoDataFrame, ids: dict[int, np.ndarray], positions: HouseholdPositions
-) -> list[np.ndarray | None]:
-    """Per cell, its households' metric x, y in list order (None where the list does not match)."""
-    out: list[np.ndarray | None] = []
-    for building, households in zip(cells["building_id"], cells["households"], strict=True):
-        members = None if pd.isna(building) else ids.get(int(building))
-        usable = members is not None and len(members) == int(households) and int(households) > 0
-        out.append(positions[members] if usable and members is not None else None)
-    return out
+    def own(self, lists: list[np.ndarray | None]) -> list[np.ndarray | None]:
+        """Whether each list's households have a point of their own (None stays None)."""
+        return [None if ids is None else ~self.shared[self.rows(ids)] for ids in lists]
 
 
 def _community_frame(cells: gpd.GeoDataFrame, pieces: Pieces) -> gpd.GeoDataFrame:
@@ -174,29 +205,23 @@ def _community_frame(cells: gpd.GeoDataFrame, pieces: Pieces) -> gpd.GeoDataFram
     return units
 
 
-def _apply_orders(
-    cells: gpd.GeoDataFrame, ids: dict[int, np.ndarray], pieces: Pieces
-) -> dict[int, np.ndarray]:
-    """Building household lists reordered as the pieces' cuts sorted them."""
+def _apply_orders(ids: dict[int, np.ndarray], pieces: Pieces) -> dict[int, np.ndarray]:
+    """Cell household lists reordered as the pieces' cuts sorted them."""
     ordered = dict(ids)
-    buildings = cells["building_id"].to_numpy()
     for cell, order in pieces.orders.items():
-        building = int(buildings[cell])
-        ordered[building] = ids[building][order]
+        ordered[cell] = ids[cell][order]
     return ordered
 
 
-def _piece_positions(
-    units: gpd.GeoDataFrame, ordered: dict[int, np.ndarray], positions: HouseholdPositions
+def _slices(
+    cells: np.ndarray, starts: pd.Series | np.ndarray, counts: pd.Series, ordered: dict[int, np.ndarray]
 ) -> list[np.ndarray | None]:
-    """Per community-level unit, its slice of households' x, y (None where the cell had no list)."""
+    """Per unit, the household ids of its slice of its cell's list (None where it holds none)."""
     out: list[np.ndarray | None] = []
-    for building, start, count in zip(units["building_id"], units["household_start"], units["households"],
-                                      strict=True):  # fmt: skip
-        members = None if pd.isna(building) else ordered.get(int(building))
+    for cell, start, count in zip(cells.tolist(), np.asarray(starts).tolist(), counts.tolist(), strict=True):
+        members = ordered.get(int(cell))
         usable = members is not None and len(members) >= int(start) + int(count) and int(count) > 0
-        sliced = members[int(start) : int(start) + int(count)] if usable and members is not None else None
-        out.append(None if sliced is None else positions[sliced])
+        out.append(members[int(start) : int(start) + int(count)] if usable and members is not None else None)
     return out
 
 

@@ -13,12 +13,14 @@ from boundaries.errors import InputError
 from boundaries.graph import graph_from_polygons
 from boundaries.partition import partition
 from boundaries.pieces import (
+    Cut,
     StripFrame,
     _distinct,
     cut_by_shares,
     long_axis,
     nest,
     piece_sizes,
+    settle,
     split_units,
     strips_across,
 )
@@ -168,4 +170,36 @@ def test_strip_rectangles_have_the_corners_computed_one_by_one() -> None:
         steps = ((low_m, -reach), (high_m, -reach), (high_m, reach), (low_m, reach))
         corners = [frame.origin + a * along + b * across for a, b in steps]
         assert shapely.to_wkb(rectangle) == shapely.to_wkb(shapely.Polygon(corners))
-    assert sum(strip.area for strip in strips_across(shape, along, across, cuts)) == pytest.approx(shape.area)
+    strips = strips_across(
+        shape, along, across, cuts
+    )  # snapped to the millimetre grid, as the plan's outlines
+    assert sum(strip.area for strip in strips) == pytest.approx(
+        shapely.set_precision(shape, 0.001).area, rel=1e-9
+    )
+    assert all(shapely.equals(strip, shapely.set_precision(strip, 0.001)) for strip in strips)
+
+
+def test_a_cut_by_order_puts_households_with_points_of_their_own_in_the_piece_holding_them() -> None:
+    # 120 households: 100 share the compound's point, 20 flats stand in the east of the cell. Cut
+    # by order, the flats would follow list order into the first piece (the west half); each
+    # belongs to the piece around its point, the shared ones fill what is left in list order
+    flats = np.c_[np.linspace(300, 390, 20), np.full(20, 150.0)]
+    xy = np.r_[flats, np.tile([[20.0, 20.0]], (100, 1))]
+    anchored = np.r_[np.ones(20, bool), np.zeros(100, bool)]
+    pieces = split_units([COMPOUND], [120], 60, [xy], anchored=[anchored])
+    assert pieces.n == 2 and pieces.by_order.all()
+    order = pieces.orders[0]
+    for piece in range(pieces.n):
+        members = order[pieces.start[piece] : pieces.start[piece] + pieces.households[piece]]
+        own = members[anchored[members]]
+        assert shapely.intersects_xy(pieces.geometry[piece], xy[own, 0], xy[own, 1]).all()
+    assert pieces.households.sum() == 120
+    assert sorted(order.tolist()) == list(range(120))
+    # the shared households keep list order, filling the west piece first
+    assert order[order >= 20].tolist() == list(range(20, 120))
+
+
+def test_settling_a_cut_without_households_of_their_own_changes_nothing() -> None:
+    cut = Cut(cut_by_shares(COMPOUND, [0.5, 0.5]), np.asarray([60, 60]), None, True)
+    same = settle(cut, np.tile([[20.0, 20.0]], (120, 1)), np.zeros(120, bool))
+    assert same is cut

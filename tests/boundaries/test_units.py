@@ -11,7 +11,7 @@ from boundaries.dissolve import coverage_problems, dissolve
 from boundaries.errors import InputError
 from boundaries.graph import graph_from_polygons
 from boundaries.partition import LevelOptions, partition_hierarchy
-from boundaries.units import grid_level_units, split_heavy_units, street_blocks, tessellate
+from boundaries.units import grid_level_units, holding_units, split_heavy_units, street_blocks, tessellate
 
 PARENT = shapely.box(0, 0, 400, 300)
 CRS = "EPSG:32650"
@@ -147,3 +147,15 @@ def test_grid_level_units_feed_the_hierarchy() -> None:
     assert plan.grid.shape == (4,)
     assert np.array_equal(plan.grid_community[plan.grid], plan.community[split["parent_unit"].to_numpy()])
     assert plan.grid_metrics.dev_max <= 0.10
+
+
+def test_a_point_belongs_to_the_unit_holding_it_else_to_its_home() -> None:
+    cells = [shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100), shapely.box(200, 0, 300, 100)]
+    xy = np.array([[50.0, 50.0], [150.0, 50.0], [250.0, 50.0], [100.0, 50.0], [500.0, 50.0]])
+    home = [0, 0, 0, 1, 2]
+    # inside home stays; in another cell moves there; on a shared edge of its home stays; outside
+    # every cell stays home
+    assert holding_units(cells, xy, home).tolist() == [0, 1, 2, 1, 2]
+    # a cell that may not take households (no building) leaves the point at home
+    assert holding_units(cells, xy, home, eligible=[True, True, False]).tolist() == [0, 1, 0, 1, 2]
+    assert holding_units(cells, np.empty((0, 2)), []).tolist() == []
