@@ -111,10 +111,13 @@ def tile_shows_at(
     """Where the basemap tile shows (lon, lat) given in the tile's own datum (viewport pixels)."""
     px, py = mercator_pixel(lon, lat, ZOOM)
     x, y = int(px // 256), int(py // 256)
+    find = """(part) => [...document.querySelectorAll('.wg-basemap:not(.wg-basemap-labels) img')]
+            .find((i) => i.src.includes(part))"""
+    # the tile under the point may arrive after the first tiles of the view: wait for that one
+    page.wait_for_function(f"(part) => ({find})(part)?.complete === true", arg=tile_match(x, y))
     rect: dict[str, Any] = page.evaluate(
-        """(part) => { const img = [...document.querySelectorAll('.wg-basemap:not(.wg-basemap-labels) img')]
-            .find((i) => i.src.includes(part)); const r = img.getBoundingClientRect();
-            return { left: r.left, top: r.top, width: r.width }; }""",
+        f"""(part) => {{ const r = ({find})(part).getBoundingClientRect();
+            return {{ left: r.left, top: r.top, width: r.width }}; }}""",
         tile_match(x, y),
     )
     assert rect["width"] == 256
