@@ -136,3 +136,15 @@ def build_district(
                 },
             )
     return ids
+
+
+def add_primary_road(connection: Connection) -> None:
+    """A primary road across the district at latitude 30.55 (a barrier the optimiser must respect)."""
+    connection.execute(text("INSERT INTO road_node VALUES (1, 0, 'SRID=4326;POINT(114.30 30.55)', '420106')"))
+    connection.execute(text("INSERT INTO road_node VALUES (2, 0, 'SRID=4326;POINT(114.32 30.55)', '420106')"))
+    connection.execute(
+        text(
+            "INSERT INTO road_edge VALUES (1, 1, 2, '测试路', 'primary', false, 1900, 40, 171, 171, 171, "
+            "'SRID=4326;LINESTRING(114.30 30.55, 114.32 30.55)', '420106')"
+        )
+    )

@@ -46,14 +46,7 @@ def build_world(connection: Connection) -> None:
         """),
         {"n": HOUSEHOLDS_PER_BUILDING},
     )
-    connection.execute(text("INSERT INTO road_node VALUES (1, 0, 'SRID=4326;POINT(114.30 30.55)', '420106')"))
-    connection.execute(text("INSERT INTO road_node VALUES (2, 0, 'SRID=4326;POINT(114.32 30.55)', '420106')"))
-    connection.execute(
-        text(
-            "INSERT INTO road_edge VALUES (1, 1, 2, '测试路', 'primary', false, 1900, 40, 171, 171, 171, "
-            "'SRID=4326;LINESTRING(114.30 30.55, 114.32 30.55)', '420106')"
-        )
-    )
+    tiny_district.add_primary_road(connection)
 
 
 def test_draft_plan_meets_targets_and_nests(connection: Connection, tmp_path: Path) -> None:
