@@ -61,7 +61,8 @@ from gis_api.tiles.service import (
 Marks = list[tuple[str, float]]
 
 
-def transactional(session: Session, user_id: int, address: TileAddress) -> tuple[Marks, Tile]:
+def _up_to_etag(session: Session, user_id: int, address: TileAddress) -> tuple[Marks, TileRequest, list[int]]:
+    """The stages both ways share: connection, account, ETag (each marked)."""
     marks: Marks = [("start", time.perf_counter())]
     session.connection()
     marks.append(("checkout+ping", time.perf_counter()))
@@ -70,6 +71,11 @@ def transactional(session: Session, user_id: int, address: TileAddress) -> tuple
     request = TileRequest("households", address, principal)
     plan_ids, _ = tile_etag(session, request, 0)
     marks.append(("etag", time.perf_counter()))
+    return marks, request, plan_ids
+
+
+def transactional(session: Session, user_id: int, address: TileAddress) -> tuple[Marks, Tile]:
+    marks, request, plan_ids = _up_to_etag(session, user_id, address)
     tile = render_tile(session, request, plan_ids)
     marks.append(("tile", time.perf_counter()))
     tile = compressed(tile)
@@ -80,14 +86,7 @@ def transactional(session: Session, user_id: int, address: TileAddress) -> tuple
 
 
 def autocommit(session: Session, user_id: int, address: TileAddress) -> tuple[Marks, Tile]:
-    marks: Marks = [("start", time.perf_counter())]
-    session.connection()
-    marks.append(("checkout+ping", time.perf_counter()))
-    principal = active_principal(session, user_id)
-    marks.append(("account", time.perf_counter()))
-    request = TileRequest("households", address, principal)
-    plan_ids, _ = tile_etag(session, request, 0)
-    marks.append(("etag", time.perf_counter()))
+    marks, request, plan_ids = _up_to_etag(session, user_id, address)
     tile = render_audited_tile(session, request, plan_ids)
     marks.append(("tile+audit", time.perf_counter()))
     tile = compressed(tile)
