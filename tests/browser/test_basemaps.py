@@ -87,6 +87,11 @@ def open_at_incident(watched: Watched, live_app: LiveApp, preset: str) -> list[s
         watched.page.wait_for_selector("body[data-ready='true']", timeout=45000)
     lon, lat = world_fixtures.INCIDENT
     watched.page.evaluate(f"window.wanggeMap.setView([{lat}, {lon}], {ZOOM}, {{ animate: false }})")
+    # a zoom animation of the page's own first view would move the map back once it ends (Leaflet
+    # finishes it after a later setView): the view must still be ours a moment later
+    watched.page.wait_for_timeout(400)
+    view = watched.page.evaluate("() => [window.wanggeMap.getZoom(), window.wanggeMap.getCenter()]")
+    assert view[0] == ZOOM and metres(lon, lat, view[1]["lng"], view[1]["lat"]) < 1, f"the map moved: {view}"
     watched.page.wait_for_function(
         "() => [...document.querySelectorAll('.wg-basemap img.leaflet-tile')].some((i) => i.complete)"
     )

@@ -181,7 +181,7 @@ async function start() {
   overlays[t('layer.members')] = members.layer;
 
   const scope = await buildScopeSelector($('wg-scope'), me);
-  map.fitBounds(scope.bounds(user.scope_code));
+  map.fitBounds(scope.bounds(user.scope_code), { animate: false }); // the first view: no zoom animation to outlive 'ready'
   if (await hasEndpoint('/members')) {
     members.load(me)
       .then(() => {

@@ -145,7 +145,7 @@ async function start() {
   const workloadLegend = legend(t('replay.legend'), WORKLOAD_RAMP, (v) => `×${v.toFixed(2)}`);
   const sides = [new PlanSide(maps[0], $('wg-title-a')), new PlanSide(maps[1], $('wg-title-b'))];
   const streets = await getJson('/layers/streets', { simplify: 20 });
-  maps[0].fitBounds(L.geoJSON(streets).getBounds());
+  maps[0].fitBounds(L.geoJSON(streets).getBounds(), { animate: false });
   const mayActivate = me.may_activate_plans;
   let plans = [];
   let comparison = null;

@@ -122,7 +122,7 @@ async function buildMap() {
     onEachFeature: (feature, shape) => shape.bindTooltip(escapeHtml(feature.properties.name), { sticky: true }),
   }).addTo(state.map);
   layer.on('click', (event) => setPoint(event.latlng.lng, event.latlng.lat));
-  if (areas.features.length) state.map.fitBounds(layer.getBounds());
+  if (areas.features.length) state.map.fitBounds(layer.getBounds(), { animate: false });
 }
 
 async function loadCategories() {

@@ -99,7 +99,7 @@ async function startMap(config) {
   ['grids', 'streets'].forEach((name, i) => vectorTileLayer({ layer: name, style: DARK_STYLES[name], zIndex: i + 1 }).addTo(map));
   const streets = await getJson('/layers/streets', { simplify: 20 });
   streets.features.forEach((f) => state.streetNames.set(f.properties.code, f.properties.name));
-  map.fitBounds(L.geoJSON(streets).getBounds(), { padding: [10, 10] });
+  map.fitBounds(L.geoJSON(streets).getBounds(), { padding: [10, 10], animate: false });
   const layer = L.layerGroup().addTo(map);
   const page = await getJson('/cases', { limit: 500 });
   page.items.forEach((c) => placeCase(layer, c));
