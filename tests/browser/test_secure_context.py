@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Playwright
 
 from gis_api.db.cluster import free_loopback_port
 from gis_api.tls import spki_sha256, tls_files
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveApp, Watched, snapshot
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveApp, Watched, log_in, snapshot
 from tests.browser.test_field import offline_queue_flow, phone
 from tests.browser.test_field_offline import offline_after_the_first_load
 
@@ -144,3 +144,23 @@ def test_https_installs_the_service_worker_and_the_app_works_offline(
     offline_after_the_first_load(watched, live_app, "field_https_offline")
     registration = page.evaluate("navigator.serviceWorker.getRegistration('/field').then((r) => r.scope)")
     assert registration == f"{tls_server.base_url}/field"
+
+
+def test_the_planner_replays_a_plan_on_a_phone_over_https(
+    live_app: LiveApp, tls_server: TlsServer, open_page: Callable[..., Watched]
+) -> None:
+    """A planner away from the desk: the planner page over HTTPS on a phone-sized screen draws
+    both plans, replays the draft and shows its figures without the page running off the side."""
+    watched = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(watched, tls_server.base_url, "/planner", "planner")
+    page = watched.page
+    assert page.url.startswith(f"https://{HOST}:") and page.evaluate("window.isSecureContext") is True
+    page.wait_for_selector(f"body[data-compared='{live_app.active_plan}-{live_app.draft_plan}']")
+    page.fill("#wg-since", "2026-03-01")
+    page.fill("#wg-until", "2026-04-01")
+    page.click("#wg-replay")
+    page.wait_for_selector(f"body[data-replayed='{live_app.draft_plan}']", timeout=60000)
+    assert page.locator("#wg-replay-summary tr", has_text="案件数").first.is_visible()
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is wider than the phone: {width}"
+    snapshot(watched, "planner_phone_https")
