@@ -17,6 +17,7 @@ from boundaries.partition import LevelOptions, partition_hierarchy
 from boundaries.score import Capacity, ScoreModel, Weights
 from boundaries.solve import partition
 from boundaries.state import PartitionState
+from boundaries.workload import count_band, workload_counts
 
 # A path of 10 units of 10 households; the west 4 carry 30 h of work each, the others 10 h.
 PATH_HOUSEHOLDS = np.full(10, 10.0)
@@ -101,8 +102,10 @@ def test_without_a_capacity_the_work_is_evened_instead() -> None:
     """The same path partitioned from scratch: evening the work keeps the busy west at 40
     households (120 / 60 h, its one child carrying 120); the capacity takes it to 50 (65 per child)."""
     for capacity, west in ((None, 4), (PATH_CAPACITY, 5)):
-        result = partition(lattice_graph(1, 10), PATH_HOUSEHOLDS, 2, None, PATH_TOLERANCE, np.random.default_rng(2),
-                           weights=ONLY_WORK, workload=PATH_WORK, band=PATH_BAND, capacity=capacity)  # fmt: skip
+        result = partition(
+            lattice_graph(1, 10), PATH_HOUSEHOLDS, 2, None, PATH_TOLERANCE, np.random.default_rng(2),
+            weights=ONLY_WORK, workload=PATH_WORK, band=PATH_BAND, capacity=capacity,
+        )  # fmt: skip
         first = result.assignment == result.assignment[0]
         assert first.tolist() == [True] * west + [False] * (10 - west)
 
@@ -145,3 +148,17 @@ def test_communities_of_a_hierarchy_cross_the_step_their_work_needs() -> None:
                                      weights=weights, workload=workload)  # fmt: skip
         west.append(float(households[result.community == result.community[0]].sum()))
     assert west[0] < 102.0 <= west[1] <= 120.0
+
+
+def test_counts_keep_room_inside_the_band() -> None:
+    """Two busy communities: 3,061 households could make 12 grids of 255 (1 household to spare),
+    but counts leave 2 % room at the band's edges (260.1-338.1), so it gets 11 while 3,130 gets 12.
+    A parent no roomy count fits keeps the band's own count (258 households: 1 grid); a quiet one
+    of 9,000 keeps its fewest (27), so that the 3 grids over the fewest go to the busy ones."""
+    households = np.array([3061.0, 3130.0, 258.0, 9000.0])
+    workload = np.array([6000.0, 6000.0, 258.0, 500.0])
+    counts, _ = workload_counts(households, workload, np.arange(4), 4, 300.0, 0.15)
+    assert counts == {"0": 11, "1": 12, "2": 1, "3": 27}
+    assert sum(counts.values()) == 10 + 10 + 1 + 30  # the households' own counts, shared out
+    roomy = count_band(300.0, 0.15)
+    assert (roomy.lower, roomy.upper) == pytest.approx((260.1, 338.1))
