@@ -6,9 +6,10 @@
   counts keep their meaning: each grid gets an equal share of the work.
 - both: every grid keeps its households within --household-tolerance of the nominal grid target
   as a hard rule (boundaries.band: moves that would take a grid out of the band are refused)
-  while the score's workload-spread term evens out work between grids and between communities.
-  A community's grid count follows its workload as far as its households allow
-  (boundaries.workload.workload_counts). Where a community's households cannot make grids inside
+  while the score's workload-spread term evens out work between grids, and communities (each
+  within --tolerance of its street's mean households, by rule) share the work per grid their
+  households allow (boundaries.score.Capacity). A community's grid count follows its workload as
+  far as its households allow (boundaries.workload.workload_counts). Where a community's households cannot make grids inside
   the band, the plan's metrics say so in one line (`band_summary`), and `spread_bounds` says how
   far any plan inside the band could even out the work.
 """
