@@ -141,13 +141,15 @@ def test_communities_of_a_hierarchy_cross_the_step_their_work_needs() -> None:
     workload = np.where(np.arange(40) % 20 < 8, 15.0, 5.0)
     community = LevelOptions(100.0, 0.2, counts={"s": 2}, band_tolerance=0.2, band_around_mean=True)
     weights = Weights(population=0.05, workload=3.0, workload_scale=0.05)
-    west = []
-    for band in (None, 0.15):
+    west, plans = [], []
+    for band in (None, 0.15, 0.15):
         grid = LevelOptions(30.0, 0.15, band_tolerance=band, count_tolerance=band)
         result = partition_hierarchy(graph, households, ["s"] * 40, 3, community=community, grid=grid,
                                      weights=weights, workload=workload)  # fmt: skip
         west.append(float(households[result.community == result.community[0]].sum()))
+        plans.append((result.community.tolist(), result.grid.tolist()))
     assert west[0] < 102.0 <= west[1] <= 120.0
+    assert plans[1] == plans[2]  # the same seed draws the same plan
 
 
 def test_counts_keep_room_inside_the_band() -> None:
