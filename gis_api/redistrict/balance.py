@@ -9,9 +9,10 @@
   while the score's workload-spread term evens out work between grids, and communities (each
   within --tolerance of its street's mean households, by rule) share the work per grid their
   households allow (boundaries.score.Capacity). A community's grid count follows its workload as
-  far as its households allow (boundaries.workload.workload_counts). Where a community's households cannot make grids inside
-  the band, the plan's metrics say so in one line (`band_summary`), and `spread_bounds` says how
-  far any plan inside the band could even out the work.
+  far as its households allow (boundaries.workload.workload_counts). Where a community's
+  households cannot make grids inside the band, the plan's metrics say so in one line
+  (`band_summary`), and `spread_bounds` says how far any plan inside the band could even out the
+  work.
 """
 
 from __future__ import annotations
