@@ -6,8 +6,9 @@ fixed), then three redistrictings of the demo with the official community codes:
   - households: today's optimiser (balance households), the peer as its users run it;
   - both: every grid within ±15 % of 300 households as a hard rule (an exact re-split where the
     search leaves one outside), communities within ±5 % of their street's mean as a rule while
-    their work is evened out, each community's grid count following its work (D'Hondt within
-    the band, as many grids in all as the households alone make): the workload-aware plan;
+    they share the work per grid their households allow, each community's grid count following
+    its work (D'Hondt within the band, as many grids in all as the households alone make): the
+    workload-aware plan;
   - workload: work alone in household-equivalents (extra row: households then drift freely).
 Each plan is replayed on the same year (`wangge plan replay`). Two extra rows give lower bounds
 on workload max/mean (boundaries.workload.spread_bounds, in the optimiser's measure of work, at

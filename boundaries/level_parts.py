@@ -4,6 +4,7 @@ apart from `boundaries.partition`, which schedules the levels, so each stays rea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from boundaries.errors import InfeasibleError
 from boundaries.executor import subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
+from boundaries.pendants import ChildUnits
+from boundaries.score import Capacity
 from boundaries.solve import PartitionResult, nearest_count, partition
 
 if TYPE_CHECKING:  # partition imports this module; these are only annotations here
@@ -25,6 +28,8 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 # The narrowest band a parent searches with when its mean lies far off the nominal target.
 MIN_SEARCH_TOLERANCE = 0.01
+STRANDED_REDRAWS = 3
+"""Further draws of a parent whose districts strand pendant units (solve_level_task)."""
 
 
 def local_labels(
@@ -99,6 +104,22 @@ def grid_inputs(
     return grid_units.graph, np.asarray(grid_units.households, dtype=np.float64), community_of[parent]
 
 
+def with_children(
+    tasks: Sequence[Subproblem],
+    units_of: Sequence[IntArray],
+    graph: UnitGraph,
+    households: FloatArray,
+    grid_units: GridUnits | None,
+) -> list[Subproblem]:
+    """The parents' tasks, each with the units the child level splits its units into (a grid's
+    pieces), so that districts stranding pendant units can be redrawn (solve_level_task)."""
+    pieces = grid_inputs(graph, households, np.arange(graph.n, dtype=np.int64), grid_units)
+    return [
+        replace(task, children=ChildUnits.of(*pieces, units))
+        for task, units in zip(tasks, units_of, strict=True)
+    ]
+
+
 def grid_parent(n: int, grid_units: GridUnits | None) -> IntArray:
     """Community-level unit of each grid-level unit."""
     if grid_units is None:
@@ -140,6 +161,21 @@ def level_band(level: LevelOptions, total: float, count: int | None) -> Househol
     return HouseholdBand.around(centre, level.band_tolerance)
 
 
+def level_capacity(
+    child: LevelOptions, households: FloatArray, workload: FloatArray | None
+) -> Capacity | None:
+    """What a parent's households allow its children, when the child level has a band and there
+    is work (else None): children of at least the band's floor (255 for grids of 300 ± 15 %),
+    each to carry the area's mean work per child (its work per household × the child target)."""
+    total, work = float(households.sum()), 0.0 if workload is None else float(workload.sum())
+    if child.band_tolerance is None or total <= 0 or work <= 0:
+        return None
+    tolerance = child.band_tolerance
+    return Capacity(
+        child.target * (1.0 - tolerance), work / total * child.target, child.target * (1.0 + tolerance)
+    )
+
+
 def search_tolerance(level: LevelOptions, total: float, count: int | None) -> float:
     """The tolerance one parent searches with: the level's, narrowed where the parent's mean lies off
     the target so that its districts stay within the nominal tolerance (never below 1 %)."""
@@ -165,14 +201,36 @@ def solve_task(task: Subproblem) -> PartitionResult:
     return retry if len(retry.out_of_band) < len(result.out_of_band) else result
 
 
-def _partition(task: Subproblem, k: int | None) -> PartitionResult:
+def solve_level_task(task: Subproblem) -> PartitionResult:
+    """solve_task, then, for a level whose children have a band (communities in 'both'), a
+    redraw of the parent where a district holds a unit whose pendant parts no child split can
+    keep in the child band (boundaries.pendants): up to STRANDED_REDRAWS more draws from
+    generators derived from the task's key, the first with fewer such districts (and no more
+    districts outside the band) kept."""
+    result = solve_task(task)
+    capacity, children = task.capacity, task.children
+    if capacity is None or children is None or not math.isfinite(capacity.ceiling):
+        return result
+    child = HouseholdBand(capacity.floor, capacity.ceiling)
+    left = len(children.stranded(result.assignment, result.k, child))
+    for draw in range(1, STRANDED_REDRAWS + 1):
+        if not left:
+            break
+        again = _partition(task, result.k, draw)
+        now = len(children.stranded(again.assignment, again.k, child))
+        if now < left and len(again.out_of_band) <= len(result.out_of_band):
+            result, left = again, now
+    return result
+
+
+def _partition(task: Subproblem, k: int | None, draw: int = 0) -> PartitionResult:
     return partition(
         task.graph,
         task.households,
         k,
         task.target,
         task.tolerance,
-        subproblem_rng(task.seed, task.key),
+        subproblem_rng(task.seed, task.key if not draw else f"{task.key}/redraw{draw}"),
         current=task.current,
         locked=task.locked,
         weights=task.weights,
@@ -180,4 +238,5 @@ def _partition(task: Subproblem, k: int | None) -> PartitionResult:
         unit_ids=task.unit_ids,
         workload=task.workload,
         band=task.band,
+        capacity=task.capacity,
     )

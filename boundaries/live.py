@@ -166,6 +166,9 @@ class LiveRound:
         """ScoreModel.live_delta's workload term."""
         work, a, b = self.tables.workload[unit], self.work[source], self.work[to]
         model = self.model
+        if model.capacity is not None:
+            weight, ha, hb = self.tables.households[unit], self.totals[source], self.totals[to]
+            return model.capacity_delta(work, weight, a, b, ha, hb)
         spread = model.workload_target * model.weights.workload_scale
 
         def cost(total: float) -> float:

@@ -23,15 +23,18 @@ from boundaries.level_parts import (
     grid_inputs,
     grid_parent,
     level_band,
+    level_capacity,
     level_metrics,
     local_labels,
     number_districts,
     search_tolerance,
-    solve_task,
+    solve_level_task,
     unchanged,
+    with_children,
 )
 from boundaries.metrics import PlanMetrics
-from boundaries.score import Weights
+from boundaries.pendants import ChildUnits
+from boundaries.score import Capacity, Weights
 from boundaries.shed import shed_empty_blocks
 from boundaries.solve import PartitionResult, partition
 from boundaries.workload import workload_counts, workload_inputs
@@ -87,6 +90,11 @@ class LevelOptions:
     communities within ±5 % of their street's mean, whatever its official count makes them."""
     weights: Weights | None = None
     """This level's score weights (None: the problem's)."""
+    capacity: Capacity | None = None
+    """With a workload: how many child districts a district's households allow, and the work
+    each should carry (boundaries.score.Capacity). For communities it is derived from the grid
+    band when there is one (`level_parts.level_capacity`), so that each community's work per
+    grid its households allow is priced, not the spread of its work."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,8 @@ class Subproblem:
     unit_ids: IntArray | None = None
     workload: FloatArray | None = None
     band: HouseholdBand | None = None
+    capacity: Capacity | None = None
+    children: ChildUnits | None = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +166,9 @@ def solve_subproblem(task: Subproblem) -> PartitionResult:
 
 def _solve(task: Subproblem) -> PartitionResult:
     """Run `partition` on one subproblem (level_parts.solve_task: with a band, a count it cannot
-    hold steps towards the nominal count)."""
-    return solve_task(task)
+    hold steps towards the nominal count; solve_level_task: districts that strand pendant units
+    for their children are redrawn)."""
+    return solve_level_task(task)
 
 
 def partition_hierarchy(
@@ -337,6 +348,9 @@ class _StreetLevel:
         grid_work = None if grid_units is None else grid_units.workload
         work = workload_inputs(graph.n, problem.workload, grid_work, grid_units is not None)
         keys = sorted(set(street_arr.tolist()))
+        community = problem.community
+        if community.capacity is None and work is not None:
+            community = replace(community, capacity=level_capacity(problem.grid, weights_arr, work[0]))
         tasks = [
             _level_task(
                 graph,
@@ -344,7 +358,7 @@ class _StreetLevel:
                 street_arr == key,
                 key,
                 f"street/{key}",
-                problem.community,
+                community,
                 problem.seed,
                 problem.weights,
                 problem.minimal_disruption,
@@ -353,6 +367,8 @@ class _StreetLevel:
             for key in keys
         ]
         units_of = [np.flatnonzero(street_arr == key) for key in keys]
+        if community.capacity is not None:
+            tasks = with_children(tasks, units_of, graph, weights_arr, grid_units)
         return cls(weights_arr, street_arr, keys, units_of, tasks, work)
 
 
@@ -482,11 +498,5 @@ def _level_task(
         unit_ids=units,
         workload=None if workload is None else workload[units],
         band=level_band(level, total, count),
+        capacity=level.capacity,
     )
-
-
-def _progress(progress: ProgressLog | None, stage: str) -> Callable[[int, int], None] | None:
-    """Adapt a (stage, done, total) logger to the executor's (done, total) callback."""
-    if progress is None:
-        return None
-    return lambda done, total: progress(stage, done, total)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,6 +15,8 @@ from boundaries.state import PartitionState
 # Households outside the tolerance cost this many times more than inside it.
 EXCESS_FACTOR = 40.0
 FOUR_PI = 4.0 * math.pi
+CAPACITY_SLACK = 1e-9
+"""Households are whole numbers: this only absorbs floating-point sums at a step (3,060 / 255)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,32 @@ class Weights:
     workload_scale: float = 0.15
     """Workload deviation from the mean that costs `workload` (as households cost `population` at
     their tolerance): the term is workload × (deviation / workload_scale)²."""
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How many child districts a district's households allow, and the work each should carry.
+
+    A community of 2,965 households makes at most 11 grids of 255 or more, one of 3,060 makes 12:
+    its work shared by that many grids bounds its busiest grid from below, whatever the grids.
+    The workload term then prices the work per allowed child above `per_child`, the whole
+    area's mean work per child (its work per household × the child target), so that only the
+    districts whose grids could not reach the area's mean are pushed, and each by how far."""
+
+    floor: float
+    """Households of the smallest child district (the child band's floor: 255 for 300 ± 15 %)."""
+    per_child: float
+    """The area's mean work per child district (> 0)."""
+    ceiling: float = math.inf
+    """Households of the largest child district (the child band's ceiling: 345)."""
+
+    def children(self, households: NDArray[np.float64]) -> NDArray[np.float64]:
+        """child_capacity of each district's households."""
+        return child_capacity(households, self.floor)
+
+    def excess(self, work: NDArray[np.float64], households: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Work per allowed child over `per_child`, minus 1, where positive (0 elsewhere)."""
+        return np.maximum(work / self.children(households) / self.per_child - 1.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -59,6 +88,9 @@ class ScoreModel:
     adjacency: list[list[tuple[int, float, float]]]
     workload_target: float = 1.0
     """Mean workload per district (when Weights.workload > 0)."""
+    capacity: Capacity | None = None
+    """With it, the workload term prices each district's work per child its households allow,
+    above the area's mean (`Capacity`), instead of its work's spread."""
 
     @classmethod
     def build(
@@ -70,8 +102,10 @@ class ScoreModel:
         weights: Weights,
         current: NDArray[np.int64] | None = None,
         workload: NDArray[np.float64] | None = None,
+        capacity: Capacity | None = None,
     ) -> ScoreModel:
-        """Model for `k` districts balanced around the parent's mean households (and workload)."""
+        """Model for `k` districts balanced around the parent's mean households (and workload;
+        with `capacity`, its work per child district the households allow)."""
         # An empty parent has nothing to balance; any positive target keeps the costs finite.
         target = float(households.sum()) / k or 1.0
         reference = 4.0 * math.sqrt(max(float(graph.area.sum()), 1.0) / k)
@@ -91,6 +125,7 @@ class ScoreModel:
             weights=weights,
             adjacency=_adjacency(graph, barrier_cost),
             workload_target=(float(workload.sum()) / k if workload is not None else 0.0) or 1.0,
+            capacity=capacity,
         )
 
     def population_cost(self, totals: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -99,8 +134,15 @@ class ScoreModel:
         excess = np.maximum(np.abs(scaled) - 1.0, 0.0)
         return self.weights.population * scaled * scaled + EXCESS_FACTOR * excess * excess
 
-    def workload_cost(self, totals: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Per-district squared deviation from the mean workload, in tolerance units."""
+    def workload_cost(
+        self, totals: NDArray[np.float64], households: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
+        """Per-district squared deviation from the mean workload, in tolerance units; with a
+        capacity and the districts' `households`, the squared excess of the work per child they
+        allow over the area's mean (Capacity.excess)."""
+        if self.capacity is not None and households is not None:
+            excess = self.capacity.excess(totals, households) / self.weights.workload_scale
+            return self.weights.workload * excess * excess
         scaled = (totals - self.workload_target) / (self.workload_target * self.weights.workload_scale)
         return self.weights.workload * scaled * scaled
 
@@ -123,7 +165,11 @@ class ScoreModel:
             + self.shape_cost(state.district_perimeter, state.district_area).sum()
             + self.barrier_cost[inside].sum() / 2.0
             + self._moved_cost(labels)
-            + (self.workload_cost(state.district_workload).sum() if self.weights.workload else 0.0)
+            + (
+                self.workload_cost(state.district_workload, state.district_households).sum()
+                if self.weights.workload
+                else 0.0
+            )
         )
 
     def _moved_cost(self, labels: NDArray[np.int64]) -> float:
@@ -187,8 +233,13 @@ class ScoreModel:
         if self.weights.workload:
             work = float(state.unit_workload[unit])
             a, b = float(state.district_workload[source]), float(state.district_workload[to])
-            cost = self._scalar_workload
-            delta += cost(a - work) + cost(b + work) - cost(a) - cost(b)
+            if self.capacity is not None:
+                weight = float(state.unit_households[unit])
+                ha, hb = float(state.district_households[source]), float(state.district_households[to])
+                delta += self.capacity_delta(work, weight, a, b, ha, hb)
+            else:
+                cost = self._scalar_workload
+                delta += cost(a - work) + cost(b + work) - cost(a) - cost(b)
         return delta, d_from, d_to
 
     def _live_population(self, state: PartitionState, unit: int, source: int, to: int) -> float:
@@ -221,6 +272,19 @@ class ScoreModel:
         excess = max(abs(scaled) - 1.0, 0.0)
         return self.weights.population * scaled * scaled + EXCESS_FACTOR * excess * excess
 
+    def capacity_delta(self, work: float, weight: float, a: float, b: float, ha: float, hb: float) -> float:
+        """Change of the capacity-aware workload cost when a unit of `work` and `weight`
+        households moves from a district of (a work, ha households) to one of (b, hb)."""
+        cost = self.scalar_capacity_cost
+        return cost(a - work, ha - weight) + cost(b + work, hb + weight) - cost(a, ha) - cost(b, hb)
+
+    def scalar_capacity_cost(self, work: float, households: float) -> float:
+        """workload_cost of one district with a capacity, without numpy overhead."""
+        capacity = cast(Capacity, self.capacity)
+        children = max(math.floor(households / capacity.floor + CAPACITY_SLACK), 1)
+        excess = max(work / children / capacity.per_child - 1.0, 0.0) / self.weights.workload_scale
+        return self.weights.workload * excess * excess
+
     def _scalar_workload(self, total: float) -> float:
         scaled = (total - self.workload_target) / (self.workload_target * self.weights.workload_scale)
         return self.weights.workload * scaled * scaled
@@ -236,6 +300,14 @@ class ScoreModel:
         if not self.weights.workload:
             return 0.0
         work, totals = state.unit_workload[units], state.district_workload
+        if self.capacity is not None:
+            weight, homes = state.unit_households[units], state.district_households
+            return (
+                self.workload_cost(totals[source] - work, homes[source] - weight)
+                + self.workload_cost(totals[targets] + work, homes[targets] + weight)
+                - self.workload_cost(totals[source], homes[source])
+                - self.workload_cost(totals[targets], homes[targets])
+            )
         return (
             self.workload_cost(totals[source] - work)
             + self.workload_cost(totals[targets] + work)
@@ -256,6 +328,12 @@ class ScoreModel:
         was_moved = (state.assignment[units] != current) & known
         now_moved = (targets != current) & known
         return self.change_cost[units] * (now_moved.astype(float) - was_moved.astype(float))
+
+
+def child_capacity(households: NDArray[np.float64], floor: float) -> NDArray[np.float64]:
+    """The most child districts of at least `floor` households each district's households allow
+    (at least 1): 2,965 households make at most 11 grids of 255, 3,060 make 12."""
+    return np.maximum(np.floor(households / floor + CAPACITY_SLACK), 1.0)
 
 
 def _adjacency(graph: UnitGraph, barrier_cost: NDArray[np.float64]) -> list[list[tuple[int, float, float]]]:

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from boundaries.anneal import AnnealReport, Schedule, anneal
 from boundaries.band import SLACK, HouseholdBand, band_violation, infeasibility, repair_model
 from boundaries.band_split import band_split
+from boundaries.capacity import capacity_resplit
 from boundaries.constraints import (
     UNLOCKED,
     UnitNames,
@@ -26,7 +27,7 @@ from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.recom import recom_repair
 from boundaries.recom_work import recom_workload
-from boundaries.score import ScoreModel, Weights
+from boundaries.score import Capacity, ScoreModel, Weights
 from boundaries.seed import (
     apply_locks,
     fill_empty_districts,
@@ -83,6 +84,7 @@ def partition(
     unit_ids: ArrayLike | None = None,
     workload: ArrayLike | None = None,
     band: HouseholdBand | None = None,
+    capacity: Capacity | None = None,
 ) -> PartitionResult:
     """Partition units into k contiguous districts balanced around the parent mean.
 
@@ -93,7 +95,9 @@ def partition(
     `weights.workload` > 0 the score also evens out the districts' workload. With `band`, every
     district's households stay within it as a hard rule (boundaries.band): a seed outside it is
     repaired first, no flip or re-split lets its violation grow, and districts that still lie
-    outside at the end are listed in `out_of_band`.
+    outside at the end are listed in `out_of_band`. With `capacity`, the workload term prices each
+    district's work per child district its households allow (boundaries.score.Capacity), and
+    pair re-splits lift busy districts over a step (boundaries.capacity).
     """
     weights_arr = _households(units_graph, households)
     count = resolve_count(float(weights_arr.sum()), k, target, units_graph.n)
@@ -113,7 +117,7 @@ def partition(
     if minimal_disruption and _meets_targets(units_graph, weights_arr, start, count, tolerance, locks, band):
         return _result(units_graph, weights_arr, start, count, tolerance, current_arr, None, band)
     work = None if workload is None else np.asarray(workload, dtype=np.float64)
-    model = ScoreModel.build(units_graph, weights_arr, count, tolerance, weights, current_arr, work)
+    model = ScoreModel.build(units_graph, weights_arr, count, tolerance, weights, current_arr, work, capacity)
     state = PartitionState.build(
         start, weights_arr, count, units_graph.area, model.district_perimeter(start, count), work
     )
@@ -125,6 +129,8 @@ def partition(
     if recom_repair(model, state, movable, nbrs, rng, band=band):
         anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
     if work is not None and recom_workload(model, state, movable, nbrs, rng, band):
+        anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
+    if capacity_resplit(model, state, movable, nbrs, rng, band):
         anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
     repair_band(model, state, movable, nbrs, rng, band)
     if band_violation(state, band) > SLACK:

@@ -6,11 +6,13 @@
   counts keep their meaning: each grid gets an equal share of the work.
 - both: every grid keeps its households within --household-tolerance of the nominal grid target
   as a hard rule (boundaries.band: moves that would take a grid out of the band are refused)
-  while the score's workload-spread term evens out work between grids and between communities.
-  A community's grid count follows its workload as far as its households allow
-  (boundaries.workload.workload_counts). Where a community's households cannot make grids inside
-  the band, the plan's metrics say so in one line (`band_summary`), and `spread_bounds` says how
-  far any plan inside the band could even out the work.
+  while the score's workload-spread term evens out work between grids, and communities (each
+  within --tolerance of its street's mean households, by rule) share the work per grid their
+  households allow (boundaries.score.Capacity). A community's grid count follows its workload as
+  far as its households allow (boundaries.workload.workload_counts). Where a community's
+  households cannot make grids inside the band, the plan's metrics say so in one line
+  (`band_summary`), and `spread_bounds` says how far any plan inside the band could even out the
+  work.
 """
 
 from __future__ import annotations
@@ -32,9 +34,14 @@ BOTH_POPULATION_WEIGHT = 0.05
 """In 'both', communities keep their households within the community tolerance of their street's
 mean by rule (a hard band, as grids do), so inside it households only break ties."""
 BOTH_WORKLOAD_WEIGHT = 3.0
-"""Communities even out their work as grids do: a community's work over the most grids its
-households allow bounds its busiest grid from below (boundaries.workload.spread_bounds), so work
-piled in one community cannot be spread by its grids."""
+"""Communities share the work: a community's work over the most grids its households allow
+(⌊households / 255⌋) bounds its busiest grid from below (boundaries.workload.spread_bounds), so
+work piled in one community cannot be spread by its grids. The community term prices that work
+per allowed grid above the district's mean work per grid (boundaries.score.Capacity)."""
+BOTH_WORKLOAD_SCALE = 0.05
+"""A community whose work per allowed grid lies 5 % above the district's mean per grid costs
+BOTH_WORKLOAD_WEIGHT: one grid more or less moves that figure by 1/12 (8 %) for a community of
+12, so a wider scale leaves a community one step short as nearly free (round 3: 1.20)."""
 GRID_POPULATION_WEIGHT = 0.05
 """Grids: the band holds households by rule, so inside it they only break ties."""
 GRID_WORKLOAD_WEIGHT = 3.0
@@ -96,7 +103,12 @@ def balanced_inputs(
     community_tolerance, household_tolerance = tolerances
     if not 0 < household_tolerance <= 1:
         raise InvalidInputError(f"--household-tolerance must lie in (0, 1], got {household_tolerance}")
-    both = replace(weights, population=BOTH_POPULATION_WEIGHT, workload=BOTH_WORKLOAD_WEIGHT)
+    both = replace(
+        weights,
+        population=BOTH_POPULATION_WEIGHT,
+        workload=BOTH_WORKLOAD_WEIGHT,
+        workload_scale=BOTH_WORKLOAD_SCALE,
+    )
     grids = replace(weights, population=GRID_POPULATION_WEIGHT, workload=GRID_WORKLOAD_WEIGHT)
     pieces = GridUnits(grid_units.graph, grid_units.households, grid_units.parent, piece_eq)
     return BalancedInputs(
