@@ -10,7 +10,9 @@ fixed), then three redistrictings of the demo with the official community codes:
     its work (D'Hondt within the band, as many grids in all as the households alone make): the
     workload-aware plan;
   - workload: work alone in household-equivalents (extra row: households then drift freely).
-Each plan is replayed on the same year (`wangge plan replay`). Two extra rows give lower bounds
+Extra rows redraw `both` at wider household tolerances (`--tolerances`, default ±20 % and ±25 %):
+what a planner buys in workload by loosening the band. Each plan is replayed on the same year
+(`wangge plan replay`). Two extra rows give lower bounds
 on workload max/mean (boundaries.workload.spread_bounds, in the optimiser's measure of work, at
 the `both` plan's grid count): what `both` may do at best (streets fixed, each street's number
 of communities within ±5 % of its mean households, every grid within ±15 %), and any plan
@@ -60,16 +62,19 @@ NAMES = {
 }
 
 
-def draw(engine: Engine, balance: str, period: Period) -> tuple[RedistrictReport, float]:
-    """A draft of the demo district balancing `balance`; (its report, seconds)."""
+def draw(
+    engine: Engine, balance: str, period: Period, tolerance: float = TOLERANCE
+) -> tuple[RedistrictReport, float]:
+    """A draft of the demo district balancing `balance` (grids within ±`tolerance` households in
+    `both`); (its report, seconds)."""
     options = RedistrictOptions(
-        official_codes=OFFICIAL, seed=get_settings().demo_seed, name=f"bench {balance}", district=DISTRICT,
-        balance=balance, household_tolerance=TOLERANCE, workload_period=period,
+        official_codes=OFFICIAL, seed=get_settings().demo_seed, name=f"bench {balance} {tolerance:g}",
+        district=DISTRICT, balance=balance, household_tolerance=tolerance, workload_period=period,
     )  # fmt: skip
     started = time.perf_counter()
     report = redistrict(engine, options, progress=lambda line: None)
     seconds = time.perf_counter() - started
-    log(f"{balance}: plan {report.plan_id} in {seconds:.0f} s")
+    log(f"{balance} ±{tolerance:.0%}: plan {report.plan_id} in {seconds:.0f} s")
     return report, seconds
 
 
@@ -133,12 +138,18 @@ def _cell(value: object) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the workload-aware plan and its bound only")
-    quick = parser.parse_args().quick
+    parser.add_argument(
+        "--tolerances", type=_tolerances, default=(0.2, 0.25),
+        help="wider household tolerances to redraw `both` at (extra rows; default 0.2,0.25; '' for none)",
+    )  # fmt: skip
+    arguments = parser.parse_args()
+    quick = arguments.quick
     machine = Machine()
     started = time.perf_counter()
     engine = create_engine(demo_copy(DATABASE), poolclass=NullPool)
     try:
-        summary = run(engine, machine, ("both",) if quick else ("households", "both", "workload"))
+        balances = ("both",) if quick else ("households", "both", "workload")
+        summary = run(engine, machine, balances, () if quick else arguments.tolerances)
     finally:
         engine.dispose()
         drop(DATABASE)
@@ -147,18 +158,35 @@ def main() -> int:
     return 0
 
 
-def run(engine: Engine, machine: Machine, balances: tuple[str, ...]) -> dict[str, Any]:
-    """Simulate the year, draw the plans, replay each; print the table; the JSON figures."""
+def _tolerances(text: str) -> tuple[float, ...]:
+    """'0.2,0.25' -> (0.2, 0.25): each a household tolerance above the default and below 1."""
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if any(not TOLERANCE < value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"each tolerance must lie between {TOLERANCE} and 1: {text!r}")
+    return values
+
+
+def run(
+    engine: Engine, machine: Machine, balances: tuple[str, ...], tolerances: tuple[float, ...] = ()
+) -> dict[str, Any]:
+    """Simulate the year, draw the plans (and `both` at wider `tolerances`), replay each; print
+    the table; the JSON figures."""
     zone = default_calendar().zone
     period = Period.of(datetime(2025, 1, 1, tzinfo=zone), datetime(2026, 1, 1, tzinfo=zone))
     year = simulate_year(engine, YearOptions(district=DISTRICT, since=YEAR, seed=SEED), progress=log)
     log(str(year))
     plans = {balance: draw(engine, balance, period) for balance in balances}
+    wider = {tolerance: draw(engine, "both", period, tolerance) for tolerance in tolerances}
     with engine.connect() as connection:
         graph = RoadGraph.from_connection(connection, DISTRICT)
     rows = {
         NAMES[b]: figures(*replay(engine, report.plan_id, period, graph)) for b, (report, _) in plans.items()
     }
+    for tolerance, (report, _) in wider.items():
+        rows[wider_name(tolerance)] = figures(*replay(engine, report.plan_id, period, graph))
     both = plans["both"][0].metrics
     columns = list(rows[NAMES["both"]])
     rows["bound: what both may do"] = bound_row(plans["both"][0], columns, "best")
@@ -181,6 +209,9 @@ def run(engine: Engine, machine: Machine, balances: tuple[str, ...]) -> dict[str
             "redistrict_s": {b: round(s, 1) for b, (_, s) in plans.items()},
         }
     peer, ours = rows[NAMES["households"]], rows[NAMES["both"]]
+    by_tolerance = {f"{TOLERANCE:g}": ours["workload_max_over_mean"]} | {
+        f"{t:g}": rows[wider_name(t)]["workload_max_over_mean"] for t in wider
+    }
     return {
         "cases": year.inserted,
         "workload_max_over_mean_households_plan": peer["workload_max_over_mean"],
@@ -190,6 +221,7 @@ def run(engine: Engine, machine: Machine, balances: tuple[str, ...]) -> dict[str
         "workload_max_over_mean_workload_plan_model": both["workload_grid_max_over_mean"],
         "household_dev_max_workload_plan": ours["household_dev_max"],
         "household_tolerance": TOLERANCE,
+        "workload_max_over_mean_by_tolerance": by_tolerance,
         "grids_outside_band_workload_plan": band["outside"],
         "grids": {b: rows[NAMES[b]]["grids"] for b in plans},
         "eta_p90_s_households_plan": peer["eta_p90_s"],
@@ -198,8 +230,13 @@ def run(engine: Engine, machine: Machine, balances: tuple[str, ...]) -> dict[str
         "on_time_share_workload_plan": ours["on_time_share"],
         "replay_s": peer["replay_s"],  # the first replay: includes the patrol tree of the district
         "replay_s_warm": ours["replay_s"],
-        "redistrict_s": {b: round(s, 1) for b, (_, s) in plans.items()},
+        "redistrict_s": {b: round(s, 1) for b, (_, s) in plans.items()}
+        | {f"both {t:g}": round(s, 1) for t, (_, s) in wider.items()},
     }
+
+
+def wider_name(tolerance: float) -> str:
+    return f"both ±{tolerance:.0%} (extra)"
 
 
 if __name__ == "__main__":
