@@ -25,6 +25,7 @@ from boundaries.constraints import (
 from boundaries.errors import BoundariesError, InfeasibleError, InputError
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
+from boundaries.minmax_split import minmax_resplit
 from boundaries.recom import recom_repair
 from boundaries.recom_work import recom_workload
 from boundaries.score import Capacity, ScoreModel, Weights
@@ -97,7 +98,9 @@ def partition(
     repaired first, no flip or re-split lets its violation grow, and districts that still lie
     outside at the end are listed in `out_of_band`. With `capacity`, the workload term prices each
     district's work per child district its households allow (boundaries.score.Capacity), and
-    pair re-splits lift busy districts over a step (boundaries.capacity).
+    pair re-splits lift busy districts over a step (boundaries.capacity). Without `capacity`,
+    workload and a band together end with an exact re-cut along spanning trees through the plan
+    that makes the busiest district lighter where it can (boundaries.minmax_split).
     """
     weights_arr = _households(units_graph, households)
     count = resolve_count(float(weights_arr.sum()), k, target, units_graph.n)
@@ -137,8 +140,26 @@ def partition(
         note = resplit_band(model, state, movable, nbrs, rng, band, weights_arr, current_arr)
         if note is None:
             anneal(model, state, movable, nbrs, rng, POLISH_SCHEDULE, band)
-    result = _result(units_graph, weights_arr, state.assignment, count, tolerance, current_arr, report, band)
+    assignment = state.assignment
+    if work is not None and band is not None and capacity is None and movable.all():
+        # districts of work inside a band (grids): the busiest made lighter where a re-cut can
+        assignment = _lighter_busiest(nbrs, weights_arr, work, state, band, rng)
+    result = _result(units_graph, weights_arr, assignment, count, tolerance, current_arr, report, band)
     return replace(result, band_note=note) if result.out_of_band else result
+
+
+def _lighter_busiest(
+    nbrs: Sequence[Sequence[int]],
+    households: FloatArray,
+    work: FloatArray,
+    state: PartitionState,
+    band: HouseholdBand,
+    rng: np.random.Generator,
+) -> IntArray:
+    """The plan re-cut by boundaries.minmax_split when every district is inside the band."""
+    if band_violation(state, band) > SLACK:
+        return state.assignment
+    return minmax_resplit(nbrs, households, work, state.assignment, state.k, band, rng)
 
 
 def repair_band(
