@@ -134,8 +134,9 @@ class SpreadBounds:
 
     @property
     def best(self) -> float:
-        """The tightest of them: no plan with every district in the band goes below it."""
-        return max(self.heaviest_unit, self.band_floor, self.parents, self.middle)
+        """The tightest of them: no plan with every district in the band goes below it (nor below
+        1: the busiest district carries at least the mean)."""
+        return max(1.0, self.heaviest_unit, self.band_floor, self.parents, self.middle)
 
     def as_dict(self, digits: int = 4) -> dict[str, float]:
         return {

@@ -125,6 +125,15 @@ def test_spread_bounds_by_hand() -> None:
     assert two.parents == pytest.approx(650 / 432.5)
 
 
+def test_the_bound_is_never_below_the_mean() -> None:
+    # 3 grids of 85-140 households over 400 spread evenly: the band would allow 4, so the count
+    # bound (work over the most grids) is 0.75 of the mean, and every partial bound is below 1
+    households, workload = np.full(40, 10.0), np.full(40, 1.0)
+    bounds = spread_bounds(workload, households, np.zeros(40, dtype=np.int64), 3, HouseholdBand(85.0, 140.0))
+    assert max(bounds.heaviest_unit, bounds.band_floor, bounds.parents) < 1.0
+    assert bounds.best == 1.0
+
+
 def test_communities_within_their_tolerance_bound_the_busiest_grid() -> None:
     _graph, households, workload = hot_spot_world()
     one_street = np.zeros(144, dtype=np.int64)
