@@ -48,14 +48,15 @@ def recom_workload(
     for _ in range(passes):
         busy = np.flatnonzero(state.district_workload > model.workload_target)
         order = busy[np.argsort(-state.district_workload[busy], kind="stable")].tolist()
-        applied = sum(_improve(model, state, movable, nbrs, rng, band, district) for district in order)
+        trees = WORK_RECOM_TREES
+        applied = sum(improve_pair(model, state, movable, nbrs, rng, band, d, trees) for d in order)
         done += applied
         if not applied:
             break
     return done
 
 
-def _improve(
+def improve_pair(
     model: ScoreModel,
     state: PartitionState,
     movable: NDArray[np.bool_],
@@ -63,15 +64,19 @@ def _improve(
     rng: np.random.Generator,
     band: HouseholdBand | None,
     district: int,
+    trees: int,
+    per_allowed_child: bool = False,
 ) -> bool:
-    """The best re-split of `district` with one neighbour, applied if the whole score falls."""
+    """The best re-split of `district` with one neighbour over `trees` random trees each, applied
+    if the whole score falls. `per_allowed_child`: cuts priced on work per child their households
+    allow (the model's capacity, boundaries.capacity) rather than on work around the mean."""
     before = model.total(state)
     best: tuple[float, IntArray] | None = None
     for other in sorted(district_neighbours(state.assignment, nbrs)[district]):
         units = np.flatnonzero((state.assignment == district) | (state.assignment == other))
         if not movable[units].all():
             continue
-        inside = _best_cut(model, state, nbrs, rng, band, units)
+        inside = _best_cut(model, state, nbrs, rng, band, units, trees, per_allowed_child)
         if inside is None:
             continue
         labels = state.assignment.copy()
@@ -101,28 +106,21 @@ def _best_cut(
     rng: np.random.Generator,
     band: HouseholdBand | None,
     units: IntArray,
+    trees: int,
+    per_allowed_child: bool,
 ) -> NDArray[np.bool_] | None:
-    """Over a few random trees of the merged units: the side of the cut (True = first half)
+    """Over `trees` random trees of the merged units: the side of the cut (True = first half)
     with the lowest household and workload cost, both halves inside the band."""
     adjacency = induced(nbrs, units)
     households, work = state.unit_households[units], state.unit_workload[units]
     best: tuple[float, list[list[int]], int] | None = None
-    for attempt in range(WORK_RECOM_TREES):
+    for attempt in range(trees):
         tree = (
             random_depth_first_tree(adjacency, rng)
             if attempt % 2 == 0
             else random_spanning_tree(adjacency, rng)
         )
-        order, parent = rooted_order(tree)
-        below_h, below_w = _subtree_sums(order, parent, households), _subtree_sums(order, parent, work)
-        rest_h, rest_w = households.sum() - below_h, work.sum() - below_w
-        cost = (
-            model.population_cost(below_h) + model.population_cost(rest_h)
-            + model.workload_cost(below_w) + model.workload_cost(rest_w)
-        )  # fmt: skip
-        cost[order[0]] = np.inf  # the root's subtree is everything: no cut
-        if band is not None:
-            cost[(band.excess(below_h) > 0) | (band.excess(rest_h) > 0)] = np.inf
+        cost = _cut_costs(model, tree, households, work, band, per_allowed_child)
         node = int(np.argmin(cost))
         if np.isfinite(cost[node]) and (best is None or cost[node] < best[0]):
             best = (float(cost[node]), tree, node)
@@ -130,6 +128,30 @@ def _best_cut(
         return None
     _, tree, node = best
     return _subtree(tree, node)
+
+
+def _cut_costs(
+    model: ScoreModel,
+    tree: list[list[int]],
+    households: FloatArray,
+    work: FloatArray,
+    band: HouseholdBand | None,
+    per_allowed_child: bool,
+) -> FloatArray:
+    """Per node of `tree` (rooted at 0): the cost of cutting it off with its subtree (households
+    and work of both halves; infinite for the root and for cuts leaving the band)."""
+    order, parent = rooted_order(tree)
+    below_h, below_w = _subtree_sums(order, parent, households), _subtree_sums(order, parent, work)
+    rest_h, rest_w = households.sum() - below_h, work.sum() - below_w
+    below_per, rest_per = (below_h, rest_h) if per_allowed_child else (None, None)
+    cost = (
+        model.population_cost(below_h) + model.population_cost(rest_h)
+        + model.workload_cost(below_w, below_per) + model.workload_cost(rest_w, rest_per)
+    )  # fmt: skip
+    cost[order[0]] = np.inf  # the root's subtree is everything: no cut
+    if band is not None:
+        cost[(band.excess(below_h) > 0) | (band.excess(rest_h) > 0)] = np.inf
+    return cost
 
 
 def _subtree_sums(order: list[int], parent: list[int], values: FloatArray) -> FloatArray:
