@@ -24,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
 from boundaries.band import SLACK, HouseholdBand
+from boundaries.recom import tree_edges
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -214,8 +215,7 @@ def _tree_through(
 
 
 def _edges(nbrs: Sequence[Sequence[int]]) -> tuple[IntArray, IntArray]:
-    pairs = [(a, b) for a, around in enumerate(nbrs) for b in around if b > a]
-    edges = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    edges = np.asarray(tree_edges(nbrs), dtype=np.int64).reshape(-1, 2)
     return edges[:, 0], edges[:, 1]
 
 

@@ -241,7 +241,7 @@ def _best_cut(order: list[int], below: list[float], share: int, model: ScoreMode
     return best_node
 
 
-def tree_edges(adjacency: Adjacency) -> list[tuple[int, int]]:
+def tree_edges(adjacency: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
     """Every edge once (a < b), in the order random_spanning_tree draws them from."""
     return [(a, b) for a, around in enumerate(adjacency) for b in around if a < b]
 
