@@ -210,7 +210,7 @@ def content_security_policy(tile_origins: Sequence[str] = ()) -> str:
         [
             "default-src 'self'",
             "script-src 'self'",
-            "style-src 'self' 'unsafe-inline'",
+            "style-src 'self'",
             f"img-src {' '.join(images)}",
             "connect-src 'self'",
             "object-src 'none'",

@@ -42,6 +42,7 @@ def test_security_headers_on_pages_and_api(api: Api, path: str) -> None:
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "style-src 'self';" in policy  # no inline style attribute or block (test_pages_csp_ready)
     assert "geolocation=(self)" in response.headers["permissions-policy"]
     assert "img-src 'self' data: blob:" in policy  # photos picked on the phone are previewed from blobs
 
