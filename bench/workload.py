@@ -88,8 +88,10 @@ def replay(engine: Engine, plan_id: int, period: Period, graph: RoadGraph) -> tu
 def figures(result: PlanReplay, seconds: float) -> dict[str, Any]:
     households = np.array([row.households for row in result.grids], dtype=float)
     deviation = np.abs(households / GRID_TARGET - 1)
+    loads = np.array([row.workload_hours for row in result.grids], dtype=float)
     return {
         **{k: result.summary[k] for k in ("grids", "vacant_grids", "workload_max_over_mean", "workload_cv")},
+        "grids_over_target": int((loads > TARGET * loads.mean()).sum()),  # workers above 1.15 x the mean
         "household_dev_max": round(float(deviation.max()), 4),
         "household_share_within_15pct": round(float(np.mean(deviation <= TOLERANCE + 1e-9)), 4),
         **{k: result.summary[k] for k in ("eta_p50_s", "eta_p90_s", "on_time_share")},
@@ -225,6 +227,8 @@ def run(
         "household_dev_max_workload_plan": ours["household_dev_max"],
         "household_tolerance": TOLERANCE,
         "workload_max_over_mean_by_tolerance": by_tolerance,
+        "grids_over_target_households_plan": peer["grids_over_target"],
+        "grids_over_target_workload_plan": ours["grids_over_target"],
         "grids_outside_band_workload_plan": band["outside"],
         "grids": {b: rows[NAMES[b]]["grids"] for b in plans},
         "eta_p90_s_households_plan": peer["eta_p90_s"],

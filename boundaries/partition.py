@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from boundaries.band import HouseholdBand
+from boundaries.busy import Shedding, choose_draws
 from boundaries.errors import BoundariesError, InputError, SubproblemError
 from boundaries.executor import (
     SerialExecutor,
@@ -35,9 +36,8 @@ from boundaries.level_parts import (
 from boundaries.metrics import PlanMetrics
 from boundaries.pendants import ChildUnits
 from boundaries.score import Capacity, Weights
-from boundaries.shed import shed_empty_blocks
 from boundaries.solve import PartitionResult, partition
-from boundaries.workload import workload_counts, workload_inputs
+from boundaries.workload import busy_line, workload_counts, workload_inputs
 
 __all__ = [
     "GridUnits",
@@ -129,6 +129,8 @@ class Subproblem:
     band: HouseholdBand | None = None
     capacity: Capacity | None = None
     children: ChildUnits | None = None
+    busy_work: float | None = None
+    """Work above which a district is busy: the parent is drawn again (level_parts.with_alternatives)."""
 
 
 @dataclass(frozen=True)
@@ -418,6 +420,10 @@ class _GridLevel:
             )
             for c in range(count)
         ]
+        if work is not None and grid.counts is not None and grid.band_tolerance is not None:
+            # where the draws are chosen from after shedding (_assemble): grids with work in a band
+            line = busy_line(work, grid.counts, grid.weights or problem.weights)
+            tasks = [replace(task, busy_work=line) for task in tasks]
         units_of = [np.flatnonzero(g_community == c) for c in range(count)]
         return cls(
             community_of, community_street, global_ids, g_graph, g_households, g_community, units_of, tasks
@@ -438,8 +444,13 @@ def _assemble(
     community_of = grids.community_of.copy()
     if streets.work is not None and problem.grid.band_tolerance is not None:
         parent = grid_parent(graph.n, problem.grid_units)
-        shed_empty_blocks(g_graph.neighbour_lists(), graph.neighbour_lists(), g_households, streets.work[1],
-                          parent, grid_of, community_of, grid_community, grids.community_street)  # fmt: skip
+        shedding = Shedding(g_graph.neighbour_lists(), graph.neighbour_lists(), g_households,
+                            streets.work[1], parent, community_of, grids.community_street)  # fmt: skip
+        line = grids.tasks[0].busy_work if grids.tasks else None
+        if line is not None:
+            chosen = choose_draws(grid_results, grids.units_of, grid_of, grid_community, shedding, line)
+            grid_results, grid_of = chosen
+        shedding.shed(grid_of, community_of, grid_community)
     kept = unchanged(g_graph.n, grids.units_of, grids.tasks, grid_results, problem.grid.current)
     kept &= unchanged(graph.n, streets.units_of, streets.tasks, street_results, problem.community.current)[
         grid_parent(graph.n, problem.grid_units)

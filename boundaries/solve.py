@@ -66,6 +66,8 @@ class PartitionResult:
     """With a household band: the districts still outside it (the units allow no better)."""
     band_note: str | None = None
     """With districts outside the band: why, in one line (boundaries.band_split.BandSplit.why_not)."""
+    alternatives: tuple[PartitionResult, ...] = field(default=(), compare=False, repr=False)
+    """Further draws of the same parent and count, for the caller to choose from (boundaries.busy)."""
 
 
 def partition(

@@ -10,6 +10,7 @@ bound exceeds a target, the target is out of reach for the data, not for the opt
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from boundaries.band import HouseholdBand
 from boundaries.errors import InputError
+from boundaries.score import Weights
 from boundaries.solve import nearest_count
 
 IntArray = NDArray[np.int64]
@@ -68,6 +70,12 @@ def workload_counts(
         counts[str(index)] = count
         searches[str(index)] = float(max(search, WORKLOAD_MIN_SEARCH))
     return counts, searches
+
+
+def busy_line(work: FloatArray, counts: Mapping[str, int], weights: Weights) -> float:
+    """The work above which a grid is busy: the area's mean work per grid, plus the deviation the
+    workload term is scaled by (Weights.workload_scale, 15 %)."""
+    return float(work.sum()) / max(sum(counts.values()), 1) * (1.0 + weights.workload_scale)
 
 
 def count_band(target: float, tolerance: float) -> HouseholdBand:
