@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from boundaries.minmax_split import busiest_work
 from boundaries.shed import shed_empty_blocks
 from boundaries.solve import PartitionResult
 
@@ -67,7 +68,9 @@ def choose_draws(
         return chosen, grid_of
     offsets = np.concatenate([[0], np.cumsum([result.k for result in results])])
     plan, best = grid_of.copy(), shedding.busy(grid_of, grid_community, line)
-    for index in sorted(drawn, key=lambda i: -_busiest(results[i], shedding.work[units_of[i]])):
+    for index in sorted(
+        drawn, key=lambda i: -busiest_work(results[i].assignment, shedding.work[units_of[i]], results[i].k)
+    ):
         for other in results[index].alternatives:
             trial = plan.copy()
             trial[units_of[index]] = other.assignment + offsets[index]
@@ -75,7 +78,3 @@ def choose_draws(
             if score < best:
                 plan, best, chosen[index] = trial, score, replace(other, alternatives=())
     return chosen, plan
-
-
-def _busiest(result: PartitionResult, work: FloatArray) -> float:
-    return float(np.bincount(result.assignment, work, minlength=result.k).max(initial=0.0))

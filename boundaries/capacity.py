@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from boundaries.band import HouseholdBand
-from boundaries.recom_work import improve_pair
+from boundaries.recom_work import pair_passes
 from boundaries.score import Capacity, ScoreModel
 from boundaries.state import PartitionState
 
@@ -42,16 +42,9 @@ def capacity_resplit(
     any does; returns the re-splits applied (0 without a capacity floor)."""
     if model.capacity is None or not model.weights.workload or state.k < 2:
         return 0
-    done = 0
-    for _ in range(passes):
-        applied = sum(
-            improve_pair(model, state, movable, nbrs, rng, band, d, CAPACITY_TREES, per_allowed_child=True)
-            for d in busiest(model, state)
-        )
-        done += applied
-        if not applied:
-            break
-    return done
+    return pair_passes(
+        model, state, movable, nbrs, rng, band, lambda: busiest(model, state), CAPACITY_TREES, passes, True
+    )
 
 
 def busiest(model: ScoreModel, state: PartitionState) -> list[int]:

@@ -17,6 +17,7 @@ from boundaries.errors import InfeasibleError
 from boundaries.executor import subproblem_rng
 from boundaries.graph import UnitGraph
 from boundaries.metrics import PlanMetrics, plan_metrics
+from boundaries.minmax_split import busiest_work
 from boundaries.pendants import ChildUnits
 from boundaries.score import Capacity
 from boundaries.solve import PartitionResult, nearest_count, partition
@@ -235,7 +236,7 @@ def with_alternatives(task: Subproblem, result: PartitionResult) -> PartitionRes
     area, after shedding (boundaries.busy.choose_draws)."""
     if task.busy_work is None or task.workload is None:
         return result
-    if np.bincount(result.assignment, task.workload, minlength=result.k).max() <= task.busy_work:
+    if busiest_work(result.assignment, task.workload, result.k) <= task.busy_work:
         return result
     draws = (_partition(task, result.k, f"busy{draw}") for draw in range(1, BUSY_DRAWS))
     others = tuple(again for again in draws if len(again.out_of_band) <= len(result.out_of_band))

@@ -56,7 +56,7 @@ def minmax_resplit(
     if k < 2 or not np.allclose(whole, households) or len(whole) * k * (hi + 1) > MINMAX_MAX_CELLS:
         return labels
     rows, cols = _edges(nbrs)
-    best, best_max = labels.copy(), _busiest(labels, work, k)
+    best, best_max = labels.copy(), busiest_work(labels, work, k)
     floor = float(work.sum()) / k
     for _ in range(trees):
         if best_max <= floor * (1 + 1e-9):
@@ -66,7 +66,7 @@ def minmax_resplit(
             return labels  # the units are not connected: nothing to cut
         cut = _lightest_cut(order, parent, whole, work, k, (lo, hi), (floor, best_max))
         if cut is not None:
-            best, best_max = _keep_labels(cut, best, k), _busiest(cut, work, k)
+            best, best_max = _keep_labels(cut, best, k), busiest_work(cut, work, k)
     return best
 
 
@@ -84,14 +84,14 @@ def _lightest_cut(
     found = tree_cut(order, parent, households, work, k, band, high * (1 - 1e-9))
     if found is None:
         return None
-    high = _busiest(found, work, k)
+    high = busiest_work(found, work, k)
     for _ in range(MINMAX_BISECTIONS):
         cap = (low + high) / 2
         lighter = tree_cut(order, parent, households, work, k, band, cap)
         if lighter is None:
             low = cap
         else:
-            found, high = lighter, _busiest(lighter, work, k)
+            found, high = lighter, busiest_work(lighter, work, k)
     return found
 
 
@@ -219,8 +219,9 @@ def _edges(nbrs: Sequence[Sequence[int]]) -> tuple[IntArray, IntArray]:
     return edges[:, 0], edges[:, 1]
 
 
-def _busiest(labels: IntArray, work: FloatArray, k: int) -> float:
-    return float(np.bincount(labels, work, minlength=k).max())
+def busiest_work(labels: IntArray, work: FloatArray, k: int) -> float:
+    """The work of the busiest of k districts (0 when there are none)."""
+    return float(np.bincount(labels, work, minlength=k).max(initial=0.0))
 
 
 def _keep_labels(cut: IntArray, labels: IntArray, k: int) -> IntArray:

@@ -12,7 +12,7 @@ included) falls.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,16 +44,50 @@ def recom_workload(
     lowers the score most, pass after pass while any does; returns the re-splits applied."""
     if not model.weights.workload or state.k < 2:
         return 0
+    return pair_passes(
+        model,
+        state,
+        movable,
+        nbrs,
+        rng,
+        band,
+        lambda: _busier_than_mean(model, state),
+        WORK_RECOM_TREES,
+        passes,
+    )
+
+
+def pair_passes(
+    model: ScoreModel,
+    state: PartitionState,
+    movable: NDArray[np.bool_],
+    nbrs: Sequence[Sequence[int]],
+    rng: np.random.Generator,
+    band: HouseholdBand | None,
+    busy: Callable[[], list[int]],
+    trees: int,
+    passes: int,
+    per_allowed_child: bool = False,
+) -> int:
+    """improve_pair for each district `busy()` lists (asked again every pass), pass after pass
+    while any re-split applies; returns the re-splits applied."""
     done = 0
     for _ in range(passes):
-        busy = np.flatnonzero(state.district_workload > model.workload_target)
-        order = busy[np.argsort(-state.district_workload[busy], kind="stable")].tolist()
-        trees = WORK_RECOM_TREES
-        applied = sum(improve_pair(model, state, movable, nbrs, rng, band, d, trees) for d in order)
+        districts = busy()
+        applied = sum(
+            improve_pair(model, state, movable, nbrs, rng, band, d, trees, per_allowed_child)
+            for d in districts
+        )
         done += applied
         if not applied:
             break
     return done
+
+
+def _busier_than_mean(model: ScoreModel, state: PartitionState) -> list[int]:
+    """Districts busier than the mean, busiest first."""
+    busy = np.flatnonzero(state.district_workload > model.workload_target)
+    return busy[np.argsort(-state.district_workload[busy], kind="stable")].tolist()
 
 
 def improve_pair(
