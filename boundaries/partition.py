@@ -18,6 +18,7 @@ from boundaries.executor import (
     SubproblemExecutor,
     TaskStream,
     in_task_order,
+    subproblem_rng,
 )
 from boundaries.graph import UnitGraph
 from boundaries.level_parts import (
@@ -34,6 +35,7 @@ from boundaries.level_parts import (
     with_children,
 )
 from boundaries.metrics import PlanMetrics
+from boundaries.pair_cut import AreaPieces, lighten_busy_grids
 from boundaries.pendants import ChildUnits
 from boundaries.score import Capacity, Weights
 from boundaries.solve import PartitionResult, partition
@@ -451,6 +453,12 @@ def _assemble(
             chosen = choose_draws(grid_results, grids.units_of, grid_of, grid_community, shedding, line)
             grid_results, grid_of = chosen
         shedding.shed(grid_of, community_of, grid_community)
+        if line is not None:
+            pieces = AreaPieces(shedding.piece_nbrs, g_households, streets.work[1])
+            bands = [task.band for task in grids.tasks]
+            lighten_busy_grids(
+                pieces, grid_of, grid_community, bands, line, subproblem_rng(problem.seed, "pair_cut")
+            )
     kept = unchanged(g_graph.n, grids.units_of, grids.tasks, grid_results, problem.grid.current)
     kept &= unchanged(graph.n, streets.units_of, streets.tasks, street_results, problem.community.current)[
         grid_parent(graph.n, problem.grid_units)

@@ -161,7 +161,7 @@ def _best_cut(
     if best is None:
         return None
     _, tree, node = best
-    return _subtree(tree, node)
+    return subtree(tree, node)
 
 
 def _cut_costs(
@@ -175,7 +175,7 @@ def _cut_costs(
     """Per node of `tree` (rooted at 0): the cost of cutting it off with its subtree (households
     and work of both halves; infinite for the root and for cuts leaving the band)."""
     order, parent = rooted_order(tree)
-    below_h, below_w = _subtree_sums(order, parent, households), _subtree_sums(order, parent, work)
+    below_h, below_w = subtree_sums(order, parent, households), subtree_sums(order, parent, work)
     rest_h, rest_w = households.sum() - below_h, work.sum() - below_w
     below_per, rest_per = (below_h, rest_h) if per_allowed_child else (None, None)
     cost = (
@@ -188,7 +188,7 @@ def _cut_costs(
     return cost
 
 
-def _subtree_sums(order: list[int], parent: list[int], values: FloatArray) -> FloatArray:
+def subtree_sums(order: list[int], parent: list[int], values: FloatArray) -> FloatArray:
     """Each node's subtree total."""
     below = values.astype(np.float64).copy()
     for node in reversed(order[1:]):
@@ -196,7 +196,7 @@ def _subtree_sums(order: list[int], parent: list[int], values: FloatArray) -> Fl
     return below
 
 
-def _subtree(tree: list[list[int]], node: int) -> NDArray[np.bool_]:
+def subtree(tree: list[list[int]], node: int) -> NDArray[np.bool_]:
     """The nodes of `node`'s subtree (rooted at 0) as a mask."""
     order, parent = rooted_order(tree)
     inside = np.zeros(len(tree), dtype=bool)
