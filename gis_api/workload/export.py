@@ -49,7 +49,7 @@ def workload_table(result: PlanWorkload, top: int = 10) -> str:
 REPLAY_COLUMNS = ("plan", "plan_id", "level", *(f.name for f in fields(ReplayRow)))
 SUMMARY_KEYS = (
     "grids", "vacant_grids", "cases", "cases_in_no_grid", "workload_max_over_mean", "workload_cv",
-    "household_dev_max", "eta_p50_s", "eta_p90_s", "on_time_share", "seconds",
+    "grids_busy", "busy_over_mean", "household_dev_max", "eta_p50_s", "eta_p90_s", "on_time_share", "seconds",
 )  # fmt: skip
 
 

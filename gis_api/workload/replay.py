@@ -164,7 +164,7 @@ def replay_plan(
         plan_id, str(name), str(status), district, *period_iso(period),
         weights.version, rows, _worker_rows(rows), {},
     )  # fmt: skip
-    replay.summary = _summary(rows, cases, outcome, time.perf_counter() - started)
+    replay.summary = _summary(rows, cases, outcome, weights.busy_over_mean, time.perf_counter() - started)
     return replay
 
 
@@ -243,7 +243,7 @@ def _quantile(values: NDArray[np.float64], q: float) -> float | None:
 
 
 def _summary(
-    rows: list[ReplayRow], cases: CaseBatch, outcome: CaseOutcome, seconds: float
+    rows: list[ReplayRow], cases: CaseBatch, outcome: CaseOutcome, busy_over_mean: float, seconds: float
 ) -> dict[str, float | int | None]:
     located = outcome.grid != NO_GRID
     reached = outcome.eta_s[located & np.isfinite(outcome.eta_s)]
@@ -260,6 +260,8 @@ def _summary(
         "workload_hours": round(float(loads.sum()), 1),
         "workload_max_over_mean": round(spread["max_over_mean"], 4),
         "workload_cv": round(spread["cv"], 4),
+        "busy_over_mean": busy_over_mean,
+        "grids_busy": int((loads > busy_over_mean * loads.mean()).sum()) if len(loads) else 0,
         "household_dev_max": round(float(np.abs(households / mean_households - 1).max()), 4)
         if mean_households
         else None,

@@ -25,6 +25,7 @@ LABELS = {
     "vacant_grids": ("无网格员的网格", "Grids without a worker"),
     "workload_max_over_mean": ("工作量 最大/平均", "Workload max/mean"),
     "workload_cv": ("工作量 变异系数", "Workload coefficient of variation"),
+    "grids_busy": ("工作量超过平均 {x} 倍的网格", "Grids above {x} × the mean workload"),
     "household_dev_max": ("户数 最大偏离平均", "Households max off the mean"),
     "eta_p50_s": ("到达时间 P50（秒）", "ETA p50 (s)"),
     "eta_p90_s": ("到达时间 P90（秒）", "ETA p90 (s)"),
@@ -97,8 +98,10 @@ def section_html(result: dict[str, PlanReplay | None] | None) -> str:
 
 def _summary(plan: PlanReplay, active: PlanReplay | None) -> str:
     head = f"<tr><th></th><th>{bi('本方案', 'This plan')}</th><th>{bi('现行方案', 'Active plan')}</th></tr>"
+    busy = plan.summary.get("busy_over_mean")
     rows = "".join(
-        f'<tr><th class="text">{bi(*LABELS[key])}</th><td>{_cell(plan.summary.get(key))}</td>'
+        f'<tr><th class="text">{bi(*(label.format(x=busy) for label in LABELS[key]))}</th>'
+        f"<td>{_cell(plan.summary.get(key))}</td>"
         f"<td>{_cell(active.summary.get(key) if active else None)}</td></tr>"
         for key in LABELS
     )

@@ -27,7 +27,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "patrol": ("tours_per_week", "walk_speed_mps", "shortcut_m", "circuity"),
     "cases": ("event", "component", "codes"),
 }
-POSITIVE = frozenset({"walk_speed_mps", "circuity"})
+OPTIONAL_SECTIONS: dict[str, tuple[str, ...]] = {"replay": ("busy_over_mean",)}
+"""Sections a file written before they existed may leave out (their defaults apply)."""
+DEFAULT_BUSY_OVER_MEAN = 1.15
+POSITIVE = frozenset({"walk_speed_mps", "circuity", "busy_over_mean"})
 """Keys that must be > 0 (the rest may be 0, which switches that part of the workload off)."""
 
 
@@ -52,6 +55,8 @@ class WorkloadWeights:
     """Kind letter (E, C) → hours."""
     case_hours_by_code: Mapping[str, float]
     """Major (E04) or minor (C0101) code → hours; the longest matching prefix wins."""
+    busy_over_mean: float = DEFAULT_BUSY_OVER_MEAN
+    """A grid whose work is above this multiple of its plan's mean is busy (the replay counts them)."""
 
     def case_hours(self, code: str) -> float:
         """Hours a grid worker spends on one case of this category code."""
@@ -89,10 +94,11 @@ def default_weights() -> WorkloadWeights:
 
 
 def _weights(raw: dict[str, Any], catalog: CategoryCatalog) -> WorkloadWeights:
-    _only(raw, {"version", *SECTIONS}, "top level")
-    for section, keys in SECTIONS.items():
-        _only(raw[section], set(keys), section)
+    _only(raw, {"version", *SECTIONS, *OPTIONAL_SECTIONS}, "top level")
+    for section, keys in (SECTIONS | OPTIONAL_SECTIONS).items():
+        _only(raw[section] if section in SECTIONS else raw.get(section, {}), set(keys), section)
     patrol = raw["patrol"]
+    replay = raw.get("replay", {})
     cases = raw["cases"]
     return WorkloadWeights(
         version=str(raw.get("version", "")),
@@ -102,6 +108,9 @@ def _weights(raw: dict[str, Any], catalog: CategoryCatalog) -> WorkloadWeights:
             KIND_LETTER[kind]: _number(cases, kind.value, "cases") for kind in (Kind.EVENT, Kind.COMPONENT)
         },
         case_hours_by_code=_codes(cases.get("codes", {}), catalog),
+        busy_over_mean=_number(replay, "busy_over_mean", "replay")
+        if "busy_over_mean" in replay
+        else DEFAULT_BUSY_OVER_MEAN,
     )
 
 

@@ -63,4 +63,5 @@ def test_every_case_in_exactly_one_grid_of_each_plan_and_the_same_twice(connecti
     assert busy is not None
     east_row = busy.grids[1]
     assert east_row.cases == 5 and east_row.on_time_share == 0.4
+    print("BUSY", busy.summary, [g.workload_hours for g in busy.grids], plan.summary["grids_busy"], [g.workload_hours for g in plan.grids])
     assert east_row.eta_p50_s is not None and 1800 < east_row.eta_p50_s < 1950

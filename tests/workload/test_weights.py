@@ -28,6 +28,16 @@ def test_shipped_weights_and_the_most_specific_code_wins() -> None:
     assert weights.case_hours("E0101") == 3.0  # minor
     assert weights.case_hours("C0501") == 2.0
     assert weights.case_hours_array(["C0101", "E0101", "C0101"]).tolist() == [1.0, 3.0, 1.0]
+    assert weights.busy_over_mean == 1.15
+
+
+def test_a_file_without_the_replay_section_still_reads(tmp_path: Path) -> None:
+    """Files written before [replay] existed keep working, with the default busy line."""
+    path = tmp_path / "old.toml"
+    text = SHIPPED.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("[replay]")], encoding="utf-8")
+    assert load_weights(path).busy_over_mean == 1.15
+    assert load_weights(edited(tmp_path, "busy_over_mean = 1.15", "busy_over_mean = 1.3")).busy_over_mean == 1.3
 
 
 @pytest.mark.parametrize(
@@ -40,6 +50,8 @@ def test_shipped_weights_and_the_most_specific_code_wins() -> None:
         ("hours_per_year = 1.0", "hours_per_yr = 1.0", r"households: unknown key 'hours_per_yr'"),
         ("circuity = 1.3", "circuity = nan", r"patrol\.circuity must be a finite number"),
         ("[cases]", "[cases", r"weights\.toml: "),
+        ("busy_over_mean = 1.15", "busy_over_mean = 0", r"replay\.busy_over_mean must be > 0"),
+        ("busy_over_mean = 1.15", "busy_line = 1.15", r"replay: unknown key 'busy_line'"),
     ],
 )
 def test_bad_weights_are_one_line(tmp_path: Path, old: str, new: str, message: str) -> None:

@@ -20,7 +20,7 @@ addTexts({
     'replay.vacant': '（无人）', 'replay.legend': '工作量 / 平均',
     'replay.k.grids': '网格数', 'replay.k.vacant_grids': '无网格员的网格', 'replay.k.cases': '案件数',
     'replay.k.cases_in_no_grid': '不在任何网格的案件', 'replay.k.workload_max_over_mean': '工作量 最大/平均',
-    'replay.k.workload_cv': '工作量 变异系数', 'replay.k.household_dev_max': '户数 最大偏离平均',
+    'replay.k.workload_cv': '工作量 变异系数', 'replay.k.grids_busy': '工作量超过平均 {x} 倍的网格', 'replay.k.household_dev_max': '户数 最大偏离平均',
     'replay.k.eta_p50_s': '到达时间 P50 (秒)', 'replay.k.eta_p90_s': '到达时间 P90 (秒)',
     'replay.k.on_time_share': '按期处置率', 'replay.note': '案件为模拟数据时结果亦为模拟（见说明）',
     'replay.period': '回放时段：{since} 至 {until}（不含）',
@@ -35,7 +35,7 @@ addTexts({
     'replay.vacant': '(vacant)', 'replay.legend': 'Workload / mean',
     'replay.k.grids': 'Grids', 'replay.k.vacant_grids': 'Grids without a worker', 'replay.k.cases': 'Cases',
     'replay.k.cases_in_no_grid': 'Cases in no grid', 'replay.k.workload_max_over_mean': 'Workload max/mean',
-    'replay.k.workload_cv': 'Workload coefficient of variation', 'replay.k.household_dev_max': 'Households max off mean',
+    'replay.k.workload_cv': 'Workload coefficient of variation', 'replay.k.grids_busy': 'Grids above {x} × the mean workload', 'replay.k.household_dev_max': 'Households max off mean',
     'replay.k.eta_p50_s': 'ETA p50 (s)', 'replay.k.eta_p90_s': 'ETA p90 (s)',
     'replay.k.on_time_share': 'Share on time', 'replay.note': 'Synthetic cases give synthetic results (see README)',
     'replay.period': 'Period replayed: {since} to {until} (exclusive)',
@@ -43,7 +43,7 @@ addTexts({
 });
 
 const SUMMARY_KEYS = ['grids', 'vacant_grids', 'cases', 'cases_in_no_grid', 'workload_max_over_mean', 'workload_cv',
-  'household_dev_max', 'eta_p50_s', 'eta_p90_s', 'on_time_share'];
+  'grids_busy', 'household_dev_max', 'eta_p50_s', 'eta_p90_s', 'on_time_share'];
 
 export function workloadColour(ratio) {
   return WORKLOAD_RAMP.find(([upper]) => ratio < upper)[1];
@@ -59,7 +59,8 @@ function summaryTable(replay) {
   const plan = replay.plan.summary;
   const rows = SUMMARY_KEYS.map((key) => {
     const format = key === 'on_time_share' || key === 'household_dev_max' ? share : show;
-    return `<tr><td>${t(`replay.k.${key}`)}</td><td>${format(active[key])}</td><td>${format(plan[key])}</td></tr>`;
+    // the busy multiple is the server's (workload weights file), never spelled here
+    return `<tr><td>${t(`replay.k.${key}`, { x: show(plan.busy_over_mean) })}</td><td>${format(active[key])}</td><td>${format(plan[key])}</td></tr>`;
   });
   return `<table class="wg-table" id="wg-replay-summary"><thead><tr><th></th><th>${t('replay.active')}</th>
     <th>${t('replay.plan')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
