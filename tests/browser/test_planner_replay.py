@@ -31,6 +31,9 @@ def test_replay_plan_b_from_the_planner_page(live_app: LiveApp, open_page: Calla
     assert "2026/3/1 00:00:00" in period and "2026/4/1 00:00:00" in period
     cases_row = page.locator("#wg-replay-summary tr", has_text="案件数").first.inner_text().split()
     assert cases_row[-2:] == ["2", "2"]  # active plan, plan B
+    # the busy line comes from the server's workload weights (1.15 × the mean), not from the page
+    busy_row = page.locator("#wg-replay-summary tr", has_text="倍的网格").first.inner_text().split()
+    assert "1.15" in busy_row and all(cell.isdigit() for cell in busy_row[-2:])
     workers = page.locator("#wg-replay-workers tbody tr")
     assert workers.count() >= 1 and "→" in workers.first.inner_text()
     assert page.locator("#wg-colour").input_value() == "workload"

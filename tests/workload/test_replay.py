@@ -63,5 +63,9 @@ def test_every_case_in_exactly_one_grid_of_each_plan_and_the_same_twice(connecti
     assert busy is not None
     east_row = busy.grids[1]
     assert east_row.cases == 5 and east_row.on_time_share == 0.4
-    print("BUSY", busy.summary, [g.workload_hours for g in busy.grids], plan.summary["grids_busy"], [g.workload_hours for g in plan.grids])
+    # busy grids: the draft's west grid carried 14.39 h against 7.5 h in the east, above 1.15 × their
+    # mean (12.59 h); the burst pipes bring the east grid to 15.5 h, and neither is above 1.15 × 14.95
+    assert [g.workload_hours for g in plan.grids] == [14.39, 7.5]
+    assert plan.summary["grids_busy"] == 1 and plan.summary["busy_over_mean"] == 1.15
+    assert busy.summary["grids_busy"] == 0
     assert east_row.eta_p50_s is not None and 1800 < east_row.eta_p50_s < 1950

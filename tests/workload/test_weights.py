@@ -37,7 +37,9 @@ def test_a_file_without_the_replay_section_still_reads(tmp_path: Path) -> None:
     text = SHIPPED.read_text(encoding="utf-8")
     path.write_text(text[: text.index("[replay]")], encoding="utf-8")
     assert load_weights(path).busy_over_mean == 1.15
-    assert load_weights(edited(tmp_path, "busy_over_mean = 1.15", "busy_over_mean = 1.3")).busy_over_mean == 1.3
+    assert (
+        load_weights(edited(tmp_path, "busy_over_mean = 1.15", "busy_over_mean = 1.3")).busy_over_mean == 1.3
+    )
 
 
 @pytest.mark.parametrize(
