@@ -24,3 +24,4 @@ def test_report_replays_the_last_year_of_cases(connection: Connection, tmp_path:
     assert 'id="wg-workload"' in page and "2025-03-03 .. 2026-03-03" in page
     assert page.count("<tr>", page.index('id="wg-busiest"')) >= 3  # head + both grids of the draft
     assert "workload / mean" in page  # the map layer (named in the layer control)
+    assert "Grids above 1.15 × the mean workload" in page  # the busy line, from the weights file
