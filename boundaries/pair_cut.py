@@ -23,9 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from boundaries.band import HouseholdBand
-from boundaries.band_split import random_depth_first_tree, rooted_order
-from boundaries.recom import induced, random_spanning_tree
-from boundaries.recom_work import subtree, subtree_sums
+from boundaries.band_split import rooted_order
+from boundaries.recom import induced
+from boundaries.recom_work import cheapest_tree_cut, subtree_sums
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -153,20 +153,10 @@ def pair_cut(
 ) -> tuple[float, NDArray[np.bool_]] | None:
     """The lightest busier half found over `trees` random spanning trees of `units`, both halves
     inside `band`, and one half as a mask over `units`; None when no tree has such a cut."""
-    adjacency = induced(pieces.nbrs, units)
     households, work = pieces.households[units], pieces.work[units]
-    best: tuple[float, list[list[int]], int] | None = None
-    for attempt in range(trees):
-        tree = (
-            random_depth_first_tree(adjacency, rng)
-            if attempt % 2 == 0
-            else random_spanning_tree(adjacency, rng)
-        )
-        busier = _busier_half(tree, households, work, band)
-        node = int(np.argmin(busier))
-        if np.isfinite(busier[node]) and (best is None or busier[node] < best[0]):
-            best = (float(busier[node]), tree, node)
-    return None if best is None else (best[0], subtree(best[1], best[2]))
+    return cheapest_tree_cut(
+        induced(pieces.nbrs, units), rng, trees, lambda tree: _busier_half(tree, households, work, band)
+    )
 
 
 def _busier_half(

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from boundaries.band import HouseholdBand
 from boundaries.band_split import random_depth_first_tree, rooted_order
-from boundaries.recom import district_neighbours, induced, random_spanning_tree
+from boundaries.recom import Adjacency, district_neighbours, induced, random_spanning_tree
 from boundaries.score import ScoreModel
 from boundaries.state import PartitionState
 
@@ -145,8 +145,26 @@ def _best_cut(
 ) -> NDArray[np.bool_] | None:
     """Over `trees` random trees of the merged units: the side of the cut (True = first half)
     with the lowest household and workload cost, both halves inside the band."""
-    adjacency = induced(nbrs, units)
     households, work = state.unit_households[units], state.unit_workload[units]
+    found = cheapest_tree_cut(
+        induced(nbrs, units),
+        rng,
+        trees,
+        lambda tree: _cut_costs(model, tree, households, work, band, per_allowed_child),
+    )
+    return None if found is None else found[1]
+
+
+def cheapest_tree_cut(
+    adjacency: Adjacency,
+    rng: np.random.Generator,
+    trees: int,
+    cut_costs: Callable[[list[list[int]]], FloatArray],
+) -> tuple[float, NDArray[np.bool_]] | None:
+    """Over `trees` random spanning trees (alternately depth-first, whose long paths can cut off
+    any share, and Kruskal): the cheapest cut by `cut_costs` (per node of a tree rooted at 0, the
+    cost of cutting its subtree off; infinite where not allowed), and that subtree as a mask;
+    None when no tree has an allowed cut."""
     best: tuple[float, list[list[int]], int] | None = None
     for attempt in range(trees):
         tree = (
@@ -154,14 +172,11 @@ def _best_cut(
             if attempt % 2 == 0
             else random_spanning_tree(adjacency, rng)
         )
-        cost = _cut_costs(model, tree, households, work, band, per_allowed_child)
+        cost = cut_costs(tree)
         node = int(np.argmin(cost))
         if np.isfinite(cost[node]) and (best is None or cost[node] < best[0]):
             best = (float(cost[node]), tree, node)
-    if best is None:
-        return None
-    _, tree, node = best
-    return subtree(tree, node)
+    return None if best is None else (best[0], _subtree(best[1], best[2]))
 
 
 def _cut_costs(
@@ -196,7 +211,7 @@ def subtree_sums(order: list[int], parent: list[int], values: FloatArray) -> Flo
     return below
 
 
-def subtree(tree: list[list[int]], node: int) -> NDArray[np.bool_]:
+def _subtree(tree: list[list[int]], node: int) -> NDArray[np.bool_]:
     """The nodes of `node`'s subtree (rooted at 0) as a mask."""
     order, parent = rooted_order(tree)
     inside = np.zeros(len(tree), dtype=bool)
