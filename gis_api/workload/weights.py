@@ -95,10 +95,12 @@ def default_weights() -> WorkloadWeights:
 
 def _weights(raw: dict[str, Any], catalog: CategoryCatalog) -> WorkloadWeights:
     _only(raw, {"version", *SECTIONS, *OPTIONAL_SECTIONS}, "top level")
-    for section, keys in (SECTIONS | OPTIONAL_SECTIONS).items():
-        _only(raw[section] if section in SECTIONS else raw.get(section, {}), set(keys), section)
+    for section, keys in SECTIONS.items():
+        _only(raw[section], set(keys), section)
+    for section, keys in OPTIONAL_SECTIONS.items():
+        _only(raw.get(section, {}), set(keys), section)
     patrol = raw["patrol"]
-    replay = raw.get("replay", {})
+    replay = {"busy_over_mean": DEFAULT_BUSY_OVER_MEAN} | raw.get("replay", {})
     cases = raw["cases"]
     return WorkloadWeights(
         version=str(raw.get("version", "")),
@@ -108,9 +110,7 @@ def _weights(raw: dict[str, Any], catalog: CategoryCatalog) -> WorkloadWeights:
             KIND_LETTER[kind]: _number(cases, kind.value, "cases") for kind in (Kind.EVENT, Kind.COMPONENT)
         },
         case_hours_by_code=_codes(cases.get("codes", {}), catalog),
-        busy_over_mean=_number(replay, "busy_over_mean", "replay")
-        if "busy_over_mean" in replay
-        else DEFAULT_BUSY_OVER_MEAN,
+        busy_over_mean=_number(replay, "busy_over_mean", "replay"),
     )
 
 
