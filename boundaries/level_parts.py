@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,14 +15,12 @@ from boundaries.band import HouseholdBand
 from boundaries.errors import InfeasibleError
 from boundaries.executor import subproblem_rng
 from boundaries.graph import UnitGraph
+from boundaries.hierarchy import GridUnits, LevelOptions, Subproblem
 from boundaries.metrics import PlanMetrics, plan_metrics
 from boundaries.minmax_split import busiest_work
 from boundaries.pendants import ChildUnits
 from boundaries.score import Capacity
 from boundaries.solve import PartitionResult, nearest_count, partition
-
-if TYPE_CHECKING:  # partition imports this module; these are only annotations here
-    from boundaries.partition import GridUnits, LevelOptions, Subproblem
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]

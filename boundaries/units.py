@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from boundaries.errors import InputError
 from boundaries.graph import graph_from_polygons
-from boundaries.partition import GridUnits
+from boundaries.hierarchy import GridUnits
 from boundaries.pieces import split_units
 
 ObjectArray = NDArray[np.object_]
