@@ -43,7 +43,16 @@ def capacity_resplit(
     if model.capacity is None or not model.weights.workload or state.k < 2:
         return 0
     return pair_passes(
-        model, state, movable, nbrs, rng, band, lambda: busiest(model, state), CAPACITY_TREES, passes, True
+        model,
+        state,
+        movable,
+        nbrs,
+        rng,
+        band,
+        lambda: busiest(model, state),
+        CAPACITY_TREES,
+        passes,
+        per_allowed_child=True,
     )
 
 
