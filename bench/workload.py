@@ -121,7 +121,8 @@ def verdict(replayed: float, metrics: dict[str, Any]) -> str:
     return (
         f"target max/mean <= {TARGET}: MISSED ({replayed:.3f} replayed, {model:.3f} in the optimiser's "
         f"measure); the bound of what 'both' may do is {bounds['best']:.3f}, "
-        f"{bounds['given_communities']:.3f} keeping its communities: the rest is left by the search"
+        f"{bounds['given_communities']:.3f} keeping its communities; both bounds let a grid fall apart, "
+        "so the gap is connectivity or the search"
     )
 
 
