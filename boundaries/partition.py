@@ -354,7 +354,7 @@ def _assemble(
             grid_results, grid_of = chosen
         shedding.shed(grid_of, community_of, grid_community)
         if line is not None:
-            pieces = AreaPieces(shedding.piece_nbrs, g_households, streets.work[1])
+            pieces = AreaPieces(shedding.piece_nbrs, shedding.households, shedding.work)
             bands = [task.band for task in grids.tasks]
             lighten_busy_grids(
                 pieces, grid_of, grid_community, bands, line, subproblem_rng(problem.seed, "pair_cut")
